@@ -1,0 +1,1 @@
+# bench.mk - see Makefile.am

@@ -1,0 +1,1 @@
+# examples.mk - see Makefile.am

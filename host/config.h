@@ -1,0 +1,88 @@
+/*
+ * config - load the Lua configuration file (DESIGN section 2)
+ *
+ * The file is Lua, run in an empty environment (no io, os, require, load,
+ * dofile: only the string, table and math libraries' pure functions are
+ * there), with an instruction limit so a loop cannot hang the loader. It
+ * either sets globals (milter = {...}) or returns a table. Unknown keys,
+ * wrong types and bad values are errors that name the file and the line;
+ * config_load() writes "FILE:LINE: message" into err.
+ *
+ * Sizes take "50M", "512k", a number of bytes; durations "5m", "200ms",
+ * "30s", a number of seconds (units.h).
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <phasegate/plugin.h>
+
+enum config_bare_nl {
+	CONFIG_BARE_NL_REJECT = 0,	/* 550 5.5.2, as smtpd_forbid_bare_newline = reject */
+	CONFIG_BARE_NL_NORMALIZE	/* treat bare LF as CRLF */
+};
+
+struct config_smtp {
+	char		*listen;		/* "127.0.0.1:10025", "[::1]:25" */
+	char		*upstream;		/* "127.0.0.1:10026" */
+	int		 xclient;		/* default 0 */
+	int		 received;		/* add our Received: line; default 1 */
+	uint64_t	 max_message_size;	/* default 50M; 0: no limit */
+	unsigned	 max_recipients;	/* default 1000 */
+	unsigned	 max_hops;		/* default 50 */
+	unsigned	 max_sessions;		/* default 1000 */
+	enum config_bare_nl bare_newline;	/* default reject */
+	int		 line;			/* where the entry starts */
+};
+
+struct config_opt {
+	char		*key;
+	char		*value;		/* numbers and booleans as text */
+};
+
+struct config_filter {
+	char		*plugin;	/* shipped name ("regex") or .so path; NULL for a script */
+	char		*script;	/* Lua script path; NULL for a plugin */
+	enum pg_verdict	 on_error;	/* PG_TEMPFAIL, PG_ACCEPT or PG_REJECT */
+	int		 line;
+	char		*where;		/* "file:line" */
+	struct config_opt *opts;	/* every other key, in file order */
+	size_t		 nopts;
+};
+
+struct config {
+	char		*file;
+	char		*dir;			/* directory of file: relative paths start here */
+	char		*milter_listen;		/* NULL: no milter front end */
+	struct config_smtp *smtp;
+	size_t		 nsmtp;
+	struct config_filter *filters;
+	size_t		 nfilters;
+	int		 has_actions;
+	double		 act_add_header;	/* NAN when not set */
+	double		 act_tempfail;
+	double		 act_reject;
+	enum pg_verdict	 on_error;		/* default PG_TEMPFAIL */
+	uint64_t	 timeout_command_ms;	/* default 5m */
+	uint64_t	 timeout_data_ms;	/* default 10m */
+	uint64_t	 timeout_upstream_ms;	/* default 5m */
+	uint64_t	 timeout_script_ms;	/* default 200ms */
+	uint64_t	 spool_memory_max;	/* default 1M */
+	char		*spool_dir;		/* default "/var/spool/phasegate", else $TMPDIR or /tmp if absent */
+	char		*user;			/* NULL: stay who we are */
+	int		 log_syslog;		/* log = "syslog" */
+	uint64_t	 lua_memory_max;	/* lua = { memory_max = "64M" }, per interpreter */
+	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
+};
+
+/* config_load - parse file; NULL on error with "file:line: reason" in err. */
+struct config	*config_load(const char *file, char *err, size_t errlen);
+/* config_load_string - the same from memory; name is used in messages. */
+struct config	*config_load_string(const char *name, const char *text,
+		    char *err, size_t errlen);
+void		 config_free(struct config *);
+/* config_path - resolve a path from the file relative to its directory; malloc'd. */
+char		*config_path(const struct config *, const char *);
+
+#endif /* CONFIG_H */

@@ -1,0 +1,1 @@
+# config.mk - see Makefile.am

@@ -1,0 +1,45 @@
+# host/core.mk - the core library, the phasegate binary, core unit tests
+noinst_LTLIBRARIES += libpgcore.la
+libpgcore_la_SOURCES = \
+	host/log.c host/log.h \
+	host/xmalloc.c host/xmalloc.h \
+	host/reply.c host/reply.h \
+	host/session.c host/session.h \
+	host/tx.c host/tx.h \
+	host/chain.c host/chain.h \
+	host/host_api.c host/host_api.h \
+	host/plugin_load.c host/plugin_load.h \
+	host/check.c host/check.h \
+	host/serve.c host/serve.h
+libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(MILTER_LIBS) $(LIBS)
+
+bin_PROGRAMS += phasegate
+phasegate_SOURCES = host/main.c
+phasegate_LDADD = libpgcore.la
+phasegate_LDFLAGS = -pthread
+
+if HAVE_CMOCKA
+UNIT_LDADD = libpgcore.la $(CMOCKA_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+check_PROGRAMS += tests/unit/test_reply tests/unit/test_chain tests/unit/test_plugin_load
+TESTS += tests/unit/test_reply tests/unit/test_chain tests/unit/test_plugin_load
+tests_unit_test_reply_SOURCES = tests/unit/test_reply.c host/reply.c
+tests_unit_test_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reply_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_chain_SOURCES = tests/unit/test_chain.c
+tests_unit_test_chain_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_chain_LDADD = $(UNIT_LDADD)
+tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
+tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)
+endif
+
+# Test plugins: every hook and verdict; and one with a wrong ABI.
+check_LTLIBRARIES += tests/plugins/pg_test_all.la tests/plugins/pg_test_badabi.la
+tests_plugins_pg_test_all_la_SOURCES = tests/plugins/pg_test_all.c
+tests_plugins_pg_test_all_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_pg_test_badabi_la_SOURCES = tests/plugins/pg_test_badabi.c
+tests_plugins_pg_test_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+
+TESTS += tests/check.sh tests/example_plugin.sh
+EXTRA_DIST += tests/check.sh tests/example_plugin.sh tests/lib.sh tests/data

@@ -1,0 +1,1 @@
+# milter.mk - see Makefile.am

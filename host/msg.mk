@@ -1,0 +1,1 @@
+# msg.mk - see Makefile.am

@@ -1,0 +1,27 @@
+/*
+ * plugin_load - find, dlopen and check a plugin, or return a built-in one.
+ *
+ * A name without a slash is a shipped plugin: first the built-ins compiled
+ * into phasegate ("lua"), then NAME.so in the plugin directory
+ * ($PHASEGATE_PLUGIN_DIR, else the configured pkglibdir). A path is opened
+ * as it is, with dlopen(RTLD_NOW | RTLD_LOCAL). The descriptor's abi and
+ * size are checked before any other member is read.
+ */
+#ifndef PLUGIN_LOAD_H
+#define PLUGIN_LOAD_H
+
+#include <stddef.h>
+#include <phasegate/plugin.h>
+
+struct plugin_handle;
+
+/* NULL with the reason (naming the path) in err. */
+struct plugin_handle *plugin_load(const char *name, char *err, size_t errlen);
+const struct pg_plugin *plugin_desc(const struct plugin_handle *);
+const char	*plugin_path(const struct plugin_handle *);
+void		 plugin_unload(struct plugin_handle *);
+
+/* Register a built-in plugin (the Lua bridge) under a name. */
+void		 plugin_builtin_add(const char *name, const struct pg_plugin *);
+
+#endif /* PLUGIN_LOAD_H */

@@ -1,0 +1,1 @@
+# smtp.mk - see Makefile.am

@@ -1,0 +1,1 @@
+# lua.mk - see Makefile.am

@@ -1,0 +1,1 @@
+# regex.mk - see Makefile.am
