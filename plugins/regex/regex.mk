@@ -1,1 +1,14 @@
-# regex.mk - see Makefile.am
+# plugins/regex/regex.mk - the PCRE2 wrapper (host/re.c), the regex plugin,
+# their unit tests. See Makefile.am.
+
+# host/re.c is part of the core (the Lua bridge's pg.regex uses it) and is
+# also compiled into the regex plugin, which links against nothing of the host.
+libpgcore_la_SOURCES += host/re.c host/re.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_re
+TESTS += tests/unit/test_re
+tests_unit_test_re_SOURCES = tests/unit/test_re.c host/re.c host/re.h
+tests_unit_test_re_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(CMOCKA_LIBS)
+endif
