@@ -50,7 +50,8 @@ enum chain_phase {
 	CHAIN_NPHASES
 };
 
-struct chain	*chain_load(const struct config *, char *err, size_t errlen);
+/* chain_load - the chain takes cfg over (config_free() at the last unref) */
+struct chain	*chain_load(struct config *cfg, char *err, size_t errlen);
 void		 chain_ref(struct chain *);
 void		 chain_unref(struct chain *);	/* fini()s and unloads at 0 */
 const struct config *chain_config(const struct chain *);
@@ -68,6 +69,7 @@ enum pg_verdict	 chain_helo(struct pg_session *, const char *, struct decision *
 enum pg_verdict	 chain_mail(struct pg_tx *, const char *sender, struct decision *);
 enum pg_verdict	 chain_rcpt(struct pg_tx *, const char *rcpt, struct decision *);
 enum pg_verdict	 chain_data(struct pg_tx *, struct decision *);
+/* value: as after the colon; it is unfolded here (line ends and outer white space dropped) */
 enum pg_verdict	 chain_header(struct pg_tx *, const char *name,
 		    const char *value, struct decision *);
 /* chain_headers - chain_header() for every field of the tx's message, then chain_eoh() */
@@ -75,10 +77,5 @@ enum pg_verdict	 chain_headers(struct pg_tx *, struct decision *);
 enum pg_verdict	 chain_eoh(struct pg_tx *, struct decision *);
 enum pg_verdict	 chain_eom(struct pg_tx *, struct decision *);
 void		 chain_close(struct pg_session *);	/* on_close hooks; does not free */
-
-/* Optional observer: called after every filter call (for check's report). */
-typedef void (*chain_trace_fn)(void *ctx, enum chain_phase, const char *arg,
-		    const char *filter, const struct decision *);
-void		 chain_set_trace(struct pg_session *, chain_trace_fn, void *ctx);
 
 #endif /* CHAIN_H */

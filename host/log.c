@@ -50,7 +50,8 @@ log_vmsg(int level, const char *fmt, va_list ap)
 
 	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERR;
-	if (level == LOG_LEVEL_DEBUG && !log_verbose)
+	if ((level == LOG_LEVEL_DEBUG && log_verbose < 1) ||
+	    (level == LOG_LEVEL_INFO && log_verbose < 0))
 		return;
 	if (target == LOG_TARGET_SYSLOG) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -90,9 +91,8 @@ log_debug(const char *fmt, ...)
 	LOG_BODY(LOG_LEVEL_DEBUG);
 }
 
-/* log_msg - log_vmsg() with arguments */
-static void
-log_msg(int level, const char *fmt, ...)
+void
+log_msg_level(int level, const char *fmt, ...)
 {
 	LOG_BODY(level);
 }
@@ -107,7 +107,7 @@ log_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_msg(LOG_LEVEL_WARN, "%s: %s", buf, strerror(saved));
+	log_msg_level(LOG_LEVEL_WARN, "%s: %s", buf, strerror(saved));
 }
 
 void
@@ -120,7 +120,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_msg(LOG_LEVEL_ERR, "fatal: %s: %s", buf, strerror(saved));
+	log_msg_level(LOG_LEVEL_ERR, "fatal: %s: %s", buf, strerror(saved));
 	exit(2);
 }
 
@@ -133,7 +133,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	log_msg(LOG_LEVEL_ERR, "fatal: %s", buf);
+	log_msg_level(LOG_LEVEL_ERR, "fatal: %s", buf);
 	exit(2);
 }
 

@@ -23,6 +23,7 @@ void	log_warn(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
+void	log_msg_level(int level, const char *, ...) __attribute__((__format__(__printf__, 2, 3)));
 void	log_vmsg(int level, const char *, va_list) __attribute__((__format__(__printf__, 2, 0)));
 void	fatal(const char *, ...) __attribute__((__format__(__printf__, 1, 2), __noreturn__));
 void	fatalx(const char *, ...) __attribute__((__format__(__printf__, 1, 2), __noreturn__));

@@ -36,6 +36,7 @@ void		*session_data_get(struct pg_session *);
 void		 session_data_set(struct pg_session *, void *, void (*)(void *));
 
 /* Sticky state set by the chain. */
+struct decision;
 int		 session_accepted(struct pg_session *);	/* accept at connect/helo */
 void		 session_set_accepted(struct pg_session *);
 /* a reject/tempfail at connect/HELO: every later command gets it */

@@ -1,0 +1,504 @@
+/*
+ * host_api - the services table handed to plugins (struct pg_host) and the
+ * options of a filter's configuration entry (struct pg_options)
+ *
+ * Public: host_api(), host_options_new(), host_options_add(),
+ * host_options_free(), host_set_error().
+ * Trust: arguments come from plugins and scripts. Every function checks
+ * for NULL and bad values and fails with -1 and a reason in last_error()
+ * (thread-local) rather than crash. Change functions record into the
+ * transaction's msg with the calling filter's name.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "config.h"
+#include "host_api.h"
+#include "log.h"
+#include "msg.h"
+#include "session.h"
+#include "tx.h"
+#include "xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+struct pg_options {
+	char	**keys;
+	char	**values;
+	size_t	  n;
+	size_t	  cap;
+	char	 *where;
+};
+
+static __thread char last_err[512];
+
+void
+host_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_err, sizeof(last_err), fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+h_last_error(void)
+{
+	return last_err;
+}
+
+/* current_filter - name of the filter the session is calling, or "-" */
+static const char *
+current_filter(struct pg_session *s)
+{
+	int f;
+
+	if (s == NULL || (f = session_filter(s)) < 0)
+		return "-";
+	return chain_filter_name(session_chain(s), (size_t)f);
+}
+
+static void
+h_log(struct pg_session *s, enum pg_log_level level, const char *fmt, ...)
+{
+	char buf[2048], esc[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_escape(esc, sizeof(esc), buf, strlen(buf));
+	if (s != NULL)
+		log_msg_level((int)level, "session %s: filter %s: %s",
+		    session_str(s, PG_S_ID), current_filter(s), esc);
+	else
+		log_msg_level((int)level, "%s", esc);
+}
+
+/* options */
+
+struct pg_options *
+host_options_new(const struct config_filter *cf)
+{
+	struct pg_options *o = xcalloc(1, sizeof(*o));
+
+	o->where = xstrdup(cf && cf->where ? cf->where : "-");
+	return o;
+}
+
+int
+host_options_add(struct pg_options *o, const char *key, const char *value)
+{
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 8;
+		o->keys = xrealloc(o->keys, o->cap * sizeof(*o->keys));
+		o->values = xrealloc(o->values, o->cap * sizeof(*o->values));
+	}
+	o->keys[o->n] = xstrdup(key);
+	o->values[o->n++] = xstrdup(value ? value : "");
+	return 0;
+}
+
+void
+host_options_free(struct pg_options *o)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < o->n; i++) {
+		free(o->keys[i]);
+		free(o->values[i]);
+	}
+	free(o->keys);
+	free(o->values);
+	free(o->where);
+	free(o);
+}
+
+static const char *
+h_opt_get(const struct pg_options *o, const char *key)
+{
+	size_t i;
+
+	if (o == NULL || key == NULL)
+		return NULL;
+	for (i = o->n; i-- > 0; )	/* the last one wins */
+		if (strcmp(o->keys[i], key) == 0)
+			return o->values[i];
+	return NULL;
+}
+
+static size_t
+h_opt_count(const struct pg_options *o)
+{
+	return o ? o->n : 0;
+}
+
+static const char *
+h_opt_key(const struct pg_options *o, size_t i)
+{
+	return o && i < o->n ? o->keys[i] : NULL;
+}
+
+static const char *
+h_opt_value(const struct pg_options *o, size_t i)
+{
+	return o && i < o->n ? o->values[i] : NULL;
+}
+
+static const char *
+h_opt_where(const struct pg_options *o)
+{
+	return o ? o->where : "-";
+}
+
+/* session */
+
+static const char *
+h_session_str(struct pg_session *s, enum pg_session_str f)
+{
+	return s ? session_str(s, f) : NULL;
+}
+
+static int
+h_session_client_port(struct pg_session *s)
+{
+	return s ? session_client_port(s) : 0;
+}
+
+static const char *
+h_session_macro(struct pg_session *s, const char *name)
+{
+	return s ? session_macro(s, name) : NULL;
+}
+
+static void *
+h_session_data_get(struct pg_session *s)
+{
+	return s ? session_data_get(s) : NULL;
+}
+
+static void
+h_session_data_set(struct pg_session *s, void *d, void (*fn)(void *))
+{
+	if (s != NULL)
+		session_data_set(s, d, fn);
+}
+
+/* transaction: envelope */
+
+static struct pg_session *
+h_tx_session(struct pg_tx *tx)
+{
+	return tx ? tx_session(tx) : NULL;
+}
+
+static const char *
+h_tx_id(struct pg_tx *tx)
+{
+	return tx ? tx_id(tx) : NULL;
+}
+
+static const char *
+h_tx_sender(struct pg_tx *tx)
+{
+	return tx ? tx_sender(tx) : NULL;
+}
+
+static size_t
+h_tx_rcpt_count(struct pg_tx *tx)
+{
+	return tx ? tx_rcpt_count(tx) : 0;
+}
+
+static const char *
+h_tx_rcpt(struct pg_tx *tx, size_t i)
+{
+	return tx ? tx_rcpt(tx, i) : NULL;
+}
+
+static void *
+h_tx_data_get(struct pg_tx *tx)
+{
+	return tx ? tx_data_get(tx) : NULL;
+}
+
+static void
+h_tx_data_set(struct pg_tx *tx, void *d, void (*fn)(void *))
+{
+	if (tx != NULL)
+		tx_data_set(tx, d, fn);
+}
+
+/* transaction: message */
+
+static size_t
+h_tx_header_count(struct pg_tx *tx)
+{
+	return tx ? msg_header_count(tx_msg(tx)) : 0;
+}
+
+static int
+h_tx_header_at(struct pg_tx *tx, size_t i, const char **name,
+    const char **value)
+{
+	const char *raw;
+
+	if (tx == NULL || msg_header_at(tx_msg(tx), i, name, value, &raw) == -1) {
+		host_set_error("no header field %zu", i);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+h_tx_header(struct pg_tx *tx, const char *name, size_t n)
+{
+	return tx && name ? msg_header(tx_msg(tx), name, n ? n : 1) : NULL;
+}
+
+static const char *
+h_tx_header_raw(struct pg_tx *tx, const char *name, size_t n)
+{
+	return tx && name ? msg_header_raw(tx_msg(tx), name, n ? n : 1) : NULL;
+}
+
+static off_t
+h_tx_size(struct pg_tx *tx)
+{
+	return tx ? msg_size(tx_msg(tx)) : 0;
+}
+
+static off_t
+h_tx_body_size(struct pg_tx *tx)
+{
+	return tx ? msg_body_size(tx_msg(tx)) : 0;
+}
+
+static ssize_t
+h_tx_body_read(struct pg_tx *tx, off_t off, void *buf, size_t len)
+{
+	if (tx == NULL || buf == NULL || off < 0) {
+		host_set_error("bad arguments to tx_body_read");
+		errno = EINVAL;
+		return -1;
+	}
+	return msg_body_read(tx_msg(tx), off, buf, len);
+}
+
+/* transaction: changes */
+
+/* change - validate and record one change by the calling filter */
+static int
+change(struct pg_tx *tx, enum msg_change_kind kind, const char *name,
+    size_t index, const char *value, const char *addr)
+{
+	static const char *what[] = {
+		"add_header", "insert_header", "change_header", "delete_header",
+		"add_rcpt", "del_rcpt", "change_sender", "replace_body",
+		"quarantine"
+	};
+	struct msg_change ch;
+	char bare[1024];
+
+	if (tx == NULL) {
+		host_set_error("%s: no transaction", what[kind]);
+		return -1;
+	}
+	memset(&ch, 0, sizeof(ch));
+	ch.kind = kind;
+	ch.name = name;
+	ch.index = index;
+	ch.value = value;
+	ch.filter = current_filter(tx_session(tx));
+	if (addr != NULL) {
+		if (tx_addr_strip(addr, bare, sizeof(bare)) == -1 ||
+		    (bare[0] == '\0' && kind != MSG_CHANGE_SENDER)) {
+			host_set_error("%s: not an address: \"%.200s\"",
+			    what[kind], addr);
+			return -1;
+		}
+		ch.addr = bare;
+	}
+	if ((kind <= MSG_DELETE_HEADER && name == NULL) ||
+	    ((kind == MSG_ADD_HEADER || kind == MSG_INSERT_HEADER) &&
+	    value == NULL) || (kind == MSG_QUARANTINE && value == NULL)) {
+		host_set_error("%s: missing argument", what[kind]);
+		return -1;
+	}
+	if (msg_change_add(tx_msg(tx), &ch) == -1) {
+		if (errno == EINVAL)
+			host_set_error("%s: bad header name or value", what[kind]);
+		else
+			host_set_error("%s: %s", what[kind], strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+h_tx_add_header(struct pg_tx *tx, const char *name, const char *value)
+{
+	return change(tx, MSG_ADD_HEADER, name, 0, value, NULL);
+}
+
+static int
+h_tx_insert_header(struct pg_tx *tx, size_t pos, const char *name,
+    const char *value)
+{
+	return change(tx, MSG_INSERT_HEADER, name, pos, value, NULL);
+}
+
+static int
+h_tx_change_header(struct pg_tx *tx, const char *name, size_t n,
+    const char *value)
+{
+	if (value == NULL)
+		return change(tx, MSG_DELETE_HEADER, name, n ? n : 1, NULL, NULL);
+	return change(tx, MSG_CHANGE_HEADER, name, n ? n : 1, value, NULL);
+}
+
+static int
+h_tx_delete_header(struct pg_tx *tx, const char *name, size_t n)
+{
+	return change(tx, MSG_DELETE_HEADER, name, n ? n : 1, NULL, NULL);
+}
+
+static int
+h_tx_add_rcpt(struct pg_tx *tx, const char *addr)
+{
+	if (addr == NULL) {
+		host_set_error("add_rcpt: missing address");
+		return -1;
+	}
+	return change(tx, MSG_ADD_RCPT, NULL, 0, NULL, addr);
+}
+
+static int
+h_tx_del_rcpt(struct pg_tx *tx, const char *addr)
+{
+	if (addr == NULL) {
+		host_set_error("del_rcpt: missing address");
+		return -1;
+	}
+	return change(tx, MSG_DEL_RCPT, NULL, 0, NULL, addr);
+}
+
+static int
+h_tx_change_sender(struct pg_tx *tx, const char *addr, const char *args)
+{
+	if (addr == NULL) {
+		host_set_error("change_sender: missing address");
+		return -1;
+	}
+	if (args != NULL && strpbrk(args, "\r\n") != NULL) {
+		host_set_error("change_sender: line end in ESMTP arguments");
+		return -1;
+	}
+	return change(tx, MSG_CHANGE_SENDER, NULL, 0, args, addr);
+}
+
+static int
+h_tx_replace_body(struct pg_tx *tx, const void *body, size_t len)
+{
+	if (tx == NULL || (body == NULL && len > 0)) {
+		host_set_error("replace_body: bad arguments");
+		return -1;
+	}
+	if (msg_replace_body(tx_msg(tx), body ? body : "", len,
+	    current_filter(tx_session(tx))) == -1) {
+		host_set_error("replace_body: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+h_tx_quarantine(struct pg_tx *tx, const char *reason)
+{
+	if (reason != NULL && strpbrk(reason, "\r\n") != NULL) {
+		host_set_error("quarantine: line end in the reason");
+		return -1;
+	}
+	return change(tx, MSG_QUARANTINE, NULL, 0, reason ? reason : "", NULL);
+}
+
+static int
+h_tx_score(struct pg_tx *tx, double points, const char *symbol,
+    const char *detail)
+{
+	if (tx == NULL) {
+		host_set_error("score: no transaction");
+		return -1;
+	}
+	if (tx_score_add(tx, points, symbol, detail,
+	    current_filter(tx_session(tx))) == -1) {
+		host_set_error("score: bad symbol or points (symbols are "
+		    "letters, digits, '_', '-', '.'; points finite)");
+		return -1;
+	}
+	return 0;
+}
+
+static double
+h_tx_score_total(struct pg_tx *tx)
+{
+	return tx ? tx_score_total(tx) : 0;
+}
+
+static const struct pg_host host = {
+	.abi = PG_PLUGIN_ABI,
+	.size = sizeof(struct pg_host),
+	.version = PACKAGE_VERSION,
+	.log = h_log,
+	.last_error = h_last_error,
+	.opt_get = h_opt_get,
+	.opt_count = h_opt_count,
+	.opt_key = h_opt_key,
+	.opt_value = h_opt_value,
+	.opt_where = h_opt_where,
+	.session_str = h_session_str,
+	.session_client_port = h_session_client_port,
+	.session_macro = h_session_macro,
+	.session_data_get = h_session_data_get,
+	.session_data_set = h_session_data_set,
+	.tx_session = h_tx_session,
+	.tx_id = h_tx_id,
+	.tx_sender = h_tx_sender,
+	.tx_rcpt_count = h_tx_rcpt_count,
+	.tx_rcpt = h_tx_rcpt,
+	.tx_data_get = h_tx_data_get,
+	.tx_data_set = h_tx_data_set,
+	.tx_header_count = h_tx_header_count,
+	.tx_header_at = h_tx_header_at,
+	.tx_header = h_tx_header,
+	.tx_header_raw = h_tx_header_raw,
+	.tx_size = h_tx_size,
+	.tx_body_size = h_tx_body_size,
+	.tx_body_read = h_tx_body_read,
+	.tx_add_header = h_tx_add_header,
+	.tx_insert_header = h_tx_insert_header,
+	.tx_change_header = h_tx_change_header,
+	.tx_delete_header = h_tx_delete_header,
+	.tx_add_rcpt = h_tx_add_rcpt,
+	.tx_del_rcpt = h_tx_del_rcpt,
+	.tx_change_sender = h_tx_change_sender,
+	.tx_replace_body = h_tx_replace_body,
+	.tx_quarantine = h_tx_quarantine,
+	.tx_score = h_tx_score,
+	.tx_score_total = h_tx_score_total,
+};
+
+const struct pg_host *
+host_api(void)
+{
+	return &host;
+}

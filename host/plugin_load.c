@@ -1,0 +1,156 @@
+/*
+ * plugin_load - find, dlopen and check a plugin, or return a built-in one
+ *
+ * Public: plugin_load(), plugin_desc(), plugin_path(), plugin_unload(),
+ * plugin_builtin_add().
+ * Trust: a plugin is code we run, but its descriptor is checked before
+ * use: abi first, then size, so a plugin built for another ABI is refused
+ * with a message that says so, never called.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin_load.h"
+#include "xmalloc.h"
+
+#ifndef PG_PLUGIN_DIR
+#define PG_PLUGIN_DIR "/usr/local/lib/phasegate"
+#endif
+
+#define BUILTIN_MAX	8
+
+struct plugin_handle {
+	void			*dl;		/* NULL for a built-in */
+	const struct pg_plugin	*desc;
+	char			*path;
+};
+
+static struct {
+	const char		*name;
+	const struct pg_plugin	*desc;
+} builtins[BUILTIN_MAX];
+static size_t nbuiltins;
+
+void
+plugin_builtin_add(const char *name, const struct pg_plugin *desc)
+{
+	if (nbuiltins < BUILTIN_MAX) {
+		builtins[nbuiltins].name = name;
+		builtins[nbuiltins++].desc = desc;
+	}
+}
+
+/* check_desc - is the descriptor one we can use; -1 with err if not */
+static int
+check_desc(const struct pg_plugin *d, const char *path, char *err,
+    size_t errlen)
+{
+	if (d->abi != PG_PLUGIN_ABI) {
+		snprintf(err, errlen, "plugin %s: built for plugin ABI %u, this "
+		    "phasegate speaks ABI %u: rebuild it against this "
+		    "phasegate's <phasegate/plugin.h>", path, (unsigned)d->abi,
+		    (unsigned)PG_PLUGIN_ABI);
+		return -1;
+	}
+	if (d->size < sizeof(struct pg_plugin)) {
+		snprintf(err, errlen, "plugin %s: descriptor is %u bytes, ABI %u "
+		    "needs at least %zu: rebuild it against this phasegate's "
+		    "<phasegate/plugin.h>", path, (unsigned)d->size,
+		    (unsigned)PG_PLUGIN_ABI, sizeof(struct pg_plugin));
+		return -1;
+	}
+	if (d->name == NULL) {
+		snprintf(err, errlen, "plugin %s: descriptor has no name", path);
+		return -1;
+	}
+	return 0;
+}
+
+struct plugin_handle *
+plugin_load(const char *name, char *err, size_t errlen)
+{
+	struct plugin_handle *h;
+	const struct pg_plugin *d;
+	char path[PATH_MAX];
+	const char *dir;
+	void *dl;
+	size_t i;
+
+	if (strchr(name, '/') == NULL) {
+		for (i = 0; i < nbuiltins; i++) {
+			if (strcmp(builtins[i].name, name) != 0)
+				continue;
+			if (check_desc(builtins[i].desc, name, err, errlen) == -1)
+				return NULL;
+			h = xcalloc(1, sizeof(*h));
+			h->desc = builtins[i].desc;
+			h->path = xstrdup(name);
+			return h;
+		}
+		if ((dir = getenv("PHASEGATE_PLUGIN_DIR")) == NULL || *dir == '\0')
+			dir = PG_PLUGIN_DIR;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s.so", dir, name) >=
+		    sizeof(path)) {
+			snprintf(err, errlen, "plugin %s: name too long", name);
+			return NULL;
+		}
+		if (access(path, F_OK) == -1) {
+			snprintf(err, errlen, "plugin %s: no such shipped plugin "
+			    "(looked for %s)", name, path);
+			return NULL;
+		}
+	} else if ((size_t)snprintf(path, sizeof(path), "%s", name) >=
+	    sizeof(path)) {
+		snprintf(err, errlen, "plugin %.64s...: path too long", name);
+		return NULL;
+	}
+
+	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errlen, "plugin %s: cannot load: %s", path, dlerror());
+		return NULL;
+	}
+	if ((d = dlsym(dl, "phasegate_plugin")) == NULL) {
+		snprintf(err, errlen, "plugin %s: no symbol phasegate_plugin: "
+		    "not a phasegate plugin", path);
+		dlclose(dl);
+		return NULL;
+	}
+	if (check_desc(d, path, err, errlen) == -1) {
+		dlclose(dl);
+		return NULL;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->dl = dl;
+	h->desc = d;
+	h->path = xstrdup(path);
+	return h;
+}
+
+const struct pg_plugin *
+plugin_desc(const struct plugin_handle *h)
+{
+	return h->desc;
+}
+
+const char *
+plugin_path(const struct plugin_handle *h)
+{
+	return h->path;
+}
+
+void
+plugin_unload(struct plugin_handle *h)
+{
+	if (h == NULL)
+		return;
+	if (h->dl != NULL && getenv("PHASEGATE_NO_DLCLOSE") == NULL)
+		dlclose(h->dl);
+	free(h->path);
+	free(h);
+}

@@ -1,0 +1,350 @@
+/*
+ * tx - one mail transaction: envelope, message, scores, filter data
+ *
+ * Public: tx_new(), tx_free(), the accessors in tx.h, tx_addr_strip().
+ * Owns copies of every string it is given and the msg. Filter data slots
+ * are indexed by the session's current filter (session_filter()). One
+ * thread at a time. Functions returning int return 0, or -1 with errno
+ * (ENOMEM, EINVAL for an address that is not one).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "msg.h"
+#include "session.h"
+#include "tx.h"
+#include "xmalloc.h"
+
+struct slot {
+	void	*data;
+	void	(*free_fn)(void *);
+};
+
+struct pg_tx {
+	struct pg_session *s;
+	struct msg	*msg;
+	char		*id;
+	char		*sender;
+	char		*sender_args;
+	char		**rcpts;
+	size_t		 nrcpts;
+	size_t		 rcap;
+	struct slot	*slots;
+	size_t		 nslots;
+	struct tx_score	*scores;
+	size_t		 nscores;
+	size_t		 scap;
+	double		 total;
+	int		 accepted;
+	int		 discarded;
+};
+
+struct pg_tx *
+tx_new(struct pg_session *s, const struct msg_limits *lim)
+{
+	struct msg_limits def;
+	struct pg_tx *tx;
+
+	if (lim == NULL) {
+		msg_limits_default(&def);
+		lim = &def;
+	}
+	if ((tx = pg_calloc(1, sizeof(*tx))) == NULL)
+		return NULL;
+	tx->s = s;
+	tx->nslots = chain_filter_count(session_chain(s));
+	if ((tx->slots = pg_calloc(tx->nslots, sizeof(*tx->slots))) == NULL ||
+	    (tx->msg = msg_new(lim)) == NULL ||
+	    (tx->sender = pg_strdup("")) == NULL) {
+		tx_free(tx);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return tx;
+}
+
+void
+tx_free(struct pg_tx *tx)
+{
+	size_t i;
+
+	if (tx == NULL)
+		return;
+	for (i = 0; i < tx->nslots && tx->slots != NULL; i++)
+		if (tx->slots[i].free_fn != NULL && tx->slots[i].data != NULL)
+			tx->slots[i].free_fn(tx->slots[i].data);
+	free(tx->slots);
+	msg_free(tx->msg);
+	free(tx->id);
+	free(tx->sender);
+	free(tx->sender_args);
+	for (i = 0; i < tx->nrcpts; i++)
+		free(tx->rcpts[i]);
+	free(tx->rcpts);
+	for (i = 0; i < tx->nscores; i++) {
+		free(tx->scores[i].symbol);
+		free(tx->scores[i].detail);
+		free(tx->scores[i].filter);
+	}
+	free(tx->scores);
+	free(tx);
+}
+
+struct pg_session *
+tx_session(struct pg_tx *tx)
+{
+	return tx->s;
+}
+
+struct msg *
+tx_msg(struct pg_tx *tx)
+{
+	return tx->msg;
+}
+
+const char *
+tx_id(struct pg_tx *tx)
+{
+	return tx->id;
+}
+
+void
+tx_set_id(struct pg_tx *tx, const char *id)
+{
+	char *p = id ? pg_strdup(id) : NULL;
+
+	free(tx->id);
+	tx->id = p;
+}
+
+const char *
+tx_sender(struct pg_tx *tx)
+{
+	return tx->sender;
+}
+
+const char *
+tx_sender_args(struct pg_tx *tx)
+{
+	return tx->sender_args;
+}
+
+int
+tx_set_sender(struct pg_tx *tx, const char *addr, const char *args)
+{
+	char buf[1024], *a, *g = NULL;
+
+	if (tx_addr_strip(addr ? addr : "", buf, sizeof(buf)) == -1)
+		return -1;
+	if ((a = pg_strdup(buf)) == NULL ||
+	    (args != NULL && *args != '\0' && (g = pg_strdup(args)) == NULL)) {
+		free(a);
+		return -1;
+	}
+	free(tx->sender);
+	free(tx->sender_args);
+	tx->sender = a;
+	tx->sender_args = g;
+	return 0;
+}
+
+size_t
+tx_rcpt_count(struct pg_tx *tx)
+{
+	return tx->nrcpts;
+}
+
+const char *
+tx_rcpt(struct pg_tx *tx, size_t i)
+{
+	return i < tx->nrcpts ? tx->rcpts[i] : NULL;
+}
+
+int
+tx_add_rcpt(struct pg_tx *tx, const char *addr)
+{
+	char buf[1024], *p;
+
+	if (tx_addr_strip(addr, buf, sizeof(buf)) == -1)
+		return -1;
+	if (buf[0] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (tx->nrcpts == tx->rcap) {
+		size_t n = tx->rcap ? tx->rcap * 2 : 8;
+		char **r = pg_realloc(tx->rcpts, n * sizeof(*r));
+
+		if (r == NULL)
+			return -1;
+		tx->rcpts = r;
+		tx->rcap = n;
+	}
+	if ((p = pg_strdup(buf)) == NULL)
+		return -1;
+	tx->rcpts[tx->nrcpts++] = p;
+	return 0;
+}
+
+/* slot - the current filter's data slot, or NULL outside a filter call */
+static struct slot *
+slot(struct pg_tx *tx)
+{
+	int f = session_filter(tx->s);
+
+	if (f < 0 || (size_t)f >= tx->nslots)
+		return NULL;
+	return &tx->slots[f];
+}
+
+void *
+tx_data_get(struct pg_tx *tx)
+{
+	struct slot *sl = slot(tx);
+
+	return sl ? sl->data : NULL;
+}
+
+void
+tx_data_set(struct pg_tx *tx, void *data, void (*free_fn)(void *))
+{
+	struct slot *sl = slot(tx);
+
+	if (sl == NULL)
+		return;
+	if (sl->free_fn != NULL && sl->data != NULL && sl->data != data)
+		sl->free_fn(sl->data);
+	sl->data = data;
+	sl->free_fn = free_fn;
+}
+
+int
+tx_score_add(struct pg_tx *tx, double points, const char *symbol,
+    const char *detail, const char *filter)
+{
+	struct tx_score *sc;
+	const char *p;
+
+	if (symbol == NULL || *symbol == '\0' || strlen(symbol) > 128 ||
+	    points != points || points > 1e9 || points < -1e9) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (p = symbol; *p != '\0'; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+		    *p == '.')) {
+			errno = EINVAL;
+			return -1;
+		}
+	if (tx->nscores == tx->scap) {
+		size_t n = tx->scap ? tx->scap * 2 : 8;
+		struct tx_score *r = pg_realloc(tx->scores, n * sizeof(*r));
+
+		if (r == NULL)
+			return -1;
+		tx->scores = r;
+		tx->scap = n;
+	}
+	sc = &tx->scores[tx->nscores];
+	memset(sc, 0, sizeof(*sc));
+	sc->points = points;
+	if ((sc->symbol = pg_strdup(symbol)) == NULL ||
+	    (detail != NULL && (sc->detail = pg_strdup(detail)) == NULL) ||
+	    (filter != NULL && (sc->filter = pg_strdup(filter)) == NULL)) {
+		free(sc->symbol);
+		free(sc->detail);
+		return -1;
+	}
+	tx->nscores++;
+	tx->total += points;
+	return 0;
+}
+
+size_t
+tx_score_count(struct pg_tx *tx)
+{
+	return tx->nscores;
+}
+
+const struct tx_score *
+tx_score_at(struct pg_tx *tx, size_t i)
+{
+	return i < tx->nscores ? &tx->scores[i] : NULL;
+}
+
+double
+tx_score_total(struct pg_tx *tx)
+{
+	return tx->total;
+}
+
+int
+tx_accepted(struct pg_tx *tx)
+{
+	return tx->accepted;
+}
+
+void
+tx_set_accepted(struct pg_tx *tx)
+{
+	tx->accepted = 1;
+}
+
+int
+tx_discarded(struct pg_tx *tx)
+{
+	return tx->discarded;
+}
+
+void
+tx_set_discarded(struct pg_tx *tx)
+{
+	tx->discarded = 1;
+}
+
+int
+tx_addr_strip(const char *addr, char *dst, size_t dstlen)
+{
+	const char *p = addr, *end;
+	size_t len, i;
+	int quoted = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end > p && *p == '<') {
+		if (end[-1] != '>')
+			goto bad;
+		p++;
+		end--;
+	} else if (end > p && end[-1] == '>')
+		goto bad;
+	len = end - p;
+	if (len >= dstlen)
+		goto bad;
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c == '"')
+			quoted = !quoted;
+		else if (c == '\\' && quoted && i + 1 < len)
+			i++;
+		else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' ||
+		    (!quoted && (c == ' ' || c == '\t' || c == ',')))
+			goto bad;
+	}
+	if (quoted)
+		goto bad;
+	memcpy(dst, p, len);
+	dst[len] = '\0';
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
