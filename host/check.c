@@ -1,0 +1,610 @@
+/*
+ * check - `phasegate check`: run message files through the whole chain
+ * offline, exactly as a front end drives it, and report each phase
+ *
+ * Public: check_main().
+ * The phases run in SMTP order: connect, HELO, MAIL, RCPT (each), DATA,
+ * each header field, end of header, end of data, close. The message file
+ * is untrusted input: it is fed to the msg model as raw bytes (any line
+ * ends, NULs, 8-bit), which bounds memory with its spool.
+ * Exit status: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error;
+ * with several files, the highest of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "check.h"
+#include "config.h"
+#include "log.h"
+#include "msg.h"
+#include "session.h"
+#include "tx.h"
+#include "xmalloc.h"
+
+#define CHECK_ACCEPT	0
+#define CHECK_REJECT	1
+#define CHECK_TEMPFAIL	2
+#define CHECK_DISCARD	3
+#define CHECK_ERROR	4
+
+#define RCPT_MAX	1000
+
+struct check_opts {
+	const char	*config;
+	const char	*from;
+	const char	*rcpt[RCPT_MAX];
+	size_t		 nrcpt;
+	const char	*helo;
+	const char	*client;
+	const char	*client_name;
+	const char	*output;
+	int		 json;
+};
+
+/* one line of the report */
+struct step {
+	enum chain_phase phase;
+	char		 arg[512];
+	struct decision	 d;
+};
+
+struct report {
+	struct step	*steps;
+	size_t		 n;
+	size_t		 cap;
+	int		 status;
+	const char	*result;	/* "accept", "reject", ... */
+	char		 reply[PG_REPLY_MAX];
+	char		 error[512];
+};
+
+static const char *verdicts[] = {
+	"continue", "accept", "reject", "tempfail", "discard", "error"
+};
+
+/* add_step - remember what a phase decided */
+static void
+add_step(struct report *r, enum chain_phase ph, const char *arg,
+    const struct decision *d)
+{
+	struct step *st;
+
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 16;
+		r->steps = xrealloc(r->steps, r->cap * sizeof(*r->steps));
+	}
+	st = &r->steps[r->n++];
+	st->phase = ph;
+	snprintf(st->arg, sizeof(st->arg), "%s", arg ? arg : "");
+	memcpy(&st->d, d, sizeof(*d));
+}
+
+/* finish - the message's fate from a final decision */
+static void
+finish(struct report *r, enum pg_verdict v, const struct decision *d)
+{
+	switch (v) {
+	case PG_REJECT:
+		r->status = CHECK_REJECT;
+		r->result = "reject";
+		break;
+	case PG_TEMPFAIL:
+		r->status = CHECK_TEMPFAIL;
+		r->result = "tempfail";
+		break;
+	case PG_DISCARD:
+		r->status = CHECK_DISCARD;
+		r->result = "discard";
+		break;
+	default:
+		r->status = CHECK_ACCEPT;
+		r->result = "accept";
+		break;
+	}
+	snprintf(r->reply, sizeof(r->reply), "%s", d ? d->reply : "");
+}
+
+/* addr_from_header - the first address in a From:/To:-like value */
+static int
+addr_from_header(const char *v, char *buf, size_t len)
+{
+	const char *lt, *gt, *p, *q;
+
+	if (v == NULL)
+		return -1;
+	if ((lt = strchr(v, '<')) != NULL && (gt = strchr(lt, '>')) != NULL) {
+		snprintf(buf, len, "%.*s", (int)(gt - lt - 1), lt + 1);
+		return 0;
+	}
+	if ((p = strchr(v, '@')) == NULL)
+		return -1;
+	while (p > v && p[-1] != ' ' && p[-1] != ',' && p[-1] != '\t')
+		p--;
+	for (q = p; *q && *q != ' ' && *q != ',' && *q != '\t'; q++)
+		;
+	snprintf(buf, len, "%.*s", (int)(q - p), p);
+	return 0;
+}
+
+/* read_message - feed a file (or stdin) into the msg model */
+static int
+read_message(const char *file, struct msg *m, char *err, size_t errlen)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd;
+
+	if (strcmp(file, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(file, O_RDONLY)) == -1) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (msg_write(m, buf, (size_t)n) == -1) {
+			snprintf(err, errlen, "%s: cannot spool: %s", file,
+			    strerror(errno));
+			if (fd != STDIN_FILENO)
+				close(fd);
+			return -1;
+		}
+	}
+	if (n == -1 || msg_write_end(m) == -1) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return -1;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return 0;
+}
+
+/* peek_headers - read a file's header only, to default the envelope */
+static void
+peek_envelope(const char *file, const struct msg_limits *lim, char *from,
+    size_t flen, char *to, size_t tlen)
+{
+	struct msg *m;
+	char err[256];
+
+	if (strcmp(file, "-") == 0 || (m = msg_new(lim)) == NULL)
+		return;
+	if (read_message(file, m, err, sizeof(err)) == 0) {
+		if (addr_from_header(msg_header(m, "Return-Path", 1), from,
+		    flen) == -1)
+			(void)addr_from_header(msg_header(m, "From", 1), from,
+			    flen);
+		(void)addr_from_header(msg_header(m, "To", 1), to, tlen);
+	}
+	msg_free(m);
+}
+
+struct outctx {
+	FILE	*fp;
+};
+
+static int
+out_file(void *ctx, const void *buf, size_t len)
+{
+	struct outctx *o = ctx;
+
+	return fwrite(buf, 1, len, o->fp) == len ? 0 : -1;
+}
+
+/*
+ * run_one - one message through the chain; fills the report and leaves the
+ * transaction in *txp for the caller to print changes and scores.
+ */
+static void
+run_one(struct chain *chain, const struct check_opts *o, const char *file,
+    struct report *r, struct pg_session **sp, struct pg_tx **txp)
+{
+	const struct config *cfg = chain_config(chain);
+	struct msg_limits lim;
+	struct pg_session *s;
+	struct pg_tx *tx = NULL;
+	struct decision d;
+	enum pg_verdict v;
+	char from[512] = "", to[512] = "", arg[600];
+	size_t i, accepted = 0;
+
+	memset(r, 0, sizeof(*r));
+	msg_limits_default(&lim);
+	lim.memory_max = cfg->spool_memory_max;
+	lim.spool_dir = cfg->spool_dir;
+	*sp = NULL;
+	*txp = NULL;
+
+	if (o->from == NULL || o->nrcpt == 0)
+		peek_envelope(file, &lim, from, sizeof(from), to, sizeof(to));
+	if (o->from != NULL)
+		snprintf(from, sizeof(from), "%s", o->from);
+	if (o->nrcpt == 0 && to[0] == '\0')
+		snprintf(to, sizeof(to), "postmaster@localhost");
+
+	if ((s = session_new(chain, "check", o->client, 0,
+	    o->client_name)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		r->status = CHECK_ERROR;
+		r->result = "error";
+		return;
+	}
+	*sp = s;
+	snprintf(arg, sizeof(arg), "%s [%s]", o->client_name, o->client);
+	v = chain_connect(s, &d);
+	add_step(r, CHAIN_CONNECT, arg, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+
+	session_set_helo(s, o->helo);
+	v = chain_helo(s, o->helo, &d);
+	add_step(r, CHAIN_HELO, o->helo, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+
+	if ((tx = tx_new(s, &lim)) == NULL || tx_set_sender(tx, from, NULL) == -1) {
+		snprintf(r->error, sizeof(r->error), "%s: bad sender <%s>", file,
+		    from);
+		r->status = CHECK_ERROR;
+		r->result = "error";
+		tx_free(tx);
+		return;
+	}
+	*txp = tx;
+	snprintf(arg, sizeof(arg), "<%s>", tx_sender(tx));
+	v = chain_mail(tx, tx_sender(tx), &d);
+	add_step(r, CHAIN_MAIL, arg, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+
+	for (i = 0; i < (o->nrcpt ? o->nrcpt : 1); i++) {
+		const char *rc = o->nrcpt ? o->rcpt[i] : to;
+		size_t before = tx_rcpt_count(tx);
+
+		snprintf(arg, sizeof(arg), "<%s>", rc);
+		v = chain_rcpt(tx, rc, &d);
+		add_step(r, CHAIN_RCPT, arg, &d);
+		if (tx_rcpt_count(tx) > before)
+			accepted++;
+	}
+	if (accepted == 0) {
+		/* every recipient refused: no DATA, the last refusal stands */
+		goto refused;
+	}
+
+	v = chain_data(tx, &d);
+	add_step(r, CHAIN_DATA, NULL, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+
+	if (read_message(file, tx_msg(tx), r->error, sizeof(r->error)) == -1) {
+		r->status = CHECK_ERROR;
+		r->result = "error";
+		return;
+	}
+	v = chain_headers(tx, &d);
+	snprintf(arg, sizeof(arg), "%zu fields", msg_header_count(tx_msg(tx)));
+	add_step(r, CHAIN_HEADER, arg, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+
+	v = chain_eom(tx, &d);
+	snprintf(arg, sizeof(arg), "%lld bytes", (long long)msg_size(tx_msg(tx)));
+	add_step(r, CHAIN_EOM, arg, &d);
+	if (v == PG_REJECT || v == PG_TEMPFAIL)
+		goto refused;
+	finish(r, tx_discarded(tx) ? PG_DISCARD : v, &d);
+	return;
+
+refused:
+	finish(r, v == PG_TEMPFAIL ? PG_TEMPFAIL : PG_REJECT, &d);
+}
+
+/* json_str - write s as a JSON string */
+static void
+json_str(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", fp);
+		else if (*p == '\r')
+			fputs("\\r", fp);
+		else if (*p == '\t')
+			fputs("\\t", fp);
+		else if (*p < 0x20)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static const char *change_names[] = {
+	"add_header", "insert_header", "change_header", "delete_header",
+	"add_rcpt", "del_rcpt", "change_sender", "replace_body", "quarantine"
+};
+
+/* print_text - the report for a person */
+static void
+print_text(FILE *fp, const char *file, const struct report *r,
+    struct pg_tx *tx, const struct config *cfg)
+{
+	size_t i;
+
+	fprintf(fp, "== %s\n", file);
+	for (i = 0; i < r->n; i++) {
+		const struct step *st = &r->steps[i];
+		char reply[PG_REPLY_MAX], *p;
+
+		snprintf(reply, sizeof(reply), "%s", st->d.reply);
+		for (p = reply; (p = strstr(p, "\r\n")) != NULL; )
+			memcpy(p, " /", 2);
+		fprintf(fp, "%-8s %-32s %-9s", chain_phase_name(st->phase),
+		    st->arg, verdicts[st->d.verdict]);
+		if (reply[0])
+			fprintf(fp, " %s", reply);
+		if (st->d.by[0])
+			fprintf(fp, " (by %s%s)", st->d.by,
+			    st->d.error ? ", filter error" : "");
+		fputc('\n', fp);
+	}
+	if (tx != NULL && (tx_score_count(tx) > 0 || cfg->has_actions)) {
+		fprintf(fp, "score    %.2f", tx_score_total(tx));
+		if (!isnan(cfg->act_add_header))
+			fprintf(fp, " add_header>=%.2f", cfg->act_add_header);
+		if (!isnan(cfg->act_tempfail))
+			fprintf(fp, " tempfail>=%.2f", cfg->act_tempfail);
+		if (!isnan(cfg->act_reject))
+			fprintf(fp, " reject>=%.2f", cfg->act_reject);
+		fputc('\n', fp);
+		for (i = 0; i < tx_score_count(tx); i++) {
+			const struct tx_score *sc = tx_score_at(tx, i);
+
+			fprintf(fp, "  %-30s %7.2f  (%s)%s%s\n", sc->symbol,
+			    sc->points, sc->filter ? sc->filter : "-",
+			    sc->detail ? " " : "", sc->detail ? sc->detail : "");
+		}
+	}
+	if (tx != NULL && msg_change_count(tx_msg(tx)) > 0) {
+		fprintf(fp, "changes\n");
+		for (i = 0; i < msg_change_count(tx_msg(tx)); i++) {
+			const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
+
+			fprintf(fp, "  %-14s", change_names[ch->kind]);
+			switch (ch->kind) {
+			case MSG_ADD_HEADER:
+				fprintf(fp, " %s: %s", ch->name, ch->value);
+				break;
+			case MSG_INSERT_HEADER:
+				fprintf(fp, " at %zu %s: %s", ch->index,
+				    ch->name, ch->value);
+				break;
+			case MSG_CHANGE_HEADER:
+				fprintf(fp, " %s[%zu]: %s", ch->name, ch->index,
+				    ch->value);
+				break;
+			case MSG_DELETE_HEADER:
+				fprintf(fp, " %s[%zu]", ch->name, ch->index);
+				break;
+			case MSG_ADD_RCPT:
+			case MSG_DEL_RCPT:
+				fprintf(fp, " <%s>", ch->addr);
+				break;
+			case MSG_CHANGE_SENDER:
+				fprintf(fp, " <%s>%s%s", ch->addr,
+				    ch->value ? " " : "", ch->value ? ch->value : "");
+				break;
+			case MSG_REPLACE_BODY:
+				fprintf(fp, " %lld bytes",
+				    (long long)msg_new_body_size(tx_msg(tx)));
+				break;
+			case MSG_QUARANTINE:
+				fprintf(fp, " %s", ch->value);
+				break;
+			}
+			fprintf(fp, "  (%s)\n", ch->filter ? ch->filter : "-");
+		}
+	}
+	if (r->error[0])
+		fprintf(fp, "error    %s\n", r->error);
+	fprintf(fp, "result   %s", r->result);
+	if (r->reply[0]) {
+		char reply[PG_REPLY_MAX], *p;
+
+		snprintf(reply, sizeof(reply), "%s", r->reply);
+		for (p = reply; (p = strstr(p, "\r\n")) != NULL; )
+			memcpy(p, " /", 2);
+		fprintf(fp, " %s", reply);
+	}
+	fputc('\n', fp);
+}
+
+/* print_json - the report as one JSON object on one line */
+static void
+print_json(FILE *fp, const char *file, const struct report *r,
+    struct pg_tx *tx)
+{
+	size_t i;
+
+	fputs("{\"file\":", fp);
+	json_str(fp, file);
+	fputs(",\"phases\":[", fp);
+	for (i = 0; i < r->n; i++) {
+		const struct step *st = &r->steps[i];
+
+		fprintf(fp, "%s{\"phase\":\"%s\",\"arg\":", i ? "," : "",
+		    chain_phase_name(st->phase));
+		json_str(fp, st->arg);
+		fprintf(fp, ",\"verdict\":\"%s\",\"filter\":",
+		    verdicts[st->d.verdict]);
+		json_str(fp, st->d.by[0] ? st->d.by : NULL);
+		fputs(",\"reply\":", fp);
+		json_str(fp, st->d.reply[0] ? st->d.reply : NULL);
+		fprintf(fp, ",\"error\":%s}", st->d.error ? "true" : "false");
+	}
+	fprintf(fp, "],\"score\":%.4f,\"symbols\":[", tx ? tx_score_total(tx) : 0.0);
+	for (i = 0; tx != NULL && i < tx_score_count(tx); i++) {
+		const struct tx_score *sc = tx_score_at(tx, i);
+
+		fprintf(fp, "%s{\"symbol\":", i ? "," : "");
+		json_str(fp, sc->symbol);
+		fprintf(fp, ",\"score\":%.4f,\"filter\":", sc->points);
+		json_str(fp, sc->filter);
+		fputs(",\"detail\":", fp);
+		json_str(fp, sc->detail);
+		fputc('}', fp);
+	}
+	fputs("],\"changes\":[", fp);
+	for (i = 0; tx != NULL && i < msg_change_count(tx_msg(tx)); i++) {
+		const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
+
+		fprintf(fp, "%s{\"change\":\"%s\",\"name\":", i ? "," : "",
+		    change_names[ch->kind]);
+		json_str(fp, ch->name);
+		fputs(",\"value\":", fp);
+		json_str(fp, ch->value);
+		fputs(",\"addr\":", fp);
+		json_str(fp, ch->addr);
+		fprintf(fp, ",\"index\":%zu,\"filter\":", ch->index);
+		json_str(fp, ch->filter);
+		fputc('}', fp);
+	}
+	fprintf(fp, "],\"result\":\"%s\",\"reply\":", r->result);
+	json_str(fp, r->reply[0] ? r->reply : NULL);
+	fputs(",\"error\":", fp);
+	json_str(fp, r->error[0] ? r->error : NULL);
+	fprintf(fp, ",\"exit\":%d}\n", r->status);
+}
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: phasegate check -c FILE [--from ADDR] [--rcpt ADDR]... "
+	    "[--helo NAME] [--client IP] [--client-name NAME] [--json] "
+	    "[-o OUTFILE] MESSAGE...\n"
+	    "  MESSAGE is a file, or - for standard input.\n"
+	    "  exit: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error\n");
+}
+
+int
+check_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "client", required_argument, NULL, 'a' },
+		{ "client-name", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check_opts o;
+	struct config *cfg;
+	struct chain *chain;
+	char err[2048];
+	int ch, i, worst = 0, verbose = -1;
+
+	memset(&o, 0, sizeof(o));
+	o.helo = "localhost";
+	o.client = "127.0.0.1";
+	o.client_name = "localhost";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:f:r:H:a:n:jo:vh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c': o.config = optarg; break;
+		case 'f': o.from = optarg; break;
+		case 'r':
+			if (o.nrcpt == RCPT_MAX) {
+				fprintf(stderr, "phasegate check: more than %d "
+				    "recipients\n", RCPT_MAX);
+				return CHECK_ERROR;
+			}
+			o.rcpt[o.nrcpt++] = optarg;
+			break;
+		case 'H': o.helo = optarg; break;
+		case 'a': o.client = optarg; break;
+		case 'n': o.client_name = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'o': o.output = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return CHECK_ERROR;
+		}
+	}
+	if (o.config == NULL || optind >= argc) {
+		usage(stderr);
+		return CHECK_ERROR;
+	}
+	if (o.output != NULL && argc - optind > 1) {
+		fprintf(stderr, "phasegate check: -o takes one message\n");
+		return CHECK_ERROR;
+	}
+	log_init(LOG_TARGET_STDERR, verbose);
+	if ((cfg = config_load(o.config, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		return CHECK_ERROR;
+	}
+	if ((chain = chain_load(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		config_free(cfg);
+		return CHECK_ERROR;
+	}
+
+	for (i = optind; i < argc; i++) {
+		struct report r;
+		struct pg_session *s;
+		struct pg_tx *tx;
+
+		run_one(chain, &o, argv[i], &r, &s, &tx);
+		if (o.json)
+			print_json(stdout, argv[i], &r, tx);
+		else
+			print_text(stdout, argv[i], &r, tx, chain_config(chain));
+		if (o.output != NULL && tx != NULL && r.status != CHECK_ERROR) {
+			struct outctx oc;
+
+			if ((oc.fp = fopen(o.output, "w")) == NULL ||
+			    msg_output(tx_msg(tx), out_file, &oc) == -1 ||
+			    fclose(oc.fp) != 0) {
+				fprintf(stderr, "phasegate check: %s: %s\n",
+				    o.output, strerror(errno));
+				r.status = CHECK_ERROR;
+			}
+		}
+		if (r.error[0] && !o.json)
+			fprintf(stderr, "phasegate check: %s\n", r.error);
+		tx_free(tx);
+		if (s != NULL) {
+			chain_close(s);
+			session_free(s);
+		}
+		free(r.steps);
+		if (r.status > worst)
+			worst = r.status;
+	}
+	fflush(stdout);
+	chain_unref(chain);
+	return worst;
+}
