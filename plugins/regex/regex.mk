@@ -12,3 +12,9 @@ tests_unit_test_re_SOURCES = tests/unit/test_re.c host/re.c host/re.h
 tests_unit_test_re_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(CMOCKA_LIBS)
 endif
+
+# The plugin: a module with one exported symbol; re.c compiled into it.
+pkglib_LTLIBRARIES += regex.la
+regex_la_SOURCES = plugins/regex/regex.c host/re.c host/re.h
+regex_la_LDFLAGS = $(PLUGIN_LDFLAGS)
+regex_la_LIBADD = $(PCRE2_LIBS) -lm
