@@ -1,0 +1,1034 @@
+/*
+ * config - load and check the configuration file (DESIGN section 2)
+ *
+ * Public: config_load(), config_load_string(), config_free(), config_path().
+ *
+ * lua_conf_eval() runs the file in its sandbox and hands back a tree of
+ * plain nodes, each with the line its key was written on; this module
+ * walks that tree in file order, checks every key, type and value, and
+ * fills struct config. The first problem ends the load: config_load()
+ * returns NULL with "FILE:LINE: message" in err (for example
+ * "phasegate.conf:7: unknown key 'listn' in smtp[1]"). Lua syntax and
+ * runtime errors come as Lua words them, with the file name; an unreadable
+ * file as "FILE: strerror".
+ *
+ * Values are kept as written, except that spool.dir and the entries of
+ * lua.path are made absolute against the directory of the file; plugin,
+ * script and rules paths are resolved by the caller with config_path().
+ *
+ * Ownership: the struct and all its strings are the caller's, freed with
+ * config_free(). Allocation uses x*(): loading is a startup task.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "lua_conf.h"
+#include "units.h"
+#include "xmalloc.h"
+
+#define CONFIG_FILE_MAX	(16 * 1024 * 1024)	/* bytes of configuration text */
+#define PATH_LEN	256			/* "filters[2].option" */
+
+/* Sentinel for a filter's on_error before the global one is known. */
+#define ON_ERROR_UNSET	PG_CONTINUE
+
+struct walk {
+	const char	*file;
+	char		*err;
+	size_t		 errlen;
+	struct config	*cfg;
+};
+
+/* fail - write "file:line: message" into err; returns -1 */
+static int
+fail(struct walk *w, int line, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+static int
+fail(struct walk *w, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->errlen == 0)
+		return -1;
+	if (line > 0)
+		n = snprintf(w->err, w->errlen, "%s:%d: ", w->file, line);
+	else
+		n = snprintf(w->err, w->errlen, "%s: ", w->file);
+	if (n < 0 || (size_t)n >= w->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* sub_path - "parent.key", "parent[i]" or "key" at the top */
+static void
+sub_path(char *buf, size_t len, const char *parent,
+    const struct lua_conf_node *n)
+{
+	if (n->key == NULL)
+		snprintf(buf, len, "%s[%lld]", parent, n->index);
+	else if (parent[0] == '\0')
+		snprintf(buf, len, "%s", n->key);
+	else
+		snprintf(buf, len, "%s.%s", parent, n->key);
+}
+
+/* unknown - the error for a key nobody expects */
+static int
+unknown(struct walk *w, const char *path, const struct lua_conf_node *n)
+{
+	char k[PATH_LEN];
+
+	if (n->key != NULL)
+		snprintf(k, sizeof(k), "key '%s'", n->key);
+	else
+		snprintf(k, sizeof(k), "list entry [%lld]", n->index);
+	if (path[0] == '\0')
+		return fail(w, n->line, "unknown %s", k);
+	return fail(w, n->line, "unknown %s in %s", k, path);
+}
+
+/* want_type - check a node's type */
+static int
+want_type(struct walk *w, const char *path, const struct lua_conf_node *n,
+    enum lua_conf_type type, const char *what)
+{
+	if (n->type == type)
+		return 0;
+	return fail(w, n->line, "%s: expected %s, got %s", path, what,
+	    lua_conf_type_name(n));
+}
+
+/* get_string - a string without NUL bytes, duplicated into *out */
+static int
+get_string(struct walk *w, const char *path, const struct lua_conf_node *n,
+    char **out)
+{
+	if (want_type(w, path, n, LUA_CONF_STRING, "a string") == -1)
+		return -1;
+	if (strlen(n->str) != n->len)
+		return fail(w, n->line, "%s: contains a NUL byte", path);
+	if (n->len == 0)
+		return fail(w, n->line, "%s: must not be empty", path);
+	free(*out);
+	*out = xstrdup(n->str);
+	return 0;
+}
+
+/* get_bool - a boolean */
+static int
+get_bool(struct walk *w, const char *path, const struct lua_conf_node *n,
+    int *out)
+{
+	if (want_type(w, path, n, LUA_CONF_BOOLEAN, "true or false") == -1)
+		return -1;
+	*out = n->boolean;
+	return 0;
+}
+
+/* get_size - "50M" or a number of bytes */
+static int
+get_size(struct walk *w, const char *path, const struct lua_conf_node *n,
+    uint64_t *out)
+{
+	if (n->type == LUA_CONF_NUMBER) {
+		if (!n->isint || n->ival < 0)
+			return fail(w, n->line, "%s: bad size %s", path, n->str);
+		*out = (uint64_t)n->ival;
+		return 0;
+	}
+	if (n->type != LUA_CONF_STRING)
+		return fail(w, n->line, "%s: expected a size such as \"50M\", "
+		    "got %s", path, lua_conf_type_name(n));
+	if (strlen(n->str) != n->len || units_parse_size(n->str, out) == -1) {
+		if (errno == ERANGE)
+			return fail(w, n->line, "%s: size '%s' is too large",
+			    path, n->str);
+		return fail(w, n->line, "%s: bad size '%s'", path, n->str);
+	}
+	return 0;
+}
+
+/* get_duration - "5m", "200ms" or a number of seconds, into ms */
+static int
+get_duration(struct walk *w, const char *path, const struct lua_conf_node *n,
+    uint64_t *out)
+{
+	if (n->type == LUA_CONF_NUMBER) {
+		if (!isfinite(n->num) || n->num < 0 || n->num > 1e15)
+			return fail(w, n->line, "%s: bad duration %s", path,
+			    n->str);
+		*out = (uint64_t)llround(n->num * 1000.0);
+	} else if (n->type != LUA_CONF_STRING) {
+		return fail(w, n->line, "%s: expected a duration such as "
+		    "\"5m\", got %s", path, lua_conf_type_name(n));
+	} else if (strlen(n->str) != n->len ||
+	    units_parse_duration(n->str, out) == -1) {
+		if (errno == ERANGE)
+			return fail(w, n->line, "%s: duration '%s' is too long",
+			    path, n->str);
+		return fail(w, n->line, "%s: bad duration '%s'", path, n->str);
+	}
+	if (*out == 0)
+		return fail(w, n->line, "%s: must be longer than 0", path);
+	return 0;
+}
+
+/* get_count - a whole number in min..UINT_MAX */
+static int
+get_count(struct walk *w, const char *path, const struct lua_conf_node *n,
+    unsigned min, unsigned *out)
+{
+	if (want_type(w, path, n, LUA_CONF_NUMBER, "a number") == -1)
+		return -1;
+	if (!n->isint && !(isfinite(n->num) && n->num == floor(n->num) &&
+	    n->num >= 0 && n->num <= UINT_MAX))
+		return fail(w, n->line, "%s: expected a whole number, got %s",
+		    path, n->str);
+	if (n->num < min || n->num > UINT_MAX)
+		return fail(w, n->line, "%s: %s is out of range (%u to %u)",
+		    path, n->str, min, UINT_MAX);
+	*out = (unsigned)n->num;
+	return 0;
+}
+
+/* get_score - a finite number */
+static int
+get_score(struct walk *w, const char *path, const struct lua_conf_node *n,
+    double *out)
+{
+	if (want_type(w, path, n, LUA_CONF_NUMBER, "a number") == -1)
+		return -1;
+	if (!isfinite(n->num))
+		return fail(w, n->line, "%s: %s is not a finite number", path,
+		    n->str);
+	*out = n->num;
+	return 0;
+}
+
+/* get_verdict - "tempfail", "accept" or "reject" */
+static int
+get_verdict(struct walk *w, const char *path, const struct lua_conf_node *n,
+    enum pg_verdict *out)
+{
+	if (want_type(w, path, n, LUA_CONF_STRING, "a string") == -1)
+		return -1;
+	if (strcmp(n->str, "tempfail") == 0)
+		*out = PG_TEMPFAIL;
+	else if (strcmp(n->str, "accept") == 0)
+		*out = PG_ACCEPT;
+	else if (strcmp(n->str, "reject") == 0)
+		*out = PG_REJECT;
+	else
+		return fail(w, n->line, "%s: '%s' is not one of tempfail, "
+		    "accept, reject", path, n->str);
+	return 0;
+}
+
+/* want_table - a table of named keys */
+static int
+want_table(struct walk *w, const char *path, const struct lua_conf_node *n)
+{
+	return want_type(w, path, n, LUA_CONF_TABLE, "a table");
+}
+
+/* want_list - a table of entries [1]..[n] and nothing else */
+static int
+want_list(struct walk *w, const char *path, const struct lua_conf_node *n,
+    const char *example)
+{
+	size_t i;
+
+	if (want_type(w, path, n, LUA_CONF_TABLE, "a list of tables") == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+
+		if (k->key != NULL)
+			return fail(w, k->line, "unknown key '%s' in %s "
+			    "(a list: %s = { %s, ... })", k->key, path, path,
+			    example);
+		if (k->index != (long long)i + 1)
+			return fail(w, k->line, "%s: entry [%lld] follows "
+			    "entry [%zu]: the list has a hole", path, k->index, i);
+	}
+	return 0;
+}
+
+/* valid_port - decimal 1..65535 */
+static int
+valid_port(const char *s, size_t len)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* valid_host - an IPv4 address or a host name */
+static int
+valid_host(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* valid_v6 - an IPv6 address literal */
+static int
+valid_v6(const char *s, size_t len)
+{
+	char buf[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a;
+
+	if (len == 0 || len >= sizeof(buf))
+		return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
+/* check_hostport - "host:port" or "[v6]:port"; NULL or a reason */
+static const char *
+check_hostport(const char *s)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || !valid_v6(s + 1, (size_t)(close - s - 1)))
+			return "bad IPv6 address";
+		if (close[1] != ':')
+			return "expected host:port";
+		return valid_port(close + 2, strlen(close + 2)) ? NULL :
+		    "bad port";
+	}
+	if ((colon = strrchr(s, ':')) == NULL)
+		return "expected host:port";
+	if (memchr(s, ':', (size_t)(colon - s)) != NULL)
+		return "an IPv6 address goes in brackets: [::1]:25";
+	if (!valid_host(s, (size_t)(colon - s)))
+		return "bad host";
+	return valid_port(colon + 1, strlen(colon + 1)) ? NULL : "bad port";
+}
+
+/* check_milter_spec - libmilter's socket syntax; NULL or a reason */
+static const char *
+check_milter_spec(const char *s)
+{
+	const char *p, *at;
+
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
+		p = strchr(s, ':') + 1;
+		if (p[0] != '/')
+			return "the socket path must be absolute";
+		if (strlen(p) >= 108)	/* sizeof(sun_path) */
+			return "the socket path is too long";
+		return NULL;
+	}
+	if (strncmp(s, "inet:", 5) == 0)
+		p = s + 5;
+	else if (strncmp(s, "inet6:", 6) == 0)
+		p = s + 6;
+	else
+		return "expected inet:PORT@HOST, inet6:PORT@HOST, unix:/path "
+		    "or local:/path";
+	at = strchr(p, '@');
+	if (!valid_port(p, at != NULL ? (size_t)(at - p) : strlen(p)))
+		return "bad port";
+	if (at == NULL)
+		return NULL;	/* libmilter: every address */
+	at++;
+	if (s[4] == '6') {
+		size_t n = strlen(at);
+
+		if (n >= 2 && at[0] == '[' && at[n - 1] == ']')
+			return valid_v6(at + 1, n - 2) ? NULL : "bad IPv6 address";
+		return valid_v6(at, n) || valid_host(at, n) ? NULL :
+		    "bad host";
+	}
+	return valid_host(at, strlen(at)) ? NULL : "bad host";
+}
+
+/* do_milter - milter = { listen = "inet:8891@127.0.0.1" } */
+static int
+do_milter(struct walk *w, const struct lua_conf_node *n)
+{
+	char path[PATH_LEN];
+	const char *why;
+	size_t i;
+
+	if (want_table(w, "milter", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+
+		sub_path(path, sizeof(path), "milter", k);
+		if (k->key == NULL || strcmp(k->key, "listen") != 0)
+			return unknown(w, "milter", k);
+		if (get_string(w, path, k, &w->cfg->milter_listen) == -1)
+			return -1;
+		if ((why = check_milter_spec(k->str)) != NULL)
+			return fail(w, k->line, "%s: bad socket '%s': %s", path,
+			    k->str, why);
+	}
+	if (w->cfg->milter_listen == NULL)
+		return fail(w, n->line, "milter: needs 'listen'");
+	return 0;
+}
+
+/* do_smtp_one - one listener table */
+static int
+do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
+    struct config_smtp *s)
+{
+	char path[PATH_LEN];
+	const char *why;
+	size_t i;
+
+	s->received = 1;
+	s->max_message_size = 50 * 1024 * 1024;
+	s->max_recipients = 1000;
+	s->max_hops = 50;
+	s->max_sessions = 1000;
+	s->bare_newline = CONFIG_BARE_NL_REJECT;
+	s->line = n->line;
+	if (want_table(w, where, n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *key = k->key != NULL ? k->key : "";
+		int rc;
+
+		sub_path(path, sizeof(path), where, k);
+		if (strcmp(key, "listen") == 0 || strcmp(key, "upstream") == 0) {
+			char **dst = key[0] == 'l' ? &s->listen : &s->upstream;
+
+			if (get_string(w, path, k, dst) == -1)
+				return -1;
+			if ((why = check_hostport(*dst)) != NULL)
+				return fail(w, k->line, "%s: bad address '%s': %s",
+				    path, *dst, why);
+			continue;
+		}
+		if (strcmp(key, "xclient") == 0)
+			rc = get_bool(w, path, k, &s->xclient);
+		else if (strcmp(key, "received") == 0)
+			rc = get_bool(w, path, k, &s->received);
+		else if (strcmp(key, "max_message_size") == 0)
+			rc = get_size(w, path, k, &s->max_message_size);
+		else if (strcmp(key, "max_recipients") == 0)
+			rc = get_count(w, path, k, 1, &s->max_recipients);
+		else if (strcmp(key, "max_hops") == 0)
+			rc = get_count(w, path, k, 1, &s->max_hops);
+		else if (strcmp(key, "max_sessions") == 0)
+			rc = get_count(w, path, k, 1, &s->max_sessions);
+		else if (strcmp(key, "bare_newline") == 0) {
+			if ((rc = want_type(w, path, k, LUA_CONF_STRING,
+			    "a string")) == 0) {
+				if (strcmp(k->str, "reject") == 0)
+					s->bare_newline = CONFIG_BARE_NL_REJECT;
+				else if (strcmp(k->str, "normalize") == 0)
+					s->bare_newline = CONFIG_BARE_NL_NORMALIZE;
+				else
+					rc = fail(w, k->line, "%s: '%s' is not "
+					    "one of reject, normalize", path,
+					    k->str);
+			}
+		} else
+			rc = unknown(w, where, k);
+		if (rc == -1)
+			return -1;
+	}
+	if (s->listen == NULL)
+		return fail(w, n->line, "%s: needs 'listen'", where);
+	if (s->upstream == NULL)
+		return fail(w, n->line, "%s: needs 'upstream'", where);
+	return 0;
+}
+
+/* do_smtp - smtp = { { listen = ..., upstream = ... }, ... } */
+static int
+do_smtp(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i, j;
+
+	if (want_list(w, "smtp", n, "{ listen = ..., upstream = ... }") == -1)
+		return -1;
+	for (i = 0; i < c->nsmtp; i++) {
+		free(c->smtp[i].listen);
+		free(c->smtp[i].upstream);
+	}
+	free(c->smtp);
+	c->smtp = xcalloc(n->nkids ? n->nkids : 1, sizeof(*c->smtp));
+	c->nsmtp = 0;
+	for (i = 0; i < n->nkids; i++) {
+		sub_path(path, sizeof(path), "smtp", &n->kids[i]);
+		c->nsmtp++;
+		if (do_smtp_one(w, path, &n->kids[i], &c->smtp[i]) == -1)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->smtp[j].listen, c->smtp[i].listen) == 0)
+				return fail(w, n->kids[i].line, "%s.listen: '%s' "
+				    "is already used by smtp[%zu]", path,
+				    c->smtp[i].listen, j + 1);
+	}
+	return 0;
+}
+
+/* filter_free - free what one filter entry owns */
+static void
+filter_free(struct config_filter *f)
+{
+	size_t i;
+
+	free(f->plugin);
+	free(f->script);
+	free(f->where);
+	for (i = 0; i < f->nopts; i++) {
+		free(f->opts[i].key);
+		free(f->opts[i].value);
+	}
+	free(f->opts);
+}
+
+/* do_filter_one - { plugin = ... | script = ..., on_error = ..., opt = ... } */
+static int
+do_filter_one(struct walk *w, const char *where, const struct lua_conf_node *n,
+    struct config_filter *f)
+{
+	char path[PATH_LEN];
+	size_t i;
+
+	f->on_error = ON_ERROR_UNSET;
+	f->line = n->line;
+	{
+		size_t len = strlen(w->file) + 24;
+
+		f->where = xmalloc(len);
+		snprintf(f->where, len, "%s:%d", w->file, n->line);
+	}
+	if (want_type(w, where, n, LUA_CONF_TABLE, "a table") == -1)
+		return -1;
+	f->opts = xcalloc(n->nkids ? n->nkids : 1, sizeof(*f->opts));
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		struct config_opt *o;
+
+		sub_path(path, sizeof(path), where, k);
+		if (k->key == NULL)
+			return unknown(w, where, k);
+		if (strcmp(k->key, "plugin") == 0 || strcmp(k->key, "script") == 0) {
+			if (get_string(w, path, k, k->key[0] == 'p' ?
+			    &f->plugin : &f->script) == -1)
+				return -1;
+			if (f->plugin != NULL && f->script != NULL)
+				return fail(w, k->line, "%s: has both 'plugin' "
+				    "and 'script'", where);
+			continue;
+		}
+		if (strcmp(k->key, "on_error") == 0) {
+			if (get_verdict(w, path, k, &f->on_error) == -1)
+				return -1;
+			continue;
+		}
+		o = &f->opts[f->nopts];
+		switch (k->type) {
+		case LUA_CONF_STRING:
+			if (strlen(k->str) != k->len)
+				return fail(w, k->line, "%s: contains a NUL byte",
+				    path);
+			o->value = xstrdup(k->str);
+			break;
+		case LUA_CONF_NUMBER:
+			o->value = xstrdup(k->str);
+			break;
+		case LUA_CONF_BOOLEAN:
+			o->value = xstrdup(k->boolean ? "true" : "false");
+			break;
+		default:
+			return fail(w, k->line, "%s: a filter option must be a "
+			    "string, number or boolean, not a %s", path,
+			    lua_conf_type_name(k));
+		}
+		o->key = xstrdup(k->key);
+		f->nopts++;
+	}
+	if (f->plugin == NULL && f->script == NULL)
+		return fail(w, n->line, "%s: needs 'plugin' or 'script'", where);
+	return 0;
+}
+
+/* do_filters - filters = { { ... }, ... } */
+static int
+do_filters(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i;
+
+	if (want_list(w, "filters", n, "{ plugin = ... }") == -1)
+		return -1;
+	for (i = 0; i < c->nfilters; i++)
+		filter_free(&c->filters[i]);
+	free(c->filters);
+	c->filters = xcalloc(n->nkids ? n->nkids : 1, sizeof(*c->filters));
+	c->nfilters = 0;
+	for (i = 0; i < n->nkids; i++) {
+		sub_path(path, sizeof(path), "filters", &n->kids[i]);
+		c->nfilters++;
+		if (do_filter_one(w, path, &n->kids[i], &c->filters[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* do_actions - actions = { add_header = 5, tempfail = 10, reject = 15 } */
+static int
+do_actions(struct walk *w, const struct lua_conf_node *n)
+{
+	static const char *names[] = { "add_header", "tempfail", "reject" };
+	struct config *c = w->cfg;
+	double *vals[3] = { &c->act_add_header, &c->act_tempfail,
+	    &c->act_reject };
+	int lines[3] = { 0, 0, 0 };
+	char path[PATH_LEN];
+	size_t i, j, a;
+
+	if (want_table(w, "actions", n) == -1)
+		return -1;
+	c->has_actions = 1;
+	for (j = 0; j < 3; j++)
+		*vals[j] = NAN;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+
+		sub_path(path, sizeof(path), "actions", k);
+		for (a = 0; a < 3; a++)
+			if (k->key != NULL && strcmp(k->key, names[a]) == 0)
+				break;
+		if (a == 3)
+			return unknown(w, "actions", k);
+		if (get_score(w, path, k, vals[a]) == -1)
+			return -1;
+		lines[a] = k->line;
+	}
+	/* a higher action needs a threshold at least as high as a lower one */
+	for (a = 1; a < 3; a++)
+		for (j = 0; j < a; j++)
+			if (!isnan(*vals[a]) && !isnan(*vals[j]) &&
+			    *vals[a] < *vals[j])
+				return fail(w, lines[a], "actions: %s (%g) must "
+				    "not be below %s (%g)", names[a], *vals[a],
+				    names[j], *vals[j]);
+	return 0;
+}
+
+/* do_timeouts - timeouts = { command, data, upstream, script } */
+static int
+do_timeouts(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i;
+
+	if (want_table(w, "timeouts", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *key = k->key != NULL ? k->key : "";
+		uint64_t *dst;
+
+		sub_path(path, sizeof(path), "timeouts", k);
+		if (strcmp(key, "command") == 0)
+			dst = &c->timeout_command_ms;
+		else if (strcmp(key, "data") == 0)
+			dst = &c->timeout_data_ms;
+		else if (strcmp(key, "upstream") == 0)
+			dst = &c->timeout_upstream_ms;
+		else if (strcmp(key, "script") == 0)
+			dst = &c->timeout_script_ms;
+		else
+			return unknown(w, "timeouts", k);
+		if (get_duration(w, path, k, dst) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* resolve - a path relative to the file's directory, in place */
+static void
+resolve(const struct config *c, char **p)
+{
+	char *r;
+
+	if (*p == NULL || (*p)[0] == '/')
+		return;
+	r = config_path(c, *p);
+	free(*p);
+	*p = r;
+}
+
+/* do_spool - spool = { memory_max = "1M", dir = "/var/spool/phasegate" } */
+static int
+do_spool(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i;
+
+	if (want_table(w, "spool", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *key = k->key != NULL ? k->key : "";
+
+		sub_path(path, sizeof(path), "spool", k);
+		if (strcmp(key, "memory_max") == 0) {
+			if (get_size(w, path, k, &c->spool_memory_max) == -1)
+				return -1;
+		} else if (strcmp(key, "dir") == 0) {
+			if (get_string(w, path, k, &c->spool_dir) == -1)
+				return -1;
+			resolve(c, &c->spool_dir);
+		} else
+			return unknown(w, "spool", k);
+	}
+	return 0;
+}
+
+/* resolve_list - make each relative entry of "dir;dir" absolute */
+static char *
+resolve_list(const struct config *c, const char *list)
+{
+	size_t cap = strlen(list) * 2 + strlen(c->dir) * 8 + 16, len = 0;
+	char *out = xmalloc(cap);
+	const char *p = list;
+
+	out[0] = '\0';
+	for (;;) {
+		const char *end = strchr(p, ';');
+		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+		char *one = xmalloc(n + 1), *r;
+		size_t rl;
+
+		memcpy(one, p, n);
+		one[n] = '\0';
+		r = n == 0 ? xstrdup("") : config_path(c, one);
+		rl = strlen(r);
+		if (len + rl + 2 > cap) {
+			cap = (len + rl + 2) * 2;
+			out = xrealloc(out, cap);
+		}
+		if (p != list)
+			out[len++] = ';';
+		memcpy(out + len, r, rl + 1);
+		len += rl;
+		free(one);
+		free(r);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return out;
+}
+
+/* do_lua - lua = { memory_max = "64M", path = "dir;dir" } */
+static int
+do_lua(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i;
+
+	if (want_table(w, "lua", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *key = k->key != NULL ? k->key : "";
+
+		sub_path(path, sizeof(path), "lua", k);
+		if (strcmp(key, "memory_max") == 0) {
+			if (get_size(w, path, k, &c->lua_memory_max) == -1)
+				return -1;
+			if (c->lua_memory_max == 0)
+				return fail(w, k->line, "%s: must be more than 0",
+				    path);
+		} else if (strcmp(key, "path") == 0) {
+			char *raw = NULL;
+
+			if (get_string(w, path, k, &raw) == -1)
+				return -1;
+			free(c->lua_path);
+			c->lua_path = resolve_list(c, raw);
+			free(raw);
+		} else
+			return unknown(w, "lua", k);
+	}
+	return 0;
+}
+
+/* do_top - one top-level key */
+static int
+do_top(struct walk *w, const struct lua_conf_node *k)
+{
+	struct config *c = w->cfg;
+	const char *key = k->key;
+
+	if (key == NULL)
+		return unknown(w, "", k);
+	if (strcmp(key, "milter") == 0)
+		return do_milter(w, k);
+	if (strcmp(key, "smtp") == 0)
+		return do_smtp(w, k);
+	if (strcmp(key, "filters") == 0)
+		return do_filters(w, k);
+	if (strcmp(key, "actions") == 0)
+		return do_actions(w, k);
+	if (strcmp(key, "on_error") == 0)
+		return get_verdict(w, key, k, &c->on_error);
+	if (strcmp(key, "timeouts") == 0)
+		return do_timeouts(w, k);
+	if (strcmp(key, "spool") == 0)
+		return do_spool(w, k);
+	if (strcmp(key, "user") == 0)
+		return get_string(w, key, k, &c->user);
+	if (strcmp(key, "log") == 0) {
+		if (want_type(w, key, k, LUA_CONF_STRING, "a string") == -1)
+			return -1;
+		if (strcmp(k->str, "stderr") == 0)
+			c->log_syslog = 0;
+		else if (strcmp(k->str, "syslog") == 0)
+			c->log_syslog = 1;
+		else
+			return fail(w, k->line, "log: '%s' is not one of stderr, "
+			    "syslog", k->str);
+		return 0;
+	}
+	if (strcmp(key, "lua") == 0)
+		return do_lua(w, k);
+	return unknown(w, "", k);
+}
+
+/* default_spool_dir - /var/spool/phasegate if it exists, else $TMPDIR, /tmp */
+static char *
+default_spool_dir(void)
+{
+	struct stat st;
+	const char *tmp;
+
+	if (stat("/var/spool/phasegate", &st) == 0 && S_ISDIR(st.st_mode))
+		return xstrdup("/var/spool/phasegate");
+	if ((tmp = getenv("TMPDIR")) != NULL && tmp[0] != '\0')
+		return xstrdup(tmp);
+	return xstrdup("/tmp");
+}
+
+/* file_dir - the directory of name, absolute when it exists */
+static char *
+file_dir(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	char *dir, *real;
+
+	if (slash == NULL)
+		dir = xstrdup(".");
+	else if (slash == name)
+		dir = xstrdup("/");
+	else {
+		dir = xmalloc((size_t)(slash - name) + 1);
+		memcpy(dir, name, (size_t)(slash - name));
+		dir[slash - name] = '\0';
+	}
+	if ((real = realpath(dir, NULL)) != NULL) {
+		free(dir);
+		dir = xstrdup(real);
+		free(real);
+	}
+	return dir;
+}
+
+struct config *
+config_load_string(const char *name, const char *text, char *err,
+    size_t errlen)
+{
+	struct lua_conf_node *root;
+	struct config *c;
+	struct walk w;
+	size_t i;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	root = lua_conf_eval(name, text, strlen(text), NULL, err, errlen);
+	if (root == NULL)
+		return NULL;
+
+	c = xcalloc(1, sizeof(*c));
+	c->file = xstrdup(name);
+	c->dir = file_dir(name);
+	c->act_add_header = c->act_tempfail = c->act_reject = NAN;
+	c->on_error = PG_TEMPFAIL;
+	c->timeout_command_ms = 5 * 60 * 1000;
+	c->timeout_data_ms = 10 * 60 * 1000;
+	c->timeout_upstream_ms = 5 * 60 * 1000;
+	c->timeout_script_ms = 200;
+	c->spool_memory_max = 1024 * 1024;
+	c->lua_memory_max = 64 * 1024 * 1024;
+
+	w.file = name;
+	w.err = err;
+	w.errlen = errlen;
+	w.cfg = c;
+	for (i = 0; i < root->nkids; i++) {
+		if (do_top(&w, &root->kids[i]) == -1) {
+			lua_conf_free(root);
+			config_free(c);
+			return NULL;
+		}
+	}
+	lua_conf_free(root);
+
+	for (i = 0; i < c->nfilters; i++)
+		if (c->filters[i].on_error == ON_ERROR_UNSET)
+			c->filters[i].on_error = c->on_error;
+	if (c->spool_dir == NULL)
+		c->spool_dir = default_spool_dir();
+	return c;
+}
+
+struct config *
+config_load(const char *file, char *err, size_t errlen)
+{
+	struct config *c;
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	ssize_t r;
+	int fd;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", file, strerror(EISDIR));
+		close(fd);
+		return NULL;
+	}
+	text = xmalloc(CONFIG_FILE_MAX + 1);
+	for (;;) {
+		r = read(fd, text + len, CONFIG_FILE_MAX + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			snprintf(err, errlen, "%s: %s", file, strerror(errno));
+			close(fd);
+			free(text);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > CONFIG_FILE_MAX) {
+			snprintf(err, errlen, "%s: file too large (more than "
+			    "%d bytes)", file, CONFIG_FILE_MAX);
+			close(fd);
+			free(text);
+			return NULL;
+		}
+	}
+	close(fd);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: contains a NUL byte", file);
+		free(text);
+		return NULL;
+	}
+	c = config_load_string(file, text, err, errlen);
+	free(text);
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->file);
+	free(c->dir);
+	free(c->milter_listen);
+	for (i = 0; i < c->nsmtp; i++) {
+		free(c->smtp[i].listen);
+		free(c->smtp[i].upstream);
+	}
+	free(c->smtp);
+	for (i = 0; i < c->nfilters; i++)
+		filter_free(&c->filters[i]);
+	free(c->filters);
+	free(c->spool_dir);
+	free(c->user);
+	free(c->lua_path);
+	free(c);
+}
+
+char *
+config_path(const struct config *c, const char *p)
+{
+	size_t len;
+	char *r;
+
+	if (p == NULL)
+		return NULL;
+	if (p[0] == '/' || c == NULL || c->dir == NULL)
+		return xstrdup(p);
+	len = strlen(c->dir) + strlen(p) + 2;
+	r = xmalloc(len);
+	if (strcmp(c->dir, "/") == 0)
+		snprintf(r, len, "/%s", p);
+	else
+		snprintf(r, len, "%s/%s", c->dir, p);
+	return r;
+}
