@@ -93,17 +93,28 @@ plugin_load(const char *name, char *err, size_t errlen)
 			h->path = xstrdup(name);
 			return h;
 		}
+		/* $PHASEGATE_PLUGIN_DIR: directories separated by ':' */
 		if ((dir = getenv("PHASEGATE_PLUGIN_DIR")) == NULL || *dir == '\0')
 			dir = PG_PLUGIN_DIR;
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s.so", dir, name) >=
-		    sizeof(path)) {
-			snprintf(err, errlen, "plugin %s: name too long", name);
-			return NULL;
-		}
-		if (access(path, F_OK) == -1) {
-			snprintf(err, errlen, "plugin %s: no such shipped plugin "
-			    "(looked for %s)", name, path);
-			return NULL;
+		for (;;) {
+			size_t dl = strcspn(dir, ":");
+
+			if ((size_t)snprintf(path, sizeof(path), "%.*s/%s.so",
+			    (int)dl, dir, name) >= sizeof(path)) {
+				snprintf(err, errlen, "plugin %s: name too long",
+				    name);
+				return NULL;
+			}
+			if (access(path, F_OK) == 0)
+				break;
+			if (dir[dl] == '\0') {
+				snprintf(err, errlen, "plugin %s: no such shipped "
+				    "plugin (not in %s)", name,
+				    getenv("PHASEGATE_PLUGIN_DIR") ?
+				    getenv("PHASEGATE_PLUGIN_DIR") : PG_PLUGIN_DIR);
+				return NULL;
+			}
+			dir += dl + 1;
 		}
 	} else if ((size_t)snprintf(path, sizeof(path), "%s", name) >=
 	    sizeof(path)) {

@@ -2,8 +2,8 @@
  * plugin_load - find, dlopen and check a plugin, or return a built-in one.
  *
  * A name without a slash is a shipped plugin: first the built-ins compiled
- * into phasegate ("lua"), then NAME.so in the plugin directory
- * ($PHASEGATE_PLUGIN_DIR, else the configured pkglibdir). A path is opened
+ * into phasegate ("lua"), then NAME.so in the plugin directories
+ * ($PHASEGATE_PLUGIN_DIR, a ':'-separated list, else the configured pkglibdir). A path is opened
  * as it is, with dlopen(RTLD_NOW | RTLD_LOCAL). The descriptor's abi and
  * size are checked before any other member is read.
  */
