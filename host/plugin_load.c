@@ -97,24 +97,24 @@ plugin_load(const char *name, char *err, size_t errlen)
 		if ((dir = getenv("PHASEGATE_PLUGIN_DIR")) == NULL || *dir == '\0')
 			dir = PG_PLUGIN_DIR;
 		for (;;) {
-			size_t dl = strcspn(dir, ":");
+			size_t dn = strcspn(dir, ":");
 
 			if ((size_t)snprintf(path, sizeof(path), "%.*s/%s.so",
-			    (int)dl, dir, name) >= sizeof(path)) {
+			    (int)dn, dir, name) >= sizeof(path)) {
 				snprintf(err, errlen, "plugin %s: name too long",
 				    name);
 				return NULL;
 			}
 			if (access(path, F_OK) == 0)
 				break;
-			if (dir[dl] == '\0') {
+			if (dir[dn] == '\0') {
 				snprintf(err, errlen, "plugin %s: no such shipped "
 				    "plugin (not in %s)", name,
 				    getenv("PHASEGATE_PLUGIN_DIR") ?
 				    getenv("PHASEGATE_PLUGIN_DIR") : PG_PLUGIN_DIR);
 				return NULL;
 			}
-			dir += dl + 1;
+			dir += dn + 1;
 		}
 	} else if ((size_t)snprintf(path, sizeof(path), "%s", name) >=
 	    sizeof(path)) {
