@@ -11,7 +11,7 @@ libpgcore_la_SOURCES = \
 	host/plugin_load.c host/plugin_load.h \
 	host/check.c host/check.h \
 	host/serve.c host/serve.h
-libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(MILTER_LIBS) $(LIBS)
+libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(MILTER_LIBS) $(LIBS) -lm
 
 bin_PROGRAMS += phasegate
 phasegate_SOURCES = host/main.c
