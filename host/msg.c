@@ -653,7 +653,8 @@ msg_new_body_size(const struct msg *m)
 
 struct ent {
 	const struct field	*f;	/* a received field, or */
-	const struct msg_change	*c;	/* a new one: c->name, c->value */
+	const struct msg_change	*c;	/* a new one: name, c->value */
+	const char		*name;
 };
 
 #define OUT_BUF	(64 * 1024)
@@ -718,13 +719,6 @@ out_value(struct out *o, const char *v, const char *eol)
 	return 0;
 }
 
-/* ent_name - the name of a header entry */
-static const char *
-ent_name(const struct ent *e)
-{
-	return e->f != NULL ? e->f->name : e->c->name;
-}
-
 /* nth - position of the n-th entry called name, or -1 */
 static ssize_t
 nth(const struct ent *e, size_t ne, const char *name, size_t n)
@@ -732,7 +726,7 @@ nth(const struct ent *e, size_t ne, const char *name, size_t n)
 	size_t i;
 
 	for (i = 0; i < ne; i++)
-		if (strcasecmp(ent_name(&e[i]), name) == 0 && --n == 0)
+		if (strcasecmp(e[i].name, name) == 0 && --n == 0)
 			return (ssize_t)i;
 	return -1;
 }
@@ -750,22 +744,30 @@ apply(const struct msg *m, struct ent *e, size_t ne)
 		switch (c->kind) {
 		case MSG_ADD_HEADER:
 			e[ne].f = NULL;
-			e[ne++].c = c;
+			e[ne].c = c;
+			e[ne++].name = c->name;
 			break;
 		case MSG_INSERT_HEADER:
 			pos = c->index < ne ? c->index : ne;
 			memmove(&e[pos + 1], &e[pos], (ne - pos) * sizeof(*e));
 			e[pos].f = NULL;
 			e[pos].c = c;
+			e[pos].name = c->name;
 			ne++;
 			break;
 		case MSG_CHANGE_HEADER:
 		case MSG_DELETE_HEADER:
 			at = nth(e, ne, c->name, c->index);
 			if (c->kind == MSG_CHANGE_HEADER && c->value != NULL) {
-				/* as Postfix and Sendmail: a missing field is added */
-				if (at == -1)
+				/*
+				 * As Postfix and Sendmail: a missing field is
+				 * added. A field keeps its name's spelling, as
+				 * in Sendmail.
+				 */
+				if (at == -1) {
 					at = (ssize_t)ne++;
+					e[at].name = c->name;
+				}
 				e[at].f = NULL;
 				e[at].c = c;
 			} else if (at != -1) {
@@ -803,8 +805,10 @@ msg_output(const struct msg *m, int (*fn)(void *, const void *, size_t),
 	if ((o.buf = pg_malloc(OUT_BUF)) == NULL ||
 	    (e = pg_calloc(m->nf + nadd, sizeof(*e))) == NULL)
 		goto done;
-	for (i = 0; i < m->nf; i++)
+	for (i = 0; i < m->nf; i++) {
 		e[i].f = &m->f[i];
+		e[i].name = m->f[i].name;
+	}
 	ne = apply(m, e, m->nf);
 
 	for (i = 0; i < ne; i++) {
@@ -816,7 +820,7 @@ msg_output(const struct msg *m, int (*fn)(void *, const void *, size_t),
 				goto done;
 			continue;
 		}
-		if (out_put(&o, e[i].c->name, strlen(e[i].c->name)) == -1 ||
+		if (out_put(&o, e[i].name, strlen(e[i].name)) == -1 ||
 		    out_put(&o, ": ", 2) == -1 ||
 		    out_value(&o, e[i].c->value, m->eol) == -1 ||
 		    out_put(&o, m->eol, elen) == -1)
