@@ -1,1 +1,13 @@
-# milter.mk - see Makefile.am
+# host/milter.mk - the milter front end, its unit test, the miltertest and
+# private-Postfix tests, the shared scenario table. See Makefile.am.
+libpgcore_la_SOURCES += \
+	host/milter_front.c host/milter_front.h \
+	host/milter_util.c host/milter_util.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_milter_util
+TESTS += tests/unit/test_milter_util
+tests_unit_test_milter_util_SOURCES = tests/unit/test_milter_util.c host/milter_util.c
+tests_unit_test_milter_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_milter_util_LDADD = $(CMOCKA_LIBS)
+endif

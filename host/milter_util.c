@@ -1,0 +1,355 @@
+/*
+ * milter_util - pure helpers of the milter front end
+ *
+ * Public: milter_util_listen_parse(), milter_util_flags(),
+ * milter_util_reply_split(), milter_util_header_value(),
+ * milter_util_header_out().
+ *
+ * Input: the listen spec comes from the configuration; replies come from
+ * reply_normalize() but are checked again here; header values come from
+ * the MTA. Nothing here logs or touches a descriptor. Errors are returned
+ * (with a message for the listen spec).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter_util.h"
+
+int
+milter_util_listen_parse(const char *spec, struct milter_listen *l,
+    char *err, size_t errlen)
+{
+	const char *colon, *rest, *at, *p;
+	size_t n;
+
+	memset(l, 0, sizeof(*l));
+	if (spec == NULL || *spec == '\0') {
+		snprintf(err, errlen, "milter listen: empty socket spec");
+		return -1;
+	}
+	colon = strchr(spec, ':');
+	if (colon == NULL) {
+		l->family = AF_UNIX;
+		rest = spec;
+	} else {
+		n = (size_t)(colon - spec);
+		rest = colon + 1;
+		if (n == 0 || (n == 4 && strncasecmp(spec, "unix", 4) == 0) ||
+		    (n == 5 && strncasecmp(spec, "local", 5) == 0))
+			l->family = AF_UNIX;
+		else if (n == 4 && strncasecmp(spec, "inet", 4) == 0)
+			l->family = AF_INET;
+		else if (n == 5 && strncasecmp(spec, "inet6", 5) == 0)
+			l->family = AF_INET6;
+		else {
+			snprintf(err, errlen, "milter listen \"%s\": unknown "
+			    "socket type \"%.*s\" (use unix:PATH, "
+			    "inet:PORT@HOST or inet6:PORT@HOST)", spec,
+			    (int)(n > 32 ? 32 : n), spec);
+			return -1;
+		}
+	}
+	for (p = spec; *p != '\0'; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p)) {
+			snprintf(err, errlen, "milter listen \"%s\": white "
+			    "space or control character in the spec", spec);
+			return -1;
+		}
+	if (l->family == AF_UNIX) {
+		if (*rest == '\0') {
+			snprintf(err, errlen, "milter listen \"%s\": no socket "
+			    "path", spec);
+			return -1;
+		}
+		if (strlen(rest) >= sizeof(l->path)) {
+			snprintf(err, errlen, "milter listen \"%s\": socket "
+			    "path longer than %zu bytes", spec,
+			    sizeof(l->path) - 1);
+			return -1;
+		}
+		strcpy(l->path, rest);
+		return 0;
+	}
+
+	/* inet: PORT[@HOST] */
+	at = strchr(rest, '@');
+	n = at ? (size_t)(at - rest) : strlen(rest);
+	if (n == 0 || n >= sizeof(l->port)) {
+		snprintf(err, errlen, "milter listen \"%s\": missing or bad "
+		    "port (libmilter's form is inet:PORT@HOST, e.g. "
+		    "inet:8891@127.0.0.1)", spec);
+		return -1;
+	}
+	memcpy(l->port, rest, n);
+	l->port[n] = '\0';
+	if (strchr(l->port, ':') != NULL || strchr(l->port, '.') != NULL) {
+		snprintf(err, errlen, "milter listen \"%s\": bad port \"%s\" "
+		    "(Postfix writes inet:HOST:PORT, libmilter "
+		    "inet:PORT@HOST)", spec, l->port);
+		return -1;
+	}
+	if (isdigit((unsigned char)l->port[0])) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(l->port, &end, 10);
+		if (*end != '\0' || errno != 0 || v < 1 || v > 65535) {
+			snprintf(err, errlen, "milter listen \"%s\": port "
+			    "\"%s\" is not a number from 1 to 65535", spec,
+			    l->port);
+			return -1;
+		}
+	} else {
+		for (p = l->port; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-') {
+				snprintf(err, errlen, "milter listen \"%s\": "
+				    "bad port \"%s\" (Postfix writes "
+				    "inet:HOST:PORT, libmilter "
+				    "inet:PORT@HOST)", spec, l->port);
+				return -1;
+			}
+	}
+	if (at == NULL)
+		return 0;
+	at++;
+	n = strlen(at);
+	if (n == 0) {
+		snprintf(err, errlen, "milter listen \"%s\": empty host after "
+		    "'@'", spec);
+		return -1;
+	}
+	if (at[0] == '[') {
+		if (n < 3 || at[n - 1] != ']') {
+			snprintf(err, errlen, "milter listen \"%s\": bad "
+			    "numeric host \"%s\"", spec, at);
+			return -1;
+		}
+		at++;
+		n -= 2;
+	}
+	if (n >= sizeof(l->host)) {
+		snprintf(err, errlen, "milter listen \"%s\": host name too "
+		    "long", spec);
+		return -1;
+	}
+	memcpy(l->host, at, n);
+	l->host[n] = '\0';
+	for (p = l->host; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-:_%", *p) == NULL) {
+			snprintf(err, errlen, "milter listen \"%s\": bad "
+			    "character in host \"%s\"", spec, l->host);
+			return -1;
+		}
+	return 0;
+}
+
+unsigned long
+milter_util_flags(const struct milter_wants *w, unsigned long mta_act,
+    unsigned long mta_prot, unsigned long *act, unsigned long *prot)
+{
+	unsigned long want = SMFIF_SETSYMLIST, p = 0, offer = mta_prot;
+	int headers = w->header || w->eoh || w->eom;
+
+/* ASK - ask for protocol flag f when the MTA offers it */
+#define ASK(f)	do { if (offer & (f)) p |= (f); } while (0)
+
+	/*
+	 * Connect, HELO, MAIL and RCPT always come: they build the session
+	 * and the envelope that every later filter reads. Where no filter
+	 * answers at that stage, no reply is sent (SMFIP_NR_*).
+	 */
+	if (!w->connect)
+		ASK(SMFIP_NR_CONN);
+	if (!w->helo)
+		ASK(SMFIP_NR_HELO);
+	if (!w->mail)
+		ASK(SMFIP_NR_MAIL);
+	if (!w->rcpt)
+		ASK(SMFIP_NR_RCPT);
+	if (!w->data)
+		ASK(SMFIP_NODATA);
+	/* filters at end of message read the header, so it must come */
+	if (!headers)
+		ASK(SMFIP_NOHDRS);
+	else {
+		if (!w->header)
+			ASK(SMFIP_NR_HDR);
+		ASK(SMFIP_HDR_LEADSPC);
+	}
+	if (!w->eoh)
+		ASK(SMFIP_NOEOH);
+	if (!w->body)
+		ASK(SMFIP_NOBODY);
+	else if (offer & SMFIP_SKIP)
+		p |= SMFIP_SKIP;
+	else
+		ASK(SMFIP_NR_BODY);
+	/* the chain has no phase for unknown commands */
+	ASK(SMFIP_NOUNKNOWN);
+#undef ASK
+
+	if (w->change)
+		want |= SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT |
+		    SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY |
+		    SMFIF_QUARANTINE;
+	if (w->actions)
+		want |= SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	*act = want & mta_act;
+	*prot = p;
+	/* SETSYMLIST is a wish, not a need: macros then come as the MTA sends them */
+	return want & ~mta_act & ~SMFIF_SETSYMLIST;
+}
+
+/* isxcode - length of an enhanced status code "C.S.D" at s, or 0 */
+static size_t
+isxcode(const char *s)
+{
+	size_t i = 0, h;
+
+	if (s[0] != '2' && s[0] != '4' && s[0] != '5')
+		return 0;
+	if (s[1] != '.')
+		return 0;
+	i = 2;
+	for (h = 0; h < 3 && isdigit((unsigned char)s[i + h]); h++)
+		;
+	if (h == 0 || s[i + h] != '.')
+		return 0;
+	i += h + 1;
+	for (h = 0; h < 3 && isdigit((unsigned char)s[i + h]); h++)
+		;
+	if (h == 0)
+		return 0;
+	return i + h;
+}
+
+int
+milter_util_reply_split(const char *normal, struct milter_reply *r)
+{
+	const char *line = normal, *eol, *t;
+	size_t used = 0, len, x, i;
+
+	memset(r->rcode, 0, sizeof(r->rcode));
+	memset(r->xcode, 0, sizeof(r->xcode));
+	r->nlines = 0;
+	r->lines[0] = NULL;
+	if (normal == NULL || *normal == '\0')
+		return -1;
+	for (;;) {
+		eol = strchr(line, '\n');
+		len = eol ? (size_t)(eol - line) : strlen(line);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len < 3 || !isdigit((unsigned char)line[0]) ||
+		    !isdigit((unsigned char)line[1]) ||
+		    !isdigit((unsigned char)line[2]) ||
+		    (line[0] != '4' && line[0] != '5'))
+			return -1;
+		if (r->nlines == 0)
+			memcpy(r->rcode, line, 3);
+		else if (memcmp(r->rcode, line, 3) != 0)
+			return -1;	/* one reply has one code */
+		t = line + 3;
+		if (len > 3) {
+			if (*t != ' ' && *t != '-')
+				return -1;
+			t++;
+		}
+		if ((size_t)(t - line) < len && (x = isxcode(t)) != 0 &&
+		    (size_t)(t - line) + x <= len &&
+		    (t[x] == ' ' || (size_t)(t - line) + x == len)) {
+			if (r->nlines == 0) {
+				if (x >= sizeof(r->xcode))
+					return -1;
+				memcpy(r->xcode, t, x);
+				r->xcode[x] = '\0';
+			}
+			t += x;
+			if ((size_t)(t - line) < len)
+				t++;	/* the space after the code */
+		}
+		if (r->nlines == MILTER_UTIL_REPLY_LINES_MAX)
+			return -1;
+		r->lines[r->nlines] = r->buf + used;
+		x = 0;
+		for (i = (size_t)(t - line); i < len; i++) {
+			if (line[i] == '\0' || line[i] == '\r')
+				return -1;
+			if (used + 3 > sizeof(r->buf))
+				return -1;
+			if (line[i] == '%') {
+				r->buf[used++] = '%';
+				x++;
+			}
+			r->buf[used++] = line[i];
+			x++;
+		}
+		if (x > MILTER_UTIL_REPLY_TEXT_MAX || used + 1 > sizeof(r->buf))
+			return -1;
+		r->buf[used++] = '\0';
+		r->nlines++;
+		if (eol == NULL || eol[1] == '\0')
+			break;
+		line = eol + 1;
+	}
+	if (r->xcode[0] == '\0')
+		snprintf(r->xcode, sizeof(r->xcode), "%c.0.0", r->rcode[0]);
+	else if (r->xcode[0] != r->rcode[0])
+		return -1;	/* 550 4.7.1: classes disagree */
+	r->lines[r->nlines] = NULL;
+	return 0;
+}
+
+char *
+milter_util_header_value(const char *v, int leadspc)
+{
+	size_t n = 0, lf = 0, i;
+	char *d, *o;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
+			lf++;
+	n = i + lf + 2;
+	if ((d = malloc(n)) == NULL)
+		return NULL;
+	o = d;
+	if (!leadspc && v[0] != '\0')
+		*o++ = ' ';
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
+			*o++ = '\r';
+		*o++ = v[i];
+	}
+	*o = '\0';
+	return d;
+}
+
+char *
+milter_util_header_out(const char *v, int leadspc)
+{
+	size_t i;
+	char *d, *o;
+
+	if ((d = malloc(strlen(v) + 2)) == NULL)
+		return NULL;
+	o = d;
+	if (leadspc && v[0] != ' ' && v[0] != '\t')
+		*o++ = ' ';
+	else if (!leadspc && v[0] == ' ')
+		v++;	/* the MTA puts one space after the colon itself */
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] == '\r' && v[i + 1] == '\n')
+			continue;
+		*o++ = v[i];
+	}
+	*o = '\0';
+	return d;
+}

@@ -1,0 +1,278 @@
+/*
+ * test_milter_util - the milter front end's pure parts: listen spec,
+ * negotiation flags, reply splitting, header value conversion.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+
+#include <libmilter/mfapi.h>
+
+#include "milter_util.h"
+
+static void
+test_listen(void **state)
+{
+	static const struct {
+		const char	*spec;
+		int		 ok;
+		int		 family;
+		const char	*path, *host, *port, *errpart;
+	} t[] = {
+		{ "inet:8891@127.0.0.1", 1, AF_INET, "", "127.0.0.1", "8891", NULL },
+		{ "inet:8891", 1, AF_INET, "", "", "8891", NULL },
+		{ "INET:smtp@localhost", 1, AF_INET, "", "localhost", "smtp", NULL },
+		{ "inet6:8891@[::1]", 1, AF_INET6, "", "::1", "8891", NULL },
+		{ "inet:8891@[10.0.0.1]", 1, AF_INET, "", "10.0.0.1", "8891", NULL },
+		{ "unix:/run/pg/milter.sock", 1, AF_UNIX, "/run/pg/milter.sock", "", "", NULL },
+		{ "local:/tmp/x", 1, AF_UNIX, "/tmp/x", "", "", NULL },
+		{ "/tmp/y", 1, AF_UNIX, "/tmp/y", "", "", NULL },
+		{ ":/tmp/z", 1, AF_UNIX, "/tmp/z", "", "", NULL },
+		{ "", 0, 0, "", "", "", "empty" },
+		{ "tcp:8891@127.0.0.1", 0, 0, "", "", "", "unknown socket type" },
+		{ "inet:127.0.0.1:8891", 0, 0, "", "", "", "bad port" },
+		{ "inet:@127.0.0.1", 0, 0, "", "", "", "missing or bad port" },
+		{ "inet:0@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
+		{ "inet:70000@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
+		{ "inet:12x@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
+		{ "inet:8891@", 0, 0, "", "", "", "empty host" },
+		{ "inet:8891@[::1", 0, 0, "", "", "", "bad numeric host" },
+		{ "inet:8891@a/b", 0, 0, "", "", "", "bad character" },
+		{ "unix:", 0, 0, "", "", "", "no socket path" },
+		{ "unix:/tmp/a b", 0, 0, "", "", "", "white space" },
+		{ "unix:/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789", 0, 0, "", "", "", "longer than" },
+	};
+	struct milter_listen l;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int r;
+
+		err[0] = '\0';
+		r = milter_util_listen_parse(t[i].spec, &l, err, sizeof(err));
+		if (t[i].ok) {
+			if (r != 0)
+				fail_msg("%s: %s", t[i].spec, err);
+			assert_int_equal(l.family, t[i].family);
+			assert_string_equal(l.path, t[i].path);
+			assert_string_equal(l.host, t[i].host);
+			assert_string_equal(l.port, t[i].port);
+		} else {
+			if (r != -1)
+				fail_msg("%s: accepted", t[i].spec);
+			if (strstr(err, t[i].errpart) == NULL)
+				fail_msg("%s: error \"%s\" lacks \"%s\"",
+				    t[i].spec, err, t[i].errpart);
+		}
+	}
+}
+
+#define ALLPROT	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT | \
+	SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NR_HDR | SMFIP_NOUNKNOWN | \
+	SMFIP_NODATA | SMFIP_SKIP | SMFIP_RCPT_REJ | SMFIP_NR_CONN | SMFIP_NR_HELO | \
+	SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_EOH | \
+	SMFIP_NR_BODY | SMFIP_HDR_LEADSPC)
+#define ALLACT	(SMFIF_ADDHDRS | SMFIF_CHGBODY | SMFIF_ADDRCPT | SMFIF_DELRCPT | \
+	SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_CHGFROM | SMFIF_ADDRCPT_PAR | \
+	SMFIF_SETSYMLIST)
+#define CHANGES	(SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | \
+	SMFIF_CHGFROM | SMFIF_CHGBODY | SMFIF_QUARANTINE)
+
+static void
+test_flags(void **state)
+{
+	static const struct {
+		const char		*what;
+		struct milter_wants	 w;
+		unsigned long		 mta_act, mta_prot;
+		unsigned long		 act, prot, missing;
+	} t[] = {
+		{ "nothing used", { 0 }, ALLACT, ALLPROT, SMFIF_SETSYMLIST,
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+		    SMFIP_NODATA | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY |
+		    SMFIP_NOUNKNOWN, 0 },
+		{ "rcpt only", { .rcpt = 1 }, ALLACT, ALLPROT, SMFIF_SETSYMLIST,
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+		    SMFIP_NODATA | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY |
+		    SMFIP_NOUNKNOWN, 0 },
+		{ "eom without body", { .eom = 1 }, ALLACT, ALLPROT, SMFIF_SETSYMLIST,
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+		    SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOEOH |
+		    SMFIP_NOBODY | SMFIP_NOUNKNOWN, 0 },
+		{ "everything", { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, ALLACT, ALLPROT,
+		    CHANGES | SMFIF_SETSYMLIST,
+		    SMFIP_HDR_LEADSPC | SMFIP_SKIP | SMFIP_NOUNKNOWN, 0 },
+		{ "body, MTA without SKIP", { .eom = 1, .body = 1 }, ALLACT,
+		    ALLPROT & ~SMFIP_SKIP, SMFIF_SETSYMLIST,
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+		    SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOEOH |
+		    SMFIP_NR_BODY | SMFIP_NOUNKNOWN, 0 },
+		{ "actions only", { .eom = 1, .actions = 1 }, ALLACT, ALLPROT,
+		    SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
+		    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT |
+		    SMFIP_NODATA | SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOEOH |
+		    SMFIP_NOBODY | SMFIP_NOUNKNOWN, 0 },
+		{ "old MTA: no flags, few actions", { .change = 1, .header = 1 },
+		    SMFIF_ADDHDRS | SMFIF_CHGBODY, 0, SMFIF_ADDHDRS | SMFIF_CHGBODY,
+		    0, SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+		    SMFIF_CHGFROM | SMFIF_QUARANTINE },
+	};
+	unsigned long act, prot, missing;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		missing = milter_util_flags(&t[i].w, t[i].mta_act,
+		    t[i].mta_prot, &act, &prot);
+		if (act != t[i].act || prot != t[i].prot ||
+		    missing != t[i].missing)
+			fail_msg("%s: act 0x%lx/0x%lx prot 0x%lx/0x%lx missing "
+			    "0x%lx/0x%lx", t[i].what, act, t[i].act, prot,
+			    t[i].prot, missing, t[i].missing);
+		/* never a flag the MTA did not offer */
+		assert_int_equal(prot & ~t[i].mta_prot, 0);
+		assert_int_equal(act & ~t[i].mta_act, 0);
+	}
+}
+
+static void
+test_reply(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 ok;
+		const char	*rcode, *xcode;
+		const char	*lines[4];
+	} t[] = {
+		{ "550 5.7.1 Message rejected", 1, "550", "5.7.1",
+		    { "Message rejected" } },
+		{ "451 4.7.1 Try again later", 1, "451", "4.7.1",
+		    { "Try again later" } },
+		{ "550-5.7.1 a\r\n550 5.7.1 b", 1, "550", "5.7.1", { "a", "b" } },
+		{ "550-5.1.1 a\r\n550-5.1.1 b\r\n550 5.1.1 c", 1, "550", "5.1.1",
+		    { "a", "b", "c" } },
+		{ "550 5.7.1 100% spam", 1, "550", "5.7.1", { "100%% spam" } },
+		{ "550 5.7.1 %s%%", 1, "550", "5.7.1", { "%%s%%%%" } },
+		{ "550 no enhanced code", 1, "550", "5.0.0", { "no enhanced code" } },
+		{ "550 5.7.1", 1, "550", "5.7.1", { "" } },
+		{ "550", 1, "550", "5.0.0", { "" } },
+		{ "421 4.3.2 closing", 1, "421", "4.3.2", { "closing" } },
+		{ "", 0, NULL, NULL, { NULL } },
+		{ "250 2.0.0 ok", 0, NULL, NULL, { NULL } },
+		{ "55 5.7.1 short", 0, NULL, NULL, { NULL } },
+		{ "550x5.7.1 bad sep", 0, NULL, NULL, { NULL } },
+		{ "550-5.7.1 a\r\n451 4.7.1 b", 0, NULL, NULL, { NULL } },
+		{ "550 4.7.1 class mismatch", 0, NULL, NULL, { NULL } },
+		{ "550 5.7.1 a\rb", 0, NULL, NULL, { NULL } },
+	};
+	struct milter_reply *r = malloc(sizeof(*r));
+	char big[8192], *p;
+	size_t i, j;
+
+	(void)state;
+	assert_non_null(r);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int rc = milter_util_reply_split(t[i].in, r);
+
+		if (!t[i].ok) {
+			if (rc != -1)
+				fail_msg("\"%s\": accepted", t[i].in);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("\"%s\": refused", t[i].in);
+		assert_string_equal(r->rcode, t[i].rcode);
+		assert_string_equal(r->xcode, t[i].xcode);
+		for (j = 0; t[i].lines[j] != NULL; j++) {
+			assert_non_null(r->lines[j]);
+			assert_string_equal(r->lines[j], t[i].lines[j]);
+		}
+		assert_int_equal(r->nlines, j);
+		assert_null(r->lines[j]);
+	}
+
+	/* 32 lines pass, 33 do not */
+	for (j = 33; j >= 32; j--) {
+		p = big;
+		for (i = 0; i < j; i++)
+			p += sprintf(p, "550%c5.7.1 line %zu\r\n",
+			    i + 1 == j ? ' ' : '-', i);
+		p[-2] = '\0';
+		assert_int_equal(milter_util_reply_split(big, r),
+		    j == 32 ? 0 : -1);
+	}
+	assert_int_equal(r->nlines, 32);
+	assert_string_equal(r->lines[31], "line 31");
+	assert_null(r->lines[32]);
+
+	/* a text of 980 octets passes, 981 do not ('%' counts twice) */
+	strcpy(big, "550 5.7.1 ");
+	memset(big + 10, 'x', 980);
+	big[990] = '\0';
+	assert_int_equal(milter_util_reply_split(big, r), 0);
+	big[10] = '%';
+	assert_int_equal(milter_util_reply_split(big, r), -1);
+	free(r);
+}
+
+static void
+test_header_value(void **state)
+{
+	static const struct {
+		const char	*in;
+		int		 leadspc;
+		const char	*value, *out;
+	} t[] = {
+		{ " hello", 1, " hello", " hello" },
+		{ "hello", 0, " hello", "hello" },
+		{ "a\n\tb", 0, " a\r\n\tb", "a\n\tb" },
+		{ " a\r\n b", 1, " a\r\n b", " a\n b" },
+		{ "", 0, "", "" },
+		{ "\tx", 1, "\tx", "\tx" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *v = milter_util_header_value(t[i].in, t[i].leadspc);
+		char *o;
+
+		assert_non_null(v);
+		assert_string_equal(v, t[i].value);
+		o = milter_util_header_out(v, t[i].leadspc);
+		assert_non_null(o);
+		assert_string_equal(o, t[i].out);
+		free(o);
+		free(v);
+	}
+	{
+		char *o = milter_util_header_out("YES", 1);
+
+		assert_string_equal(o, " YES");
+		free(o);
+		o = milter_util_header_out("YES", 0);
+		assert_string_equal(o, "YES");
+		free(o);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listen),
+		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_header_value),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
