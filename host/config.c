@@ -196,8 +196,7 @@ get_count(struct walk *w, const char *path, const struct lua_conf_node *n,
 {
 	if (want_type(w, path, n, LUA_CONF_NUMBER, "a number") == -1)
 		return -1;
-	if (!n->isint && !(isfinite(n->num) && n->num == floor(n->num) &&
-	    n->num >= 0 && n->num <= UINT_MAX))
+	if (!n->isint && !(isfinite(n->num) && n->num == floor(n->num)))
 		return fail(w, n->line, "%s: expected a whole number, got %s",
 		    path, n->str);
 	if (n->num < min || n->num > UINT_MAX)

@@ -958,6 +958,7 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 	struct toks t;
 	lua_State *L;
 	struct lua_conf_node *root = NULL;
+	const char *chunk;
 	size_t i;
 	int rc;
 
@@ -983,7 +984,21 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	/* stack: lines env */
-	rc = luaL_loadbufferx(L, text, len, "=" CHUNKNAME, "t");
+	chunk = text;
+	if (len > 0 && text[0] == '#') {
+		/* a "#!" first line, as luaL_loadfile() allows: make it a
+		 * comment of the same length so that lines stay where they are;
+		 * the copy stays on the stack (index 3) until the chunk has run */
+		char *copy = lua_newuserdatauv(L, len, 0);
+
+		memcpy(copy, text, len);
+		if (len > 1 && copy[1] != '\n' && copy[1] != '\r')
+			copy[0] = copy[1] = '-';
+		else
+			copy[0] = ' ';
+		chunk = copy;
+	}
+	rc = luaL_loadbufferx(L, chunk, len, "=" CHUNKNAME, "t");
 	if (rc != LUA_OK) {
 		set_err(err, errlen, name, rc == LUA_ERRMEM ?
 		    "configuration uses too much memory" : lua_tostring(L, -1));
@@ -1008,6 +1023,8 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 		lua_close(L);
 		return NULL;
 	}
+	if (chunk != text)
+		lua_remove(L, 3);	/* lines env result */
 
 	/* the lines of the keys, from the text */
 	if (lex(text, len, &t) == -1) {
