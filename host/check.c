@@ -356,10 +356,11 @@ print_text(FILE *fp, const char *file, const struct report *r,
 		snprintf(reply, sizeof(reply), "%s", st->d.reply);
 		for (p = reply; (p = strstr(p, "\r\n")) != NULL; )
 			memcpy(p, " /", 2);
-		fprintf(fp, "%-8s %-32s %-9s", chain_phase_name(st->phase),
+		fprintf(fp, "%-8s %-32s %s", chain_phase_name(st->phase),
 		    st->arg, verdicts[st->d.verdict]);
 		if (reply[0])
-			fprintf(fp, " %s", reply);
+			fprintf(fp, "%*s%s", 10 - (int)strlen(verdicts[st->d.verdict]),
+			    "", reply);
 		if (st->d.by[0])
 			fprintf(fp, " (by %s%s)", st->d.by,
 			    st->d.error ? ", filter error" : "");

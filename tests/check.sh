@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# tests/check.sh - `phasegate check` end to end: verdicts and exit codes,
+# scores, changes applied byte-exactly (-o), JSON, and bad input of every
+# kind giving a verdict or a clear error with bounded memory.
+. "$top_srcdir/tests/lib.sh"
+D=$top_srcdir/tests/data/check
+export PHASEGATE_PLUGIN_DIR="$top_builddir/tests/plugins/.libs:${PHASEGATE_PLUGIN_DIR:-}"
+
+pgcheck() {	# pgcheck CONF ARGS... ; sets $out and $rc
+	out=$("$PHASEGATE" check -c "$D/$1" "${@:2}" 2>"$T/stderr") && rc=0 || rc=$?
+}
+
+# verdicts and exit codes
+pgcheck pass.conf -o "$T/out.eml" "$D/ham.eml"
+assert_eq "pass: exit 0" "$rc" 0
+assert "pass: unchanged message is byte-exact" cmp -s "$T/out.eml" "$D/ham.eml"
+assert "pass: result line" grep -q '^result   accept$' <<<"$out"
+assert "pass: envelope from Return-Path" grep -q '^mail     <alice@example.com>' <<<"$out"
+assert "pass: recipient from To" grep -q '^rcpt     <bob@example.org>' <<<"$out"
+
+pgcheck rcpt.conf --rcpt nobody@example.org --rcpt bob@example.org "$D/ham.eml"
+assert_eq "rcpt: one refused, one passes: accepted" "$rc" 0
+assert "rcpt: the refusal is shown with its filter" \
+	grep -q 'rcpt     <nobody@example.org> *reject    550 5.1.1 <nobody@example.org>: no such user (by test_all)' <<<"$out"
+pgcheck rcpt.conf --rcpt nobody@example.org "$D/ham.eml"
+assert_eq "rcpt: every recipient refused: exit 1" "$rc" 1
+assert "rcpt: no DATA after every recipient refused" bash -c "! grep -q '^data' <<<'$out'"
+
+pgcheck spam.conf "$D/ham.eml"
+assert_eq "spam: score over reject: exit 1" "$rc" 1
+assert "spam: rejected by actions" grep -q 'eom .*reject    550 5.7.1 Message rejected as spam (by actions)' <<<"$out"
+assert "spam: symbol listed" grep -q 'TEST_BIG *16.00  (test_all)' <<<"$out"
+
+pgcheck tempfail.conf "$D/ham.eml"
+assert_eq "tempfail at DATA: exit 2" "$rc" 2
+assert "tempfail: reply" grep -q '^result   tempfail 452 4.3.1 spool full' <<<"$out"
+
+pgcheck discard.conf "$D/ham.eml"
+assert_eq "discard: exit 3" "$rc" 3
+
+pgcheck broken.conf "$D/ham.eml"
+assert_eq "filter error: on_error tempfail: exit 2" "$rc" 2
+assert "filter error: logged with filter and phase" \
+	grep -q 'filter test_all: eom: the filter fell over (on_error tempfail)' "$T/stderr"
+
+pgcheck score.conf -o "$T/score.eml" "$D/ham.eml"
+assert_eq "score below reject: accepted" "$rc" 0
+assert "score: X-Spam headers added, forged X-Spam-Flag removed" bash -c "
+	grep -c '^X-Spam-Flag: YES' '$T/score.eml' | grep -qx 1 &&
+	grep -q '^X-Spam-Status: Yes, score=6.5 required=5.0 tests=TEST_MEDIUM' '$T/score.eml' &&
+	grep -q '^X-Checked: yes' '$T/score.eml'"
+
+pgcheck changes.conf -o "$T/changed.eml" "$D/ham.eml"
+assert_eq "changes: accepted" "$rc" 0
+assert "changes: output bytes as expected" cmp "$T/changed.eml" "$D/ham.changed.eml"
+assert "changes: envelope changes listed" bash -c "
+	grep -q '  add_rcpt *<archive@example.org>' <<<'$out' &&
+	grep -q '  change_sender *<bounces@example.com>' <<<'$out' &&
+	grep -q '  quarantine *held for review' <<<'$out'"
+
+pgcheck score.conf --json "$D/ham.eml"
+assert "json: one valid object with result, score and changes" /usr/bin/python3 -c '
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["result"] == "accept" and o["exit"] == 0, o
+assert o["score"] == 6.5 and o["symbols"][0]["symbol"] == "TEST_MEDIUM", o
+assert [c["name"] for c in o["changes"]][-1] == "X-Spam-Status", o
+assert len(o["phases"]) == 7, o["phases"]
+' "$out"
+
+# errors: a bad configuration names file and line; a missing message is exit 4
+pgcheck bad.conf "$D/ham.eml"
+assert_eq "bad config: exit 4" "$rc" 4
+assert "bad config: file and line" grep -q "bad.conf:5: .*scirpt" "$T/stderr"
+pgcheck pass.conf "$T/does-not-exist.eml"
+assert_eq "missing message: exit 4" "$rc" 4
+assert "missing message: clear error" grep -q "does-not-exist.eml: No such file or directory" "$T/stderr"
+out=$("$PHASEGATE" configtest -c "$D/bad.conf" 2>&1) && rc=0 || rc=$?
+assert_eq "configtest bad: exit 1" "$rc" 1
+out=$("$PHASEGATE" configtest -c "$D/pass.conf" 2>&1) && rc=0 || rc=$?
+assert_eq "configtest good: exit 0" "$rc" 0
+
+# bad input: each gives a verdict and comes out unchanged, byte for byte
+: > "$T/empty.eml"
+printf 'Subject: only headers\r\nFrom: a@b\r\n' > "$T/headers-only.eml"
+printf 'this is not a header\r\nnor this\r\n' > "$T/no-separator.eml"
+printf 'From: a@b\nSubject: bare LF\n\nbody\n.\nmore\n' > "$T/bare-lf.eml"
+printf 'From: a@b\r\nSubject: nul \000 here\r\n\r\nbody \000\000 nul\r\n' > "$T/nul.eml"
+printf 'From: \xe9l\xe8ve@b\r\nSubject: \xff\xfe 8-bit\r\n\r\n\xc3\xa9t\xc3\xa9\r\n' > "$T/8bit.eml"
+/usr/bin/python3 -c '
+import sys
+d = sys.argv[1]
+open(d + "/long-header.eml", "wb").write(b"From: a@b\r\nX-Long: " + b"x" * (2 << 20) + b"\r\nSubject: after\r\n\r\nbody\r\n")
+open(d + "/many-headers.eml", "wb").write(b"".join(b"X-H%d: v\r\n" % i for i in range(100000)) + b"\r\nbody\r\n")
+' "$T"
+for f in empty headers-only no-separator bare-lf nul 8bit long-header many-headers; do
+	pgcheck pass.conf -o "$T/$f.out" "$T/$f.eml"
+	assert_eq "bad input $f: a verdict" "$rc" 0
+	assert "bad input $f: unchanged bytes" cmp -s "$T/$f.eml" "$T/$f.out"
+done
+# a change on a message with bare LF line ends uses LF for the new field
+pgcheck score.conf -o "$T/bare-lf.out" "$T/bare-lf.eml"
+assert "bare LF: added fields end in LF" bash -c "grep -q \$'^X-Checked: yes\$' '$T/bare-lf.out' && ! grep -q \$'\\r' '$T/bare-lf.out'"
+
+# memory stays bounded: a 64 MB body through the spool
+/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"From: a@b\r\nSubject: big\r\n\r\n")
+    line = b"y" * 998 + b"\r\n"
+    for i in range(64 * 1024 * 1024 // 1000):
+        f.write(line)
+' "$T/big.eml"
+rss=$(ASAN_OPTIONS="${ASAN_OPTIONS:-}:quarantine_size_mb=8" /usr/bin/python3 -c '
+import resource, subprocess, sys
+r = subprocess.run([sys.argv[1], "check", "-c", sys.argv[2], "-o", sys.argv[3], sys.argv[4]], stdout=subprocess.DEVNULL)
+print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+' "$PHASEGATE" "$D/pass.conf" "$T/big.out" "$T/big.eml")
+read -r big_rc big_mb <<<"$rss"
+assert_eq "64 MB message: accepted" "$big_rc" 0
+assert "64 MB message: peak RSS ${big_mb} MB stays under 48 MB" test "$big_mb" -lt 48
+assert "64 MB message: unchanged bytes" cmp -s "$T/big.eml" "$T/big.out"
+finish
