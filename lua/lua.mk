@@ -1,1 +1,26 @@
-# lua.mk - see Makefile.am
+# lua/lua.mk - the Lua bridge (built-in plugin "lua"), pg.store, their
+# tests and Lua test scripts; see Makefile.am
+LUA_BRIDGE_SOURCES = \
+	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h \
+	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
+	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c \
+	lua/store.c lua/store.h
+libpgcore_la_SOURCES += $(LUA_BRIDGE_SOURCES)
+
+if HAVE_CMOCKA
+# Against the plugin ABI only: a small host in the test (test_lua_host.c).
+LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
+	tests/unit/test_lua_host.c tests/unit/test_lua_host.h
+LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
+LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(CMOCKA_LIBS) -lm
+LUA_UNIT_TESTS = tests/unit/test_lua_scripts
+check_PROGRAMS += $(LUA_UNIT_TESTS)
+TESTS += $(LUA_UNIT_TESTS)
+tests_unit_test_lua_scripts_SOURCES = tests/unit/test_lua_scripts.c $(LUA_TEST_SOURCES)
+tests_unit_test_lua_scripts_CFLAGS = $(LUA_TEST_CFLAGS)
+tests_unit_test_lua_scripts_LDADD = $(LUA_TEST_LDADD)
+endif
+
+# Lua test scripts are run by test_lua_scripts (one per file, with the
+# expectations written in the script's "-- expect" lines).
+EXTRA_DIST += tests/lua docs/lua-api.md

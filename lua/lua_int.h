@@ -1,0 +1,138 @@
+/*
+ * lua_int - what the Lua bridge's modules share: the interpreter and
+ * bridge state, object boxes and the API name tables. Private to lua/.
+ */
+#ifndef LUA_INT_H
+#define LUA_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include <phasegate/plugin.h>
+
+/* Phases a script may register handlers for, in pg.on() names. */
+enum lb_phase {
+	LB_CONNECT = 0,
+	LB_HELO,
+	LB_MAIL,
+	LB_RCPT,
+	LB_DATA,
+	LB_HEADER,
+	LB_EOH,
+	LB_EOM,
+	LB_CLOSE,
+	LB_NPHASES
+};
+
+/* Why an interpreter was stopped. */
+enum lb_kill {
+	LB_KILL_NONE = 0,
+	LB_KILL_TIME,
+	LB_KILL_MEM
+};
+
+#define LB_POOL_MAX	64		/* interpreters per script */
+#define LB_HOOK_COUNT	1000		/* instructions between clock checks */
+
+struct lb_state;
+
+/* One interpreter of a script's pool. */
+struct lb_interp {
+	struct lb_state	*st;
+	lua_State	*L;
+	struct lb_interp *next_free;
+	size_t		 mem_used;
+	size_t		 mem_max;	/* 0: no cap */
+	int		 mem_hit;	/* an allocation was refused */
+	enum lb_kill	 killed;
+	uint64_t	 deadline;	/* monotonic ns; 0: no running call */
+	uint64_t	 call;		/* current call id; boxes of other ids are stale */
+	int		 in_call;
+	int		 loading;	/* running the script's top level */
+	int		 last_line;	/* from the hook: where the script was */
+	char		 last_src[64];
+	struct pg_session *cur_s;	/* session of the running call, for pg.log */
+	int		 nhandlers[LB_NPHASES];
+};
+
+/* One loaded script: a generation's filter state. */
+struct lb_state {
+	const struct pg_host *host;
+	char		*script;	/* absolute path */
+	char		*path;		/* require() directories, ";"-separated */
+	uint64_t	 timeout_ms;
+	size_t		 memory_max;
+	char		*chunk;		/* the compiled script (lua_dump) */
+	size_t		 chunklen;
+	int		 nhandlers[LB_NPHASES];
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct lb_interp *free_list;
+	size_t		 ninterp;	/* alive, free or busy */
+	size_t		 max_interp;
+	size_t		 created;	/* statistics: interpreters ever made */
+};
+
+/* A box: the pointer a session/tx/vars userdata holds, valid for one call. */
+struct lb_box {
+	void		*p;
+	uint64_t	 call;
+};
+
+/* What pg.accept() and friends return. */
+struct lb_verdict {
+	int		 v;		/* enum pg_verdict */
+	char		 text[];	/* the reply, "" for the default */
+};
+
+#define LB_MT_SESSION	"phasegate.session"
+#define LB_MT_TX	"phasegate.tx"
+#define LB_MT_VARS	"phasegate.vars"
+#define LB_MT_REGEX	"phasegate.regex"
+#define LB_MT_VERDICT	"phasegate.verdict"
+
+/* lb_interp_of - the interpreter a lua_State (or coroutine) belongs to */
+static inline struct lb_interp *
+lb_interp_of(lua_State *L)
+{
+	return *(struct lb_interp **)lua_getextraspace(L);
+}
+
+/* lua_bridge.c */
+const char	*lb_phase_name(enum lb_phase);
+void		 lb_box_push(lua_State *, const char *mt, void *p);
+void		*lb_box_check(lua_State *, int idx, const char *mt,
+		    const char *what);
+
+/* lua_pg.c: the phasegate module; leaves it on the stack. */
+void		 lb_pg_open(lua_State *);
+int		 lb_check_addr(lua_State *, int idx, char *dst, size_t dstlen);
+void		 lb_check_header_name(lua_State *, int idx, const char *fn);
+void		 lb_check_text(lua_State *, int idx, const char *fn,
+		    const char *what);
+
+/* lua_session.c / lua_tx.c / lua_vars.c / lua_regex.c: metatables */
+void		 lb_session_open(lua_State *);
+void		 lb_session_push(lua_State *, struct pg_session *);
+void		 lb_tx_open(lua_State *);
+void		 lb_tx_push(lua_State *, struct pg_tx *);
+void		 lb_vars_open(lua_State *);
+void		 lb_regex_open(lua_State *);
+int		 lua_pg_regex(lua_State *);
+
+/* API names, for the docs check: NULL-terminated lists. */
+extern const luaL_Reg lb_pg_funcs[];
+extern const luaL_Reg lb_log_funcs[];
+extern const luaL_Reg lb_store_funcs[];
+extern const luaL_Reg lb_session_methods[];
+extern const char *const lb_session_fields[];
+extern const luaL_Reg lb_tx_methods[];
+extern const char *const lb_tx_fields[];
+extern const luaL_Reg lb_regex_methods[];
+extern const char *const lb_pg_fields[];
+
+#endif /* LUA_INT_H */

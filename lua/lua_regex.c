@@ -1,0 +1,281 @@
+/*
+ * lua_regex - pg.regex(pattern, flags): PCRE2 patterns through the shared
+ * wrapper host/re.h (JIT when available)
+ *
+ * Public (to lua/): lua_pg_regex(), lb_regex_open(), lb_regex_methods.
+ *
+ * A pattern is compiled once per (pattern, flags) and interpreter and kept
+ * in a registry cache, so pg.regex() inside a handler costs a table
+ * lookup. Compiled patterns are immutable; match scratch space is the
+ * calling thread's (re.h). A bad pattern raises "pg.regex: <PCRE2
+ * message> at offset N"; a match failure (match limit) raises an error.
+ * Offsets given to scripts are 1-based like string.find.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "lua_int.h"
+#include "re.h"
+
+#define REG_CACHE	"phasegate.regex_cache"
+#define OVEC_STACK	32
+
+struct lb_regex {
+	struct re	*re;
+};
+
+/* check_re - the compiled pattern of the userdata at idx */
+static struct re *
+check_re(lua_State *L, int idx)
+{
+	struct lb_regex *r = luaL_checkudata(L, idx, LB_MT_REGEX);
+
+	if (r->re == NULL)
+		luaL_error(L, "attempt to use a freed regex");
+	return r->re;
+}
+
+/* start_of - a 1-based, possibly negative init into a 0-based offset */
+static size_t
+start_of(lua_State *L, int idx, size_t len)
+{
+	lua_Integer i = luaL_optinteger(L, idx, 1);
+
+	if (i > 0)
+		return (size_t)i - 1 > len ? len + 1 : (size_t)i - 1;
+	if (i == 0)
+		return 0;
+	if ((size_t)-i > len)
+		return 0;
+	return len - (size_t)-i;
+}
+
+/* ovec_for - room for the pattern's offsets */
+static size_t *
+ovec_for(lua_State *L, struct re *re, size_t *stackbuf, size_t *npairs)
+{
+	*npairs = re_captures(re) + 1;
+	if (*npairs <= OVEC_STACK)
+		return stackbuf;
+	return lua_newuserdatauv(L, *npairs * 2 * sizeof(size_t), 0);
+}
+
+/* do_find - run the pattern; 1 match, 0 no match; raises on error */
+static int
+do_find(lua_State *L, struct re *re, const char *s, size_t len,
+    size_t start, size_t *ov, size_t npairs, int notempty)
+{
+	char buf[128];
+	int rc = re_find(re, s, len, start, ov, npairs, notempty, NULL);
+
+	if (rc < 0)
+		return luaL_error(L, "pg.regex: %s",
+		    re_strerror(rc, buf, sizeof(buf)));
+	return rc;
+}
+
+/* push_captures - the captures (or the whole match); returns how many */
+static int
+push_captures(lua_State *L, const char *s, const size_t *ov, size_t npairs,
+    int whole_if_none)
+{
+	size_t k;
+
+	if (npairs == 1) {
+		if (!whole_if_none)
+			return 0;
+		lua_pushlstring(L, s + ov[0], ov[1] - ov[0]);
+		return 1;
+	}
+	luaL_checkstack(L, (int)npairs, "too many captures");
+	for (k = 1; k < npairs; k++) {
+		if (ov[2 * k] == RE_UNSET)
+			lua_pushnil(L);
+		else
+			lua_pushlstring(L, s + ov[2 * k],
+			    ov[2 * k + 1] - ov[2 * k]);
+	}
+	return (int)npairs - 1;
+}
+
+/***
+ * @method re:match(subject [, init])
+ * Captures like string.match, or nil.
+ */
+static int
+lua_regex_match(lua_State *L)
+{
+	struct re *re = check_re(L, 1);
+	size_t len, npairs, st[OVEC_STACK * 2], *ov;
+	const char *s = luaL_checklstring(L, 2, &len);
+	size_t start = start_of(L, 3, len);
+
+	if (start > len) {
+		lua_pushnil(L);
+		return 1;
+	}
+	ov = ovec_for(L, re, st, &npairs);
+	if (!do_find(L, re, s, len, start, ov, npairs, 0)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	return push_captures(L, s, ov, npairs, 1);
+}
+
+/***
+ * @method re:find(subject [, init])
+ * Start and end (1-based, inclusive) of the first match, then captures.
+ */
+static int
+lua_regex_find(lua_State *L)
+{
+	struct re *re = check_re(L, 1);
+	size_t len, npairs, st[OVEC_STACK * 2], *ov;
+	const char *s = luaL_checklstring(L, 2, &len);
+	size_t start = start_of(L, 3, len);
+
+	if (start > len) {
+		lua_pushnil(L);
+		return 1;
+	}
+	ov = ovec_for(L, re, st, &npairs);
+	if (!do_find(L, re, s, len, start, ov, npairs, 0)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_pushinteger(L, (lua_Integer)ov[0] + 1);
+	lua_pushinteger(L, (lua_Integer)ov[1]);
+	return 2 + push_captures(L, s, ov, npairs, 0);
+}
+
+/* gmatch_next - upvalues: regex, subject, position, last match was empty at */
+static int
+gmatch_next(lua_State *L)
+{
+	struct re *re = check_re(L, lua_upvalueindex(1));
+	size_t len, npairs, st[OVEC_STACK * 2], *ov;
+	const char *s = lua_tolstring(L, lua_upvalueindex(2), &len);
+	lua_Integer pos = lua_tointeger(L, lua_upvalueindex(3));
+	int notempty = lua_toboolean(L, lua_upvalueindex(4));
+
+	if (pos < 0 || (size_t)pos > len)
+		return 0;
+	ov = ovec_for(L, re, st, &npairs);
+	if (!do_find(L, re, s, len, (size_t)pos, ov, npairs, notempty)) {
+		if (!notempty || (size_t)pos >= len) {
+			lua_pushinteger(L, -1);
+			lua_replace(L, lua_upvalueindex(3));
+			return 0;
+		}
+		/* an empty match was refused here: move one byte on */
+		lua_pushinteger(L, pos + 1);
+		lua_replace(L, lua_upvalueindex(3));
+		lua_pushboolean(L, 0);
+		lua_replace(L, lua_upvalueindex(4));
+		return gmatch_next(L);
+	}
+	lua_pushinteger(L, (lua_Integer)ov[1]);
+	lua_replace(L, lua_upvalueindex(3));
+	lua_pushboolean(L, ov[0] == ov[1]);
+	lua_replace(L, lua_upvalueindex(4));
+	return push_captures(L, s, ov, npairs, 1);
+}
+
+/***
+ * @method re:gmatch(subject)
+ * An iterator over the matches, like string.gmatch.
+ */
+static int
+lua_regex_gmatch(lua_State *L)
+{
+	check_re(L, 1);
+	luaL_checkstring(L, 2);
+	lua_settop(L, 2);
+	lua_pushinteger(L, 0);
+	lua_pushboolean(L, 0);
+	lua_pushcclosure(L, gmatch_next, 4);
+	return 1;
+}
+
+static int
+lua_regex_gc(lua_State *L)
+{
+	struct lb_regex *r = luaL_checkudata(L, 1, LB_MT_REGEX);
+
+	re_free(r->re);
+	r->re = NULL;
+	return 0;
+}
+
+static int
+lua_regex_tostring(lua_State *L)
+{
+	struct re *re = check_re(L, 1);
+	size_t len;
+	const char *p = re_pattern(re, &len);
+
+	lua_pushliteral(L, "pg.regex(");
+	lua_pushlstring(L, p, len);
+	lua_pushfstring(L, ", \"%s\")", re_flags(re));
+	lua_concat(L, 3);
+	return 1;
+}
+
+const luaL_Reg lb_regex_methods[] = {
+	{ "match", lua_regex_match },
+	{ "find", lua_regex_find },
+	{ "gmatch", lua_regex_gmatch },
+	{ NULL, NULL }
+};
+
+/***
+ * @function pg.regex(pattern [, flags])
+ */
+int
+lua_pg_regex(lua_State *L)
+{
+	size_t plen, flen;
+	const char *pat = luaL_checklstring(L, 1, &plen);
+	const char *flags = luaL_optlstring(L, 2, "", &flen);
+	char err[RE_ERR_MAX];
+	struct lb_regex *r;
+	struct re *re;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, REG_CACHE);
+	lua_pushlstring(L, flags, flen);
+	lua_pushliteral(L, "/");
+	lua_pushvalue(L, 1);
+	lua_concat(L, 3);
+	lua_pushvalue(L, -1);
+	if (lua_rawget(L, -3) != LUA_TNIL)
+		return 1;
+	lua_pop(L, 1);
+	if (strlen(flags) != flen)
+		return luaL_error(L, "pg.regex: NUL in the flags");
+	r = lua_newuserdatauv(L, sizeof(*r), 0);
+	r->re = NULL;
+	luaL_setmetatable(L, LB_MT_REGEX);
+	if ((re = re_compile(pat, plen, flags, 0, err, sizeof(err))) == NULL)
+		return luaL_error(L, "pg.regex: %s", err);
+	r->re = re;
+	lua_pushvalue(L, -2);
+	lua_pushvalue(L, -2);
+	lua_rawset(L, -5);
+	return 1;
+}
+
+void
+lb_regex_open(lua_State *L)
+{
+	luaL_newmetatable(L, LB_MT_REGEX);
+	luaL_newlib(L, lb_regex_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, lua_regex_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, lua_regex_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, REG_CACHE);
+}
