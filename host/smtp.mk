@@ -2,7 +2,9 @@
 libpgcore_la_SOURCES += \
 	host/smtp_cmd.c host/smtp_cmd.h \
 	host/smtp_reply.c host/smtp_reply.h \
-	host/smtp_data.c host/smtp_data.h
+	host/smtp_data.c host/smtp_data.h \
+	host/proxy_upstream.c host/proxy_upstream.h \
+	host/proxy_front.c host/proxy_front.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_smtp_cmd tests/unit/test_smtp_reply tests/unit/test_smtp_data

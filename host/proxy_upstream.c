@@ -1,0 +1,294 @@
+/*
+ * proxy_upstream - one SMTP client connection to the upstream server
+ *
+ * Public: proxy_upstream_connect(), proxy_upstream_free(),
+ * proxy_upstream_reply(), proxy_upstream_line(), proxy_upstream_cmd(),
+ * proxy_upstream_write(), proxy_upstream_flush(), proxy_upstream_error().
+ *
+ * The socket is non-blocking with TCP_NODELAY; every wait goes through
+ * poll() with the upstream timeout. Writes are collected in a buffer and
+ * sent in large write()s (a message goes out in 64 KiB pieces with its
+ * final dot in the last one), so the upstream's delayed ACK never adds
+ * latency. Replies are parsed by smtp_reply (bounded lines and line count).
+ * No logging here: errors are kept as text for the caller.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy_upstream.h"
+
+#define UP_WBUF	(64 * 1024)
+#define UP_RBUF	4096
+
+struct proxy_upstream {
+	int		 fd;
+	uint64_t	 timeout_ms;
+	struct smtp_reply_parser *rp;
+	char		 rbuf[UP_RBUF];
+	size_t		 roff, rlen;
+	char		*wbuf;		/* allocated on first write */
+	size_t		 wlen;
+	int		 dead;
+	char		 err[256];
+};
+
+/* now_ms - monotonic clock in milliseconds */
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* wait_fd - poll fd for ev until deadline; 1 ready, 0 timeout, -1 error */
+static int
+wait_fd(int fd, short ev, uint64_t deadline)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int r;
+
+	for (;;) {
+		now = now_ms();
+		if (now >= deadline)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = ev;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, (int)(deadline - now > 60000 ? 60000 : deadline - now));
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* split_hostport - "h:p" or "[h]:p" into host and port */
+static int
+split_hostport(const char *hp, char *host, size_t hlen, char *port, size_t plen)
+{
+	const char *c;
+	size_t n;
+
+	if (hp[0] == '[') {
+		if ((c = strchr(hp, ']')) == NULL || c[1] != ':')
+			return -1;
+		n = (size_t)(c - hp - 1);
+		c++;
+		hp++;
+	} else {
+		if ((c = strrchr(hp, ':')) == NULL)
+			return -1;
+		n = (size_t)(c - hp);
+	}
+	if (n == 0 || n >= hlen || strlen(c + 1) == 0 || strlen(c + 1) >= plen)
+		return -1;
+	memcpy(host, hp, n);
+	host[n] = '\0';
+	snprintf(port, plen, "%s", c + 1);
+	return 0;
+}
+
+struct proxy_upstream *
+proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
+    size_t errlen)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct proxy_upstream *u;
+	char host[256], port[32];
+	int fd = -1, one = 1, e = 0, r;
+	socklen_t elen;
+	uint64_t deadline = now_ms() + timeout_ms;
+
+	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(err, errlen, "bad upstream address %s", hostport);
+		return NULL;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "upstream %s: %s", hostport, gai_strerror(r));
+		return NULL;
+	}
+	snprintf(err, errlen, "upstream %s: no address", hostport);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			r = wait_fd(fd, POLLOUT, deadline);
+			elen = sizeof(e);
+			if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
+			    e == 0)
+				break;
+			snprintf(err, errlen, "upstream %s: %s", hostport,
+			    r == 0 ? "connect timed out" : strerror(e ? e : errno));
+		} else
+			snprintf(err, errlen, "upstream %s: %s", hostport, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((u = calloc(1, sizeof(*u))) == NULL ||
+	    (u->rp = smtp_reply_parser_new(0, 0)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(u);
+		close(fd);
+		return NULL;
+	}
+	u->fd = fd;
+	u->timeout_ms = timeout_ms;
+	return u;
+}
+
+void
+proxy_upstream_free(struct proxy_upstream *u)
+{
+	if (u == NULL)
+		return;
+	close(u->fd);
+	smtp_reply_parser_free(u->rp);
+	free(u->wbuf);
+	free(u);
+}
+
+const char *
+proxy_upstream_error(const struct proxy_upstream *u)
+{
+	return u->err[0] ? u->err : "no error";
+}
+
+/* fail - mark the connection dead */
+static int
+fail(struct proxy_upstream *u, const char *why)
+{
+	if (!u->dead)
+		snprintf(u->err, sizeof(u->err), "%s", why);
+	u->dead = 1;
+	return -1;
+}
+
+/* send_all - write everything or fail */
+static int
+send_all(struct proxy_upstream *u, const char *p, size_t n)
+{
+	uint64_t deadline = now_ms() + u->timeout_ms;
+	ssize_t w;
+	int r;
+
+	while (n > 0) {
+		w = send(u->fd, p, n, MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return fail(u, strerror(errno));
+		if ((r = wait_fd(u->fd, POLLOUT, deadline)) <= 0)
+			return fail(u, r == 0 ? "write timed out" : strerror(errno));
+	}
+	return 0;
+}
+
+int
+proxy_upstream_flush(struct proxy_upstream *u)
+{
+	int r;
+
+	if (u->dead)
+		return -1;
+	if (u->wlen == 0)
+		return 0;
+	r = send_all(u, u->wbuf, u->wlen);
+	u->wlen = 0;
+	return r;
+}
+
+int
+proxy_upstream_write(struct proxy_upstream *u, const void *p, size_t n)
+{
+	if (u->dead)
+		return -1;
+	if (u->wbuf == NULL && (u->wbuf = malloc(UP_WBUF)) == NULL)
+		return fail(u, "out of memory");
+	if (u->wlen + n > UP_WBUF && proxy_upstream_flush(u) < 0)
+		return -1;
+	if (n >= UP_WBUF)
+		return send_all(u, p, n);
+	memcpy(u->wbuf + u->wlen, p, n);
+	u->wlen += n;
+	return 0;
+}
+
+int
+proxy_upstream_reply(struct proxy_upstream *u, struct smtp_reply *r)
+{
+	uint64_t deadline = now_ms() + u->timeout_ms;
+	enum smtp_reply_status st;
+	ssize_t n;
+	int w;
+
+	if (u->dead)
+		return -1;
+	for (;;) {
+		if (u->roff < u->rlen) {
+			u->roff += smtp_reply_feed(u->rp, u->rbuf + u->roff,
+			    u->rlen - u->roff);
+			st = smtp_reply_next(u->rp, r);
+			if (st == SMTP_REPLY_OK)
+				return 0;
+			if (st != SMTP_REPLY_MORE)
+				return fail(u, "malformed reply");
+			continue;
+		}
+		n = recv(u->fd, u->rbuf, sizeof(u->rbuf), 0);
+		if (n > 0) {
+			u->roff = 0;
+			u->rlen = (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return fail(u, "connection closed");
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return fail(u, strerror(errno));
+		if ((w = wait_fd(u->fd, POLLIN, deadline)) <= 0)
+			return fail(u, w == 0 ? "timed out" : strerror(errno));
+	}
+}
+
+const char *
+proxy_upstream_line(struct proxy_upstream *u, size_t i, size_t *len)
+{
+	return smtp_reply_line(u->rp, i, len);
+}
+
+int
+proxy_upstream_cmd(struct proxy_upstream *u, const char *line, size_t len,
+    struct smtp_reply *r)
+{
+	if (proxy_upstream_write(u, line, len) < 0 ||
+	    proxy_upstream_write(u, "\r\n", 2) < 0 ||
+	    proxy_upstream_flush(u) < 0)
+		return -1;
+	return proxy_upstream_reply(u, r);
+}

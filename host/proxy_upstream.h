@@ -1,0 +1,38 @@
+/*
+ * proxy_upstream - the proxy's client side: one SMTP connection to the
+ * upstream server, with timeouts, reply parsing and a write buffer.
+ *
+ * Every call that waits does so for at most the timeout given at connect.
+ * Functions returning int return 0, or -1 when the connection is no longer
+ * usable (closed, timed out, I/O error, unparsable reply); the reason is in
+ * proxy_upstream_error(). After -1 the only call that makes sense is
+ * proxy_upstream_free().
+ */
+#ifndef PROXY_UPSTREAM_H
+#define PROXY_UPSTREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtp_reply.h"
+
+struct proxy_upstream;
+
+/* "host:port", "[v6addr]:port"; NULL with the reason in err. */
+struct proxy_upstream *proxy_upstream_connect(const char *hostport,
+		    uint64_t timeout_ms, char *err, size_t errlen);
+void		 proxy_upstream_free(struct proxy_upstream *);
+
+/* proxy_upstream_reply - read one reply (valid until the next call) */
+int		 proxy_upstream_reply(struct proxy_upstream *, struct smtp_reply *);
+/* line i of the last reply, text after "CCC-" */
+const char	*proxy_upstream_line(struct proxy_upstream *, size_t i, size_t *len);
+/* proxy_upstream_cmd - send line (no CRLF; it is added) and read the reply */
+int		 proxy_upstream_cmd(struct proxy_upstream *, const char *line,
+		    size_t len, struct smtp_reply *);
+/* buffered bytes; proxy_upstream_flush() sends them */
+int		 proxy_upstream_write(struct proxy_upstream *, const void *, size_t);
+int		 proxy_upstream_flush(struct proxy_upstream *);
+const char	*proxy_upstream_error(const struct proxy_upstream *);
+
+#endif /* PROXY_UPSTREAM_H */
