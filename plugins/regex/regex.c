@@ -354,9 +354,10 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 		r->target = T_BODY;
 	else if (strcmp(w, "header") == 0) {
 		w = word(&p);
-		if (*w == '\0') {
+		if (*w == '\0' || *w == '/') {
 			lerr(err, errlen, file, lineno,
-			    "header needs a field name or '*'");
+			    "header needs a field name or '*' before the "
+			    "pattern");
 			return -1;
 		}
 		if (strcmp(w, "*") == 0)

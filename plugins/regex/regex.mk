@@ -18,3 +18,17 @@ pkglib_LTLIBRARIES += regex.la
 regex_la_SOURCES = plugins/regex/regex.c host/re.c host/re.h
 regex_la_LDFLAGS = $(PLUGIN_LDFLAGS)
 regex_la_LIBADD = $(PCRE2_LIBS) -lm
+
+# The plugin through the real chain: libpgcore loads regex.so by name.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_regex_plugin
+TESTS += tests/unit/test_regex_plugin
+tests_unit_test_regex_plugin_SOURCES = tests/unit/test_regex_plugin.c
+tests_unit_test_regex_plugin_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data/regex"' \
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/.libs"'
+tests_unit_test_regex_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_regex_plugin_LDADD = libpgcore.la $(CMOCKA_LIBS) -lm
+tests_unit_test_regex_plugin_DEPENDENCIES = libpgcore.la regex.la
+endif
+EXTRA_DIST += tests/data/regex
