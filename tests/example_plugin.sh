@@ -16,7 +16,7 @@ cp "$top_srcdir/examples/plugin/fqdn_helo.c" "$top_srcdir/examples/plugin/Makefi
 PKG_CONFIG_PATH="$dest$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
 	make -s -C "$T" CFLAGS="-O2 -Wall -Wextra -Werror" >"$T/build.log" 2>&1
 assert "example plugin builds out of tree with pkg-config" test -f "$T/fqdn_helo.so"
-assert "it needs no host symbol" bash -c "! nm -D --undefined-only '$T/fqdn_helo.so' | grep -v -e GLIBC -e ' w ' | grep -q ."
+assert "it needs no host symbol" bash -c "test -f '$T/fqdn_helo.so' && ! nm -D --undefined-only '$T/fqdn_helo.so' | grep -v -e GLIBC -e ' w ' | grep -q ."
 
 printf 'filters = { { plugin = "%s/fqdn_helo.so" } }\n' "$T" > "$T/pg.conf"
 printf 'From: a@example.com\r\nSubject: x\r\n\r\nbody\r\n' > "$T/m.eml"
