@@ -126,6 +126,7 @@ struct run {
 	struct pg_session *s;
 	struct pg_tx	*tx;		/* NULL at connect/helo */
 	unsigned char	*fired;		/* tdata or sdata bits */
+	struct sdata	*sd;		/* at connect/helo: where effects wait */
 	struct re_md	*md;
 	int		 warned;	/* a match error was logged */
 	struct pg_reply	*reply;
@@ -725,11 +726,12 @@ rx_fini(void *state)
 /*
  * expand - copy template t into out (outlen bytes) with $1..$9 replaced by
  * the captures of subj (unset groups: empty) and $$ by $. Captured control
- * characters become '?'. Truncates at outlen - 1.
+ * characters (and with ascii, 8-bit bytes: SMTP replies are ASCII) become
+ * '?'. Truncates at outlen - 1.
  */
 static void
 expand(const char *t, const char *subj, const size_t *ov, size_t nov,
-    char *out, size_t outlen)
+    int ascii, char *out, size_t outlen)
 {
 	size_t o = 0, k, i;
 
@@ -751,7 +753,8 @@ expand(const char *t, const char *subj, const size_t *ov, size_t nov,
 		for (i = ov[2 * k]; i < ov[2 * k + 1] && o + 1 < outlen; i++) {
 			unsigned char c = (unsigned char)subj[i];
 
-			out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+			out[o++] = c < 0x20 || c == 0x7f || (ascii && c > 0x7f) ?
+			    '?' : (char)c;
 		}
 	}
 	out[o] = '\0';
@@ -831,7 +834,7 @@ fire(struct run *run, const struct rule *r, const char *subj,
 	switch (r->action) {
 	case A_REJECT:
 	case A_TEMPFAIL:
-		expand(r->text, subj, ov, RX_NREF, run->reply->text,
+		expand(r->text, subj, ov, RX_NREF, 1, run->reply->text,
 		    sizeof(run->reply->text) < RX_REPLY_MAX + 1 ?
 		    sizeof(run->reply->text) : RX_REPLY_MAX + 1);
 		rx->host->log(run->s, PG_LOG_INFO, "regex: %s: %s", r->where,
@@ -852,13 +855,12 @@ fire(struct run *run, const struct rule *r, const char *subj,
 		return PG_CONTINUE;
 	run->fired[idx] = 1;
 	if (r->action == A_ADD_HEADER)
-		expand(r->text, subj, ov, RX_NREF, value, sizeof(value));
+		expand(r->text, subj, ov, RX_NREF, 0, value, sizeof(value));
 	rx->host->log(run->s, PG_LOG_DEBUG, "regex: %s: %s", r->where,
 	    r->action == A_SCORE ? r->symbol : r->aname);
 	if (run->tx != NULL)
 		(void)effect(rx, run->s, run->tx, r, value);
-	else if (session_add((struct sdata *)((char *)run->fired -
-	    offsetof(struct sdata, fired)), idx,
+	else if (session_add(run->sd, idx,
 	    r->action == A_ADD_HEADER ? value : NULL) == -1) {
 		rx->host->log(run->s, PG_LOG_WARN, "regex: %s: out of memory",
 		    r->where);
@@ -977,6 +979,7 @@ run_begin(struct run *run, struct rx *rx, struct pg_session *s,
 		if ((sd = sdata_get(rx, s)) == NULL)
 			goto nomem;
 		run->fired = sd->fired;
+		run->sd = sd;
 	}
 	if ((run->md = re_md_new()) == NULL)
 		goto nomem;

@@ -214,6 +214,9 @@ static const struct scen scens[] = {
 	    "Received: from x ([192.0.2.13])\r\n\tby mx; Mon, 1 Jan 2024\r\n"
 	    "Subject: hi\r\n\r\nbody\r\n", 0, PG_REJECT, "header",
 	    "550 5.7.1 Relay 192.0.2.13 is listed", "", "" },
+	{ "captured 8-bit and tab become ? in a reply", NULL, NULL, NULL,
+	    NULL, { NULL }, "X-Tag: reject:caf\xc3\xa9\tx\r\n\r\nbody\r\n", 0,
+	    PG_REJECT, "header", "550 5.7.1 tagged [caf???x]", "", "" },
 	{ "body reject with capture", NULL, NULL, NULL, NULL, { NULL },
 	    "Subject: hi\r\n\r\nline one\r\nbuy Viagra now\r\n", 0,
 	    PG_REJECT, "eom", "550 5.7.1 Drug spam (Viagra) not welcome",
@@ -418,6 +421,59 @@ test_scenarios(void **state)
 	for (i = 0; i < sizeof(scens) / sizeof(scens[0]); i++)
 		if (check_scen(c, &scens[i], why, sizeof(why)) == -1)
 			fail_msg("row %zu: %s", i, why);
+	chain_unref(c);
+}
+
+/*
+ * client and helo SCORE/ADD_HEADER act once per session and land on each
+ * of its transactions, at MAIL.
+ */
+static void
+test_session_effects(void **state)
+{
+	struct msg_limits lim;
+	struct pg_session *s;
+	struct pg_tx *tx;
+	struct decision d;
+	char err[2048];
+	struct chain *c;
+	int t;
+
+	(void)state;
+	c = load_rules("good.rules", NULL, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("load: %s", err);
+	msg_limits_default(&lim);
+	s = session_new(c, "check", "192.0.2.7", 25, "x.dynamic.example.net");
+	assert_non_null(s);
+	assert_int_equal(chain_connect(s, &d), PG_CONTINUE);
+	session_set_helo(s, "[10.0.0.1]");
+	assert_int_equal(chain_helo(s, "[10.0.0.1]", &d), PG_CONTINUE);
+	/* a second HELO matching again adds nothing */
+	assert_int_equal(chain_helo(s, "[10.0.0.2]", &d), PG_CONTINUE);
+	for (t = 0; t < 2; t++) {
+		struct outcome o;
+		const char *m = MSG_PLAIN;
+
+		assert_non_null(tx = tx_new(s, &lim));
+		assert_int_equal(tx_set_sender(tx, "a@example.org", NULL), 0);
+		assert_int_equal(chain_mail(tx, "a@example.org", &d),
+		    PG_CONTINUE);
+		assert_int_equal(chain_rcpt(tx, "b@example.org", &d),
+		    PG_CONTINUE);
+		assert_int_equal(chain_data(tx, &d), PG_CONTINUE);
+		assert_int_equal(msg_write(tx_msg(tx), m, strlen(m)), 0);
+		assert_int_equal(msg_write_end(tx_msg(tx)), 0);
+		assert_int_equal(chain_headers(tx, &d), PG_CONTINUE);
+		(void)chain_eom(tx, &d);
+		memset(&o, 0, sizeof(o));
+		collect(tx, &o);
+		assert_string_equal(o.scores, "DYNAMIC_CLIENT=2.5");
+		assert_string_equal(o.headers, "X-Helo-Private: 10.0.0.1");
+		tx_free(tx);
+	}
+	chain_close(s);
+	session_free(s);
 	chain_unref(c);
 }
 
@@ -698,6 +754,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_scenarios),
+		cmocka_unit_test(test_session_effects),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_body_max),
