@@ -71,15 +71,21 @@ struct shape {
 	int		 line;
 	size_t		 order;		/* token number: position in the file */
 	int		 has_ctor;	/* the value is written as { ... } */
+	int		 via_path;	/* a step of "a.b.c = v", not a value */
 	struct shape	*kids;
 	size_t		 nkids;
 };
 
-/* A top-level "name = ..." found in the text. */
+/*
+ * A statement "name = ..." found in the text, or "name.key[2].x = ..." (a
+ * path: value.kids[0] is the first step, each step has one kid, the last
+ * one is the value assigned).
+ */
 struct assign {
 	char		*name;
 	int		 line;
 	size_t		 order;
+	int		 is_path;
 	struct shape	 value;		/* value.has_ctor when written as { ... } */
 };
 
@@ -96,6 +102,9 @@ struct ctx {
 	int		 has_ret;
 	int		 ret_line;
 	size_t		 nodes;
+	void		**pool;		/* shape arrays made by merge_path() */
+	size_t		 npool;
+	size_t		 cappool;
 	struct lua_conf_node *root;
 	char		 msg[512];	/* conversion errors */
 };
@@ -437,6 +446,79 @@ parse_ctor(const struct toks *t, size_t j, struct shape *owner, int level)
 	return j + 1;
 }
 
+/* literal_key - "[ 'key' ]" or "[ 3 ]" at j: 1 and the key or index */
+static int
+literal_key(const struct toks *t, size_t j, char **key, long long *index)
+{
+	*key = NULL;
+	*index = 0;
+	if (!is(t, j, "[") || !is(t, j + 2, "]"))
+		return 0;
+	if (t->v[j + 1].type == T_STRING && t->v[j + 1].simple &&
+	    t->v[j + 1].len >= 2) {
+		*key = strndup(t->src + t->v[j + 1].off + 1, t->v[j + 1].len - 2);
+		return *key != NULL;
+	}
+	return (*index = integer_literal(t, j + 1)) > 0;
+}
+
+/* record_assign - note "name = v" (steps 0) or "name.a[1] = v" at j */
+static void
+record_assign(struct ctx *c, const struct toks *t, size_t j, size_t eq,
+    int steps, size_t *cap)
+{
+	struct assign a;
+	struct shape *cur;
+	size_t k = j + 1;
+
+	memset(&a, 0, sizeof(a));
+	if ((a.name = strndup(t->src + t->v[j].off, t->v[j].len)) == NULL)
+		return;
+	a.line = t->v[j].line;
+	a.order = j;
+	a.is_path = steps > 0;
+	cur = &a.value;
+	while (steps-- > 0) {
+		struct shape *step = calloc(1, sizeof(*step));
+
+		if (step == NULL)
+			goto fail;
+		cur->kids = step;
+		cur->nkids = 1;
+		step->line = a.line;
+		step->order = j;
+		step->via_path = steps > 0;
+		if (is(t, k, ".")) {
+			step->key = strndup(t->src + t->v[k + 1].off,
+			    t->v[k + 1].len);
+			if (step->key == NULL)
+				goto fail;
+			k += 2;
+		} else {
+			if (!literal_key(t, k, &step->key, &step->index))
+				goto fail;
+			k += 3;
+		}
+		cur = step;
+	}
+	if (is(t, eq + 1, "{"))
+		parse_ctor(t, eq + 1, cur, 1);
+	if (c->nassigns == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct assign *na = realloc(c->assigns, ncap * sizeof(*na));
+
+		if (na == NULL)
+			goto fail;
+		c->assigns = na;
+		*cap = ncap;
+	}
+	c->assigns[c->nassigns++] = a;
+	return;
+fail:
+	free(a.name);
+	shape_free(&a.value);
+}
+
 /* scan - find top-level assignments and "return {" with their shapes */
 static void
 scan(struct ctx *c, const struct toks *t)
@@ -445,36 +527,28 @@ scan(struct ctx *c, const struct toks *t)
 	int depth = 0, block = 0;
 
 	for (j = 0; j < t->n && t->v[j].type != T_EOF; j++) {
-		if (depth == 0 && t->v[j].type == T_NAME && is(t, j + 1, "=") &&
+		if (depth == 0 && t->v[j].type == T_NAME &&
 		    block_delta(t, j) == 0 &&
 		    !(j > 0 && (is(t, j - 1, ".") || is(t, j - 1, ":") ||
 		    is(t, j - 1, "local") || is(t, j - 1, ",") ||
 		    is(t, j - 1, "for")))) {
-			struct assign a;
+			size_t k = j + 1;
+			int steps = 0;
+			char *key;
+			long long index;
 
-			memset(&a, 0, sizeof(a));
-			a.name = strndup(t->src + t->v[j].off, t->v[j].len);
-			a.line = t->v[j].line;
-			a.order = j;
-			if (a.name != NULL && is(t, j + 2, "{"))
-				parse_ctor(t, j + 2, &a.value, 1);
-			if (a.name != NULL && c->nassigns == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				struct assign *na = realloc(c->assigns,
-				    ncap * sizeof(*na));
-
-				if (na == NULL) {
-					free(a.name);
-					a.name = NULL;
-				} else {
-					c->assigns = na;
-					cap = ncap;
-				}
+			for (;;) {
+				if (is(t, k, ".") && t->v[k + 1].type == T_NAME)
+					k += 2;
+				else if (literal_key(t, k, &key, &index)) {
+					free(key);
+					k += 3;
+				} else
+					break;
+				steps++;
 			}
-			if (a.name != NULL)
-				c->assigns[c->nassigns++] = a;
-			else
-				shape_free(&a.value);
+			if (is(t, k, "="))
+				record_assign(c, t, j, k, steps, &cap);
 		}
 		if (depth == 0 && block == 0 && is(t, j, "return") &&
 		    is(t, j + 1, "{") && !c->has_ret) {
@@ -541,7 +615,11 @@ l_hook(lua_State *L, lua_Debug *ar)
 	}
 }
 
-/* l_newindex - the environment's __newindex: note the line, then set */
+/*
+ * l_newindex - the environment's __newindex: note the line, then store.
+ * The environment itself stays empty so that every assignment, not only
+ * the first of a name, comes through here.
+ */
 static int
 l_newindex(lua_State *L)
 {
@@ -554,11 +632,15 @@ l_newindex(lua_State *L)
 	lua_pushinteger(L, line);
 	lua_rawset(L, lua_upvalueindex(1));
 	lua_settop(L, 3);
-	lua_rawset(L, 1);
+	lua_rawset(L, lua_upvalueindex(2));
 	return 0;
 }
 
-/* open_sandbox - the environment table, left on the stack; lines table too */
+/*
+ * open_sandbox - returns lines (global name -> line of its last assignment),
+ * store (the globals the file set) and env (the chunk's _ENV: empty; reads
+ * go to store, then to the library; writes go through l_newindex)
+ */
 static int
 open_sandbox(lua_State *L)
 {
@@ -594,20 +676,25 @@ open_sandbox(lua_State *L)
 	lua_setfield(L, lib, LUA_MATHLIBNAME);
 	lua_pop(L, 1);
 
-	/* env = setmetatable({}, { __index = lib, __newindex = note line }) */
 	lua_newtable(L);			/* lines */
-	lua_newtable(L);			/* env */
-	lua_newtable(L);			/* its metatable */
+	lua_newtable(L);			/* store */
+	lua_newtable(L);			/* store's metatable */
 	lua_pushvalue(L, lib);
 	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+	lua_newtable(L);			/* env */
+	lua_newtable(L);			/* env's metatable */
 	lua_pushvalue(L, -3);
-	lua_pushcclosure(L, l_newindex, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushvalue(L, -4);
+	lua_pushvalue(L, -4);
+	lua_pushcclosure(L, l_newindex, 2);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushliteral(L, "sandbox");
 	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
-	lua_remove(L, lib);			/* lines env */
-	return 2;
+	lua_remove(L, lib);			/* lines store env */
+	return 3;
 }
 
 /* ---------------------------------------------------------------- */
@@ -781,8 +868,7 @@ convert_table(lua_State *L, struct ctx *c, int idx, struct lua_conf_node *node,
 			k->line = ks->line;
 			orders[i - 1] = ks->order;
 		}
-		convert_value(L, c, -1, k, ks != NULL && ks->has_ctor ? ks : NULL,
-		    depth);
+		convert_value(L, c, -1, k, ks, depth);
 		lua_pop(L, 1);
 	}
 	if (i == n && lua_next(L, idx) != 0)
@@ -798,6 +884,46 @@ convert_table(lua_State *L, struct ctx *c, int idx, struct lua_conf_node *node,
 	lua_pop(L, 2);
 }
 
+/*
+ * merge_path - add one step of "a.b.c = v" to dst: into the kid it names
+ * when that kid is there and this is not the last step, else as a new kid
+ * (the last one wins in find_kid()). Arrays are copied, never changed in
+ * place, since they may belong to a scanned constructor; the copies go in
+ * c->pool. Out of memory only loses lines.
+ */
+static void
+merge_path(struct ctx *c, struct shape *dst, const struct shape *src)
+{
+	struct shape *nk;
+	size_t i, found = (size_t)-1;
+
+	for (i = 0; i < dst->nkids; i++)
+		if (src->key != NULL ? (dst->kids[i].key != NULL &&
+		    strcmp(dst->kids[i].key, src->key) == 0) :
+		    (dst->kids[i].key == NULL && dst->kids[i].index == src->index))
+			found = i;
+	if (c->npool == c->cappool) {
+		size_t ncap = c->cappool ? c->cappool * 2 : 16;
+		void **np = realloc(c->pool, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return;
+		c->pool = np;
+		c->cappool = ncap;
+	}
+	if ((nk = calloc(dst->nkids + 1, sizeof(*nk))) == NULL)
+		return;
+	c->pool[c->npool++] = nk;
+	if (dst->nkids > 0)
+		memcpy(nk, dst->kids, dst->nkids * sizeof(*nk));
+	dst->kids = nk;
+	if (src->via_path && found != (size_t)-1) {
+		merge_path(c, &nk[found], &src->kids[0]);
+		return;
+	}
+	nk[dst->nkids++] = *src;
+}
+
 /* find_assign - the scanned assignment of a global set at hook line */
 static const struct assign *
 find_assign(const struct ctx *c, const char *name, int line)
@@ -808,7 +934,8 @@ find_assign(const struct ctx *c, const char *name, int line)
 	for (i = 0; i < c->nassigns; i++) {
 		const struct assign *a = &c->assigns[i];
 
-		if (strcmp(a->name, name) != 0 || (line > 0 && a->line > line))
+		if (a->is_path || strcmp(a->name, name) != 0 ||
+		    (line > 0 && a->line > line))
 			continue;
 		if (best == NULL || a->line >= best->line)
 			best = a;
@@ -817,20 +944,20 @@ find_assign(const struct ctx *c, const char *name, int line)
 }
 
 /*
- * l_convert - protected: stack is lines, env, result. Builds c->root.
+ * l_convert - protected: stack is lines, store, result. Builds c->root.
  */
 static int
 l_convert(lua_State *L)
 {
 	struct ctx *c = ctx_of(L);
 	struct lua_conf_node *root = c->root;
-	const int lines = 1, env = 2, result = 3;
+	const int lines = 1, store = 2, result = 3;
 
 	root->type = LUA_CONF_TABLE;
 	root->line = 0;
 	if (lua_type(L, result) == LUA_TTABLE) {
 		lua_pushnil(L);
-		if (lua_next(L, env) != 0) {
+		if (lua_next(L, store) != 0) {
 			int line;
 
 			lua_pop(L, 1);
@@ -854,14 +981,14 @@ l_convert(lua_State *L)
 	{
 		/* top borrows the scanned shapes; only its array is its own
 		 * (lua_conf_eval frees it). Keys point into Lua strings that
-		 * env keeps alive. */
+		 * store keeps alive. */
 		struct shape *top = &c->ret;
-		size_t cap = 0;
+		size_t cap = 0, i;
 
 		shape_free(top);
 		c->has_ret = 2;
 		lua_pushnil(L);
-		while (lua_next(L, env) != 0) {
+		while (lua_next(L, store) != 0) {
 			const struct assign *a = NULL;
 			struct shape e;
 			int line;
@@ -883,6 +1010,14 @@ l_convert(lua_State *L)
 				e.kids = a->value.kids;
 				e.nkids = a->value.nkids;
 			}
+			/* later "name.key = v" statements add their lines */
+			for (i = 0; i < c->nassigns; i++) {
+				const struct assign *p = &c->assigns[i];
+
+				if (p->is_path && strcmp(p->name, e.key) == 0 &&
+				    (a == NULL || p->order > a->order))
+					merge_path(c, &e, &p->value.kids[0]);
+			}
 			if (top->nkids == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
 				struct shape *nk = realloc(top->kids,
@@ -895,7 +1030,7 @@ l_convert(lua_State *L)
 			}
 			top->kids[top->nkids++] = e;
 		}
-		convert_table(L, c, env, root, top, 1);
+		convert_table(L, c, store, root, top, 1);
 	}
 	return 0;
 }
@@ -977,18 +1112,18 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	lua_pushcfunction(L, open_sandbox);
-	if (lua_pcall(L, 0, 2, 0) != LUA_OK) {
+	if (lua_pcall(L, 0, 3, 0) != LUA_OK) {
 		set_err(err, errlen, name, c.mem_hit ? "out of memory" :
 		    lua_tostring(L, -1));
 		lua_close(L);
 		return NULL;
 	}
-	/* stack: lines env */
+	/* stack: lines store env */
 	chunk = text;
 	if (len > 0 && text[0] == '#') {
 		/* a "#!" first line, as luaL_loadfile() allows: make it a
 		 * comment of the same length so that lines stay where they are;
-		 * the copy stays on the stack (index 3) until the chunk has run */
+		 * the copy stays on the stack (index 4) until the chunk has run */
 		char *copy = lua_newuserdatauv(L, len, 0);
 
 		memcpy(copy, text, len);
@@ -1005,7 +1140,7 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 		lua_close(L);
 		return NULL;
 	}
-	lua_pushvalue(L, 2);
+	lua_pushvalue(L, 3);
 	lua_setupvalue(L, -2, 1);		/* _ENV */
 	lua_sethook(L, l_hook, LUA_MASKCOUNT, HOOK_EVERY);
 	rc = lua_pcall(L, 0, 1, 0);
@@ -1024,7 +1159,8 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 		return NULL;
 	}
 	if (chunk != text)
-		lua_remove(L, 3);	/* lines env result */
+		lua_remove(L, 4);
+	lua_remove(L, 3);		/* lines store result */
 
 	/* the lines of the keys, from the text */
 	if (lex(text, len, &t) == -1) {
@@ -1060,6 +1196,9 @@ out:
 		shape_free(&c.assigns[i].value);
 	}
 	free(c.assigns);
+	for (i = 0; i < c.npool; i++)
+		free(c.pool[i]);
+	free(c.pool);
 	free(t.v);
 	lua_close(L);
 	return root;

@@ -245,8 +245,39 @@ static const struct bad bads[] = {
 	{ "milter = { [true] = 1 }\n",
 	  NAME ":1: a key must be a name or a list index, not boolean 'true'" },
 	{ "a = {}\na.a = a\n",
-	  NAME ":1: tables nested too deep (more than 32 levels, or a table "
+	  NAME ":2: tables nested too deep (more than 32 levels, or a table "
 	  "that contains itself)" },
+
+	/* lines of values set by statements rather than constructors */
+	{ "timeouts = {\n  command = \"5m\" }\n\ntimeouts.script = \"5x\"\n",
+	  NAME ":4: timeouts.script: bad duration '5x'" },
+	{ "timeouts = {}\ntimeouts[\"data\"] = 0\n",
+	  NAME ":2: timeouts.data: must be longer than 0" },
+	{ "smtp = {}\nsmtp[1] = {\n  listen = \"127.0.0.1:1\",\n"
+	  "  upstream = \"127.0.0.1:2\" }\nsmtp[1].xclient = 1\n",
+	  NAME ":5: smtp[1].xclient: expected true or false, got number" },
+	{ "smtp = {}\nsmtp[1] = {\n  listen = \"127.0.0.1:1\",\n"
+	  "  upstream = \"127.0.0.1:2\", bogus = 1 }\n",
+	  NAME ":4: unknown key 'bogus' in smtp[1]" },
+	{ "user = \"a\"\nlog = \"stderr\"\n\nlog = \"file\"\n",
+	  NAME ":4: log: 'file' is not one of stderr, syslog" },
+	{ "milter = { listen = \"inet:1@h\" }\nmilter = {\n  listn = 1 }\n",
+	  NAME ":3: unknown key 'listn' in milter" },
+	{ "milter = { listen = \"inet:1@h\" }\nmilter.listen = nil\n"
+	  "milter.listn = 1\n",
+	  NAME ":3: unknown key 'listn' in milter" },
+	{ "if true then\n  spool = {\n    dir = 5 }\nend\n",
+	  NAME ":3: spool.dir: expected a string, got number" },
+	{ "local t = { listn = 1 }\n\nmilter = t\n",
+	  NAME ":3: unknown key 'listn' in milter" },
+	{ "local function f()\n  return { listn = 1 }\nend\nmilter = f()\n",
+	  NAME ":4: unknown key 'listn' in milter" },
+	{ "filters = {\n  -- { plugin = \"commented out\" },\n  [[ a string ]],\n}\n",
+	  NAME ":3: filters[1]: expected a table, got string" },
+	{ "filters = { { plugin = \"a\" }, --[[ { x = 1 },\n ]] { plugin = \"b\",\n"
+	  "  rules = { } } }\n",
+	  NAME ":3: filters[2].rules: a filter option must be a string, number "
+	  "or boolean, not a table" },
 
 	/* the sandbox */
 	{ "io.write(\"x\")\n",
