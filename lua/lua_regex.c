@@ -149,7 +149,7 @@ lua_regex_find(lua_State *L)
 	return 2 + push_captures(L, s, ov, npairs, 0);
 }
 
-/* gmatch_next - upvalues: regex, subject, position, last match was empty at */
+/* gmatch_next - upvalues: regex, subject, position, after a match */
 static int
 gmatch_next(lua_State *L)
 {
@@ -163,21 +163,14 @@ gmatch_next(lua_State *L)
 		return 0;
 	ov = ovec_for(L, re, st, &npairs);
 	if (!do_find(L, re, s, len, (size_t)pos, ov, npairs, notempty)) {
-		if (!notempty || (size_t)pos >= len) {
-			lua_pushinteger(L, -1);
-			lua_replace(L, lua_upvalueindex(3));
-			return 0;
-		}
-		/* an empty match was refused here: move one byte on */
-		lua_pushinteger(L, pos + 1);
+		lua_pushinteger(L, -1);
 		lua_replace(L, lua_upvalueindex(3));
-		lua_pushboolean(L, 0);
-		lua_replace(L, lua_upvalueindex(4));
-		return gmatch_next(L);
+		return 0;
 	}
+	/* as string.gmatch: no empty match where the last match ended */
 	lua_pushinteger(L, (lua_Integer)ov[1]);
 	lua_replace(L, lua_upvalueindex(3));
-	lua_pushboolean(L, ov[0] == ov[1]);
+	lua_pushboolean(L, 1);
 	lua_replace(L, lua_upvalueindex(4));
 	return push_captures(L, s, ov, npairs, 1);
 }

@@ -528,6 +528,7 @@ th_run(const struct pg_plugin *p, void *st, struct pg_session *s,
 
 	snprintf(phase, phaselen, "%s", "");
 	r->text[0] = '\0';
+	i = n;
 	v = p->on_connect(st, s, r);
 	DECIDE("connect");
 	if (helo) {
@@ -536,11 +537,15 @@ th_run(const struct pg_plugin *p, void *st, struct pg_session *s,
 		v = p->on_helo(st, s, helo, r);
 		DECIDE("helo");
 	}
-	v = p->on_mail(st, tx, tx->sender, r);
-	DECIDE("mail");
 	/* recipients are added as they pass */
 	memcpy(rcpts, tx->rcpt, n * sizeof(char *));
 	tx->nrcpt = 0;
+	v = p->on_mail(st, tx, tx->sender, r);
+	if (v != PG_CONTINUE) {
+		memcpy(tx->rcpt, rcpts, n * sizeof(char *));
+		tx->nrcpt = n;
+	}
+	DECIDE("mail");
 	for (i = 0, kept = 0; i < n; i++) {
 		v = p->on_rcpt(st, tx, rcpts[i], r);
 		if (v == PG_REJECT || v == PG_TEMPFAIL || v == PG_ERROR) {

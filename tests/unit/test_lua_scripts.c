@@ -2,7 +2,7 @@
  * test_lua_scripts - run every tests/lua/NAME.lua through the Lua bridge with
  * the test host, and check the expectations written in the script:
  *
- *	-- opt: key=value		extra init() option
+ *	-- opt: key=value		extra init() option ($SRCDIR/... allowed)
  *	-- helo: NAME  -- sender: ADDR  -- rcpt: ADDR (repeatable)
  *	-- message: FILE		relative to tests/lua (default: built in)
  *	-- runs: N			run the message N times (default 1)
@@ -73,14 +73,14 @@ run_script(void **state)
 	int runs = 1, run;
 	struct pg_options *opts;
 	void *st = NULL;
-	char err[1024], phase[32], mpath[1024];
+	char err[1024], phase[32], mpath[1024], optbuf[1024];
 
 	assert_non_null(text);
 	kv[nkv++] = "script";
 	kv[nkv++] = path;
 	for (line = strtok_r(text, "\n", &save); line;
 	    line = strtok_r(NULL, "\n", &save)) {
-		char *v;
+		char *v, *dollar;
 
 		if (strncmp(line, "-- ", 3) != 0 || (v = strchr(line + 3, ':'))
 		    == NULL)
@@ -93,7 +93,13 @@ run_script(void **state)
 
 			*eq = '\0';
 			kv[nkv++] = v;
-			kv[nkv++] = eq + 1;
+			if ((dollar = strstr(eq + 1, "$SRCDIR")) != NULL) {
+				snprintf(optbuf, sizeof(optbuf), "%.*s%s%s",
+				    (int)(dollar - eq - 1), eq + 1, srcdir,
+				    dollar + 7);
+				kv[nkv++] = optbuf;
+			} else
+				kv[nkv++] = eq + 1;
 		} else if (strcmp(line, "helo") == 0)
 			helo = v;
 		else if (strcmp(line, "sender") == 0)
