@@ -48,3 +48,8 @@ tests_fuzz_fuzz_smtp_data_SOURCES = tests/fuzz/fuzz_smtp_data.c host/smtp_data.c
 tests_fuzz_fuzz_smtp_data_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_smtp_data_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
+
+# Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
+PROXY_TESTS = tests/proxy/transparency.sh
+TESTS += $(PROXY_TESTS)
+EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
