@@ -231,13 +231,7 @@ static sfsistat
 mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
     enum pg_verdict v, const struct decision *d)
 {
-	if (v != PG_CONTINUE)
-		log_info("milter: session %s: %s: %s by %s%s%s", sid(c),
-		    chain_phase_name(ph),
-		    v == PG_ACCEPT ? "accept" : v == PG_REJECT ? "reject" :
-		    v == PG_TEMPFAIL ? "tempfail" : v == PG_DISCARD ?
-		    "discard" : "continue", d->by[0] ? esc(d->by) : "chain",
-		    d->reply[0] ? ": " : "", d->reply[0] ? esc(d->reply) : "");
+	/* the chain logs its decisions; only what the milter adds is logged here */
 	if (bit != 0 && nr(c, bit)) {
 		if (v != PG_CONTINUE)
 			log_warnx("milter: session %s: %s: the verdict cannot "
@@ -634,8 +628,8 @@ mf_replace_body(struct mf_conn *c)
 	if (n < 0)
 		rc = MI_FAILURE;
 	else if (rc == MI_SUCCESS && off == 0)
-		/* libmilter sends nothing for an empty chunk: a blank line is the closest */
-		rc = smfi_replacebody(c->ctx, (unsigned char *)"\r\n", 2);
+		/* an empty body: libmilter sends one empty chunk */
+		rc = smfi_replacebody(c->ctx, (unsigned char *)"", 0);
 	free(buf);
 	return rc;
 }
