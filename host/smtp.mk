@@ -50,6 +50,6 @@ tests_fuzz_fuzz_smtp_data_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
-PROXY_TESTS = tests/proxy/transparency.sh
+PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py

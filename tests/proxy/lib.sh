@@ -56,7 +56,7 @@ smtpc() {
 }
 
 count() {
-	sleep 0.2
+	sleep 0.1
 	find "$T/$1" -type f | wc -l
 }
 
