@@ -11,3 +11,7 @@ tests_unit_test_milter_util_SOURCES = tests/unit/test_milter_util.c host/milter_
 tests_unit_test_milter_util_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_milter_util_LDADD = $(CMOCKA_LIBS)
 endif
+
+# miltertest (MTA side) against phasegate serve; skipped without miltertest
+TESTS += tests/milter/milter.sh
+EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tests/milter/milter.sh - the milter front end against miltertest (the
+# MTA side, Lua-scripted): every phase x verdict with custom replies,
+# per-recipient reject, script errors, every change, negotiation, macros,
+# abort then another message; and the daemon around it: bad listen specs
+# and sockets in use are configuration errors, SIGHUP leaves the milter
+# listening, SIGTERM stops cleanly. Skipped (77) without miltertest.
+. "$top_srcdir/tests/lib.sh"
+command -v miltertest >/dev/null || { echo "miltertest not installed: skip"; exit 77; }
+M=$top_srcdir/tests/milter
+export PHASEGATE_PLUGIN_DIR="$top_builddir/tests/plugins/.libs:${PHASEGATE_PLUGIN_DIR:-}"
+
+# serve CONFFILE - start phasegate serve; $spid, log in CONFFILE.log
+serve() {
+	spawn "$PHASEGATE" serve -c "$1" >"$1.log" 2>&1
+	spid=$!
+}
+
+# stop - SIGTERM the server; $stop_rc is its exit status
+stop() {
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null && stop_rc=0 || stop_rc=$?
+}
+
+# mt NAME SCRIPT ARGS... - run a miltertest script, one assertion
+mt() {
+	local name=$1 script=$2
+	shift 2
+	if miltertest "$@" -s "$M/mt/$script" >"$T/$name.out" 2>&1; then
+		assert "miltertest $name" true
+	else
+		sed 's/^/# /' "$T/$name.out"
+		assert "miltertest $name" false
+	fi
+	grep -c '^ok - ' "$T/$name.out" | sed "s/^/# $name: /;s/$/ checks passed/"
+}
+
+# conf FILE FILTERS [EXTRA] - a configuration with a milter on a free port
+conf() {
+	port=$(free_port)
+	sock="inet:$port@127.0.0.1"
+	printf 'milter = { listen = "%s" }\nfilters = { %s }\n%s\n' "$sock" "$2" "${3:-}" >"$1"
+}
+
+# verdicts, script errors, per-recipient reject, abort
+conf "$T/v.conf" "{ script = \"$M/filters/verdicts.lua\" }"
+serve "$T/v.conf"
+mt verdicts verdicts.lua -D sock="$sock"
+mt abort abort.lua -D sock="$sock"
+# SIGHUP is serve's (a reload), not libmilter's: the listener stays
+kill -HUP "$spid"
+sleep 0.3
+mt after-sighup abort.lua -D sock="$sock"
+assert "SIGHUP: configuration reloaded" grep -q "reload: new configuration" "$T/v.conf.log"
+assert "SIGHUP: the milter did not stop" bash -c "! grep -q 'listener on .* stopped' '$T/v.conf.log'"
+start=$(date +%s%N)
+stop
+assert_eq "SIGTERM: clean exit" "$stop_rc" 0
+assert "SIGTERM: stopped within 2 s" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 2000
+assert "no warning from the milter" bash -c "! grep -q 'warning: milter' '$T/v.conf.log'"
+
+# every change, scores and X-Spam-* headers
+conf "$T/c.conf" '{ plugin = "pg_test_all", add_header = "X-Added: added", insert_header = "X-Top: top",
+    change_header = "Subject: changed", delete_header = "X-Remove",
+    add_rcpt = "carol@example.net", del_rcpt = "bob@example.org",
+    change_sender = "new@example.com", replace_body = "new body\r\n",
+    quarantine = "held for review", score = "6 TEST_SCORE" }' \
+	'actions = { add_header = 5.0, tempfail = 10.0, reject = 15.0 }'
+serve "$T/c.conf"
+mt changes changes.lua -D sock="$sock"
+stop
+
+# negotiation follows the chain
+conf "$T/n1.conf" '{ plugin = "pg_test_all" }'
+serve "$T/n1.conf"
+mt negotiate-all negotiate.lua -D sock="$sock" -D mode=all
+stop
+conf "$T/n2.conf" "{ plugin = \"regex\", rules = \"$top_srcdir/tests/data/regex/good.rules\" }"
+serve "$T/n2.conf"
+mt negotiate-regex negotiate.lua -D sock="$sock" -D mode=regex
+stop
+conf "$T/n3.conf" ''
+serve "$T/n3.conf"
+mt negotiate-empty negotiate.lua -D sock="$sock" -D mode=empty
+stop
+
+# macros, over a unix socket this time
+printf 'milter = { listen = "unix:%s" }\nfilters = { { script = "%s" } }\n' \
+	"$T/milter.sock" "$M/filters/macros.lua" >"$T/m.conf"
+serve "$T/m.conf"
+mt macros macros.lua -D sock="unix:$T/milter.sock"
+# a second daemon on the same socket: refused, the first keeps it
+"$PHASEGATE" serve -c "$T/m.conf" >"$T/m2.log" 2>&1 && rc=0 || rc=$?
+assert_eq "unix socket in use: configuration error" "$rc" 1
+assert "unix socket in use: clear message" grep -q 'socket in use by another process' "$T/m2.log"
+mt macros-still macros.lua -D sock="unix:$T/milter.sock"
+stop
+assert_eq "unix socket: clean exit" "$stop_rc" 0
+
+# configuration errors at start, not a silent exit
+conf "$T/busy.conf" ''
+serve "$T/busy.conf"
+mt busy-up negotiate.lua -D sock="$sock" -D mode=empty
+"$PHASEGATE" serve -c "$T/busy.conf" >"$T/busy2.log" 2>&1 && rc=0 || rc=$?
+assert_eq "port in use: exit 1" "$rc" 1
+assert "port in use: says so" grep -q "cannot bind: Address already in use" "$T/busy2.log"
+stop
+for spec in "inet:127.0.0.1:8891" "tcp:8891@127.0.0.1" "inet:99999@127.0.0.1" "unix:"; do
+	printf 'milter = { listen = "%s" }\n' "$spec" >"$T/bad.conf"
+	"$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
+	assert_eq "listen \"$spec\": exit 1" "$rc" 1
+	assert "listen \"$spec\": message names the spec" grep -qF -- "$spec" "$T/bad.log"
+done
+printf 'milter = { listen = "inet:%s@192.0.2.1" }\n' "$(free_port)" >"$T/bad.conf"
+"$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
+assert_eq "address not on this host: exit 1" "$rc" 1
+assert "address not on this host: says why" grep -q "Cannot assign requested address" "$T/bad.log"
+
+finish
