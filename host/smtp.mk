@@ -50,6 +50,7 @@ tests_fuzz_fuzz_smtp_data_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
-PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh
+PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
+	tests/proxy/upstream.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
