@@ -65,6 +65,9 @@ current_filter(struct pg_session *s)
 	return chain_filter_name(session_chain(s), (size_t)f);
 }
 
+static void h_log(struct pg_session *, enum pg_log_level, const char *, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
 static void
 h_log(struct pg_session *s, enum pg_log_level level, const char *fmt, ...)
 {
