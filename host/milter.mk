@@ -15,3 +15,6 @@ endif
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
 TESTS += tests/milter/milter.sh
 EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters
+# a private Postfix with phasegate as its milter; skipped unless root
+TESTS += tests/milter/postfix.sh
+EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh

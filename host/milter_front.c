@@ -256,9 +256,10 @@ mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
 	case PG_REJECT:
 	case PG_TEMPFAIL:
 		if (ph == CHAIN_CONNECT && d->reply[0])
-			log_info("milter: session %s: connect: reply sent "
-			    "with the refusal; whether the client sees it is "
-			    "the MTA's choice (see docs/milter.md)", sid(c));
+			log_info("milter: session %s: connect: the reply "
+			    "goes to the MTA, but Postfix greets the client "
+			    "with its own \"554 ... not accepting "
+			    "connections\" (see docs/milter.md)", sid(c));
 		(void)mf_setreply(c, d->reply);
 		return v == PG_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 	case PG_DISCARD:

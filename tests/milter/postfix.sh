@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# tests/milter/postfix.sh - phasegate as the milter of a private Postfix
+# (its own config, queue and data under the test's temp dir, smtpd on
+# loopback, relaying to smtp-sink -d), driven by swaks: a recipient
+# refused with phasegate's code and text, a multi-line reply, headers added
+# by a regex rule and by a script present in what smtp-sink stored, a
+# script-added recipient and a changed sender delivered, a connect refusal,
+# and Postfix's milter_default_action when phasegate is down.
+# Skipped (77) unless run as root with postfix and swaks installed.
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/milter/pflib.sh"
+pf_usable && command -v swaks >/dev/null || {
+	echo "needs root, postfix, smtp-sink and swaks: skip"; exit 77; }
+M=$top_srcdir/tests/milter
+
+mport=$(free_port); pport=$(free_port); sport=$(free_port)
+chmod 755 "$T"	# the postfix user works below it
+mkdir -p "$T/sink"
+chown postfix "$T/sink"
+spawn smtp-sink -u postfix -d "$T/sink/%H%M%S" -c "127.0.0.1:$sport" 100 >"$T/sink.log" 2>&1
+cat >"$T/pg.conf" <<EOT
+milter = { listen = "inet:$mport@127.0.0.1" }
+filters = {
+  { plugin = "regex", rules = "$M/filters/postfix.rules" },
+  { script = "$M/filters/postfix.lua" },
+}
+EOT
+spawn "$PHASEGATE" serve -c "$T/pg.conf" >"$T/pg.log" 2>&1
+pg=$!
+pf_start "$T/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" || { echo "postfix did not start"; exit 1; }
+trap 'pf_stop "$T/pf"; _cleanup' EXIT
+
+# send SUBJECT RCPTS... - swaks through Postfix; output in $out
+send() {
+	local subj=$1 to
+	shift
+	to=$(IFS=,; echo "$*")
+	out=$(swaks --server "127.0.0.1:$pport" --from alice@example.com \
+	    --to "$to" --h-Subject "$subj" --timeout 20 2>&1) || true
+}
+
+# stored SUBJECT - the file smtp-sink stored for that subject (waits)
+stored() {
+	local i f
+	for i in $(seq 100); do
+		f=$(grep -l "^Subject: $1\$" "$T"/sink/* 2>/dev/null | head -1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# every message first (Postfix delivers them in parallel), then the checks
+send regex-me nobody@example.org bob@example.org
+out1=$out
+send add-rcpt bob@example.org
+send change-sender bob@example.org
+out=$out1
+assert "refused recipient: phasegate's code and text reach the client" \
+	grep -qF '<** 550 5.1.1 <nobody@example.org>: no such user here (phasegate)' <<<"$out"
+assert "the other recipient is accepted and the message queued" grep -q 'queued as' <<<"$out"
+f=$(stored regex-me) || f=/dev/null
+assert "header from a regex rule in what smtp-sink stored" grep -q '^X-Regex-Rule: matched$' "$f"
+assert "header from the script, one recipient, Postfix's queue id from {i}" \
+	grep -Eq '^X-Phasegate-Script: recipients=1 id=[0-9A-F]{6,} auth=nil$' "$f"
+assert "only the accepted recipient delivered" bash -c "grep -q '^X-Rcpt-Args: <bob@example.org>' '$f' && ! grep -q 'nobody@' <(grep X-Rcpt-Args '$f')"
+
+f=$(stored add-rcpt) || f=/dev/null
+assert "script-added recipient delivered" grep -q '^X-Rcpt-Args: <carol@example.net>' "$f"
+assert "original recipient still delivered" grep -q '^X-Rcpt-Args: <bob@example.org>' "$f"
+
+f=$(stored change-sender) || f=/dev/null
+assert "changed sender used for delivery" grep -q '^X-Mail-Args: <bounces@example.com>' "$f"
+
+send multi bob@example.org
+assert "multi-line reply: first line" grep -qF '<** 554-5.7.1 first line of two' <<<"$out"
+assert "multi-line reply: last line, '%' intact" grep -qF '<** 554 5.7.1 second line, 100% sure' <<<"$out"
+
+# a refusal at connect: Postfix answers with its own text (see docs/milter.md)
+send arm-connect bob@example.org
+send after-arm bob@example.org
+assert "connect refusal: the session is refused" grep -q '^<\*\* 554 ' <<<"$out"
+assert "connect refusal: nothing queued" bash -c "! grep -q 'queued as' <<<'$out'"
+
+# phasegate down: Postfix applies milter_default_action = tempfail
+kill "$pg"
+wait "$pg" 2>/dev/null && rc=0 || rc=$?
+assert_eq "phasegate stopped cleanly" "$rc" 0
+send down bob@example.org
+assert "phasegate down: Postfix's milter_default_action (tempfail)" grep -q '^<\*\* 451 4.7.1' <<<"$out"
+assert "phasegate down: nothing queued" bash -c "! grep -q 'queued as' <<<'$out'"
+
+finish
