@@ -37,7 +37,7 @@
 #include "units.h"
 #include "xmalloc.h"
 
-#define CONFIG_FILE_MAX	(16 * 1024 * 1024)	/* bytes of configuration text */
+#define CONFIG_FILE_MAX	(1024 * 1024)		/* bytes of configuration text */
 #define PATH_LEN	256			/* "filters[2].option" */
 
 /* Sentinel for a filter's on_error before the global one is known. */
@@ -892,6 +892,11 @@ config_load_string(const char *name, const char *text, char *err,
 
 	if (errlen > 0)
 		err[0] = '\0';
+	if (strlen(text) > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: file too large (more than %d KiB)",
+		    name, CONFIG_FILE_MAX / 1024);
+		return NULL;
+	}
 	root = lua_conf_eval(name, text, strlen(text), NULL, err, errlen);
 	if (root == NULL)
 		return NULL;
@@ -935,7 +940,7 @@ config_load(const char *file, char *err, size_t errlen)
 	struct config *c;
 	struct stat st;
 	char *text;
-	size_t len = 0;
+	size_t len = 0, cap;
 	ssize_t r;
 	int fd;
 
@@ -955,9 +960,16 @@ config_load(const char *file, char *err, size_t errlen)
 		close(fd);
 		return NULL;
 	}
-	text = xmalloc(CONFIG_FILE_MAX + 1);
+	cap = st.st_size > 0 && st.st_size < CONFIG_FILE_MAX ?
+	    (size_t)st.st_size + 1 : 4096;
+	text = xmalloc(cap + 1);
 	for (;;) {
-		r = read(fd, text + len, CONFIG_FILE_MAX + 1 - len);
+		if (len == cap) {
+			cap = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 :
+			    cap * 2;
+			text = xrealloc(text, cap + 1);
+		}
+		r = read(fd, text + len, cap - len);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1) {
@@ -971,7 +983,7 @@ config_load(const char *file, char *err, size_t errlen)
 		len += (size_t)r;
 		if (len > CONFIG_FILE_MAX) {
 			snprintf(err, errlen, "%s: file too large (more than "
-			    "%d bytes)", file, CONFIG_FILE_MAX);
+			    "%d KiB)", file, CONFIG_FILE_MAX / 1024);
 			close(fd);
 			free(text);
 			return NULL;

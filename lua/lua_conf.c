@@ -547,7 +547,7 @@ scan(struct ctx *c, const struct toks *t)
 					break;
 				steps++;
 			}
-			if (is(t, k, "="))
+			if (is(t, k, "=") && steps <= DEPTH_MAX)
 				record_assign(c, t, j, k, steps, &cap);
 		}
 		if (depth == 0 && block == 0 && is(t, j, "return") &&
@@ -1147,8 +1147,14 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 	lua_sethook(L, NULL, 0, 0);
 	if (rc != LUA_OK) {
 		if (rc == LUA_ERRMEM || c.mem_hit) {
-			snprintf(err, errlen, "%s: configuration uses too much "
-			    "memory (more than %zu bytes)", name, c.mem_max);
+			if (c.mem_max % (1024 * 1024) == 0)
+				snprintf(err, errlen, "%s: configuration uses too "
+				    "much memory (more than %zu MiB)", name,
+				    c.mem_max / (1024 * 1024));
+			else
+				snprintf(err, errlen, "%s: configuration uses too "
+				    "much memory (more than %zu bytes)", name,
+				    c.mem_max);
 		} else if (lua_type(L, -1) == LUA_TSTRING) {
 			set_err(err, errlen, name, lua_tostring(L, -1));
 		} else {

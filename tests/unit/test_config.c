@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -304,9 +305,9 @@ static const struct bad bads[] = {
 	  NAME ":2: configuration runs too long (more than 20 million "
 	  "instructions)" },
 	{ "user = string.rep(\"x\", 1e9)\n",
-	  NAME ": configuration uses too much memory (more than 33554432 bytes)" },
+	  NAME ": configuration uses too much memory (more than 32 MiB)" },
 	{ "local t = {}\nfor i = 1, 1e7 do t[i] = { i } end\n",
-	  NAME ": configuration uses too much memory (more than 33554432 bytes)" },
+	  NAME ": configuration uses too much memory (more than 32 MiB)" },
 };
 
 static void
@@ -797,6 +798,107 @@ test_small_err(void **state)
 	assert_string_equal(err, "/non");
 }
 
+/* test_size_limit - 1 MiB of text is the most a configuration may have */
+static void
+test_size_limit(void **state)
+{
+	const size_t max = 1024 * 1024;
+	char tmpl[] = "/tmp/test_config.XXXXXX", err[1024], want[1100];
+	char *text = malloc(max + 2);
+	struct config *c;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	assert_non_null(text);
+	/* exactly the limit, all comment: loads */
+	memset(text, '-', max);
+	text[max] = '\0';
+	c = config_load_string(NAME, text, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	config_free(c);
+	/* one byte more: refused before Lua sees it */
+	strcpy(text + max, "-");
+	assert_null(config_load_string(NAME, text, err, sizeof(err)));
+	assert_string_equal(err, NAME ": file too large (more than 1024 KiB)");
+
+	fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	fp = fdopen(fd, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, max + 1, fp), max + 1);
+	fclose(fp);
+	assert_null(config_load(tmpl, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: file too large (more than 1024 KiB)",
+	    tmpl);
+	assert_string_equal(err, want);
+	/* the limit exactly, from a file */
+	assert_int_equal(truncate(tmpl, (off_t)max), 0);
+	c = config_load(tmpl, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	config_free(c);
+	/* an empty file is an empty configuration */
+	assert_int_equal(truncate(tmpl, 0), 0);
+	c = config_load(tmpl, err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->nfilters, 0);
+	config_free(c);
+	unlink(tmpl);
+	free(text);
+}
+
+/* test_deep_paths - long "a.b.c..." statements and deep tables: no crash */
+static void
+test_deep_paths(void **state)
+{
+	char *text = malloc(600000), err[512];
+	struct config *c;
+	size_t i, n = 0;
+
+	(void)state;
+	assert_non_null(text);
+	n += (size_t)sprintf(text + n, "local a = {}\n");
+	for (i = 0; i < 20000; i++)
+		n += (size_t)sprintf(text + n, "a.b = { b = a.b }\n");
+	n += (size_t)sprintf(text + n, "x = {}\nx");
+	for (i = 0; i < 10000; i++)
+		n += (size_t)sprintf(text + n, ".b");
+	sprintf(text + n, " = 1\n");
+	c = config_load_string(NAME, text, err, sizeof(err));
+	assert_null(c);
+	/* x.b.b... = 1 fails at run time: x.b is nil */
+	assert_string_equal(err, NAME ":20003: attempt to index a nil value "
+	    "(field 'b')");
+	/* a path longer than the nesting limit is not followed for lines */
+	n = (size_t)sprintf(text, "x = {}\nx.b = x\nx");
+	for (i = 0; i < 10000; i++)
+		n += (size_t)sprintf(text + n, ".b");
+	sprintf(text + n, " = nil\n");
+	c = config_load_string(NAME, text, err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err, NAME ":1: unknown key 'x'");
+	n = (size_t)sprintf(text, "x = {}\nx.b = x\nx");
+	for (i = 0; i < 30; i++)
+		n += (size_t)sprintf(text + n, ".b");
+	sprintf(text + n, ".c = 1\n");
+	c = config_load_string(NAME, text, err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err, NAME ":3: tables nested too deep (more than "
+	    "32 levels, or a table that contains itself)");
+	n = (size_t)sprintf(text, "filters = ");
+	for (i = 0; i < 150; i++)
+		n += (size_t)sprintf(text + n, "{ ");
+	for (i = 0; i < 150; i++)
+		n += (size_t)sprintf(text + n, "} ");
+	c = config_load_string(NAME, text, err, sizeof(err));
+	assert_null(c);
+	assert_string_equal(err, NAME ":1: tables nested too deep (more than "
+	    "32 levels, or a table that contains itself)");
+	free(text);
+}
+
 static void
 test_free_null(void **state)
 {
@@ -814,6 +916,8 @@ main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_spool_default),
 		cmocka_unit_test(test_small_err),
+		cmocka_unit_test(test_size_limit),
+		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_free_null),
 	};
 
