@@ -26,9 +26,10 @@ TESTS += tests/unit/test_regex_plugin
 tests_unit_test_regex_plugin_SOURCES = tests/unit/test_regex_plugin.c
 tests_unit_test_regex_plugin_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/data/regex"' \
-	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/.libs"'
+	-DTEST_PLUGIN_DIR='"$(abs_top_builddir)/.libs"' \
+	-DTEST_EXAMPLES_DIR='"$(abs_top_srcdir)/examples"'
 tests_unit_test_regex_plugin_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_regex_plugin_LDADD = libpgcore.la $(CMOCKA_LIBS) -lm
 tests_unit_test_regex_plugin_DEPENDENCIES = libpgcore.la regex.la
 endif
-EXTRA_DIST += tests/data/regex
+EXTRA_DIST += tests/data/regex examples/regex.rules docs/regex-plugin.md

@@ -34,6 +34,9 @@
 #ifndef TEST_DATA_DIR
 #define TEST_DATA_DIR	"tests/data/regex"
 #endif
+#ifndef TEST_EXAMPLES_DIR
+#define TEST_EXAMPLES_DIR	"examples"
+#endif
 #ifndef TEST_PLUGIN_DIR
 #define TEST_PLUGIN_DIR	".libs"
 #endif
@@ -60,10 +63,11 @@ load(const char *text, char *err, size_t errlen)
 static struct chain *
 load_rules(const char *rules, const char *extra, char *err, size_t errlen)
 {
-	char text[1024];
+	char text[PATH_MAX + 1024];
 
 	snprintf(text, sizeof(text), "filters = { { plugin = \"regex\", "
-	    "rules = \"%s\"%s } }\n", rules, extra ? extra : "");
+	    "rules = \"%.*s\"%.512s } }\n", PATH_MAX, rules,
+	    extra ? extra : "");
 	return load(text, err, errlen);
 }
 
@@ -477,6 +481,53 @@ test_session_effects(void **state)
 	chain_unref(c);
 }
 
+/* The shipped sample, examples/regex.rules, loads and works. */
+static void
+test_example_rules(void **state)
+{
+	static const struct scen rows[] = {
+		{ "sample: ham", NULL, "mail.example.org", "mail.example.org",
+		    "alice@example.org", { NULL }, NULL, 0, PG_ACCEPT, "", "",
+		    "", "" },
+		{ "sample: blocked network", "203.0.113.9", NULL, NULL, NULL,
+		    { NULL }, NULL, 0, PG_REJECT, "connect", "554 5.7.1 Your "
+		    "network is blocked here, contact postmaster@example.com",
+		    "", "" },
+		{ "sample: spammy", NULL, "dsl-1-2-3-4.pool.example.net",
+		    "localhost", "win@prize.top", { NULL },
+		    "Subject: VIAGRA cheap\r\nList-Id: Deals <deals.prize.top>"
+		    "\r\n\r\nclick here: http://bit.ly/x\r\n", 0, PG_ACCEPT,
+		    "", "", "RDNS_DYNAMIC=1.5,RDNS_HAS_IP=1,HELO_LOCALHOST=2,"
+		    "HELO_NO_DOT=1.5,FROM_CHEAP_TLD=1.5,SUBJ_SPAM_WORDS=4,"
+		    "BODY_URL_SHORTENER=1,BODY_URGENCY=1",
+		    "X-Phasegate-List: deals.prize.top" },
+		{ "sample: executable attachment", NULL, NULL, NULL, NULL,
+		    { NULL }, "Subject: invoice\r\nContent-Type: multipart/mixed;"
+		    " boundary=b\r\n\r\n--b\r\nContent-Type: application/"
+		    "octet-stream\r\nContent-Disposition: attachment; filename="
+		    "\"invoice.pdf.exe\"\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n",
+		    0, PG_REJECT, "eom", "550 5.7.1 Executable attachments "
+		    "(.exe) are not accepted here", "", "" },
+		{ "sample: recipient that receives nothing", NULL, NULL, NULL,
+		    NULL, { "NoReply@example.com", "bob@example.com" }, NULL, 0,
+		    PG_ACCEPT, "rcpt", "550 5.1.1 <NoReply@example.com>: this "
+		    "address does not receive mail", "", "" },
+	};
+	char err[2048], why[4096], path[PATH_MAX];
+	struct chain *c;
+	size_t i;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/regex.rules", TEST_EXAMPLES_DIR);
+	c = load_rules(path, NULL, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("load: %s", err);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (check_scen(c, &rows[i], why, sizeof(why)) == -1)
+			fail_msg("row %zu: %s", i, why);
+	chain_unref(c);
+}
+
 /* An empty rules file loads and changes nothing. */
 static void
 test_empty_rules(void **state)
@@ -755,6 +806,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_session_effects),
+		cmocka_unit_test(test_example_rules),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_body_max),
