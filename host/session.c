@@ -40,6 +40,7 @@ struct pg_session {
 	size_t		 nslots;
 	int		 accepted;
 	struct decision	*refusal;
+	int		 refusal_static;
 	unsigned	 ntx;
 };
 
@@ -108,7 +109,8 @@ session_free(struct pg_session *s)
 	free(s->helo);
 	free(s->tls);
 	free(s->auth);
-	free(s->refusal);
+	if (!s->refusal_static)
+		free(s->refusal);
 	chain_unref(s->chain);
 	free(s);
 }
@@ -235,9 +237,20 @@ session_refusal(struct pg_session *s)
 void
 session_set_refusal(struct pg_session *s, const struct decision *d)
 {
-	if (s->refusal == NULL && (s->refusal = pg_malloc(sizeof(*d))) == NULL)
+	/* Out of memory, the session is still refused: with a 421 that ends it. */
+	static const struct decision oom = {
+		.verdict = PG_TEMPFAIL,
+		.by = "phasegate",
+		.reply = "421 4.3.1 Insufficient system resources",
+	};
+
+	if (s->refusal == NULL && (s->refusal = pg_malloc(sizeof(*d))) == NULL) {
+		s->refusal = (struct decision *)&oom;
+		s->refusal_static = 1;
 		return;
-	memcpy(s->refusal, d, sizeof(*d));
+	}
+	if (!s->refusal_static)
+		memcpy(s->refusal, d, sizeof(*d));
 }
 
 unsigned
