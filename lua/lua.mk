@@ -29,5 +29,7 @@ tests_unit_test_lua_scripts_LDADD = $(LUA_TEST_LDADD)
 endif
 
 # Lua test scripts are run by test_lua_scripts (one per file, with the
-# expectations written in the script's "-- expect" lines).
-EXTRA_DIST += tests/lua docs/lua-api.md
+# expectations written in the script's "-- runK:" lines); examples.sh runs
+# `phasegate check` over examples/mail with the bundled rules.
+TESTS += tests/lua/examples.sh
+EXTRA_DIST += tests/lua examples/rules examples/mail

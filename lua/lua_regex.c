@@ -75,7 +75,11 @@ do_find(lua_State *L, struct re *re, const char *s, size_t len,
 	return rc;
 }
 
-/* push_captures - the captures (or the whole match); returns how many */
+/*
+ * push_captures - the captures (or the whole match); returns how many. A
+ * group that did not take part in the match is false (not nil, so that
+ * {re:match(s)} has no holes).
+ */
 static int
 push_captures(lua_State *L, const char *s, const size_t *ov, size_t npairs,
     int whole_if_none)
@@ -91,7 +95,7 @@ push_captures(lua_State *L, const char *s, const size_t *ov, size_t npairs,
 	luaL_checkstack(L, (int)npairs, "too many captures");
 	for (k = 1; k < npairs; k++) {
 		if (ov[2 * k] == RE_UNSET)
-			lua_pushnil(L);
+			lua_pushboolean(L, 0);	/* did not take part */
 		else
 			lua_pushlstring(L, s + ov[2 * k],
 			    ov[2 * k + 1] - ov[2 * k]);
@@ -121,6 +125,27 @@ lua_regex_match(lua_State *L)
 		return 1;
 	}
 	return push_captures(L, s, ov, npairs, 1);
+}
+
+/***
+ * @method re:test(subject [, init])
+ * true when the pattern matches, else false. Cheaper than match: no
+ * captures are copied.
+ */
+static int
+lua_regex_test(lua_State *L)
+{
+	struct re *re = check_re(L, 1);
+	size_t len;
+	const char *s = luaL_checklstring(L, 2, &len);
+	size_t start = start_of(L, 3, len);
+
+	if (start > len) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	lua_pushboolean(L, do_find(L, re, s, len, start, NULL, 0, 0));
+	return 1;
 }
 
 /***
@@ -219,6 +244,7 @@ const luaL_Reg lb_regex_methods[] = {
 	{ "match", lua_regex_match },
 	{ "find", lua_regex_find },
 	{ "gmatch", lua_regex_gmatch },
+	{ "test", lua_regex_test },
 	{ NULL, NULL }
 };
 

@@ -36,3 +36,9 @@ assert(not ok and err:find("unknown flag"), err)
 pg.on("eom", function(tx)
   if drugs:match(tx:body() .. " cialis") then tx:score(3, "DRUGS") end
 end)
+-- a group that did not take part is false, so the match is still truthy
+local a, b = pg.regex([[(x)|(dsl)]]):match("dsl-1")
+assert(a == false and b == "dsl")
+assert(pg.regex([[(x)|(dsl)]]):test("dsl-1") == true)
+assert(pg.regex("q"):test("dsl") == false)
+assert(pg.regex("l"):test("dsl", 4) == false and pg.regex("l"):test("dsl", 3) == true)
