@@ -31,6 +31,20 @@ while read -r f verdict syms dash args; do
 		fail=1
 	fi
 done < EXPECTED
+# The rate limit: one process, 52 messages from one client: messages 21 to
+# 50 score RATE_HIGH, 51 and 52 are deferred at MAIL.
+files=()
+for i in $(seq 52); do files+=(ham-01-lunch.eml); done
+out=$("$PHASEGATE" check -c "$conf" --from alice@example.org --rcpt bob@example.net \
+	--helo mail.example.org --client 192.0.2.10 --client-name mail.example.org "${files[@]}" 2>&1)
+high=$(printf '%s\n' "$out" | grep -c '^  RATE_HIGH')
+temp=$(printf '%s\n' "$out" | grep -c '^result *tempfail')
+if [ "$high" -ne 30 ] || [ "$temp" -ne 2 ] ||
+   ! printf '%s\n' "$out" | grep -q '451 4.7.1 Too many messages from 192.0.2.10'; then
+	echo "rate limit: $high RATE_HIGH (want 30), $temp tempfail (want 2)"
+	fail=1
+fi
+
 [ "$n" -ge 20 ] || { echo "only $n samples"; fail=1; }
 spam=$(ls spam-*.eml | wc -l) ham=$(ls ham-*.eml | wc -l)
 [ "$spam" -ge 10 ] && [ "$ham" -ge 10 ] || { echo "need 10 spam and 10 ham"; fail=1; }
