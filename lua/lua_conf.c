@@ -86,6 +86,7 @@ struct assign {
 	int		 line;
 	size_t		 order;
 	int		 is_path;
+	int		 is_local;	/* "local name = ..." */
 	struct shape	 value;		/* value.has_ctor when written as { ... } */
 };
 
@@ -99,8 +100,11 @@ struct ctx {
 	struct assign	*assigns;
 	size_t		 nassigns;
 	struct shape	 ret;		/* "return { ... }" at top level */
-	int		 has_ret;
-	int		 ret_line;
+	int		 has_ret;	/* 1: ret is scanned; 2: built by l_convert
+					   (own array); 3: borrowed (shape_of_local) */
+	int		 ret_line;	/* the top-level return */
+	char		*ret_name;	/* "return name": its shape is name's */
+	size_t		 ret_order;
 	size_t		 nodes;
 	void		**pool;		/* shape arrays made by merge_path() */
 	size_t		 npool;
@@ -465,7 +469,7 @@ literal_key(const struct toks *t, size_t j, char **key, long long *index)
 /* record_assign - note "name = v" (steps 0) or "name.a[1] = v" at j */
 static void
 record_assign(struct ctx *c, const struct toks *t, size_t j, size_t eq,
-    int steps, size_t *cap)
+    int steps, int is_local, size_t *cap)
 {
 	struct assign a;
 	struct shape *cur;
@@ -477,6 +481,7 @@ record_assign(struct ctx *c, const struct toks *t, size_t j, size_t eq,
 	a.line = t->v[j].line;
 	a.order = j;
 	a.is_path = steps > 0;
+	a.is_local = is_local;
 	cur = &a.value;
 	while (steps-- > 0) {
 		struct shape *step = calloc(1, sizeof(*step));
@@ -548,13 +553,26 @@ scan(struct ctx *c, const struct toks *t)
 				steps++;
 			}
 			if (is(t, k, "=") && steps <= DEPTH_MAX)
-				record_assign(c, t, j, k, steps, &cap);
+				record_assign(c, t, j, k, steps, 0, &cap);
 		}
+		if (depth == 0 && t->v[j].type == T_NAME && j > 0 &&
+		    is(t, j - 1, "local") && is(t, j + 1, "="))
+			record_assign(c, t, j, j + 1, 0, 1, &cap);
 		if (depth == 0 && block == 0 && is(t, j, "return") &&
-		    is(t, j + 1, "{") && !c->has_ret) {
-			c->has_ret = 1;
+		    c->ret_line == 0) {
 			c->ret_line = t->v[j].line;
-			parse_ctor(t, j + 1, &c->ret, 1);
+			if (is(t, j + 1, "{")) {
+				c->has_ret = 1;
+				parse_ctor(t, j + 1, &c->ret, 1);
+			} else if (t->v[j + 1].type == T_NAME &&
+			    block_delta(t, j + 1) == 0 &&
+			    !is(t, j + 2, ".") && !is(t, j + 2, "[") &&
+			    !is(t, j + 2, "(") && !is(t, j + 2, ":") &&
+			    !is(t, j + 2, "{") && t->v[j + 2].type != T_STRING) {
+				c->ret_name = strndup(t->src + t->v[j + 1].off,
+				    t->v[j + 1].len);
+				c->ret_order = j;
+			}
 		}
 		depth += bracket_delta(t, j);
 		block += block_delta(t, j);
@@ -934,13 +952,46 @@ find_assign(const struct ctx *c, const char *name, int line)
 	for (i = 0; i < c->nassigns; i++) {
 		const struct assign *a = &c->assigns[i];
 
-		if (a->is_path || strcmp(a->name, name) != 0 ||
+		if (a->is_path || a->is_local || strcmp(a->name, name) != 0 ||
 		    (line > 0 && a->line > line))
 			continue;
 		if (best == NULL || a->line >= best->line)
 			best = a;
 	}
 	return best;
+}
+
+/*
+ * shape_of_local - for "local t = { ... } ... return t": c->ret borrows
+ * t's constructor and gets the "t.key = v" statements in between
+ */
+static void
+shape_of_local(struct ctx *c)
+{
+	const struct assign *base = NULL;
+	size_t i;
+
+	for (i = 0; i < c->nassigns; i++) {
+		const struct assign *a = &c->assigns[i];
+
+		if (!a->is_path && a->order < c->ret_order &&
+		    strcmp(a->name, c->ret_name) == 0)
+			base = a;
+	}
+	memset(&c->ret, 0, sizeof(c->ret));
+	c->has_ret = 3;		/* all borrowed; merge_path()'s arrays are in the pool */
+	if (base != NULL && base->value.has_ctor) {
+		c->ret.kids = base->value.kids;
+		c->ret.nkids = base->value.nkids;
+	}
+	for (i = 0; i < c->nassigns; i++) {
+		const struct assign *p = &c->assigns[i];
+
+		if (p->is_path && p->order < c->ret_order &&
+		    (base == NULL || p->order > base->order) &&
+		    strcmp(p->name, c->ret_name) == 0)
+			merge_path(c, &c->ret, &p->value.kids[0]);
+	}
 }
 
 /*
@@ -969,7 +1020,9 @@ l_convert(lua_State *L)
 			    "file also returns a table", lua_type(L, -1) ==
 			    LUA_TSTRING ? lua_tostring(L, -1) : "?");
 		}
-		root->line = c->has_ret ? c->ret_line : 0;
+		root->line = c->ret_line;
+		if (!c->has_ret && c->ret_name != NULL)
+			shape_of_local(c);
 		convert_table(L, c, result, root, c->has_ret ? &c->ret : NULL, 1);
 		return 0;
 	}
@@ -1195,8 +1248,9 @@ lua_conf_eval(const char *name, const char *text, size_t len,
 out:
 	if (c.has_ret == 2)
 		free(c.ret.kids);
-	else
+	else if (c.has_ret != 3)
 		shape_free(&c.ret);
+	free(c.ret_name);
 	for (i = 0; i < c.nassigns; i++) {
 		free(c.assigns[i].name);
 		shape_free(&c.assigns[i].value);

@@ -225,6 +225,15 @@ static const struct bad bads[] = {
 	  "  },\n"
 	  "}\n",
 	  NAME ":4: unknown key 'bogus' in smtp[1]" },
+	{ "local cfg = {\n  user = \"pg\",\n  lgo = \"stderr\" }\nreturn cfg\n",
+	  NAME ":3: unknown key 'lgo'" },
+	{ "local cfg = { smtp = {} }\ncfg.smtp[1] = {\n  listen = 1 }\n"
+	  "cfg.user = \"pg\"\n\nreturn cfg\n",
+	  NAME ":3: smtp[1].listen: expected a string, got number" },
+	{ "local cfg = {}\ncfg.log = \"x\"\nreturn cfg\n",
+	  NAME ":2: log: 'x' is not one of stderr, syslog" },
+	{ "local function make()\n  return { bogus = 1 }\nend\n\nreturn make()\n",
+	  NAME ":5: unknown key 'bogus'" },
 	{ "return { 1 }\n",
 	  NAME ":1: unknown list entry [1]" },
 	{ "user = \"pg\"\nreturn { log = \"syslog\" }\n",
