@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "session.h"
 #include "tx.h"
+#include "xmalloc.h"
 
 static char plugin[1024];
 
@@ -278,6 +279,56 @@ test_load_errors(void **unused)
 	config_free(cfg);
 }
 
+/*
+ * test_out_of_memory - make the n-th allocation of a whole flow fail, for
+ * every n: each phase must give a verdict (or the constructor NULL), never
+ * crash or leak (the sanitizer build checks the leaks).
+ */
+static void
+test_out_of_memory(void **unused)
+{
+	struct chain *c = load("rcpt = 'reject 550 5.1.1 no', match = 'nobody', "
+	    "add_header = 'X-A: b', score = '1 S'", "actions = { add_header = 5 }");
+	struct decision d;
+	unsigned long n;
+	int completed = 0;
+
+	(void)unused;
+	for (n = 1; n < 400 && !completed; n++) {
+		struct pg_session *s;
+		struct pg_tx *tx;
+		char out[8192] = "";
+
+		pg_alloc_fail_after(n);
+		if ((s = session_new(c, "check", "192.0.2.1", 1, "x")) == NULL)
+			continue;
+		(void)chain_connect(s, &d);
+		(void)chain_helo(s, "x.example", &d);
+		if ((tx = tx_new(s, NULL)) != NULL) {
+			(void)tx_set_sender(tx, "a@b", NULL);
+			(void)chain_mail(tx, "a@b", &d);
+			(void)chain_rcpt(tx, "nobody@x", &d);
+			(void)chain_rcpt(tx, "b@x", &d);
+			(void)chain_data(tx, &d);
+			if (msg_write(tx_msg(tx), message, sizeof(message) - 1) == 0 &&
+			    msg_write_end(tx_msg(tx)) == 0) {
+				(void)chain_headers(tx, &d);
+				if (chain_eom(tx, &d) == PG_CONTINUE &&
+				    msg_output(tx_msg(tx), out_buf, out) == 0 &&
+				    strstr(out, "X-Spam-Status") != NULL)
+					completed = 1;
+			}
+			tx_free(tx);
+		}
+		chain_close(s);
+		session_free(s);
+		pg_alloc_fail_after(0);
+	}
+	assert_true(completed);	/* past the last allocation the flow completes */
+	assert_true(n > 10);	/* and there were allocations to fail before it */
+	chain_unref(c);
+}
+
 int
 main(void)
 {
@@ -288,6 +339,7 @@ main(void)
 		cmocka_unit_test(test_no_change_is_byte_exact),
 		cmocka_unit_test(test_generation_outlives_reload),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_out_of_memory),
 	};
 	const char *b = getenv("top_builddir");
 
