@@ -18,3 +18,7 @@ EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
 EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh
+# the one scenario table, through check, the milter (private Postfix) and the proxy
+TESTS += tests/scenario/scenario.sh
+EXTRA_DIST += tests/scenario/scenario.sh tests/scenario/scenario.py \
+	tests/scenario/scenarios.txt tests/scenario/mail tests/scenario/filters
