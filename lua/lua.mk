@@ -14,7 +14,7 @@ LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(CMOCKA_LIBS) -lm
 LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
-	tests/unit/test_lua_bridge
+	tests/unit/test_lua_bridge tests/unit/test_lua_docs
 check_PROGRAMS += $(LUA_UNIT_TESTS)
 TESTS += $(LUA_UNIT_TESTS)
 tests_unit_test_lua_store_SOURCES = tests/unit/test_lua_store.c lua/store.c lua/store.h
@@ -23,6 +23,9 @@ tests_unit_test_lua_store_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_lua_bridge_SOURCES = tests/unit/test_lua_bridge.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_bridge_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_bridge_LDADD = $(LUA_TEST_LDADD)
+tests_unit_test_lua_docs_SOURCES = tests/unit/test_lua_docs.c $(LUA_TEST_SOURCES)
+tests_unit_test_lua_docs_CFLAGS = $(LUA_TEST_CFLAGS)
+tests_unit_test_lua_docs_LDADD = $(LUA_TEST_LDADD)
 tests_unit_test_lua_scripts_SOURCES = tests/unit/test_lua_scripts.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_scripts_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_scripts_LDADD = $(LUA_TEST_LDADD)
@@ -32,4 +35,4 @@ endif
 # expectations written in the script's "-- runK:" lines); examples.sh runs
 # `phasegate check` over examples/mail with the bundled rules.
 TESTS += tests/lua/examples.sh
-EXTRA_DIST += tests/lua examples/rules examples/mail
+EXTRA_DIST += tests/lua examples/rules examples/mail docs/lua-api.md
