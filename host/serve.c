@@ -202,9 +202,10 @@ serve_main(const char *file, int verbose)
 			goto stop;
 		}
 #endif
-	log_info("phasegate %s serving (%s%s%zu SMTP listener%s)",
+	log_info("phasegate %s serving (%s%s%s%zu SMTP listener%s)",
 	    PACKAGE_VERSION, cfg->milter_listen ? "milter " : "",
-	    cfg->milter_listen ? cfg->milter_listen : "", cfg->nsmtp,
+	    cfg->milter_listen ? cfg->milter_listen : "",
+	    cfg->milter_listen ? ", " : "", cfg->nsmtp,
 	    cfg->nsmtp == 1 ? "" : "s");
 
 	for (;;) {
