@@ -666,6 +666,20 @@ spam_headers(struct pg_tx *tx, const struct config *cfg, double total)
 	return msg_change_add(m, &ch);
 }
 
+/* by_actions - the score reached a threshold: reject or tempfail */
+static enum pg_verdict
+by_actions(struct pg_session *s, struct decision *d, enum pg_verdict v,
+    double total, double threshold)
+{
+	d->verdict = v;
+	snprintf(d->by, sizeof(d->by), "actions");
+	snprintf(d->reply, sizeof(d->reply), "%s", v == PG_REJECT ?
+	    "550 5.7.1 Message rejected as spam" : "451 4.7.1 Try again later");
+	log_info("session %s: eom: %s by actions: score %.2f >= %.2f",
+	    session_str(s, PG_S_ID), verdict_names[v], total, threshold);
+	return v;
+}
+
 enum pg_verdict
 chain_eom(struct pg_tx *tx, struct decision *d)
 {
@@ -688,24 +702,10 @@ chain_eom(struct pg_tx *tx, struct decision *d)
 		return v;
 
 	total = tx_score_total(tx);
-	snprintf(d->by, sizeof(d->by), "actions");
-	if (!isnan(cfg->act_reject) && total >= cfg->act_reject) {
-		d->verdict = PG_REJECT;
-		snprintf(d->reply, sizeof(d->reply),
-		    "550 5.7.1 Message rejected as spam");
-		log_info("session %s: eom: reject by actions: score %.2f >= %.2f",
-		    session_str(s, PG_S_ID), total, cfg->act_reject);
-		return PG_REJECT;
-	}
-	if (!isnan(cfg->act_tempfail) && total >= cfg->act_tempfail) {
-		d->verdict = PG_TEMPFAIL;
-		snprintf(d->reply, sizeof(d->reply),
-		    "451 4.7.1 Try again later");
-		log_info("session %s: eom: tempfail by actions: score %.2f >= %.2f",
-		    session_str(s, PG_S_ID), total, cfg->act_tempfail);
-		return PG_TEMPFAIL;
-	}
-	d->by[0] = '\0';
+	if (!isnan(cfg->act_reject) && total >= cfg->act_reject)
+		return by_actions(s, d, PG_REJECT, total, cfg->act_reject);
+	if (!isnan(cfg->act_tempfail) && total >= cfg->act_tempfail)
+		return by_actions(s, d, PG_TEMPFAIL, total, cfg->act_tempfail);
 	if (spam_headers(tx, cfg, total) == -1) {
 		log_warn("session %s: eom: cannot record X-Spam headers",
 		    session_str(s, PG_S_ID));

@@ -97,43 +97,57 @@ log_msg_level(int level, const char *fmt, ...)
 	LOG_BODY(level);
 }
 
+/*
+ * log_with - log at level: prefix, the formatted message and, when err is
+ * not 0, ": strerror(err)"
+ */
+static void
+log_with(int level, const char *prefix, int err, const char *fmt, va_list ap)
+    __attribute__((__format__(__printf__, 4, 0)));
+
+static void
+log_with(int level, const char *prefix, int err, const char *fmt, va_list ap)
+{
+	char buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (err != 0)
+		log_msg_level(level, "%s%s: %s", prefix, buf, strerror(err));
+	else
+		log_msg_level(level, "%s%s", prefix, buf);
+}
+
 void
 log_warn(const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_with(LOG_LEVEL_WARN, "", saved, fmt, ap);
 	va_end(ap);
-	log_msg_level(LOG_LEVEL_WARN, "%s: %s", buf, strerror(saved));
 }
 
 void
 fatal(const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_with(LOG_LEVEL_ERR, "fatal: ", saved, fmt, ap);
 	va_end(ap);
-	log_msg_level(LOG_LEVEL_ERR, "fatal: %s: %s", buf, strerror(saved));
 	exit(2);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	char buf[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_with(LOG_LEVEL_ERR, "fatal: ", 0, fmt, ap);
 	va_end(ap);
-	log_msg_level(LOG_LEVEL_ERR, "fatal: %s", buf);
 	exit(2);
 }
 
