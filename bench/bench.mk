@@ -1,1 +1,15 @@
-# bench.mk - see Makefile.am
+# bench/bench.mk - benchmarks (built by `make bench`, not run by make check)
+
+# lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
+EXTRA_PROGRAMS = bench/lua_bench
+bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/re.c \
+	host/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h
+bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) -lm
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+.PHONY: bench bench-lua
+bench: bench-lua
+bench-lua: bench/lua_bench$(EXEEXT)
+	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)

@@ -142,21 +142,27 @@ push_kill_message(lua_State *L, struct lb_interp *in)
 		    (int)(in->mem_max / 1024));
 }
 
-/* hook - the count hook: note where we are, stop at the deadline */
+/*
+ * hook - the count hook: note the line (for a later memory error), stop at
+ * the deadline. Only the line is read here: the source name costs a copy
+ * and is read when the call is stopped.
+ */
 static void
 hook(lua_State *L, lua_Debug *ar)
 {
 	struct lb_interp *in = lb_interp_of(L);
 
+	if (lua_getinfo(L, "l", ar) && ar->currentline > 0)
+		in->last_line = ar->currentline;
+	if (in->deadline == 0)
+		return;
+	if (in->killed == LB_KILL_NONE && mono_ns() < in->deadline)
+		return;
 	if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
 		in->last_line = ar->currentline;
 		snprintf(in->last_src, sizeof(in->last_src), "%s",
 		    ar->short_src);
 	}
-	if (in->deadline == 0)
-		return;
-	if (in->killed == LB_KILL_NONE && mono_ns() < in->deadline)
-		return;
 	in->killed = LB_KILL_TIME;
 	push_kill_message(L, in);
 	lua_error(L);
