@@ -4,7 +4,7 @@
 # runs as root and drops to the postfix user) and the postfix package.
 #
 #   pf_usable                 0 when a private Postfix can run here
-#   pf_start DIR SMTPD_PORT RELAY_PORT [MILTER] [MORE_MAIN_CF]
+#   pf_start DIR SMTPD_PORT RELAY_PORT [MILTER] [MORE_MAIN_CF] [MORE_MASTER_CF]
 #                             config, queue and data under DIR; smtpd on
 #                             127.0.0.1:SMTPD_PORT relaying everything to
 #                             [127.0.0.1]:RELAY_PORT; MILTER is Postfix's
@@ -18,7 +18,7 @@ pf_usable() {
 }
 
 pf_start() {
-	local d=$1 port=$2 relay=$3 milter=${4:-} more=${5:-}
+	local d=$1 port=$2 relay=$3 milter=${4:-} more=${5:-} moremaster=${6:-}
 	mkdir -p "$d/etc" "$d/queue" "$d/data"
 	chown postfix "$d/data"
 	cat >"$d/etc/main.cf" <<EOT
@@ -84,6 +84,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+$moremaster
 EOT
 	# the queue as post-install would make it, and master started directly:
 	# "postfix start" runs its whole check first (seconds)
