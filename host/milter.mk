@@ -22,3 +22,4 @@ EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh
 TESTS += tests/scenario/scenario.sh
 EXTRA_DIST += tests/scenario/scenario.sh tests/scenario/scenario.py \
 	tests/scenario/scenarios.txt tests/scenario/mail tests/scenario/filters
+EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md docs/sendmail.md
