@@ -258,6 +258,8 @@ reply_template(const char *text, int cls, char *why, size_t whylen)
 			snprintf(out, n, "%s %s %s", defcode, defenh, deftext);
 		return out;
 	}
+	snprintf(code, sizeof(code), "%s", defcode);
+	snprintf(enh, sizeof(enh), "%s", defenh);
 	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
 	    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '\0')) {
 		if (p[0] - '0' != cls) {
@@ -268,28 +270,27 @@ reply_template(const char *text, int cls, char *why, size_t whylen)
 		memcpy(code, p, 3);
 		code[3] = '\0';
 		p = skipws((char *)p + 3);
-		/* an enhanced code: class.subject.detail, digits only */
-		q = p;
-		while (isdigit((unsigned char)*q) || *q == '.')
-			q++;
-		if (q > p && (*q == ' ' || *q == '\0')) {
-			int c, s, d, len = 0;
+	}
+	/* an enhanced code: digits and dots, class.subject.detail */
+	q = p;
+	while (isdigit((unsigned char)*q) || *q == '.')
+		q++;
+	if (q > p && memchr(p, '.', (size_t)(q - p)) != NULL &&
+	    (*q == ' ' || *q == '\0')) {
+		int c, sub, det, len = 0;
 
-			if (sscanf(p, "%d.%d.%d%n", &c, &s, &d, &len) != 3 ||
-			    p + len != q || c != cls || s < 0 || s > 999 ||
-			    d < 0 || d > 999 || !isdigit((unsigned char)p[2])) {
-				snprintf(why, whylen, "bad enhanced status "
-				    "code '%.*s' (want %d.X.Y)", (int)(q - p),
-				    p, cls);
-				return NULL;
-			}
-			snprintf(enh, sizeof(enh), "%.*s", (int)(q - p), p);
-			p = skipws((char *)q);
-		} else
-			snprintf(enh, sizeof(enh), "%s", defenh);
-	} else {
-		snprintf(code, sizeof(code), "%s", defcode);
-		snprintf(enh, sizeof(enh), "%s", defenh);
+		/* at most "5.999.999": no overflow inside sscanf() */
+		if (q - p > 9 ||
+		    sscanf(p, "%d.%d.%d%n", &c, &sub, &det, &len) != 3 ||
+		    p + len != q || c != cls || sub < 0 || sub > 999 ||
+		    det < 0 || det > 999 || p[1] != '.' ||
+		    !isdigit((unsigned char)p[2])) {
+			snprintf(why, whylen, "bad enhanced status code '%.*s' "
+			    "(want %d.X.Y)", (int)(q - p), p, cls);
+			return NULL;
+		}
+		snprintf(enh, sizeof(enh), "%.*s", (int)(q - p), p);
+		p = skipws((char *)q);
 	}
 	if (*p == '\0')
 		p = deftext;
@@ -330,7 +331,7 @@ static int
 parse_line(const char *file, const char *base, int lineno, char *line,
     struct rule *r, char *err, size_t errlen)
 {
-	char rerr[RE_ERR_MAX], why[256], flags[16];
+	char rerr[RE_ERR_MAX], why[256] = "", flags[16];
 	char *p = line, *w, *pat, *end;
 	size_t plen, i;
 	char delim;

@@ -92,6 +92,8 @@ static const struct {
 	{ "bad-rejectcode.rules", NULL, "bad-rejectcode.rules:1: REJECT needs a 5xx code, not 451", 1 },
 	{ "bad-tempfailcode.rules", NULL, "bad-tempfailcode.rules:1: TEMPFAIL needs a 4xx code, not 550", 1 },
 	{ "bad-enhanced.rules", NULL, "bad-enhanced.rules:1: bad enhanced status code '4.7.1' (want 5.X.Y)", 1 },
+	{ "bad-enhanced2.rules", NULL, "bad-enhanced2.rules:1: bad enhanced status code '4.7' (want 4.X.Y)", 1 },
+	{ "bad-enhanced3.rules", NULL, "bad-enhanced3.rules:2: bad enhanced status code '5.7.1234' (want 5.X.Y)", 1 },
 	{ "bad-ref.rules", NULL, "bad-ref.rules:1: $2 refers to a group the pattern does not have (it has 1)", 1 },
 	{ "bad-addheader.rules", NULL, "bad-addheader.rules:1: ADD_HEADER needs 'Name: value'", 1 },
 	{ "bad-addheadername.rules", NULL, "bad-addheadername.rules:1: bad header field name 'Bad Name'", 1 },
@@ -481,6 +483,51 @@ test_session_effects(void **state)
 	chain_unref(c);
 }
 
+/* Every form of reply text, normalised by the chain. */
+static void
+test_replies(void **state)
+{
+	static const struct {
+		const char	*from;
+		enum pg_verdict	 v;
+		const char	*reply;
+	} rows[] = {
+		{ "r1@example.org", PG_REJECT, "550 5.7.1 Message rejected" },
+		{ "r2@example.org", PG_REJECT, "550 5.7.1 Go away" },
+		{ "r3@example.org", PG_REJECT, "554 5.7.1 Go away" },
+		{ "r4@example.org", PG_REJECT, "554 5.7.0 Go away" },
+		{ "r5@example.org", PG_REJECT, "550 5.1.8 Bad sender domain" },
+		{ "r6@example.org", PG_REJECT, "550 5.7.1 10 reasons to go" },
+		{ "r7@example.org", PG_REJECT, "553 5.7.1 Message rejected" },
+		{ "r8@example.org", PG_REJECT,
+		    "550 5.7.1 r8 at example.org costs $5, not $x" },
+		{ "r9@example.org", PG_REJECT, "550 5.7.1 [] empty group" },
+		{ "t1@example.org", PG_TEMPFAIL, "451 4.7.1 Try again later" },
+		{ "t2@example.org", PG_TEMPFAIL, "421 4.3.2 Shutting down" },
+		{ "t3@example.org", PG_TEMPFAIL, "451 4.7.1 later please" },
+		{ "t4@example.org", PG_TEMPFAIL, "451 4.2.2 Mailbox full" },
+	};
+	struct scen sc = { "reply", NULL, NULL, NULL, NULL, { NULL }, NULL, 0,
+	    PG_ACCEPT, "mail", "", "", "" };
+	char err[2048], why[4096];
+	struct chain *c;
+	size_t i;
+
+	(void)state;
+	c = load_rules("replies.rules", NULL, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("load: %s", err);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sc.name = rows[i].from;
+		sc.from = rows[i].from;
+		sc.result = rows[i].v;
+		sc.reply = rows[i].reply;
+		if (check_scen(c, &sc, why, sizeof(why)) == -1)
+			fail_msg("row %zu: %s", i, why);
+	}
+	chain_unref(c);
+}
+
 /* The shipped sample, examples/regex.rules, loads and works. */
 static void
 test_example_rules(void **state)
@@ -806,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_session_effects),
+		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_example_rules),
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_long_lines),
