@@ -1,5 +1,6 @@
 -- A memory bomb is stopped at the cap; the next message runs normally.
 -- opt: memory_max=4194304
+-- opt: timeout_ms=10000
 -- runs: 2
 -- run1: error eom memory limit exceeded (4096 KiB)
 -- run2: verdict - continue

@@ -31,6 +31,9 @@ set_err(const char *s)
 	snprintf(last_err, sizeof(last_err), "%s", s);
 }
 
+static void th_vlog(struct pg_session *, enum pg_log_level, const char *, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
 static void
 th_vlog(struct pg_session *s, enum pg_log_level lvl, const char *fmt, ...)
 {
@@ -193,6 +196,9 @@ th_tx_body_read(struct pg_tx *t, off_t off, void *buf, size_t len)
 	memcpy(buf, t->body + off, len);
 	return (ssize_t)len;
 }
+
+static void change(struct pg_tx *, const char *, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
 
 static void
 change(struct pg_tx *t, const char *fmt, ...)

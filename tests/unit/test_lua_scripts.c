@@ -229,6 +229,7 @@ main(void)
 	struct CMUnitTest tests[256];
 	char *names[256], dir[1024];
 	size_t n = 0, i;
+	int rc;
 	struct dirent *de;
 	DIR *d;
 
@@ -256,5 +257,10 @@ main(void)
 		tests[i].test_func = run_script;
 		tests[i].initial_state = p;
 	}
-	return _cmocka_run_group_tests("lua scripts", tests, n, NULL, NULL);
+	rc = _cmocka_run_group_tests("lua scripts", tests, n, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		free(names[i]);
+		free((void *)tests[i].initial_state);
+	}
+	return rc;
 }
