@@ -536,18 +536,22 @@ test_example_rules(void **state)
 		{ "sample: ham", NULL, "mail.example.org", "mail.example.org",
 		    "alice@example.org", { NULL }, NULL, 0, PG_ACCEPT, "", "",
 		    "", "" },
-		{ "sample: blocked network", "203.0.113.9", NULL, NULL, NULL,
-		    { NULL }, NULL, 0, PG_REJECT, "connect", "554 5.7.1 Your "
-		    "network is blocked here, contact postmaster@example.com",
+		{ "sample: blocked host", "192.0.2.251", NULL, NULL, NULL,
+		    { NULL }, NULL, 0, PG_REJECT, "connect", "554 5.7.1 Host "
+		    "192.0.2.251 is blocked here, contact postmaster@example.net",
 		    "", "" },
-		{ "sample: spammy", NULL, "dsl-1-2-3-4.pool.example.net",
+		{ "sample: spammy", NULL, "dsl-1-2-3-4.pool.example.com",
 		    "localhost", "win@prize.top", { NULL },
 		    "Subject: VIAGRA cheap\r\nList-Id: Deals <deals.prize.top>"
-		    "\r\n\r\nclick here: http://bit.ly/x\r\n", 0, PG_ACCEPT,
-		    "", "", "RDNS_DYNAMIC=1.5,RDNS_HAS_IP=1,HELO_LOCALHOST=2,"
-		    "HELO_NO_DOT=1.5,FROM_CHEAP_TLD=1.5,SUBJ_SPAM_WORDS=4,"
-		    "BODY_URL_SHORTENER=1,BODY_URGENCY=1",
+		    "\r\n\r\nsee http://deals.prize.top/x\r\nTo unsubscribe "
+		    "just reply with REMOVE\r\n", 0, PG_ACCEPT, "", "",
+		    "RDNS_DYNAMIC=1.5,RDNS_HAS_IP=1,FROM_CHEAP_TLD=1.5,"
+		    "SUBJECT_SPAM_WORDS=2,BODY_URL_CHEAP_TLD=1,"
+		    "BODY_REMOVE_BY_REPLY=1",
 		    "X-Phasegate-List: deals.prize.top" },
+		{ "sample: our own name in HELO", NULL, NULL, "MX.example.net",
+		    NULL, { NULL }, NULL, 0, PG_REJECT, "helo",
+		    "550 5.7.1 You are not example.net", "", "" },
 		{ "sample: executable attachment", NULL, NULL, NULL, NULL,
 		    { NULL }, "Subject: invoice\r\nContent-Type: multipart/mixed;"
 		    " boundary=b\r\n\r\n--b\r\nContent-Type: application/"
@@ -556,8 +560,8 @@ test_example_rules(void **state)
 		    0, PG_REJECT, "eom", "550 5.7.1 Executable attachments "
 		    "(.exe) are not accepted here", "", "" },
 		{ "sample: recipient that receives nothing", NULL, NULL, NULL,
-		    NULL, { "NoReply@example.com", "bob@example.com" }, NULL, 0,
-		    PG_ACCEPT, "rcpt", "550 5.1.1 <NoReply@example.com>: this "
+		    NULL, { "NoReply@example.net", "bob@example.net" }, NULL, 0,
+		    PG_ACCEPT, "rcpt", "550 5.1.1 <NoReply@example.net>: this "
 		    "address does not receive mail", "", "" },
 	};
 	char err[2048], why[4096], path[PATH_MAX];
