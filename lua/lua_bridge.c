@@ -2,7 +2,7 @@
  * lua_bridge - Lua scripts as filters: the built-in plugin "lua"
  *
  * Public: lua_bridge_plugin, lua_bridge_stats(); to the other lua/ files:
- * lb_phase_name(), lb_box_push(), lb_box_check().
+ * lb_phase_name(), lb_box_push(), lb_box_check(), lb_cstack_check().
  *
  * init() compiles the script once (text only), keeps its bytecode, and
  * builds the first interpreter of a pool; more are made on demand up to
@@ -21,7 +21,11 @@
  * memory_max. pcall, xpcall and coroutine.resume/close are wrapped so a
  * script cannot catch its own timeout or memory kill. After a kill, a
  * memory failure, or an error inside error handling (stack overflow), the
- * interpreter is closed and a fresh one serves the next call.
+ * interpreter is closed and a fresh one serves the next call. Functions
+ * that call back into Lua with big C frames (gsub, format, concat, sort,
+ * tostring, load, require, print, pcall, coroutines, pg.log) first check
+ * that the call has used less than LB_CSTACK_MAX of C stack, so deep
+ * nesting is an error even on a small thread stack.
  *
  * Objects: session, tx and vars userdata hold a pointer and the id of the
  * call that made them; every call gets a new id, so an object kept past
@@ -182,6 +186,66 @@ check_killed(lua_State *L, int failed)
 	}
 }
 
+/*
+ * lb_cstack_check - refuse to go deeper when this call has used more than
+ * LB_CSTACK_MAX bytes of C stack since the bridge called the script. Lua
+ * itself stops at 200 nested C calls, but some of those (string.gsub with
+ * a function, string.format through __tostring, require) take kilobytes
+ * each, and the front ends run sessions on small thread stacks.
+ */
+void
+lb_cstack_check(lua_State *L)
+{
+	struct lb_interp *in = lb_interp_of(L);
+	char here;
+	uintptr_t a = (uintptr_t)&here, b = in->stack_base;
+
+	if (b != 0 && (a > b ? a - b : b - a) > LB_CSTACK_MAX)
+		luaL_error(L, "C stack overflow (nesting too deep)");
+}
+
+/* guard_cont - continuation of lb_cguard */
+static int
+guard_cont(lua_State *L, int status, lua_KContext ctx)
+{
+	(void)status;
+	(void)ctx;
+	return lua_gettop(L);
+}
+
+/* lb_cguard - call upvalue 1 after a C stack check */
+static int
+lb_cguard(lua_State *L)
+{
+	lb_cstack_check(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, guard_cont);
+	return lua_gettop(L);
+}
+
+/* guard - replace table[name] by lb_cguard around it */
+static void
+guard(lua_State *L, int t, const char *name)
+{
+	t = lua_absindex(L, t);
+	lua_getfield(L, t, name);
+	lua_pushcclosure(L, lb_cguard, 1);
+	lua_setfield(L, t, name);
+}
+
+/* lb_cowrap - coroutine.wrap, whose result is guarded too */
+static int
+lb_cowrap(lua_State *L)
+{
+	lb_cstack_check(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	lua_pushcclosure(L, lb_cguard, 1);
+	return 1;
+}
+
 /* pcall_cont - continuation of the pcall/xpcall/resume wrappers */
 static int
 pcall_cont(lua_State *L, int status, lua_KContext ctx)
@@ -196,6 +260,7 @@ pcall_cont(lua_State *L, int status, lua_KContext ctx)
 static int
 lb_pcall(lua_State *L)
 {
+	lb_cstack_check(L);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
 	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, pcall_cont);
@@ -223,6 +288,7 @@ lb_load(lua_State *L)
 	int top = lua_gettop(L);
 	int nargs = top < 3 ? 3 : top;
 
+	lb_cstack_check(L);
 	lua_settop(L, nargs);
 	lua_pushliteral(L, "t");
 	lua_replace(L, 3);
@@ -243,6 +309,7 @@ lb_print(lua_State *L)
 	lua_Debug ar;
 	int line = 0;
 
+	lb_cstack_check(L);
 	luaL_buffinit(L, &b);
 	for (i = 1; i <= n; i++) {
 		if (i > 1)
@@ -284,10 +351,11 @@ lb_require(lua_State *L)
 {
 	struct lb_interp *in = lb_interp_of(L);
 	const char *name = luaL_checkstring(L, 1), *dirs, *end;
-	char rel[256], file[4096];
+	char rel[256], file[1024];
 	size_t i;
 	FILE *fp;
 
+	lb_cstack_check(L);
 	if (strcmp(name, "phasegate") == 0) {
 		lua_getfield(L, LUA_REGISTRYINDEX, REG_MODULE);
 		return 1;
@@ -365,13 +433,20 @@ setup(lua_State *L)
 	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	guard(L, -1, "gsub");
+	guard(L, -1, "format");
 	lua_pop(L, 1);
 	luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+	guard(L, -1, "concat");
+	guard(L, -1, "sort");
 	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
 	luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
 	luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
 	wrap_protected(L, -1, "resume");
 	wrap_protected(L, -1, "close");
+	lua_getfield(L, -1, "wrap");
+	lua_pushcclosure(L, lb_cowrap, 1);
+	lua_setfield(L, -2, "wrap");
 	lua_pop(L, 4);
 
 	lua_pushcfunction(L, luaopen_os);
@@ -391,6 +466,7 @@ setup(lua_State *L)
 	}
 	wrap_protected(L, -1, "pcall");
 	wrap_protected(L, -1, "xpcall");
+	guard(L, -1, "tostring");
 	lua_getfield(L, -1, "load");
 	lua_pushcclosure(L, lb_load, 1);
 	lua_setfield(L, -2, "load");
@@ -555,6 +631,7 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 	struct lb_interp *in;
 	lua_State *L;
 	int rc, i;
+	char stack_mark;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", st->script);
@@ -596,6 +673,7 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 		goto fail;
 	}
 	in->loading = 1;
+	in->stack_base = (uintptr_t)&stack_mark;
 	begin_call(in, NULL);
 	rc = lua_pcall(L, 0, 0, 1);
 	if (rc != LUA_OK) {
@@ -745,7 +823,7 @@ run(struct lb_state *st, const struct call *c, struct pg_reply *reply)
 	lua_State *L;
 	lua_Integer i, n;
 	int rc, v = PG_CONTINUE, discard = 0, nargs;
-	char err[PG_REPLY_MAX];
+	char err[PG_REPLY_MAX], stack_mark;
 	struct pg_session *s = c->s;
 
 	if (st->nhandlers[c->phase] == 0)
@@ -757,6 +835,7 @@ run(struct lb_state *st, const struct call *c, struct pg_reply *reply)
 	L = in->L;
 	if (s == NULL && c->tx != NULL)
 		s = st->host->tx_session(c->tx);
+	in->stack_base = (uintptr_t)&stack_mark;
 	begin_call(in, s);
 	lua_pushcfunction(L, msgh);				/* 1 */
 	lua_getfield(L, LUA_REGISTRYINDEX, REG_HANDLERS);	/* 2 */

@@ -37,6 +37,7 @@ enum lb_kill {
 
 #define LB_POOL_MAX	64		/* interpreters per script */
 #define LB_HOOK_COUNT	1000		/* instructions between clock checks */
+#define LB_CSTACK_MAX	(64 * 1024)	/* C stack a call may use for nesting */
 
 struct lb_state;
 
@@ -56,6 +57,7 @@ struct lb_interp {
 	int		 last_line;	/* from the hook: where the script was */
 	char		 last_src[64];
 	struct pg_session *cur_s;	/* session of the running call, for pg.log */
+	uintptr_t	 stack_base;	/* C stack address where the call began */
 	int		 nhandlers[LB_NPHASES];
 };
 
@@ -107,6 +109,7 @@ const char	*lb_phase_name(enum lb_phase);
 void		 lb_box_push(lua_State *, const char *mt, void *p);
 void		*lb_box_check(lua_State *, int idx, const char *mt,
 		    const char *what);
+void		 lb_cstack_check(lua_State *);
 
 /* lua_pg.c: the phasegate module; leaves it on the stack. */
 void		 lb_pg_open(lua_State *);

@@ -245,6 +245,7 @@ log_at(lua_State *L, enum pg_log_level level)
 	int n = lua_gettop(L), line = 0;
 	const char *src = in->st->script;
 
+	lb_cstack_check(L);
 	luaL_checkstring(L, 1);
 	lua_pushvalue(L, lua_upvalueindex(1));		/* string.format */
 	lua_insert(L, 1);

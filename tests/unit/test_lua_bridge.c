@@ -62,6 +62,21 @@ load(const char *path, const char *timeout, char *err, size_t errlen)
 	return rc == 0 ? st : NULL;
 }
 
+/* load_path - load with a require() path */
+static void *
+load_path(const char *path, const char *dirs, char *err, size_t errlen)
+{
+	const char *kv[] = { "script", path, "timeout_ms", "5000", "path",
+	    dirs, NULL };
+	struct pg_options *o = th_options(kv);
+	void *st = NULL;
+	int rc;
+
+	rc = lua_bridge_plugin.init(&th_host, o, &st, err, errlen);
+	th_options_free(o);
+	return rc == 0 ? st : NULL;
+}
+
 static void
 test_init_errors(void **state)
 {
@@ -357,6 +372,84 @@ test_memory(void **state)
 	lua_bridge_plugin.fini(st);
 }
 
+/*
+ * Deep C recursion (nested pcall, metamethods, gsub callbacks, coroutines)
+ * on a thread with the proxy's 256 KiB stack ends in a Lua error, not a
+ * crash of the process.
+ */
+static const char deep_lua[] =
+    "local pg = require 'phasegate'\n"
+    "local function p(n) return pcall(p, n + 1) end\n"
+    "local function g(n) return (('x'):gsub('x', function() return g(n + 1) end)) end\n"
+    "local function c(n) return coroutine.wrap(function() return c(n + 1) end)() end\n"
+    "local mt = {} mt.__index = function(t, k) return setmetatable({}, mt)[k] end\n"
+    "local ts = {} ts.__tostring = function(t) return string.format('%s', setmetatable({}, ts)) end\n"
+    "local cc = {} cc.__index = function(t, k) return table.concat(setmetatable({}, cc), '', 1, 1) end\n"
+    "local lg = {} lg.__tostring = function(t) pg.log.info('%s', setmetatable({}, lg)) return 'x' end\n"
+    "pg.on('eom', function(tx)\n"
+    "  local which = tx.session.client_addr\n"
+    "  if which == '192.0.2.1' then p(1)\n"
+    "  elseif which == '192.0.2.2' then g(1)\n"
+    "  elseif which == '192.0.2.3' then c(1)\n"
+    "  elseif which == '192.0.2.5' then local _ = tostring(setmetatable({}, ts))\n"
+    "  elseif which == '192.0.2.6' then local _ = table.concat(setmetatable({}, cc), '', 1, 1)\n"
+    "  elseif which == '192.0.2.7' then local _ = tostring(setmetatable({}, lg))\n"
+    "  elseif which == '192.0.2.8' then local _ = require 'selfreq'\n"
+    "  else local _ = setmetatable({}, mt).x end\n"
+    "  error('not reached')\n"
+    "end)\n";
+
+#ifndef DEEP_STACK
+#define DEEP_STACK	(256 * 1024)	/* the proxy's session threads */
+#endif
+
+struct deep {
+	void		*st;
+	const char	*addr;
+	enum pg_verdict	 v;
+	struct pg_reply	 r;
+};
+
+static void *
+deep_worker(void *arg)
+{
+	struct deep *d = arg;
+
+	d->v = run_one(d->st, d->addr, NULL, 0, &d->r);
+	return NULL;
+}
+
+static void
+test_deep_c_stack(void **state)
+{
+	static const char *addrs[] = { "192.0.2.1", "192.0.2.2", "192.0.2.3",
+	    "192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7", "192.0.2.8" };
+	pthread_attr_t attr;
+	pthread_t t;
+	struct deep d;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.st = load_path(script("deep.lua", deep_lua), tmpdir, err, sizeof(err));
+	assert_non_null(d.st);
+	/* a module that requires itself before it returns */
+	script("selfreq.lua", "local m = require 'selfreq'\nreturn m\n");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, DEEP_STACK);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		d.addr = addrs[i];
+		assert_int_equal(pthread_create(&t, &attr, deep_worker, &d), 0);
+		pthread_join(t, NULL);
+		assert_int_equal(d.v, PG_ERROR);
+		print_message("%s: %s\n", d.addr, d.r.text);
+		assert_non_null(strstr(d.r.text, ".lua:"));
+	}
+	pthread_attr_destroy(&attr);
+	lua_bridge_plugin.fini(d.st);
+}
+
 static int
 setup(void **state)
 {
@@ -384,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_loop_does_not_block),
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_deep_c_stack),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
