@@ -310,6 +310,8 @@ hdr_unfold(char *dst, const char *src, size_t len)
 
 		if (c == '\r' || c == '\n')
 			continue;
+		if (c == '\0')
+			c = ' ';	/* a NUL must not hide the rest from filters */
 		if (lead && IS_WSP(c))
 			continue;
 		lead = 0;

@@ -93,8 +93,9 @@ int		 hdr_value_valid(const char *value);
 
 /*
  * hdr_unfold - the value as filters see it: src[0..len) with CR and LF
- * removed and leading and trailing SP/HTAB dropped, into dst (len + 1
- * bytes, NUL-terminated; dst may equal src). Returns the length.
+ * removed, NUL bytes turned into SP (so that a C string holds all of it),
+ * and leading and trailing SP/HTAB dropped, into dst (len + 1 bytes,
+ * NUL-terminated; dst may equal src). Returns the length.
  */
 size_t		 hdr_unfold(char *dst, const char *src, size_t len);
 

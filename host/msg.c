@@ -24,6 +24,10 @@
  * in order to a list of references to the received fields, so unchanged
  * fields are written from their received bytes.
  *
+ * msg_output() needs the whole message: it fails with EINVAL before
+ * msg_write_end() (or msg_end_header()), and with the stream's errno after a
+ * failed msg_write().
+ *
  * Input is untrusted; memory stays within the limits (the header in the
  * arena, the body in the spool). Failures of msg_write()/msg_write_end()
  * are sticky: the msg then refuses more bytes with the same errno.
@@ -795,6 +799,14 @@ msg_output(const struct msg *m, int (*fn)(void *, const void *, size_t),
 	ssize_t r;
 	int ret = -1;
 
+	if (m->err) {
+		errno = m->err;		/* bytes were lost on the way in */
+		return -1;
+	}
+	if (!m->header_done) {
+		errno = EINVAL;		/* msg_write_end() or msg_end_header() first */
+		return -1;
+	}
 	for (i = 0; i < m->nch; i++)
 		if (m->ch[i].kind <= MSG_DELETE_HEADER)
 			nadd++;

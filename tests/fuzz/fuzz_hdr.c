@@ -31,6 +31,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct buf {
 	char	*p;
 	size_t	 n;
+	size_t	 cap;
 };
 
 static void
@@ -40,8 +41,11 @@ buf_add(struct buf *b, const void *p, size_t n)
 
 	if (n == 0)
 		return;
-	CHECK((np = realloc(b->p, b->n + n)) != NULL);
-	b->p = np;
+	if (b->n + n > b->cap) {
+		CHECK((np = realloc(b->p, (b->n + n) * 2)) != NULL);
+		b->p = np;
+		b->cap = (b->n + n) * 2;
+	}
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
 }
@@ -82,7 +86,7 @@ static void
 fuzz_codec(const struct hdr_limits *lim, const char *d, size_t n, size_t chunk)
 {
 	struct hdr_parser *p;
-	struct buf b = { NULL, 0 };
+	struct buf b = { NULL, 0, 0 };
 	size_t off = 0, k, took;
 	int ended = 0;
 
@@ -110,7 +114,7 @@ fuzz_msg(const struct msg_limits *lim, const char *d, size_t n, size_t chunk)
 {
 	struct msg_change add = { MSG_ADD_HEADER, "X-Fuzz", "a\n b", NULL, 0, "fuzz" };
 	struct msg_change del = { MSG_DELETE_HEADER, "X-Fuzz", NULL, NULL, 1, "fuzz" };
-	struct buf b = { NULL, 0 };
+	struct buf b = { NULL, 0, 0 };
 	const char *name, *value, *raw;
 	struct msg *m;
 	size_t off, k, i;

@@ -27,14 +27,19 @@ struct run {
 	size_t		 sep_len;
 	char		*out;		/* fields + sep + body */
 	size_t		 out_len;
+	size_t		 out_cap;
 	size_t		 body_off;	/* where the body starts in out */
 };
 
 static void
 cat(struct run *r, const void *p, size_t n)
 {
-	r->out = realloc(r->out, r->out_len + n + 1);
-	assert_non_null(r->out);
+	if (r->out_len + n + 1 > r->out_cap) {
+		/* geometric: 100,000 fields must not mean 100,000 copies */
+		r->out_cap = (r->out_len + n + 1) * 2;
+		r->out = realloc(r->out, r->out_cap);
+		assert_non_null(r->out);
+	}
 	memcpy(r->out + r->out_len, p, n);
 	r->out_len += n;
 	r->out[r->out_len] = '\0';
@@ -382,6 +387,7 @@ test_unfold(void **state)
 		{ " a\r\n b\r\n\tc\r\n", "a b\tc" }, { "\r\n  x  \r\n", "x" },
 		{ " a\rb\n", "ab" }, { "a  b", "a  b" },
 	};
+	static const char nul[] = " a\0b\0\r\n";
 	char buf[64];
 	size_t i, n;
 
@@ -391,6 +397,10 @@ test_unfold(void **state)
 		assert_string_equal(buf, t[i].out);
 		assert_int_equal(n, strlen(t[i].out));
 	}
+	/* NUL bytes become spaces: they must not hide the rest */
+	n = hdr_unfold(buf, nul, sizeof(nul) - 1);
+	assert_string_equal(buf, "a b");
+	assert_int_equal(n, 3);
 	/* in place */
 	strcpy(buf, "  x\r\n y ");
 	hdr_unfold(buf, buf, strlen(buf));

@@ -104,6 +104,27 @@ roundtrip(const struct msg_limits *lim, const char *in, size_t len)
 	}
 }
 
+/*
+ * rss_checked - memory numbers mean something: not under valgrind (its
+ * preload library is in LD_PRELOAD) nor a sanitizer (shadow memory).
+ */
+static int
+rss_checked(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+#if defined(__SANITIZE_ADDRESS__)
+	return 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+	return 0;
+#endif
+#endif
+	if (getenv("PG_NO_RSS_CHECK") != NULL)
+		return 0;
+	return pre == NULL || strstr(pre, "vgpreload") == NULL;
+}
+
 /* kib - a line of /proc/self/status, in KiB */
 static long
 kib(const char *key)
@@ -184,7 +205,7 @@ test_big_body(void **state)
 	hwm1 = kib("VmHWM:");
 	print_message("RSS %ld -> %ld KiB, peak %ld -> %ld KiB\n", rss0, rss1,
 	    hwm0, hwm1);
-	if (rss0 > 0) {
+	if (rss0 > 0 && rss_checked()) {
 		assert_true(rss1 - rss0 < 2048);
 		assert_true(hwm1 - hwm0 < 2048);
 	}
@@ -469,6 +490,7 @@ test_changes(void **state)
 
 		ilen = sizeof(in) - 1;
 		m = load(&lim, in, ilen, 2);
+		assert_string_equal(msg_header(m, "A", 1), "\xe9 x");
 		assert_int_equal(msg_change_add(m, &ch), 0);
 		out = output(m, &olen);
 		assert_int_equal(olen, sizeof(want) - 1);
@@ -700,6 +722,37 @@ test_output_fails(void **state)
 			assert_true(s.calls < i);
 		free(s.p);
 	}
+	msg_free(m);
+
+	/* not before the end of the message */
+	assert_non_null(m = msg_new(NULL));
+	assert_int_equal(msg_write(m, "A: 1\r\n", 6), 0);
+	memset(&s, 0, sizeof(s));
+	errno = 0;
+	assert_int_equal(msg_output(m, sink_out, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(msg_write_end(m), 0);
+	assert_int_equal(msg_output(m, sink_out, &s), 0);
+	assert_string_equal(s.p, "A: 1\r\n");
+	free(s.p);
+	msg_free(m);
+
+	/* a spool that cannot grow: the error sticks, no output */
+	lim.memory_max = 4;
+	lim.spool_dir = "/nonexistent/phasegate";
+	assert_non_null(m = msg_new(&lim));
+	assert_int_equal(msg_write(m, "A: 1\r\n\r\nab", 10), 0);
+	errno = 0;
+	assert_int_equal(msg_write(m, "cdefgh", 6), -1);
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_int_equal(msg_write(m, "x", 1), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(msg_write_end(m), -1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(msg_output(m, sink_out, &s), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(s.calls, 0);
 	msg_free(m);
 }
 
