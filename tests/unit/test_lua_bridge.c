@@ -395,6 +395,9 @@ static const char deep_lua[] =
     "  elseif which == '192.0.2.6' then local _ = table.concat(setmetatable({}, cc), '', 1, 1)\n"
     "  elseif which == '192.0.2.7' then local _ = tostring(setmetatable({}, lg))\n"
     "  elseif which == '192.0.2.8' then local _ = require 'selfreq'\n"
+    "  elseif which == '192.0.2.9' then assert(load('return ' .. ('('):rep(199) .. '1' .. (')'):rep(199)))\n"
+    "  elseif which == '192.0.2.10' then assert(load('return ' .. ('{'):rep(199) .. ('}'):rep(199)))\n"
+    "  elseif which == '192.0.2.11' then assert(load(('do '):rep(199) .. (' end'):rep(199)))\n"
     "  else local _ = setmetatable({}, mt).x end\n"
     "  error('not reached')\n"
     "end)\n";
@@ -423,7 +426,8 @@ static void
 test_deep_c_stack(void **state)
 {
 	static const char *addrs[] = { "192.0.2.1", "192.0.2.2", "192.0.2.3",
-	    "192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7", "192.0.2.8" };
+	    "192.0.2.4", "192.0.2.5", "192.0.2.6", "192.0.2.7", "192.0.2.8",
+	    "192.0.2.9", "192.0.2.10", "192.0.2.11" };
 	pthread_attr_t attr;
 	pthread_t t;
 	struct deep d;
