@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -52,8 +53,11 @@
 
 #define PF_STACK	(256 * 1024)
 #define PF_INBUF	(16 * 1024)
+#define PF_EBUF		(32 * 1024)
 #define PF_GRACE_MS	10000
 #define PF_SLICE_MS	250
+#define PF_IDLE_MAX	64		/* session threads kept waiting for work */
+#define PF_IDLE_MS	30000		/* and for how long */
 
 struct proxy_front {
 	const struct config	*cfg;
@@ -65,6 +69,13 @@ struct proxy_front {
 	atomic_int		 nsessions;
 	uint64_t		 stop_deadline;
 	char			 hostname[256];
+	/* idle session threads wait here for the next connection */
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
+	struct psess		*queue, *queue_tail;
+	int			 nqueued;
+	int			 idle;
+	atomic_int		 nworkers;
 };
 
 /* upstream extensions we pass on */
@@ -72,7 +83,10 @@ struct proxy_front {
 #define CAP_XCLIENT	0x02
 
 struct psess {
+	struct psess		*next;		/* in the accept queue */
 	struct proxy_front	*pf;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
 	int			 fd;
 	char			 addr[64];
 	int			 port;
@@ -96,6 +110,8 @@ struct psess {
 	char			**rcpts;	/* accepted by the upstream */
 	size_t			 nrcpts;
 	char			*mail_params;
+	char			*dbuf;		/* DATA: decoder output (PF_INBUF + 16) */
+	char			*ebuf;		/* DATA: encoder output (PF_EBUF) */
 };
 
 /* now_ms - monotonic milliseconds */
@@ -757,8 +773,10 @@ deliver(struct psess *ps)
 	}
 	memset(&o, 0, sizeof(o));
 	o.ps = ps;
-	o.cap = 32 * 1024;
-	if ((o.buf = malloc(o.cap)) == NULL) {
+	o.cap = PF_EBUF;
+	if (ps->ebuf == NULL)
+		ps->ebuf = malloc(PF_EBUF);
+	if ((o.buf = ps->ebuf) == NULL) {
 		/* cannot send the message: the upstream must not take a half one */
 		up_lost(ps, "out of memory");
 		return;
@@ -776,7 +794,6 @@ deliver(struct psess *ps)
 	    proxy_upstream_flush(ps->up) < 0 ||
 	    proxy_upstream_reply(ps->up, &r) < 0)
 		goto lost;
-	free(o.buf);
 	ps->up_mail = 0;
 	reply_up(ps, &r);
 	if (r.code / 100 == 2)
@@ -785,7 +802,6 @@ deliver(struct psess *ps)
 		    (int)(r.len > 2 ? r.len - 2 : 0), r.text);
 	return;
 lost:
-	free(o.buf);
 	/*
 	 * The upstream may hold part of the message: closing the connection
 	 * without the final dot makes it drop it; the client gets 421.
@@ -810,7 +826,7 @@ do_data(struct psess *ps)
 {
 	const struct config_smtp *sc = ps->pf->sc;
 	struct smtp_data_limits dl;
-	struct smtp_data_decoder *dec;
+	struct smtp_data_decoder *dec = NULL;
 	struct decision d;
 	enum pg_verdict v;
 	enum smtp_data_status st = SMTP_DATA_MORE;
@@ -837,8 +853,10 @@ do_data(struct psess *ps)
 		ps->discard = 1;
 	dl.max_size = sc->max_message_size;
 	dl.normalize_lf = sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
-	if ((dec = smtp_data_decoder_new(&dl)) == NULL ||
-	    (obuf = malloc(PF_INBUF + 16)) == NULL) {
+	if (ps->dbuf == NULL)
+		ps->dbuf = malloc(PF_INBUF + 16);
+	if ((obuf = ps->dbuf) == NULL ||
+	    (dec = smtp_data_decoder_new(&dl)) == NULL) {
 		smtp_data_decoder_free(dec);
 		reply(ps, "451 4.3.0 Error: insufficient system resources");
 		return;
@@ -915,7 +933,6 @@ end_tx:
 	up_rset(ps);
 out:
 	smtp_data_decoder_free(dec);
-	free(obuf);
 }
 
 /* do_simple - RSET, NOOP, QUIT, HELP, VRFY and the rest */
@@ -1050,11 +1067,10 @@ start(struct psess *ps)
 	return 0;
 }
 
-/* session_main - one client session, start to end */
-static void *
-session_main(void *arg)
+/* session_run - one client session, start to end; frees ps */
+static void
+session_run(struct psess *ps)
 {
-	struct psess *ps = arg;
 	struct proxy_front *pf = ps->pf;
 	struct smtp_cmd_limits cl;
 	struct smtp_cmd cmd;
@@ -1062,6 +1078,15 @@ session_main(void *arg)
 	struct chain *chain;
 	int r;
 
+	if (getnameinfo((struct sockaddr *)&ps->ss, ps->sslen, ps->addr,
+	    sizeof(ps->addr), NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(ps->addr, sizeof(ps->addr), "unknown");
+	ps->port = ps->ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ps->ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ps->ss)->sin_port);
+	if (getnameinfo((struct sockaddr *)&ps->ss, ps->sslen, ps->name,
+	    sizeof(ps->name), NULL, 0, NI_NAMEREQD) != 0)
+		snprintf(ps->name, sizeof(ps->name), "unknown");
 	cl.line_max = SMTP_CMD_LINE_MAX;
 	cl.normalize_lf = pf->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
 	if ((chain = serve_chain_acquire()) == NULL ||
@@ -1124,9 +1149,76 @@ done:
 	close(ps->fd);
 	free(ps->in);
 	free(ps->out);
+	free(ps->dbuf);
+	free(ps->ebuf);
 	free(ps);
 	atomic_fetch_sub(&pf->nsessions, 1);
+}
+
+/*
+ * worker_main - a session thread: run its session, then wait for the next
+ * connection instead of exiting (thread creation and the stack's release
+ * cost more than a session on loopback); at most PF_IDLE_MAX wait, for at
+ * most PF_IDLE_MS.
+ */
+static void *
+worker_main(void *arg)
+{
+	struct psess *ps = arg;
+	struct proxy_front *pf = ps->pf;
+	struct timespec ts;
+
+	for (;;) {
+		session_run(ps);
+		pthread_mutex_lock(&pf->lock);
+		if (pf->idle >= PF_IDLE_MAX || atomic_load(&pf->stop))
+			break;
+		pf->idle++;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += PF_IDLE_MS / 1000;
+		while (pf->queue == NULL && !atomic_load(&pf->stop))
+			if (pthread_cond_timedwait(&pf->cond, &pf->lock, &ts) == ETIMEDOUT)
+				break;
+		pf->idle--;
+		if ((ps = pf->queue) == NULL)
+			break;
+		pf->queue = ps->next;
+		if (pf->queue == NULL)
+			pf->queue_tail = NULL;
+		pf->nqueued--;
+		pthread_mutex_unlock(&pf->lock);
+	}
+	atomic_fetch_sub(&pf->nworkers, 1);
+	pthread_mutex_unlock(&pf->lock);
 	return NULL;
+}
+
+/* dispatch - hand a connection to an idle thread, or start one; 0 or -1 */
+static int
+dispatch(struct proxy_front *pf, struct psess *ps, pthread_attr_t *attr)
+{
+	pthread_t t;
+
+	pthread_mutex_lock(&pf->lock);
+	if (pf->idle > pf->nqueued) {
+		ps->next = NULL;
+		if (pf->queue_tail)
+			pf->queue_tail->next = ps;
+		else
+			pf->queue = ps;
+		pf->queue_tail = ps;
+		pf->nqueued++;
+		pthread_cond_signal(&pf->cond);
+		pthread_mutex_unlock(&pf->lock);
+		return 0;
+	}
+	atomic_fetch_add(&pf->nworkers, 1);
+	pthread_mutex_unlock(&pf->lock);
+	if (pthread_create(&t, attr, worker_main, ps) != 0) {
+		atomic_fetch_sub(&pf->nworkers, 1);
+		return -1;
+	}
+	return 0;
 }
 
 /* turn_away - over max_sessions: 421 and close, without a thread */
@@ -1151,7 +1243,6 @@ accept_main(void *arg)
 	socklen_t sl;
 	struct pollfd pfd;
 	pthread_attr_t attr;
-	pthread_t t;
 	struct psess *ps;
 	int fd, one = 1;
 
@@ -1183,17 +1274,10 @@ accept_main(void *arg)
 		}
 		ps->pf = pf;
 		ps->fd = fd;
-		if (getnameinfo((struct sockaddr *)&ss, sl, ps->addr, sizeof(ps->addr),
-		    NULL, 0, NI_NUMERICHOST) != 0)
-			snprintf(ps->addr, sizeof(ps->addr), "unknown");
-		ps->port = ss.ss_family == AF_INET6 ?
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port);
-		if (getnameinfo((struct sockaddr *)&ss, sl, ps->name, sizeof(ps->name),
-		    NULL, 0, NI_NAMEREQD) != 0)
-			snprintf(ps->name, sizeof(ps->name), "unknown");
+		memcpy(&ps->ss, &ss, sizeof(ss));
+		ps->sslen = sl;
 		atomic_fetch_add(&pf->nsessions, 1);
-		if (pthread_create(&t, &attr, session_main, ps) != 0) {
+		if (dispatch(pf, ps, &attr) != 0) {
 			atomic_fetch_sub(&pf->nsessions, 1);
 			log_warnx("cannot start a session thread");
 			free(ps);
@@ -1271,9 +1355,19 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	pf->cfg = cfg;
 	pf->sc = sc;
 	pf->lfd = fd;
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->cond, NULL);
 	if (gethostname(pf->hostname, sizeof(pf->hostname) - 1) != 0 ||
 	    pf->hostname[0] == '\0')
 		snprintf(pf->hostname, sizeof(pf->hostname), "localhost");
+	/*
+	 * Freeing a message's buffers made glibc give the pages back at once
+	 * (madvise in the thread arenas), and every such call costs a TLB
+	 * shootdown on every CPU: keep up to 4 MiB per arena, and serve
+	 * spool-sized blocks from the heap rather than mmap.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);
 	/* two descriptors per session: raise the soft limit as far as allowed */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -1314,8 +1408,12 @@ proxy_front_stop(struct proxy_front *pf)
 		close(pf->lfd);
 		pf->lfd = -1;
 	}
+	pthread_mutex_lock(&pf->lock);
+	pthread_cond_broadcast(&pf->cond);
+	pthread_mutex_unlock(&pf->lock);
 	hard = pf->stop_deadline + 5000;
-	while (atomic_load(&pf->nsessions) > 0 && now_ms() < hard)
+	while ((atomic_load(&pf->nsessions) > 0 || atomic_load(&pf->nworkers) > 0) &&
+	    now_ms() < hard)
 		usleep(20000);
 }
 
@@ -1324,7 +1422,7 @@ proxy_front_free(struct proxy_front *pf)
 {
 	if (pf == NULL)
 		return;
-	if (atomic_load(&pf->nsessions) > 0) {
+	if (atomic_load(&pf->nsessions) > 0 || atomic_load(&pf->nworkers) > 0) {
 		/* sessions still hold pf: leave it (we are exiting anyway) */
 		log_warnx("smtp proxy %s: %d sessions did not end", pf->sc->listen,
 		    atomic_load(&pf->nsessions));
@@ -1334,5 +1432,7 @@ proxy_front_free(struct proxy_front *pf)
 		proxy_front_stop(pf);
 	if (pf->lfd >= 0)
 		close(pf->lfd);
+	pthread_mutex_destroy(&pf->lock);
+	pthread_cond_destroy(&pf->cond);
 	free(pf);
 }
