@@ -23,3 +23,18 @@ TESTS += tests/scenario/scenario.sh
 EXTRA_DIST += tests/scenario/scenario.sh tests/scenario/scenario.py \
 	tests/scenario/scenarios.txt tests/scenario/mail tests/scenario/filters
 EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md docs/sendmail.md
+
+# fuzz target for the pure parsers: replayed over its corpus by make check,
+# a libFuzzer program when clang has -fsanitize=fuzzer
+check_PROGRAMS += tests/fuzz/fuzz_milter_util_replay
+TESTS += tests/fuzz/fuzz_milter_util_replay
+tests_fuzz_fuzz_milter_util_replay_SOURCES = tests/fuzz/fuzz_milter_util.c \
+	tests/fuzz/fuzz_smtp_replay.c host/milter_util.c
+tests_fuzz_fuzz_milter_util_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"milter_util"'
+if HAVE_FUZZER
+# Run: tests/fuzz/fuzz_milter_util -max_total_time=30 $(srcdir)/tests/fuzz/corpus/milter_util
+noinst_PROGRAMS += tests/fuzz/fuzz_milter_util
+tests_fuzz_fuzz_milter_util_SOURCES = tests/fuzz/fuzz_milter_util.c host/milter_util.c
+tests_fuzz_fuzz_milter_util_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -g
+tests_fuzz_fuzz_milter_util_LDFLAGS = -fsanitize=fuzzer,address,undefined
+endif

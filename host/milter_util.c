@@ -346,8 +346,8 @@ milter_util_header_out(const char *v, int leadspc)
 	else if (!leadspc && v[0] == ' ')
 		v++;	/* the MTA puts one space after the colon itself */
 	for (i = 0; v[i] != '\0'; i++) {
-		if (v[i] == '\r' && v[i + 1] == '\n')
-			continue;
+		if (v[i] == '\r')
+			continue;	/* lines end with LF towards the MTA */
 		*o++ = v[i];
 	}
 	*o = '\0';

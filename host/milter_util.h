@@ -76,10 +76,10 @@ char	*milter_util_header_value(const char *v, int leadspc);
 
 /*
  * milter_util_header_out - the other way round, for smfi_addheader() and
- * friends: CRLF becomes LF; with leadspc a value that does not start with
- * white space gets one space in front; without it one leading space is
- * dropped (the MTA writes its own). Returns a malloc'd string, or NULL
- * (ENOMEM).
+ * friends: CRLF becomes LF (any CR is dropped); with leadspc a value that
+ * does not start with white space gets one space in front; without it one
+ * leading space is dropped (the MTA writes its own). Returns a malloc'd
+ * string, or NULL (ENOMEM).
  */
 char	*milter_util_header_out(const char *v, int leadspc);
 

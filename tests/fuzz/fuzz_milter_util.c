@@ -1,0 +1,110 @@
+/*
+ * fuzz_milter_util - libFuzzer target for the milter front end's pure
+ * parsers: the first byte picks reply splitting, listen spec parsing or the
+ * header value conversions; the rest is the input. Checks the invariants
+ * libmilter relies on (at most 32 lines of at most 980 octets, no CR/LF in
+ * a text, every '%' doubled, a 4xx/5xx code) and that conversions end
+ * lines with CRLF (in) or LF (out).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "milter_util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+check_reply(const char *s)
+{
+	static struct milter_reply r;
+	size_t i, j, run;
+
+	if (milter_util_reply_split(s, &r) != 0)
+		return;
+	if (r.nlines < 1 || r.nlines > MILTER_UTIL_REPLY_LINES_MAX ||
+	    r.lines[r.nlines] != NULL)
+		abort();
+	if ((r.rcode[0] != '4' && r.rcode[0] != '5') || strlen(r.rcode) != 3 ||
+	    r.xcode[0] != r.rcode[0])
+		abort();
+	for (i = 0; i < r.nlines; i++) {
+		if (strlen(r.lines[i]) > MILTER_UTIL_REPLY_TEXT_MAX ||
+		    strpbrk(r.lines[i], "\r\n") != NULL)
+			abort();
+		for (j = 0, run = 0; ; j++) {
+			if (r.lines[i][j] == '%') {
+				run++;
+				continue;
+			}
+			if (run % 2 != 0)
+				abort();
+			run = 0;
+			if (r.lines[i][j] == '\0')
+				break;
+		}
+	}
+}
+
+static void
+check_listen(const char *s)
+{
+	struct milter_listen l;
+	char err[512];
+
+	err[0] = '\0';
+	if (milter_util_listen_parse(s, &l, err, sizeof(err)) == 0) {
+		if (l.family != AF_UNIX && l.family != AF_INET &&
+		    l.family != AF_INET6)
+			abort();
+		if (l.family == AF_UNIX ? l.path[0] == '\0' : l.port[0] == '\0')
+			abort();
+	} else if (err[0] == '\0')
+		abort();
+}
+
+static void
+check_header(const char *s, int leadspc)
+{
+	char *v, *o;
+	size_t i;
+
+	if ((v = milter_util_header_value(s, leadspc)) == NULL)
+		return;
+	for (i = 0; v[i] != '\0'; i++)
+		if (v[i] == '\n' && (i == 0 || v[i - 1] != '\r'))
+			abort();
+	if ((o = milter_util_header_out(v, leadspc)) != NULL) {
+		if (strstr(o, "\r\n") != NULL)
+			abort();
+		free(o);
+	}
+	free(v);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s;
+
+	if (size < 1 || size > 65536)
+		return 0;
+	if ((s = malloc(size)) == NULL)
+		return 0;
+	memcpy(s, data + 1, size - 1);
+	s[size - 1] = '\0';
+	switch (data[0] % 4) {
+	case 0:
+		check_reply(s);
+		break;
+	case 1:
+		check_listen(s);
+		break;
+	default:
+		check_header(s, data[0] % 4 == 3);
+		break;
+	}
+	free(s);
+	return 0;
+}
