@@ -16,9 +16,11 @@
  * the input.
  *
  * msg_add_field() (the milter) stores "name:value" plus msg_eol() as the
- * field's bytes; a field or header over the limits there is refused with
- * E2BIG (the MTA has the message; nothing is lost); a field after
- * msg_end_header() with EINVAL.
+ * field's bytes. Past a limit (a field over field_max, more than count_max
+ * fields, more than header_max bytes) the header ends for the model as it
+ * does for the stream: that field and the ones after it are not kept, and
+ * the call still succeeds (the MTA has the message; nothing is lost). A
+ * field after msg_end_header() is EINVAL.
  *
  * Changes are validated and copied into the arena; msg_output() applies them
  * in order to a list of references to the received fields, so unchanged
@@ -72,6 +74,7 @@ struct msg {
 	size_t		 af;
 	const char	*sep;		/* the empty line ending the header, or "" */
 	int		 header_done;
+	int		 header_full;	/* msg_add_field(): a limit was reached */
 	int		 eol_known;
 	char		 last;		/* last byte seen while looking for the eol */
 	const char	*eol;
@@ -380,10 +383,12 @@ msg_add_field(struct msg *m, const char *name, const char *value)
 	vlen = strlen(value);
 	elen = strlen(m->eol);
 	full_len = nlen + 1 + vlen + elen;
-	if (full_len > m->lim.field_max || m->nf >= m->lim.count_max ||
+	m->size += (off_t)full_len;
+	if (m->header_full || full_len > m->lim.field_max ||
+	    m->nf >= m->lim.count_max ||
 	    full_len > m->lim.header_max - m->header_bytes) {
-		errno = E2BIG;
-		return -1;
+		m->header_full = 1;	/* see the top of this file */
+		return 0;
 	}
 	if ((buf = pg_malloc(full_len)) == NULL)
 		return -1;
@@ -393,8 +398,6 @@ msg_add_field(struct msg *m, const char *name, const char *value)
 	memcpy(buf + nlen + 1 + vlen, m->eol, elen);
 	r = store_field(m, buf, full_len, nlen, nlen + 1);
 	free(buf);
-	if (r == 0)
-		m->size += (off_t)full_len;
 	return r;
 }
 
