@@ -95,8 +95,14 @@ EOT
 	install -d -o postfix -g postdrop -m 730 "$q/maildrop"
 	install -d -o postfix -g postdrop -m 710 "$q/public"
 	install -d -m 755 "$q/pid"
-	/usr/lib/postfix/sbin/master -c "$d/etc" -w >"$d/start.log" 2>&1 || {
-		cat "$d/start.log" "$d/maillog" 2>/dev/null; return 1; }
+	# master -w now and then fails once without a word: try again
+	local try
+	for try in 1 2 3; do
+		/usr/lib/postfix/sbin/master -c "$d/etc" -w >"$d/start.log" 2>&1 && break
+		[ "$try" = 3 ] && { cat "$d/start.log" "$d/maillog" 2>/dev/null; return 1; }
+		postfix -c "$d/etc" stop >/dev/null 2>&1 || true
+		sleep 0.5
+	done
 	local i
 	for i in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0

@@ -5,7 +5,8 @@
 # refused with phasegate's code and text, a multi-line reply, headers added
 # by a regex rule and by a script present in what smtp-sink stored, a
 # script-added recipient and a changed sender delivered, a connect refusal,
-# and Postfix's milter_default_action when phasegate is down.
+# local submission through non_smtpd_milters, and Postfix's
+# milter_default_action when phasegate is down.
 # Skipped (77) unless run as root with postfix and swaks installed.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/milter/pflib.sh"
@@ -27,7 +28,8 @@ filters = {
 EOT
 spawn "$PHASEGATE" serve -c "$T/pg.conf" >"$T/pg.log" 2>&1
 pg=$!
-pf_start "$T/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" || { echo "postfix did not start"; exit 1; }
+pf_start "$T/pf" "$pport" "$sport" "inet:127.0.0.1:$mport" 'non_smtpd_milters = $smtpd_milters' ||
+	{ echo "postfix did not start"; exit 1; }
 trap 'pf_stop "$T/pf"; _cleanup' EXIT
 
 # send SUBJECT RCPTS... - swaks through Postfix; output in $out
@@ -56,6 +58,10 @@ out1=$out
 send add-rcpt bob@example.org
 send change-sender bob@example.org
 out=$out1
+# local submission (sendmail(1) -> pickup -> cleanup) goes through
+# non_smtpd_milters: no SMTP client, Postfix stands in with localhost
+printf 'From: alice@example.com\nSubject: local-submit\n\nhello\n' |
+	sendmail -C "$T/pf/etc" -f alice@example.com bob@example.org
 assert "refused recipient: phasegate's code and text reach the client" \
 	grep -qF '<** 550 5.1.1 <nobody@example.org>: no such user here (phasegate)' <<<"$out"
 assert "the other recipient is accepted and the message queued" grep -q 'queued as' <<<"$out"
@@ -71,6 +77,10 @@ assert "original recipient still delivered" grep -q '^X-Rcpt-Args: <bob@example.
 
 f=$(stored change-sender) || f=/dev/null
 assert "changed sender used for delivery" grep -q '^X-Mail-Args: <bounces@example.com>' "$f"
+
+f=$(stored local-submit) || f=/dev/null
+assert "local submission (non_smtpd_milters) filtered too" \
+	grep -Eq '^X-Phasegate-Script: recipients=1 id=[0-9A-F]{6,} auth=nil$' "$f"
 
 send multi bob@example.org
 assert "multi-line reply: first line" grep -qF '<** 554-5.7.1 first line of two' <<<"$out"
