@@ -5,14 +5,18 @@
  * hdr_next(), hdr_done(), hdr_end_reason_str(), hdr_name_valid(),
  * hdr_value_valid(), hdr_unfold().
  *
- * Input is untrusted. The parser copies pushed bytes into one buffer of
- * field_max + 2 bytes allocated at creation: the field being parsed starts
- * at buf[start]; complete fields are handed out from there and start moves
- * on; the unparsed tail is moved down only when hdr_push() needs room. Lines
- * are found with memchr(); the name check of a first line stops at the colon.
+ * Input is untrusted. The parser copies pushed bytes into one buffer: the
+ * field being parsed starts at buf[start]; complete fields are handed out
+ * from there and start moves on; the unparsed tail is moved down only when
+ * hdr_push() needs room. The buffer starts at 4 KiB and doubles when one
+ * field needs more, up to field_max + 2 bytes (field_max + 1 bytes decide
+ * "too long", one more sees the start of the next line): a typical message
+ * costs one small allocation. Lines are found with memchr(); the name check
+ * of a first line stops at the colon.
  *
  * Ownership: the parser owns its buffer; events point into it.
- * Failure: only hdr_parser_new() can fail (NULL, errno ENOMEM).
+ * Failure: hdr_parser_new() returns NULL (errno ENOMEM); when the buffer
+ * cannot grow, hdr_next() says HDR_ERR_NOMEM from then on.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@ struct hdr_parser {
 	struct hdr_limits lim;
 	char		*buf;
 	size_t		 cap;
+	size_t		 cap_max;	/* field_max + 2 */
 	size_t		 len;		/* bytes in buf */
 	size_t		 start;		/* first byte of the current field */
 	size_t		 fend;		/* end of its complete lines (== start: none) */
@@ -36,7 +41,10 @@ struct hdr_parser {
 	size_t		 total;
 	int		 eof;
 	int		 done;
+	int		 nomem;
 };
+
+#define HDR_BUF_MIN	4096
 
 #define IS_WSP(c)	((c) == ' ' || (c) == '\t')
 #define IS_NAME(c)	((unsigned char)(c) > 32 && (unsigned char)(c) < 127 && (c) != ':')
@@ -52,7 +60,8 @@ hdr_parser_new(const struct hdr_limits *lim)
 	/* field_max + 1 bytes decide "too long"; one more sees the next line */
 	if (p->lim.field_max > ((size_t)-1) / 4)
 		p->lim.field_max = ((size_t)-1) / 4;
-	p->cap = p->lim.field_max + 2;
+	p->cap_max = p->lim.field_max + 2;
+	p->cap = p->cap_max < HDR_BUF_MIN ? p->cap_max : HDR_BUF_MIN;
 	if ((p->buf = pg_malloc(p->cap)) == NULL) {
 		free(p);
 		errno = ENOMEM;
@@ -92,15 +101,36 @@ compact(struct hdr_parser *p)
 	p->nscan -= d;
 }
 
+/* grow - double the buffer, up to cap_max */
+static int
+grow(struct hdr_parser *p)
+{
+	size_t ncap = p->cap * 2;
+	char *nb;
+
+	if (ncap > p->cap_max)
+		ncap = p->cap_max;
+	if ((nb = pg_realloc(p->buf, ncap)) == NULL) {
+		p->nomem = 1;
+		return -1;
+	}
+	p->buf = nb;
+	p->cap = ncap;
+	return 0;
+}
+
 size_t
 hdr_push(struct hdr_parser *p, const void *data, size_t n)
 {
 	size_t take;
 
-	if (p->done || p->eof)
+	if (p->done || p->eof || p->nomem)
 		return 0;
 	if (p->cap - p->len < n)
 		compact(p);
+	/* full with one unfinished field: it needs a bigger buffer */
+	if (p->len == p->cap && p->cap < p->cap_max && grow(p) == -1)
+		return 0;
 	take = p->cap - p->len;
 	if (take > n)
 		take = n;
@@ -191,6 +221,8 @@ hdr_next(struct hdr_parser *p, struct hdr_event *ev)
 	int r;
 	char c;
 
+	if (p->nomem)
+		return HDR_ERR_NOMEM;
 	if (p->done)
 		return HDR_MORE;
 	for (;;) {

@@ -7,7 +7,8 @@
  *		n = hdr_push(p, data, len);	(bytes taken; 0 once the header ended)
  *		data += n, len -= n;
  *		while ((st = hdr_next(p, &ev)) != HDR_MORE)
- *			... HDR_FIELD: one field; HDR_END: the header ended ...
+ *			... HDR_FIELD: one field; HDR_END: the header ended;
+ *			    HDR_ERR_NOMEM: give up ...
  *		if (n == 0) break;		(the rest of data is body)
  *	}
  *	hdr_push_eof(p); then drain hdr_next() the same way.
@@ -27,9 +28,11 @@
  * so nothing is lost. A last line without a line end at end of input is
  * still a field when it looks like one.
  *
- * Input is untrusted. The parser allocates its buffer (field_max + 2 bytes)
- * once in hdr_parser_new() and never again; it never logs, reads a clock or
- * touches a descriptor. Pointers in an event point into the parser and stay
+ * Input is untrusted. The parser's only memory is its buffer, which grows
+ * from 4 KiB to at most field_max + 2 bytes as long fields need it; if it
+ * cannot grow, hdr_next() says HDR_ERR_NOMEM from then on (the caller has
+ * lost the message: the bytes pushed are gone). It never logs, reads a
+ * clock or touches a descriptor. Pointers in an event point into the parser and stay
  * valid until the next hdr_push() or hdr_parser_free().
  */
 #ifndef HDR_H
@@ -48,7 +51,8 @@ struct hdr_limits {
 enum hdr_status {
 	HDR_MORE = 0,		/* push more bytes (or hdr_push_eof()) */
 	HDR_FIELD,		/* ev: raw, raw_len, name_len, value_off */
-	HDR_END			/* ev: reason, sep, sep_len, rest, rest_len */
+	HDR_END,		/* ev: reason, sep, sep_len, rest, rest_len */
+	HDR_ERR_NOMEM		/* the buffer could not grow; sticky */
 };
 
 enum hdr_end_reason {

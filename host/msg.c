@@ -280,6 +280,10 @@ drain(struct msg *m)
 				return fail(m);
 			continue;
 		}
+		if (st == HDR_ERR_NOMEM) {
+			errno = ENOMEM;
+			return fail(m);
+		}
 		/* HDR_END */
 		if (ev.sep_len == 2)
 			m->sep = "\r\n";
@@ -664,7 +668,7 @@ struct ent {
 	const char		*name;
 };
 
-#define OUT_BUF	(64 * 1024)
+#define OUT_BUF	(16 * 1024)
 
 struct out {
 	int		(*fn)(void *, const void *, size_t);

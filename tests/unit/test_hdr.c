@@ -428,6 +428,47 @@ test_nomem(void **state)
 	hdr_parser_free(NULL);
 }
 
+/* the buffer grows for a long field; when it cannot, the parser says so */
+static void
+test_grow_nomem(void **state)
+{
+	struct hdr_limits lim = { 100000, 1000000, 10 };
+	struct hdr_event ev;
+	struct hdr_parser *p;
+	char line[20000];
+
+	(void)state;
+	memset(line, 'v', sizeof(line));
+	memcpy(line, "X-Big: ", 7);
+	assert_non_null(p = hdr_parser_new(&lim));
+	assert_int_equal(hdr_push(p, line, sizeof(line)), 4096);
+	assert_int_equal(hdr_next(p, &ev), HDR_MORE);
+	pg_alloc_fail_after(1);
+	assert_int_equal(hdr_push(p, line, sizeof(line) - 4096), 0);
+	pg_alloc_fail_after(0);
+	assert_int_equal(hdr_next(p, &ev), HDR_ERR_NOMEM);
+	assert_int_equal(hdr_push(p, line, 10), 0);
+	assert_int_equal(hdr_next(p, &ev), HDR_ERR_NOMEM);
+	hdr_parser_free(p);
+
+	/* and when it can, the field comes out whole */
+	assert_non_null(p = hdr_parser_new(&lim));
+	assert_int_equal(hdr_push(p, line, sizeof(line)), 4096);
+	assert_int_equal(hdr_next(p, &ev), HDR_MORE);
+	assert_int_equal(hdr_push(p, line + 4096, sizeof(line) - 4096), 4096);
+	assert_int_equal(hdr_next(p, &ev), HDR_MORE);
+	assert_int_equal(hdr_push(p, line + 8192, sizeof(line) - 8192), 16384 - 8192);
+	assert_int_equal(hdr_next(p, &ev), HDR_MORE);
+	assert_int_equal(hdr_push(p, line + 16384, sizeof(line) - 16384), sizeof(line) - 16384);
+	assert_int_equal(hdr_push(p, "\r\n\r\n", 4), 4);
+	assert_int_equal(hdr_next(p, &ev), HDR_FIELD);
+	assert_int_equal(ev.raw_len, sizeof(line) + 2);
+	assert_int_equal(ev.name_len, 5);
+	assert_int_equal(hdr_next(p, &ev), HDR_END);
+	assert_int_equal(ev.reason, HDR_END_BLANK);
+	hdr_parser_free(p);
+}
+
 static void
 test_reason_str(void **state)
 {
@@ -450,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_value_valid),
 		cmocka_unit_test(test_unfold),
 		cmocka_unit_test(test_nomem),
+		cmocka_unit_test(test_grow_nomem),
 		cmocka_unit_test(test_reason_str),
 	};
 
