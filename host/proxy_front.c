@@ -189,37 +189,30 @@ reply_up(struct psess *ps, const struct smtp_reply *r)
 	out_add(ps, r->text, r->len);
 }
 
-/* wait_client - poll the client; 1 ready, 0 timeout, -1 error, -2 stopping */
-static int
-wait_client(struct psess *ps, short ev, uint64_t timeout_ms, int idle)
-{
-	struct pollfd pfd;
-	uint64_t deadline = now_ms() + timeout_ms, now;
-	int r, slice;
+/*
+ * The client socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO of
+ * PF_SLICE_MS: a read or write is one system call when the peer is there,
+ * and every slice the timeout and the stop flag are looked at.
+ */
 
-	for (;;) {
-		if (atomic_load(&ps->pf->stop) &&
-		    (idle || now_ms() >= ps->pf->stop_deadline))
-			return -2;
-		now = now_ms();
-		if (now >= deadline)
-			return 0;
-		slice = deadline - now > PF_SLICE_MS ? PF_SLICE_MS : (int)(deadline - now);
-		pfd.fd = ps->fd;
-		pfd.events = ev;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, slice);
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
+/* slice_check - after an empty slice: 0 go on, -2 timed out, -3 stopping */
+static int
+slice_check(struct psess *ps, uint64_t deadline, int idle)
+{
+	uint64_t now = now_ms();
+
+	if (atomic_load(&ps->pf->stop) && (idle || now >= ps->pf->stop_deadline))
+		return -3;
+	if (now >= deadline)
+		return -2;
+	return 0;
 }
 
 /* flush - send the queued replies; -1 when the client is gone */
 static int
 flush(struct psess *ps)
 {
+	uint64_t deadline = 0;
 	size_t off = 0;
 	ssize_t n;
 
@@ -231,7 +224,9 @@ flush(struct psess *ps)
 		}
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			break;
-		if (wait_client(ps, POLLOUT, ps->pf->cfg->timeout_command_ms, 0) != 1)
+		if (deadline == 0)
+			deadline = now_ms() + ps->pf->cfg->timeout_command_ms;
+		if (slice_check(ps, deadline, 0) != 0)
 			break;
 	}
 	n = off == ps->outlen ? 0 : -1;
@@ -246,6 +241,7 @@ flush(struct psess *ps)
 static int
 fill(struct psess *ps, uint64_t timeout_ms, int idle)
 {
+	uint64_t deadline = 0;
 	ssize_t n;
 	int w;
 
@@ -256,6 +252,8 @@ fill(struct psess *ps, uint64_t timeout_ms, int idle)
 	}
 	if (ps->inlen == PF_INBUF)
 		return -1;
+	if (idle && atomic_load(&ps->pf->stop))
+		return -3;
 	for (;;) {
 		n = recv(ps->fd, ps->in + ps->inlen, PF_INBUF - ps->inlen, 0);
 		if (n > 0) {
@@ -266,9 +264,10 @@ fill(struct psess *ps, uint64_t timeout_ms, int idle)
 			return 0;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if ((w = wait_client(ps, POLLIN, timeout_ms, idle)) == 1)
-			continue;
-		return w == 0 ? -2 : w == -2 ? -3 : -1;
+		if (deadline == 0)
+			deadline = now_ms() + timeout_ms;
+		if ((w = slice_check(ps, deadline, idle)) != 0)
+			return w;
 	}
 }
 
@@ -782,6 +781,13 @@ deliver(struct psess *ps)
 		return;
 	}
 	smtp_data_encoder_init(&o.enc);
+	for (e = 0; e < msg_change_count(tx_msg(ps->tx)); e++) {
+		const struct msg_change *ch = msg_change_at(tx_msg(ps->tx), e);
+		if (ch->kind == MSG_QUARANTINE)
+			log_warnx("session %s: quarantine asked by %s (%s): a proxy "
+			    "has no hold queue, delivering", ps->id,
+			    ch->filter ? ch->filter : "?", ch->value ? ch->value : "");
+	}
 	if (ps->pf->sc->received && !ps->xclient_done) {
 		received(ps, rec, sizeof(rec));
 		if (proxy_upstream_write(ps->up, rec, strlen(rec)) < 0)
@@ -1007,7 +1013,9 @@ command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
 	}
 	if (refused(ps, cmd->verb))
 		return;
-	if (ps->up == NULL && cmd->verb != SMTP_VERB_QUIT) {
+	if (ps->up == NULL && (cmd->verb == SMTP_VERB_HELO ||
+	    cmd->verb == SMTP_VERB_EHLO || cmd->verb == SMTP_VERB_MAIL ||
+	    cmd->verb == SMTP_VERB_RCPT || cmd->verb == SMTP_VERB_DATA)) {
 		reply(ps, "451 4.3.0 Error: upstream not available");
 		return;
 	}
@@ -1244,6 +1252,7 @@ accept_main(void *arg)
 	struct pollfd pfd;
 	pthread_attr_t attr;
 	struct psess *ps;
+	struct timeval slice = { 0, PF_SLICE_MS * 1000 };
 	int fd, one = 1;
 
 	pthread_attr_init(&attr);
@@ -1255,8 +1264,7 @@ accept_main(void *arg)
 		if (poll(&pfd, 1, PF_SLICE_MS) <= 0)
 			continue;
 		sl = sizeof(ss);
-		fd = accept4(pf->lfd, (struct sockaddr *)&ss, &sl,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(pf->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				usleep(100000);
@@ -1268,6 +1276,8 @@ accept_main(void *arg)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof(slice));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &slice, sizeof(slice));
 		if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 			turn_away(pf, fd);
 			continue;

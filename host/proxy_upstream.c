@@ -5,8 +5,8 @@
  * proxy_upstream_reply(), proxy_upstream_line(), proxy_upstream_cmd(),
  * proxy_upstream_write(), proxy_upstream_flush(), proxy_upstream_error().
  *
- * The socket is non-blocking with TCP_NODELAY; every wait goes through
- * poll() with the upstream timeout. Writes are collected in a buffer and
+ * The socket blocks, with TCP_NODELAY and 1 s SO_RCVTIMEO/SO_SNDTIMEO
+ * slices; every call gives up after the upstream timeout. Writes are collected in a buffer and
  * sent in large write()s (a message goes out in 64 KiB pieces with its
  * final dot in the last one), so the upstream's delayed ACK never adds
  * latency. Replies are parsed by smtp_reply (bounded lines and line count).
@@ -111,6 +111,7 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	int fd = -1, one = 1, e = 0, r;
 	socklen_t elen;
 	uint64_t deadline = now_ms() + timeout_ms;
+	struct timeval slice = { 1, 0 };
 
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(err, errlen, "bad upstream address %s", hostport);
@@ -147,7 +148,15 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	freeaddrinfo(res);
 	if (fd < 0)
 		return NULL;
+	/*
+	 * From here on the socket blocks, with 1 s timeouts on each call: a
+	 * read or write is one system call, and the deadline is checked
+	 * between slices.
+	 */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof(slice));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &slice, sizeof(slice));
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (u->rp = smtp_reply_parser_new(0, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -193,7 +202,6 @@ send_all(struct proxy_upstream *u, const char *p, size_t n)
 {
 	uint64_t deadline = now_ms() + u->timeout_ms;
 	ssize_t w;
-	int r;
 
 	while (n > 0) {
 		w = send(u->fd, p, n, MSG_NOSIGNAL);
@@ -204,8 +212,8 @@ send_all(struct proxy_upstream *u, const char *p, size_t n)
 		}
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return fail(u, strerror(errno));
-		if ((r = wait_fd(u->fd, POLLOUT, deadline)) <= 0)
-			return fail(u, r == 0 ? "write timed out" : strerror(errno));
+		if (now_ms() >= deadline)
+			return fail(u, "write timed out");
 	}
 	return 0;
 }
@@ -246,7 +254,6 @@ proxy_upstream_reply(struct proxy_upstream *u, struct smtp_reply *r)
 	uint64_t deadline = now_ms() + u->timeout_ms;
 	enum smtp_reply_status st;
 	ssize_t n;
-	int w;
 
 	if (u->dead)
 		return -1;
@@ -271,8 +278,8 @@ proxy_upstream_reply(struct proxy_upstream *u, struct smtp_reply *r)
 			return fail(u, "connection closed");
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return fail(u, strerror(errno));
-		if ((w = wait_fd(u->fd, POLLIN, deadline)) <= 0)
-			return fail(u, w == 0 ? "timed out" : strerror(errno));
+		if (now_ms() >= deadline)
+			return fail(u, "timed out");
 	}
 }
 
