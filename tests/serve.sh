@@ -28,15 +28,17 @@ printf 'filters = {}\n' > "$T/none.conf"
 assert_eq "serve: no front end: exit 1" "$rc" 1
 assert "serve: says what is missing" grep -q "no front end" "$T/err"
 
-# a listener that cannot bind is a start-up error
+# a listener that cannot bind is a start-up error: a process of ours holds
+# the port (it picks it itself, so no other test can take it in between)
 /usr/bin/python3 -c '
 import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); time.sleep(30)' "$port" &
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(30)' "$T/held" &
 blocker=$!
-sleep 0.5
-conf continue
-"$PHASEGATE" serve -c "$T/pg.conf" 2>"$T/err"; rc=$?
+for i in $(seq 50); do [ -s "$T/held" ] && break; sleep 0.1; done
+held=$(cat "$T/held")
+printf 'milter = { listen = "inet:%s@127.0.0.1" }\nfilters = {}\n' "$held" > "$T/held.conf"
+timeout 20 "$PHASEGATE" serve -c "$T/held.conf" 2>"$T/err"; rc=$?
 assert_eq "serve: port in use: exit 1" "$rc" 1
 assert "serve: says it cannot bind" grep -qi "cannot bind\|in use" "$T/err"
 kill $blocker; wait $blocker 2>/dev/null
