@@ -13,9 +13,11 @@
  * never needs to flush.
  *
  * Ownership: dir is copied. The spool owns its buffer and descriptor.
- * Failure: -1 with errno (ENOMEM, ENOSPC, EIO, open(2)'s errors). A failed
- * write leaves what was stored before it intact and readable; the spool
- * then refuses further writes until spool_truncate().
+ * Failure: -1 with errno (ENOMEM, ENOSPC, EIO, open(2)'s errors). A write
+ * that fails in memory or while moving to the file stores nothing and can be
+ * retried. A write that fails on the file (ENOSPC, EIO) may have stored part
+ * of its bytes; what was stored before it stays readable, and the spool
+ * refuses further writes until spool_truncate().
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* O_TMPFILE, mkostemp() */
