@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -259,6 +261,52 @@ test_bad_dir(void **state)
 	spool_free(s);
 }
 
+/*
+ * The file cannot grow (RLIMIT_FSIZE stands in for a full disk): the write
+ * fails with the system's errno, the error sticks, the bytes stored before
+ * read back exactly, and truncate starts over.
+ */
+static void
+test_file_full(void **state)
+{
+	struct rlimit old, lim;
+	unsigned char buf[10000];
+	struct spool *s;
+	off_t off = 0, good;
+	int r = 0, err = 0;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = 150000;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_non_null(s = spool_new(1000, "/tmp"));
+	while (off < 400000) {
+		fill(buf, off, sizeof(buf));
+		if ((r = spool_write(s, buf, sizeof(buf))) == -1) {
+			err = errno;
+			break;
+		}
+		off += (off_t)sizeof(buf);
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -1);
+	assert_int_equal(err, EFBIG);
+	assert_false(spool_in_memory(s));
+	good = off;
+	assert_true(spool_size(s) >= good);
+	check_read(s, 0, (size_t)good);
+	errno = 0;
+	assert_int_equal(spool_write(s, buf, 1), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_int_equal(spool_truncate(s), 0);
+	assert_int_equal(spool_write(s, buf, 10), 0);
+	assert_int_equal(spool_size(s), 10);
+	spool_free(s);
+}
+
 /* writes fail with ENOMEM and keep what was stored */
 static void
 test_nomem(void **state)
@@ -321,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_boundary),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_bad_dir),
+		cmocka_unit_test(test_file_full),
 		cmocka_unit_test(test_nomem),
 	};
 
