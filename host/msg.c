@@ -24,7 +24,13 @@
  *
  * Changes are validated and copied into the arena; msg_output() applies them
  * in order to a list of references to the received fields, so unchanged
- * fields are written from their received bytes.
+ * fields are written from their received bytes. As a milter MTA does: an
+ * insert past the end appends; changing an n-th field that does not exist
+ * adds it at the end; deleting one that does not exist does nothing; a
+ * changed field keeps its name's spelling (Sendmail). New and changed
+ * fields are written "Name: value" and msg_eol(), line breaks inside the
+ * value too. A new body on a message that had no empty line after the
+ * header gets one, so it stays body.
  *
  * msg_output() needs the whole message: it fails with EINVAL before
  * msg_write_end() (or msg_end_header()), and with the stream's errno after a
