@@ -91,6 +91,11 @@ struct msg {
 	size_t		 nch;
 	size_t		 ach;
 	int		 err;		/* sticky stream error */
+	/* find(): where the last lookup ended, so n = 1, 2, 3 ... is linear */
+	struct {
+		size_t		 i;	/* f[i] is the n-th of its name */
+		size_t		 n;	/* 0: no cursor */
+	}		 cur;
 };
 
 void
@@ -462,19 +467,33 @@ msg_header_at(const struct msg *m, size_t i, const char **name,
 	return 0;
 }
 
-/* find - the n-th field called name (n from 1; 0 counts as 1) */
+/*
+ * find - the n-th field called name (n from 1; 0 counts as 1). Callers
+ * count fields by asking for n = 1, 2, 3 ...: the lookup goes on from
+ * where the last one ended when it can, so counting stays linear (a header
+ * of 10,000 equal names must not cost 50 million comparisons). The cursor
+ * is a cache in a const msg: a msg is used by one thread at a time.
+ */
 static const struct field *
 find(const struct msg *m, const char *name, size_t n)
 {
-	size_t i;
+	struct msg *mm = (struct msg *)m;
+	size_t i = 0, k = n == 0 ? 1 : n;
 
 	if (name == NULL)
 		return NULL;
-	if (n == 0)
-		n = 1;
-	for (i = 0; i < m->nf; i++)
-		if (strcasecmp(m->f[i].name, name) == 0 && --n == 0)
+	n = k;
+	if (m->cur.n != 0 && k > m->cur.n &&
+	    strcasecmp(m->f[m->cur.i].name, name) == 0) {
+		i = m->cur.i + 1;
+		k -= m->cur.n;
+	}
+	for (; i < m->nf; i++)
+		if (strcasecmp(m->f[i].name, name) == 0 && --k == 0) {
+			mm->cur.i = i;
+			mm->cur.n = n;
 			return &m->f[i];
+		}
 	return NULL;
 }
 
@@ -736,16 +755,57 @@ out_value(struct out *o, const char *v, const char *eol)
 	return 0;
 }
 
+/*
+ * A cursor into the entry list: e[0 .. pos) holds "before" entries called
+ * name, and has not changed since. Filters often change fields of one name
+ * one after the other (delete every X-Spam-Status, last first): with the
+ * cursor each lookup starts where the last one ended.
+ */
+struct cursor {
+	const char	*name;		/* NULL: none */
+	size_t		 pos;
+	size_t		 before;
+};
+
 /* nth - position of the n-th entry called name, or -1 */
 static ssize_t
-nth(const struct ent *e, size_t ne, const char *name, size_t n)
+nth(const struct ent *e, size_t ne, const char *name, size_t n,
+    struct cursor *cur)
 {
-	size_t i;
+	size_t i = 0, k = 0;	/* k: matches in e[0 .. i) */
 
-	for (i = 0; i < ne; i++)
-		if (strcasecmp(e[i].name, name) == 0 && --n == 0)
-			return (ssize_t)i;
+	if (cur->name != NULL && cur->pos <= ne &&
+	    strcasecmp(cur->name, name) == 0) {
+		k = cur->before;
+		if (n <= k) {
+			/* before the cursor: walk back */
+			for (i = cur->pos; i-- > 0;) {
+				if (strcasecmp(e[i].name, name) != 0)
+					continue;
+				if (k-- == n)
+					goto found;
+			}
+			return -1;	/* not reached: the prefix has k matches */
+		}
+		i = cur->pos;
+	}
+	for (; i < ne; i++)
+		if (strcasecmp(e[i].name, name) == 0 && ++k == n)
+			goto found;
 	return -1;
+found:
+	cur->name = name;
+	cur->pos = i;
+	cur->before = n - 1;
+	return (ssize_t)i;
+}
+
+/* touched - the list changed at position q: a cursor past it is stale */
+static void
+touched(struct cursor *cur, size_t q)
+{
+	if (q < cur->pos)
+		cur->name = NULL;
 }
 
 /* apply - the header changes, in order, on the list of entries */
@@ -753,6 +813,7 @@ static size_t
 apply(const struct msg *m, struct ent *e, size_t ne)
 {
 	const struct msg_change *c;
+	struct cursor cur = { NULL, 0, 0 };
 	size_t i, pos;
 	ssize_t at;
 
@@ -771,15 +832,16 @@ apply(const struct msg *m, struct ent *e, size_t ne)
 			e[pos].c = c;
 			e[pos].name = c->name;
 			ne++;
+			touched(&cur, pos);
 			break;
 		case MSG_CHANGE_HEADER:
 		case MSG_DELETE_HEADER:
-			at = nth(e, ne, c->name, c->index);
+			at = nth(e, ne, c->name, c->index, &cur);
 			if (c->kind == MSG_CHANGE_HEADER && c->value != NULL) {
 				/*
 				 * As Postfix and Sendmail: a missing field is
 				 * added. A field keeps its name's spelling, as
-				 * in Sendmail.
+				 * in Sendmail (so the cursor stays right).
 				 */
 				if (at == -1) {
 					at = (ssize_t)ne++;
@@ -791,6 +853,7 @@ apply(const struct msg *m, struct ent *e, size_t ne)
 				memmove(&e[at], &e[at + 1],
 				    (ne - (size_t)at - 1) * sizeof(*e));
 				ne--;
+				touched(&cur, (size_t)at);
 			}
 			break;
 		default:
