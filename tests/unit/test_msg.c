@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include "msg.h"
@@ -500,6 +501,170 @@ test_changes(void **state)
 	}
 }
 
+/*
+ * Random header changes against a plain reference: a list of lines, each
+ * lookup a scan from the top. Names differ in case only to test that
+ * lookups ignore it; runs of changes to one name exercise the cursor.
+ */
+struct ref {
+	char	*line[400];
+	char	*nm[400];
+	size_t	 n;
+};
+
+static ssize_t
+ref_nth(const struct ref *r, const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcasecmp(r->nm[i], name) == 0 && --n == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+ref_put(struct ref *r, size_t at, const char *name, const char *value, int insert)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s: %s\r\n", name, value);
+	if (insert) {
+		memmove(&r->line[at + 1], &r->line[at], (r->n - at) * sizeof(char *));
+		memmove(&r->nm[at + 1], &r->nm[at], (r->n - at) * sizeof(char *));
+		r->n++;
+		r->nm[at] = strdup(name);
+	} else {
+		free(r->line[at]);
+	}
+	r->line[at] = strdup(buf);
+}
+
+static void
+ref_del(struct ref *r, size_t at)
+{
+	free(r->line[at]);
+	free(r->nm[at]);
+	memmove(&r->line[at], &r->line[at + 1], (r->n - at - 1) * sizeof(char *));
+	memmove(&r->nm[at], &r->nm[at + 1], (r->n - at - 1) * sizeof(char *));
+	r->n--;
+}
+
+static void
+test_changes_random(void **state)
+{
+	static const char *names[] = { "A", "a", "B", "C", "X-Spam-Status" };
+	struct msg_limits lim;
+	struct msg_change ch;
+	struct ref r;
+	uint32_t seed = 4242;
+	char in[8192], want[65536], val[32], *out;
+	size_t iter, i, k, len, olen, nf, nch;
+	ssize_t at;
+	struct msg *m;
+
+	(void)state;
+	msg_limits_default(&lim);
+#define RND()	(seed = seed * 1103515245 + 12345, (seed >> 16) & 0x7fff)
+	for (iter = 0; iter < 400; iter++) {
+		memset(&r, 0, sizeof(r));
+		nf = RND() % 40;
+		len = 0;
+		for (i = 0; i < nf; i++) {
+			const char *nm = names[RND() % 5];
+
+			len += (size_t)sprintf(in + len, "%s: %zu\r\n", nm, i);
+			snprintf(val, sizeof(val), "%zu", i);
+			ref_put(&r, r.n, nm, val, 1);
+		}
+		len += (size_t)sprintf(in + len, "\r\nbody\r\n");
+		m = load(&lim, in, len, 64);
+
+		/* lookups, counting up as callers do, then at random */
+		for (k = 0; k < 5; k++) {
+			for (i = 1; i < 20; i++) {
+				size_t n = k < 3 ? i : 1 + RND() % 20;
+				const char *nm = names[RND() % 5];
+				const char *got;
+
+				if (k < 3)
+					nm = names[k];
+				at = ref_nth(&r, nm, n);
+				got = msg_header_raw(m, nm, n);
+				if (at == -1) {
+					assert_null(got);
+				} else {
+					assert_non_null(got);
+					assert_string_equal(got, strchr(r.line[at], ':') + 1);
+				}
+			}
+		}
+
+		nch = RND() % 30;
+		for (i = 0; i < nch; i++) {
+			memset(&ch, 0, sizeof(ch));
+			ch.kind = (enum msg_change_kind)(RND() % 4);
+			ch.name = names[RND() % 5];
+			k = RND() % 2 ? 3 : 15;
+			ch.index = 1 + RND() % k;
+			snprintf(val, sizeof(val), "v%zu", i);
+			ch.value = val;
+			if (ch.kind == MSG_CHANGE_HEADER && RND() % 4 == 0)
+				ch.value = NULL;
+			/* runs of the same change, counting down */
+			if (RND() % 3 == 0 && i > 0 && ch.kind >= MSG_CHANGE_HEADER) {
+				ch.index = 6;
+				for (k = 6; k >= 1; k--) {
+					ch.index = k;
+					assert_int_equal(msg_change_add(m, &ch), 0);
+					if ((at = ref_nth(&r, ch.name, k)) != -1) {
+						if (ch.kind == MSG_DELETE_HEADER || ch.value == NULL)
+							ref_del(&r, (size_t)at);
+						else
+							ref_put(&r, (size_t)at, r.nm[at], ch.value, 0);
+					} else if (ch.kind == MSG_CHANGE_HEADER && ch.value != NULL)
+						ref_put(&r, r.n, ch.name, ch.value, 1);
+				}
+				continue;
+			}
+			assert_int_equal(msg_change_add(m, &ch), 0);
+			switch (ch.kind) {
+			case MSG_ADD_HEADER:
+				ref_put(&r, r.n, ch.name, ch.value, 1);
+				break;
+			case MSG_INSERT_HEADER:
+				ref_put(&r, ch.index < r.n ? ch.index : r.n, ch.name,
+				    ch.value, 1);
+				break;
+			default:
+				at = ref_nth(&r, ch.name, ch.index);
+				if (at == -1) {
+					if (ch.kind == MSG_CHANGE_HEADER && ch.value != NULL)
+						ref_put(&r, r.n, ch.name, ch.value, 1);
+				} else if (ch.kind == MSG_DELETE_HEADER || ch.value == NULL) {
+					ref_del(&r, (size_t)at);
+				} else {
+					ref_put(&r, (size_t)at, r.nm[at], ch.value, 0);
+				}
+				break;
+			}
+		}
+		want[0] = '\0';
+		for (i = 0; i < r.n; i++)
+			strcat(want, r.line[i]);
+		strcat(want, "\r\nbody\r\n");
+		out = output(m, &olen);
+		assert_string_equal(out, want);
+		free(out);
+		msg_free(m);
+		for (i = 0; i < r.n; i++) {
+			free(r.line[i]);
+			free(r.nm[i]);
+		}
+	}
+#undef RND
+}
+
 static void
 test_change_record(void **state)
 {
@@ -836,6 +1001,7 @@ main(void)
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_headers),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_changes_random),
 		cmocka_unit_test(test_change_record),
 		cmocka_unit_test(test_change_invalid),
 		cmocka_unit_test(test_replace_body),
