@@ -118,6 +118,7 @@ fuzz_msg(const struct msg_limits *lim, const char *d, size_t n, size_t chunk)
 	const char *name, *value, *raw;
 	struct msg *m;
 	size_t off, k, i;
+	off_t bsize;
 
 	CHECK((m = msg_new(lim)) != NULL);
 	for (off = 0; off < n; off += k) {
@@ -150,6 +151,42 @@ fuzz_msg(const struct msg_limits *lim, const char *d, size_t n, size_t chunk)
 	} else {
 		CHECK(b.n >= (size_t)msg_body_size(m));
 	}
+
+	/*
+	 * Changes chosen by the input's own bytes, on names the message has:
+	 * the output must still end with the body, byte for byte.
+	 */
+	for (i = 0; i < 12 && i < n; i++) {
+		struct msg_change c;
+		unsigned char x = (unsigned char)d[i];
+		size_t nh = msg_header_count(m);
+
+		memset(&c, 0, sizeof(c));
+		c.kind = (enum msg_change_kind)(x % 4);
+		c.index = (size_t)(x >> 2) % 5 + (x & 0x80 ? 0 : 1);
+		c.name = "X-Fuzz";
+		if (nh > 0 && (x & 0x40))
+			CHECK(msg_header_at(m, (size_t)(x >> 1) % nh, &c.name,
+			    NULL, NULL) == 0);
+		c.value = (x & 0x20) ? "v\r\n\tw" : (x & 0x10) ? NULL : "";
+		if (c.kind == MSG_ADD_HEADER || c.kind == MSG_INSERT_HEADER) {
+			if (c.value == NULL)
+				c.value = "n";
+		}
+		if (c.index == 0 && (c.kind == MSG_CHANGE_HEADER ||
+		    c.kind == MSG_DELETE_HEADER)) {
+			CHECK(msg_change_add(m, &c) == -1);
+			continue;
+		}
+		CHECK(msg_change_add(m, &c) == 0);
+	}
+	b.n = 0;
+	CHECK(msg_output(m, buf_out, &b) == 0);
+	bsize = msg_body_size(m);
+	CHECK(b.n >= (size_t)bsize);
+	if (bsize > 0)
+		CHECK(memcmp(b.p + b.n - (size_t)bsize, d + n - (size_t)bsize,
+		    (size_t)bsize) == 0);
 	free(b.p);
 	msg_free(m);
 }
