@@ -14,7 +14,7 @@ LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(CMOCKA_LIBS) -lm
 LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
-	tests/unit/test_lua_bridge tests/unit/test_lua_docs
+	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real
 check_PROGRAMS += $(LUA_UNIT_TESTS)
 TESTS += $(LUA_UNIT_TESTS)
 tests_unit_test_lua_store_SOURCES = tests/unit/test_lua_store.c lua/store.c lua/store.h
@@ -26,6 +26,10 @@ tests_unit_test_lua_bridge_LDADD = $(LUA_TEST_LDADD)
 tests_unit_test_lua_docs_SOURCES = tests/unit/test_lua_docs.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_docs_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_docs_LDADD = $(LUA_TEST_LDADD)
+# With the real host: libpgcore (config, chain, session, tx, msg).
+tests_unit_test_lua_real_SOURCES = tests/unit/test_lua_real.c
+tests_unit_test_lua_real_CFLAGS = $(LUA_TEST_CFLAGS)
+tests_unit_test_lua_real_LDADD = libpgcore.la $(CMOCKA_LIBS)
 tests_unit_test_lua_scripts_SOURCES = tests/unit/test_lua_scripts.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_scripts_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_scripts_LDADD = $(LUA_TEST_LDADD)
