@@ -372,7 +372,7 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 				w[n - 1] = '\0';
 			if (!field_name_ok(w)) {
 				lerr(err, errlen, file, lineno,
-				    "bad header field name '%s'", w);
+				    "bad header field name '%.64s'", w);
 				return -1;
 			}
 			r->target = T_HEADER;
@@ -380,7 +380,7 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 				goto nomem;
 		}
 	} else {
-		lerr(err, errlen, file, lineno, "unknown target '%s'", w);
+		lerr(err, errlen, file, lineno, "unknown target '%.64s'", w);
 		return -1;
 	}
 
@@ -470,17 +470,17 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 		errno = 0;
 		r->score = strtod(num, &e);
 		if (*e != '\0' || errno != 0 || !isfinite(r->score)) {
-			lerr(err, errlen, file, lineno, "bad score '%s'", num);
+			lerr(err, errlen, file, lineno, "bad score '%.64s'", num);
 			return -1;
 		}
 		if (!symbol_ok(sym)) {
-			lerr(err, errlen, file, lineno, "bad symbol '%s' "
+			lerr(err, errlen, file, lineno, "bad symbol '%.64s' "
 			    "(letters, digits, '_', '-', '.')", sym);
 			return -1;
 		}
 		if (*skipws(p) != '\0') {
 			lerr(err, errlen, file, lineno,
-			    "unexpected '%s' after SCORE %s %s", skipws(p),
+			    "unexpected '%.64s' after SCORE %.32s %.64s", skipws(p),
 			    num, sym);
 			return -1;
 		}
@@ -498,7 +498,7 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 		*colon = '\0';
 		if (!field_name_ok(p)) {
 			lerr(err, errlen, file, lineno,
-			    "bad header field name '%s'", p);
+			    "bad header field name '%.64s'", p);
 			return -1;
 		}
 		if ((r->aname = strdup(p)) == NULL ||
@@ -510,7 +510,7 @@ parse_line(const char *file, const char *base, int lineno, char *line,
 			return -1;
 		}
 	} else {
-		lerr(err, errlen, file, lineno, "unknown action '%s'", w);
+		lerr(err, errlen, file, lineno, "unknown action '%.64s'", w);
 		return -1;
 	}
 
@@ -686,12 +686,12 @@ rx_init(const struct pg_host *host, const struct pg_options *opts,
 			rules = val;
 		else if (strcmp(key, "body_max") == 0) {
 			if (parse_size(val, &rx->body_max) == -1) {
-				snprintf(err, errlen, "bad body_max '%s' "
+				snprintf(err, errlen, "bad body_max '%.64s' "
 				    "(a size like 10M)", val);
 				goto fail;
 			}
 		} else {
-			snprintf(err, errlen, "unknown option '%s' (regex "
+			snprintf(err, errlen, "unknown option '%.64s' (regex "
 			    "knows rules, body_max)", key);
 			goto fail;
 		}
