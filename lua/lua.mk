@@ -3,7 +3,7 @@
 LUA_BRIDGE_SOURCES = \
 	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
-	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c \
+	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c \
 	lua/store.c lua/store.h
 libpgcore_la_SOURCES += $(LUA_BRIDGE_SOURCES)
 
@@ -14,7 +14,8 @@ LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(CMOCKA_LIBS) -lm
 LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
-	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real
+	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real \
+	tests/unit/test_lua_strpat
 check_PROGRAMS += $(LUA_UNIT_TESTS)
 TESTS += $(LUA_UNIT_TESTS)
 tests_unit_test_lua_store_SOURCES = tests/unit/test_lua_store.c lua/store.c lua/store.h
@@ -26,6 +27,9 @@ tests_unit_test_lua_bridge_LDADD = $(LUA_TEST_LDADD)
 tests_unit_test_lua_docs_SOURCES = tests/unit/test_lua_docs.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_docs_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_docs_LDADD = $(LUA_TEST_LDADD)
+tests_unit_test_lua_strpat_SOURCES = tests/unit/test_lua_strpat.c $(LUA_TEST_SOURCES)
+tests_unit_test_lua_strpat_CFLAGS = $(LUA_TEST_CFLAGS)
+tests_unit_test_lua_strpat_LDADD = $(LUA_TEST_LDADD)
 # With the real host: libpgcore (config, chain, session, tx, msg).
 tests_unit_test_lua_real_SOURCES = tests/unit/test_lua_real.c
 tests_unit_test_lua_real_CFLAGS = $(LUA_TEST_CFLAGS)

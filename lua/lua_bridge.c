@@ -2,7 +2,8 @@
  * lua_bridge - Lua scripts as filters: the built-in plugin "lua"
  *
  * Public: lua_bridge_plugin, lua_bridge_stats(); to the other lua/ files:
- * lb_phase_name(), lb_box_push(), lb_box_check(), lb_cstack_check().
+ * lb_phase_name(), lb_box_push(), lb_box_check(), lb_cstack_check(),
+ * lb_deadline_check().
  *
  * init() compiles the script once (text only), keeps its bytecode, and
  * builds the first interpreter of a pool; more are made on demand up to
@@ -12,7 +13,8 @@
  * only process-wide state is pg.store (store.c), shared on purpose.
  *
  * Each interpreter is a sandbox: base functions without dofile, loadfile
- * and collectgarbage, load() of text only, string (without dump), table,
+ * and collectgarbage, load() of text only, string (without dump, and with
+ * the deadline-aware pattern functions of lua_strpat.c), table,
  * math, utf8, coroutine, os.time/os.clock/os.date, and require() of
  * "phasegate" and of text modules in the configured directories.
  *
@@ -172,6 +174,33 @@ hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
+/*
+ * lb_deadline_check - for C code that runs long without Lua instructions
+ * (the pattern matcher): stop the call when it is out of time.
+ */
+void
+lb_deadline_check(lua_State *L)
+{
+	struct lb_interp *in = lb_interp_of(L);
+	lua_Debug ar;
+	int level;
+
+	if (in == NULL || in->deadline == 0)
+		return;
+	if (in->killed == LB_KILL_NONE && mono_ns() < in->deadline)
+		return;
+	for (level = 1; lua_getstack(L, level, &ar); level++)
+		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+			in->last_line = ar.currentline;
+			snprintf(in->last_src, sizeof(in->last_src), "%s",
+			    ar.short_src);
+			break;
+		}
+	in->killed = LB_KILL_TIME;
+	push_kill_message(L, in);
+	lua_error(L);
+}
+
 /* check_killed - after a protected call inside the script: rethrow kills */
 static void
 check_killed(lua_State *L, int failed)
@@ -198,7 +227,7 @@ lb_cstack_check(lua_State *L)
 {
 	struct lb_interp *in = lb_interp_of(L);
 	char here;
-	uintptr_t a = (uintptr_t)&here, b = in->stack_base;
+	uintptr_t a = (uintptr_t)&here, b = in ? in->stack_base : 0;
 
 	if (b != 0 && (a > b ? a - b : b - a) > LB_CSTACK_MAX)
 		luaL_error(L, "C stack overflow (nesting too deep)");
@@ -433,6 +462,7 @@ setup(lua_State *L)
 	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
+	lb_strpat_open(L, -1);	/* find, match, gmatch, gsub that time out */
 	guard(L, -1, "gsub");
 	guard(L, -1, "format");
 	lua_pop(L, 1);

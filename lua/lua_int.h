@@ -110,6 +110,10 @@ void		 lb_box_push(lua_State *, const char *mt, void *p);
 void		*lb_box_check(lua_State *, int idx, const char *mt,
 		    const char *what);
 void		 lb_cstack_check(lua_State *);
+void		 lb_deadline_check(lua_State *);
+
+/* lua_strpat.c: string.find/match/gmatch/gsub into the table at idx */
+void		 lb_strpat_open(lua_State *, int idx);
 
 /* lua_pg.c: the phasegate module; leaves it on the stack. */
 void		 lb_pg_open(lua_State *);
