@@ -41,7 +41,8 @@ start_pg() {	# start_pg "extra listener keys" "rest of the configuration"
 smtp = { { listen = "127.0.0.1:$PG_PORT", upstream = "127.0.0.1:$SINK_PORT", $1 } }
 $2
 EOC
-	spawn "$PHASEGATE" serve -c "$T/pg.conf" 2>>"$T/pg.log"
+	# PG_TEST_LOG=FILE keeps phasegate's stderr after the test (sanitizer runs)
+	spawn "$PHASEGATE" serve -c "$T/pg.conf" 2> >(tee -a "${PG_TEST_LOG:-/dev/null}" >>"$T/pg.log")
 	PG_PID=$!
 	wait_port "$PG_PORT"
 }
