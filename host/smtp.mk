@@ -51,6 +51,7 @@ endif
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
 PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
-	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh
+	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
+	tests/proxy/stop.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
