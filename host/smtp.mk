@@ -55,3 +55,10 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 	tests/proxy/stop.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
+EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
+
+# make bench-proxy: the proxy benchmark (bench/README-proxy.md)
+.PHONY: bench-proxy
+bench-proxy: phasegate$(EXEEXT) regex.la
+	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
+		$(abs_top_srcdir)/bench/proxy
