@@ -71,6 +71,16 @@ assert "upstream killed mid-DATA: no part of the message went up" \
 	bash -c "! grep -rq 'part' '$T/upk'"
 stop_pg
 
+# an upstream that stalls past timeouts.upstream: 421 4.4.2, quickly
+start_sink ups -W mail:4
+start_pg "" 'timeouts = { upstream = "1s" }'
+s0=$(date +%s)
+{ sed -n '1,4p' <<<"$full"; echo 'expect 421 4.4.2'; echo 'expect_close'; } | smtpc >"$T/out" 2>&1
+assert "upstream stalls at MAIL: 421 4.4.2 and close" test $? = 0
+assert "after the upstream timeout, not the upstream's delay" test $(( $(date +%s) - s0 )) -le 3
+stop_pg
+kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null
+
 # the client goes away mid-DATA: nothing upstream
 start_sink upc
 start_pg "" ""
