@@ -251,8 +251,8 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 		goto refused;
 
 	if ((tx = tx_new(s, &lim)) == NULL || tx_set_sender(tx, from, NULL) == -1) {
-		snprintf(r->error, sizeof(r->error), "%s: bad sender <%s>", file,
-		    from);
+		snprintf(r->error, sizeof(r->error), "%.200s: bad sender <%.200s>",
+		    file, from);
 		r->status = CHECK_ERROR;
 		r->result = "error";
 		tx_free(tx);

@@ -118,7 +118,7 @@ int
 serve_main(const char *file, int verbose)
 {
 	struct config *cfg;
-	struct chain *c;
+	struct chain *c, *boot;
 	sigset_t set;
 	char err[2048];
 	int sig, status = 0;
@@ -139,12 +139,20 @@ serve_main(const char *file, int verbose)
 		config_free(cfg);
 		return 1;
 	}
+	/*
+	 * The front ends keep pointers into this first configuration (their
+	 * listeners, limits, timeouts): hold its generation until they stop,
+	 * whatever reloads come in between.
+	 */
+	chain_ref(c);
+	boot = c;
 	set_chain(c);
 	if (cfg->milter_listen == NULL && cfg->nsmtp == 0) {
 		fprintf(stderr, "phasegate: %s: no front end: set milter = { "
 		    "listen = ... } or smtp = { { listen = ..., upstream = ... } }\n",
 		    cfg->file);
 		set_chain(NULL);
+		chain_unref(boot);
 		return 1;
 	}
 
@@ -160,6 +168,7 @@ serve_main(const char *file, int verbose)
 	    milter_front_start(cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "phasegate: %s\n", err);
 		set_chain(NULL);
+		chain_unref(boot);
 		return 1;
 	}
 #else
@@ -167,6 +176,7 @@ serve_main(const char *file, int verbose)
 		fprintf(stderr, "phasegate: %s: this build has no milter front "
 		    "end\n", cfg->file);
 		set_chain(NULL);
+		chain_unref(boot);
 		return 1;
 	}
 #endif
@@ -186,6 +196,7 @@ serve_main(const char *file, int verbose)
 		fprintf(stderr, "phasegate: %s: this build has no SMTP proxy "
 		    "front end\n", cfg->file);
 		set_chain(NULL);
+		chain_unref(boot);
 		return 1;
 	}
 #endif
@@ -232,5 +243,6 @@ stop:
 		milter_front_stop();
 #endif
 	set_chain(NULL);
+	chain_unref(boot);
 	return status;
 }
