@@ -596,11 +596,13 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	/*
-	 * XXX the chain has added the recipient to the tx already; one the
-	 * upstream refuses stays in the tx's list (no tx_del_rcpt yet) but is
-	 * not in ours, which is what goes upstream.
+	 * The chain has added the recipient to the tx already; one the
+	 * upstream refuses leaves it again, so filters at end of data see
+	 * only the recipients the message goes to.
 	 */
-	if (r.code / 100 == 2 && rcpt_keep(ps, cmd->addr) < 0) {
+	if (r.code / 100 != 2)
+		(void)tx_del_rcpt(ps->tx, cmd->addr);
+	else if (rcpt_keep(ps, cmd->addr) < 0) {
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
 	}

@@ -189,6 +189,27 @@ tx_add_rcpt(struct pg_tx *tx, const char *addr)
 	return 0;
 }
 
+int
+tx_del_rcpt(struct pg_tx *tx, const char *addr)
+{
+	char buf[1024];
+	size_t i;
+
+	if (tx_addr_strip(addr, buf, sizeof(buf)) == -1)
+		return -1;
+	for (i = tx->nrcpts; i-- > 0; ) {
+		if (strcmp(tx->rcpts[i], buf) != 0)
+			continue;
+		free(tx->rcpts[i]);
+		memmove(&tx->rcpts[i], &tx->rcpts[i + 1],
+		    (tx->nrcpts - i - 1) * sizeof(*tx->rcpts));
+		tx->nrcpts--;
+		return 0;
+	}
+	errno = ENOENT;
+	return -1;
+}
+
 /* slot - the current filter's data slot, or NULL outside a filter call */
 static struct slot *
 slot(struct pg_tx *tx)

@@ -34,6 +34,8 @@ int		 tx_set_sender(struct pg_tx *, const char *addr, const char *args);
 size_t		 tx_rcpt_count(struct pg_tx *);
 const char	*tx_rcpt(struct pg_tx *, size_t);
 int		 tx_add_rcpt(struct pg_tx *, const char *addr);
+/* tx_del_rcpt - drop the last recipient equal to addr (the upstream refused it); -1 if none */
+int		 tx_del_rcpt(struct pg_tx *, const char *addr);
 
 void		*tx_data_get(struct pg_tx *);
 void		 tx_data_set(struct pg_tx *, void *, void (*)(void *));

@@ -279,6 +279,28 @@ test_load_errors(void **unused)
 	config_free(cfg);
 }
 
+static void
+test_del_rcpt(void **unused)
+{
+	struct chain *c = load("", NULL);
+	struct pg_session *s = session_new(c, "check", "192.0.2.1", 1, NULL);
+	struct pg_tx *tx = tx_new(s, NULL);
+	struct decision d;
+
+	(void)unused;
+	assert_int_equal(chain_rcpt(tx, "<a@x>", &d), PG_CONTINUE);
+	assert_int_equal(chain_rcpt(tx, "b@x", &d), PG_CONTINUE);
+	assert_int_equal(chain_rcpt(tx, "c@x", &d), PG_CONTINUE);
+	assert_int_equal(tx_del_rcpt(tx, "<b@x>"), 0);	/* the upstream refused it */
+	assert_int_equal(tx_rcpt_count(tx), 2);
+	assert_string_equal(tx_rcpt(tx, 0), "a@x");
+	assert_string_equal(tx_rcpt(tx, 1), "c@x");
+	assert_int_equal(tx_del_rcpt(tx, "b@x"), -1);
+	tx_free(tx);
+	session_free(s);
+	chain_unref(c);
+}
+
 /*
  * test_out_of_memory - make the n-th allocation of a whole flow fail, for
  * every n: each phase must give a verdict (or the constructor NULL), never
@@ -339,6 +361,7 @@ main(void)
 		cmocka_unit_test(test_no_change_is_byte_exact),
 		cmocka_unit_test(test_generation_outlives_reload),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_del_rcpt),
 		cmocka_unit_test(test_out_of_memory),
 	};
 	const char *b = getenv("top_builddir");
