@@ -41,5 +41,5 @@ tests_plugins_pg_test_all_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_pg_test_badabi_la_SOURCES = tests/plugins/pg_test_badabi.c
 tests_plugins_pg_test_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 
-TESTS += tests/check.sh tests/example_plugin.sh tests/serve.sh
-EXTRA_DIST += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/serve tests/lib.sh tests/data
+TESTS += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_conf.sh
+EXTRA_DIST += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_conf.sh tests/serve tests/lib.sh tests/data
