@@ -133,9 +133,13 @@ addr_from_header(const char *v, char *buf, size_t len)
 	return 0;
 }
 
-/* read_message - feed a file (or stdin) into the msg model */
+/*
+ * read_message - feed a file (or stdin) into the msg model; with
+ * header_only, stop once the header is complete
+ */
 static int
-read_message(const char *file, struct msg *m, char *err, size_t errlen)
+read_message(const char *file, struct msg *m, int header_only, char *err,
+    size_t errlen)
 {
 	char buf[65536];
 	ssize_t n;
@@ -155,6 +159,8 @@ read_message(const char *file, struct msg *m, char *err, size_t errlen)
 				close(fd);
 			return -1;
 		}
+		if (header_only && msg_header_done(m))
+			break;
 	}
 	if (n == -1 || msg_write_end(m) == -1) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
@@ -167,7 +173,7 @@ read_message(const char *file, struct msg *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* peek_headers - read a file's header only, to default the envelope */
+/* peek_envelope - read a file's header only, to default the envelope */
 static void
 peek_envelope(const char *file, const struct msg_limits *lim, char *from,
     size_t flen, char *to, size_t tlen)
@@ -177,7 +183,7 @@ peek_envelope(const char *file, const struct msg_limits *lim, char *from,
 
 	if (strcmp(file, "-") == 0 || (m = msg_new(lim)) == NULL)
 		return;
-	if (read_message(file, m, err, sizeof(err)) == 0) {
+	if (read_message(file, m, 1, err, sizeof(err)) == 0) {
 		if (addr_from_header(msg_header(m, "Return-Path", 1), from,
 		    flen) == -1)
 			(void)addr_from_header(msg_header(m, "From", 1), from,
@@ -285,7 +291,7 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
 
-	if (read_message(file, tx_msg(tx), r->error, sizeof(r->error)) == -1) {
+	if (read_message(file, tx_msg(tx), 0, r->error, sizeof(r->error)) == -1) {
 		r->status = CHECK_ERROR;
 		r->result = "error";
 		return;
