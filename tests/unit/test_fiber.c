@@ -1,0 +1,286 @@
+/*
+ * test_fiber - the fiber scheduler: many fibers talking over socket pairs,
+ * deadlines, kicks, a fiber that blocks a worker without stalling others,
+ * stack reuse, and fiber_wait() outside a fiber.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fiber.h"
+
+static void
+nonblock(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* xread - read exactly n bytes in a fiber; 0 or -1 */
+static int
+xread(int fd, char *buf, size_t n)
+{
+	ssize_t r;
+	size_t off = 0;
+
+	while (off < n) {
+		r = read(fd, buf + off, n - off);
+		if (r > 0)
+			off += (size_t)r;
+		else if (r == 0)
+			return -1;
+		else if (errno == EAGAIN)
+			fiber_wait(fd, FIBER_IN, fiber_now_ms() + 10000);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static int
+xwrite(int fd, const char *buf, size_t n)
+{
+	ssize_t r;
+	size_t off = 0;
+
+	while (off < n) {
+		r = write(fd, buf + off, n - off);
+		if (r > 0)
+			off += (size_t)r;
+		else if (r < 0 && errno == EAGAIN)
+			fiber_wait(fd, FIBER_OUT, fiber_now_ms() + 10000);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+#define NPAIRS	200
+#define ROUNDS	200
+
+static atomic_int done_rounds, failures;
+
+struct end {
+	int	fd;
+	int	ping;	/* 1: writes first */
+};
+
+/* pinger / ponger: ROUNDS exchanges of a counter; a big write every 50 */
+static void
+talker(void *arg)
+{
+	struct end *e = arg;
+	static const size_t bigsz = 100000;
+	char *big = malloc(bigsz);
+	uint32_t v = 0, got;
+	int i;
+
+	memset(big, 'x', bigsz);
+	for (i = 0; i < ROUNDS; i++) {
+		if (e->ping) {
+			v = (uint32_t)i;
+			if (xwrite(e->fd, (char *)&v, 4) || xread(e->fd, (char *)&got, 4) ||
+			    got != v + 1)
+				atomic_fetch_add(&failures, 1);
+		} else {
+			if (xread(e->fd, (char *)&got, 4))
+				atomic_fetch_add(&failures, 1);
+			got++;
+			if (xwrite(e->fd, (char *)&got, 4))
+				atomic_fetch_add(&failures, 1);
+		}
+		if (i % 50 == 0) {	/* more than a socket buffer: must park on OUT */
+			if (e->ping ? xwrite(e->fd, big, bigsz) :
+			    xread(e->fd, big, bigsz))
+				atomic_fetch_add(&failures, 1);
+		}
+		if (fiber_self() != 1)
+			atomic_fetch_add(&failures, 1);
+	}
+	if (e->ping)
+		atomic_fetch_add(&done_rounds, ROUNDS);
+	free(big);
+	close(e->fd);
+}
+
+static void
+test_pingpong(void **state)
+{
+	static struct end ends[NPAIRS * 2];
+	char err[256];
+	int sv[2], i;
+
+	(void)state;
+	assert_int_equal(fiber_start(2, 256 * 1024, err, sizeof(err)), 0);
+	for (i = 0; i < NPAIRS; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		nonblock(sv[0]);
+		nonblock(sv[1]);
+		ends[2 * i] = (struct end){ sv[0], 1 };
+		ends[2 * i + 1] = (struct end){ sv[1], 0 };
+		assert_int_equal(fiber_spawn(talker, &ends[2 * i]), 0);
+		assert_int_equal(fiber_spawn(talker, &ends[2 * i + 1]), 0);
+	}
+	fiber_stop();
+	assert_int_equal(atomic_load(&failures), 0);
+	assert_int_equal(atomic_load(&done_rounds), NPAIRS * ROUNDS);
+	assert_int_equal(fiber_count(), 0);
+	/* a second run reuses nothing stale */
+	atomic_store(&done_rounds, 0);
+	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		nonblock(sv[0]);
+		nonblock(sv[1]);
+		ends[2 * i] = (struct end){ sv[0], 1 };
+		ends[2 * i + 1] = (struct end){ sv[1], 0 };
+		assert_int_equal(fiber_spawn(talker, &ends[2 * i]), 0);
+		assert_int_equal(fiber_spawn(talker, &ends[2 * i + 1]), 0);
+	}
+	fiber_stop();
+	assert_int_equal(atomic_load(&failures), 0);
+	assert_int_equal(atomic_load(&done_rounds), 10 * ROUNDS);
+}
+
+static atomic_int waited_ms, wait_result = -1;
+
+static void
+deadline_fiber(void *arg)
+{
+	int fd = *(int *)arg;
+	uint64_t t0 = fiber_now_ms();
+
+	atomic_store(&wait_result, fiber_wait(fd, FIBER_IN, t0 + 150));
+	atomic_store(&waited_ms, (int)(fiber_now_ms() - t0));
+}
+
+static void
+test_deadline(void **state)
+{
+	char err[256];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fiber_start(2, 64 * 1024, err, sizeof(err)), 0);
+	assert_int_equal(fiber_spawn(deadline_fiber, &sv[0]), 0);
+	fiber_stop();
+	assert_int_equal(atomic_load(&wait_result), 0);
+	assert_true(atomic_load(&waited_ms) >= 150);
+	assert_true(atomic_load(&waited_ms) < 150 + 10 * FIBER_TICK_MS);
+	/* the fd is usable afterwards and its late event harms nobody */
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static atomic_int kicked;
+
+static void
+kick_fiber(void *arg)
+{
+	int fd = *(int *)arg;
+
+	/* no deadline: only the kick ends this wait */
+	if (fiber_wait(fd, FIBER_IN, 0) == 0)
+		atomic_fetch_add(&kicked, 1);
+}
+
+static void
+test_kick(void **state)
+{
+	char err[256];
+	int sv[2], i;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fiber_start(2, 64 * 1024, err, sizeof(err)), 0);
+	for (i = 0; i < 20; i++)
+		assert_int_equal(fiber_spawn(kick_fiber, &sv[0]), 0);
+	usleep(100 * 1000);
+	assert_int_equal(fiber_count(), 20);
+	fiber_kick_all();
+	fiber_stop();
+	assert_int_equal(atomic_load(&kicked), 20);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static atomic_int quick_done_ms;
+
+static void
+blocker(void *arg)
+{
+	(void)arg;
+	usleep(800 * 1000);	/* a filter stuck in a blocking call */
+}
+
+static void
+quick(void *arg)
+{
+	uint64_t t0 = *(uint64_t *)arg;
+
+	atomic_store(&quick_done_ms, (int)(fiber_now_ms() - t0));
+}
+
+static void
+test_blocking_filter(void **state)
+{
+	char err[256];
+	static uint64_t t0;
+
+	(void)state;
+	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
+	assert_int_equal(fiber_spawn(blocker, NULL), 0);
+	usleep(20 * 1000);
+	t0 = fiber_now_ms();
+	assert_int_equal(fiber_spawn(quick, &t0), 0);
+	usleep(500 * 1000);
+	/* the only worker is stuck: the monitor must have added one */
+	assert_true(atomic_load(&quick_done_ms) > 0);
+	assert_true(atomic_load(&quick_done_ms) < 500);
+	assert_true(fiber_workers() >= 2);
+	fiber_stop();
+}
+
+static void
+test_outside(void **state)
+{
+	int sv[2];
+	uint64_t t0;
+
+	(void)state;
+	assert_int_equal(fiber_self(), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	t0 = fiber_now_ms();
+	assert_int_equal(fiber_wait(sv[0], FIBER_IN, t0 + 50), 0);
+	assert_true(fiber_now_ms() - t0 >= 49);
+	assert_int_equal(write(sv[1], "x", 1), 1);
+	assert_int_equal(fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 1000), 1);
+	assert_int_equal(fiber_spawn(quick, &t0), -1);
+	assert_int_equal(errno, ESRCH);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pingpong),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_kick),
+		cmocka_unit_test(test_blocking_filter),
+		cmocka_unit_test(test_outside),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
