@@ -11,6 +11,16 @@
  * filter were absent, as Postfix's milter_default_action = accept).
  * A chain generation is immutable after chain_load(), so many sessions run
  * it at once without locks; the refcount is atomic.
+ *
+ * Phases: after a filter's init() the chain asks plugin_phases() once which
+ * phases that instance uses (the plugin's phases(), or its non-NULL
+ * callbacks) and keeps the mask. A filter is called only at the phases of
+ * its mask, and chain_wants() is the union of the masks, so what a front
+ * end negotiates away is exactly what no filter would have been called for.
+ * The chain_<phase>() functions do their own work whatever the masks say
+ * (chain_rcpt() adds the recipient, chain_eom() holds the score against
+ * the actions, sticky refusals and accepts are answered): a front end may
+ * skip calling a phase nobody wants only when it needs none of that.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -39,6 +49,7 @@ struct filter {
 	char			*name;
 	char			*where;
 	enum pg_verdict		 on_error;
+	uint32_t		 phases;	/* PG_PHASE_* of this instance */
 };
 
 struct chain {
@@ -46,6 +57,7 @@ struct chain {
 	struct config	*cfg;
 	struct filter	*f;
 	size_t		 n;
+	uint32_t	 phases;	/* union of the filters' masks */
 };
 
 static const char *phase_names[CHAIN_NPHASES] = {
@@ -157,6 +169,8 @@ load_filter(struct chain *c, size_t i, char *err, size_t errlen)
 		return -1;
 	}
 	f->inited = 1;
+	f->phases = plugin_phases(f->handle, f->state);
+	c->phases |= f->phases;
 	return 0;
 }
 
@@ -227,44 +241,44 @@ chain_filter_name(const struct chain *c, size_t i)
 	return i < c->n ? c->f[i].name : NULL;
 }
 
-/* has_cb - does plugin p have a callback for phase ph */
+/* PG_PHASE_* bits are 1 << CHAIN_*: one table for both */
+_Static_assert(PG_PHASE_CONNECT == 1u << CHAIN_CONNECT &&
+    PG_PHASE_HELO == 1u << CHAIN_HELO && PG_PHASE_MAIL == 1u << CHAIN_MAIL &&
+    PG_PHASE_RCPT == 1u << CHAIN_RCPT && PG_PHASE_DATA == 1u << CHAIN_DATA &&
+    PG_PHASE_HEADER == 1u << CHAIN_HEADER &&
+    PG_PHASE_EOH == 1u << CHAIN_EOH && PG_PHASE_EOM == 1u << CHAIN_EOM &&
+    PG_PHASE_CLOSE == 1u << CHAIN_CLOSE &&
+    PG_PHASE_BODY == 1u << CHAIN_NPHASES, "PG_PHASE_* and CHAIN_* disagree");
+
+/* wants - does filter f use phase ph */
 static int
-has_cb(const struct pg_plugin *p, enum chain_phase ph)
+wants(const struct filter *f, enum chain_phase ph)
 {
-	switch (ph) {
-	case CHAIN_CONNECT:	return p->on_connect != NULL;
-	case CHAIN_HELO:	return p->on_helo != NULL;
-	case CHAIN_MAIL:	return p->on_mail != NULL;
-	case CHAIN_RCPT:	return p->on_rcpt != NULL;
-	case CHAIN_DATA:	return p->on_data != NULL;
-	case CHAIN_HEADER:	return p->on_header != NULL;
-	case CHAIN_EOH:		return p->on_eoh != NULL;
-	case CHAIN_EOM:		return p->on_eom != NULL;
-	case CHAIN_CLOSE:	return p->on_close != NULL;
-	default:		return 0;
-	}
+	return ph < CHAIN_NPHASES && (f->phases & (1u << ph)) != 0;
 }
 
 int
 chain_wants(const struct chain *c, enum chain_phase ph)
 {
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (has_cb(c->f[i].p, ph))
-			return 1;
-	return 0;
+	return ph < CHAIN_NPHASES && (c->phases & (1u << ph)) != 0;
 }
 
 int
 chain_wants_body(const struct chain *c)
 {
-	size_t i;
+	return (c->phases & PG_PHASE_BODY) != 0;
+}
 
-	for (i = 0; i < c->n; i++)
-		if ((c->f[i].p->flags & PG_PLUGIN_F_BODY) && c->f[i].p->on_eom)
-			return 1;
-	return 0;
+uint32_t
+chain_phases(const struct chain *c)
+{
+	return c->phases;
+}
+
+uint32_t
+chain_filter_phases(const struct chain *c, size_t i)
+{
+	return i < c->n ? c->f[i].phases : 0;
 }
 
 int
@@ -356,7 +370,7 @@ run(struct pg_session *s, struct pg_tx *tx, enum chain_phase ph,
 	for (i = 0; i < c->n; i++) {
 		struct filter *f = &c->f[i];
 
-		if (!has_cb(f->p, ph))
+		if (!wants(f, ph))
 			continue;
 		r.text[0] = '\0';
 		session_set_filter(s, (int)i);
@@ -724,7 +738,7 @@ chain_close(struct pg_session *s)
 	size_t i;
 
 	for (i = 0; i < c->n; i++) {
-		if (c->f[i].p->on_close == NULL)
+		if (!wants(&c->f[i], CHAIN_CLOSE))
 			continue;
 		session_set_filter(s, (int)i);
 		c->f[i].p->on_close(c->f[i].state, s);

@@ -26,6 +26,7 @@
 #define CHAIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <phasegate/plugin.h>
 
 struct config;
@@ -58,9 +59,21 @@ const struct config *chain_config(const struct chain *);
 
 size_t		 chain_filter_count(const struct chain *);
 const char	*chain_filter_name(const struct chain *, size_t);
-/* chain_wants - 1 when some filter has a callback for the phase */
+/*
+ * chain_wants - 1 when some filter uses the phase: its phases() says so, or
+ * (without phases()) it has a callback for it. A filter is called only at
+ * the phases it uses. When no filter wants a phase, chain_<phase>() is
+ * still correct and still does the chain's own work (recipients into the
+ * tx, sticky refusals, actions at eom); a front end may leave it out only
+ * when it needs none of that. chain_wants_body: some filter reads the body
+ * at eom. chain_phases: the union of the filters' PG_PHASE_* masks (bit
+ * 1 << CHAIN_x for phase x, PG_PHASE_BODY for the body); chain_filter_phases:
+ * filter i's mask.
+ */
 int		 chain_wants(const struct chain *, enum chain_phase);
 int		 chain_wants_body(const struct chain *);
+uint32_t	 chain_phases(const struct chain *);
+uint32_t	 chain_filter_phases(const struct chain *, size_t);
 int		 chain_may_change(const struct chain *);
 const char	*chain_phase_name(enum chain_phase);
 

@@ -1,11 +1,16 @@
 /*
  * plugin_load - find, dlopen and check a plugin, or return a built-in one
  *
- * Public: plugin_load(), plugin_desc(), plugin_path(), plugin_unload(),
- * plugin_builtin_add().
+ * Public: plugin_load(), plugin_desc(), plugin_path(), plugin_phases(),
+ * plugin_unload(), plugin_builtin_add().
  * Trust: a plugin is code we run, but its descriptor is checked before
  * use: abi first, then size, so a plugin built for another ABI is refused
- * with a message that says so, never called.
+ * with a message that says so, never called. A descriptor may be smaller
+ * than this host's struct pg_plugin (built against an older header, down
+ * to PG_PLUGIN_SIZE_MIN): members past its size are never read, they count
+ * as NULL. Only plugin_phases() reads such a member (phases), and only
+ * after PG_SIZE_HAS(); the rest of the host reads members every ABI 1
+ * descriptor has.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -58,11 +63,11 @@ check_desc(const struct pg_plugin *d, const char *path, char *err,
 		    (unsigned)PG_PLUGIN_ABI);
 		return -1;
 	}
-	if (d->size < sizeof(struct pg_plugin)) {
+	if (d->size < PG_PLUGIN_SIZE_MIN) {
 		snprintf(err, errlen, "plugin %s: descriptor is %u bytes, ABI %u "
 		    "needs at least %zu: rebuild it against this phasegate's "
 		    "<phasegate/plugin.h>", path, (unsigned)d->size,
-		    (unsigned)PG_PLUGIN_ABI, sizeof(struct pg_plugin));
+		    (unsigned)PG_PLUGIN_ABI, (size_t)PG_PLUGIN_SIZE_MIN);
 		return -1;
 	}
 	if (d->name == NULL) {
@@ -153,6 +158,53 @@ const char *
 plugin_path(const struct plugin_handle *h)
 {
 	return h->path;
+}
+
+/* callbacks - the PG_PHASE_* bits of the non-NULL callbacks of d */
+static uint32_t
+callbacks(const struct pg_plugin *d)
+{
+	uint32_t m = 0;
+
+	if (d->on_connect != NULL)
+		m |= PG_PHASE_CONNECT;
+	if (d->on_helo != NULL)
+		m |= PG_PHASE_HELO;
+	if (d->on_mail != NULL)
+		m |= PG_PHASE_MAIL;
+	if (d->on_rcpt != NULL)
+		m |= PG_PHASE_RCPT;
+	if (d->on_data != NULL)
+		m |= PG_PHASE_DATA;
+	if (d->on_header != NULL)
+		m |= PG_PHASE_HEADER;
+	if (d->on_eoh != NULL)
+		m |= PG_PHASE_EOH;
+	if (d->on_eom != NULL)
+		m |= PG_PHASE_EOM | PG_PHASE_BODY;
+	if (d->on_close != NULL)
+		m |= PG_PHASE_CLOSE;
+	return m;
+}
+
+uint32_t
+plugin_phases(const struct plugin_handle *h, void *state)
+{
+	const struct pg_plugin *d = h->desc;
+	uint32_t cb = callbacks(d), m;
+
+	if (PG_SIZE_HAS(d, struct pg_plugin, phases) && d->phases != NULL)
+		m = d->phases(state);
+	else {
+		m = cb;
+		if (!(d->flags & PG_PLUGIN_F_BODY))
+			m &= ~(uint32_t)PG_PHASE_BODY;
+	}
+	/* never a NULL callback; the body is read at eom or not at all */
+	m &= cb;
+	if (!(m & PG_PHASE_EOM))
+		m &= ~(uint32_t)PG_PHASE_BODY;
+	return m;
 }
 
 void

@@ -11,6 +11,7 @@
 #define PLUGIN_LOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <phasegate/plugin.h>
 
 struct plugin_handle;
@@ -19,6 +20,13 @@ struct plugin_handle;
 struct plugin_handle *plugin_load(const char *name, char *err, size_t errlen);
 const struct pg_plugin *plugin_desc(const struct plugin_handle *);
 const char	*plugin_path(const struct plugin_handle *);
+/*
+ * plugin_phases - the PG_PHASE_* bits of an instance (state: what its
+ * init() returned): its phases() when the descriptor has one, else its
+ * non-NULL callbacks (and PG_PHASE_BODY for PG_PLUGIN_F_BODY); never a
+ * bit of a NULL callback, PG_PHASE_BODY only with PG_PHASE_EOM.
+ */
+uint32_t	 plugin_phases(const struct plugin_handle *, void *state);
 void		 plugin_unload(struct plugin_handle *);
 
 /* Register a built-in plugin (the Lua bridge) under a name. */

@@ -29,6 +29,13 @@
  * that the call has used less than LB_CSTACK_MAX of C stack, so deep
  * nesting is an error even on a small thread stack.
  *
+ * Phases: handlers are registered with pg.on() only while the top level
+ * runs (later, pg.on raises an error), and every interpreter of the pool
+ * must register the same ones, so the counts init() records are final:
+ * phases() reports exactly the phases with at least one handler, plus the
+ * body with an eom handler (tx:body() cannot be seen statically, and the
+ * body is there only at eom).
+ *
  * Objects: session, tx and vars userdata hold a pointer and the id of the
  * call that made them; every call gets a new id, so an object kept past
  * its call raises "attempt to use a finished transaction".
@@ -1042,6 +1049,32 @@ fail:
 	return -1;
 }
 
+/*
+ * lb_phases - the phases the script registered handlers for; the body when
+ * it has an eom handler (which may call tx:body()).
+ */
+static uint32_t
+lb_phases(void *state)
+{
+	static const uint32_t bit[LB_NPHASES] = {
+		[LB_CONNECT] = PG_PHASE_CONNECT, [LB_HELO] = PG_PHASE_HELO,
+		[LB_MAIL] = PG_PHASE_MAIL, [LB_RCPT] = PG_PHASE_RCPT,
+		[LB_DATA] = PG_PHASE_DATA, [LB_HEADER] = PG_PHASE_HEADER,
+		[LB_EOH] = PG_PHASE_EOH, [LB_EOM] = PG_PHASE_EOM,
+		[LB_CLOSE] = PG_PHASE_CLOSE
+	};
+	const struct lb_state *st = state;
+	uint32_t m = 0;
+	int i;
+
+	for (i = 0; i < LB_NPHASES; i++)
+		if (st->nhandlers[i] > 0)
+			m |= bit[i];
+	if (st->nhandlers[LB_EOM] > 0)
+		m |= PG_PHASE_BODY;
+	return m;
+}
+
 static enum pg_verdict
 lb_on_connect(void *state, struct pg_session *s, struct pg_reply *r)
 {
@@ -1140,4 +1173,5 @@ const struct pg_plugin lua_bridge_plugin = {
 	.on_eoh = lb_on_eoh,
 	.on_eom = lb_on_eom,
 	.on_close = lb_on_close,
+	.phases = lb_phases,
 };

@@ -16,9 +16,15 @@
  * callback returns, unless said otherwise. Copy what you keep.
  *
  * Compatibility: new members are only ever added at the end of struct
- * pg_plugin and struct pg_host, and PG_PLUGIN_ABI goes up when an existing
- * member changes meaning. Check host->size before using a member newer than
- * the version you built against.
+ * pg_plugin and struct pg_host, and PG_PLUGIN_ABI goes up only when an
+ * existing member changes meaning (or a new one could not be ignored). A
+ * member added at the end is optional: each side reads it only when the
+ * other side's size covers it (PG_SIZE_HAS()), and takes it as NULL or 0
+ * otherwise. So a plugin built against an older header still loads (its
+ * descriptor is smaller: the newer members count as absent), and a plugin
+ * built against a newer header loads into an older host (which does not
+ * read what it does not know). Check host->size the same way before using
+ * a pg_host member newer than the version you built against.
  */
 #ifndef PHASEGATE_PLUGIN_H
 #define PHASEGATE_PLUGIN_H
@@ -32,6 +38,14 @@ extern "C" {
 #endif
 
 #define PG_PLUGIN_ABI	1
+
+/*
+ * PG_SIZE_HAS - whether the struct at p (with a size member: struct
+ * pg_plugin, struct pg_host) is large enough to hold member m of type t.
+ * E.g. PG_SIZE_HAS(desc, struct pg_plugin, phases).
+ */
+#define PG_SIZE_HAS(p, t, m) \
+	((size_t)(p)->size >= offsetof(t, m) + sizeof(((t *)0)->m))
 
 /* Verdicts. The first verdict other than PG_CONTINUE ends the phase. */
 enum pg_verdict {
@@ -202,12 +216,43 @@ struct pg_plugin {
 			    struct pg_reply *);
 	void		(*on_close)(void *state, struct pg_session *);
 
-	/* new members go here, and PG_PLUGIN_ABI goes up */
+	/*
+	 * Optional (added in ABI 1 after the first release; the host reads
+	 * it only when size covers it). The phases this instance uses, a
+	 * mask of PG_PHASE_* bits, asked once right after a successful
+	 * init() and fixed for the instance's life. NULL: derived from the
+	 * non-NULL callbacks, plus PG_PHASE_BODY when flags has
+	 * PG_PLUGIN_F_BODY. The host never calls a callback whose bit is
+	 * clear, and ignores bits of NULL callbacks; with phases(), the
+	 * PG_PHASE_BODY bit replaces PG_PLUGIN_F_BODY for this instance.
+	 */
+	uint32_t	(*phases)(void *state);
+
+	/*
+	 * New members go here. They are optional (see PG_SIZE_HAS());
+	 * PG_PLUGIN_ABI goes up only when an existing member changes meaning.
+	 */
 };
+
+/* The size of the first ABI 1 descriptor, without phases: the smallest the host loads. */
+#define PG_PLUGIN_SIZE_MIN	offsetof(struct pg_plugin, phases)
 
 /* pg_plugin.flags */
 #define PG_PLUGIN_F_BODY	0x0001	/* reads the body at end of data */
 #define PG_PLUGIN_F_CHANGES	0x0002	/* may change the message or envelope */
+
+/* pg_plugin.phases(): one bit per phase, and one for reading the body */
+#define PG_PHASE_CONNECT	0x0001
+#define PG_PHASE_HELO		0x0002
+#define PG_PHASE_MAIL		0x0004
+#define PG_PHASE_RCPT		0x0008
+#define PG_PHASE_DATA		0x0010
+#define PG_PHASE_HEADER		0x0020	/* once per header field */
+#define PG_PHASE_EOH		0x0040
+#define PG_PHASE_EOM		0x0080
+#define PG_PHASE_CLOSE		0x0100
+#define PG_PHASE_BODY		0x0200	/* reads the body at eom (with PG_PHASE_EOM) */
+#define PG_PHASE_ALL		0x03ff
 
 extern const struct pg_plugin phasegate_plugin;
 

@@ -15,6 +15,13 @@
  * that one symbol). It uses only what plugin.h gives and host/re.c, which is
  * compiled into it; it links against nothing of the host.
  *
+ * Phases: phases() reports only the phases the rules file uses: connect
+ * for client rules, helo, mail for from rules (and for client/helo SCORE
+ * and ADD_HEADER rules, whose effects are applied at MAIL to each
+ * transaction), rcpt, header, and eom with the body for body rules. A
+ * file of header rules alone makes the host (and the MTA, through the
+ * milter) skip every other phase and never send the body.
+ *
  * Ownership: the compiled rules belong to the state init() returns and are
  * read-only until fini(), so callbacks on any number of threads share them.
  * Per-session and per-transaction bookkeeping (which SCORE/ADD_HEADER rules
@@ -1267,6 +1274,37 @@ out:
 	return v;
 }
 
+/* rx_phases - the phases the loaded rules use (PG_PHASE_*) */
+static uint32_t
+rx_phases(void *state)
+{
+	const struct rx *rx = state;
+	uint32_t m = 0;
+	size_t i;
+
+	if (rx->nphase[P_CONNECT] > 0)
+		m |= PG_PHASE_CONNECT;
+	if (rx->nphase[P_HELO] > 0)
+		m |= PG_PHASE_HELO;
+	if (rx->nphase[P_MAIL] > 0)
+		m |= PG_PHASE_MAIL;
+	if (rx->nphase[P_RCPT] > 0)
+		m |= PG_PHASE_RCPT;
+	if (rx->nphase[P_HEADER] > 0)
+		m |= PG_PHASE_HEADER;
+	if (rx->nphase[P_BODY] > 0)
+		m |= PG_PHASE_EOM | PG_PHASE_BODY;
+	/* rx_mail hands client/helo effects to each transaction */
+	for (i = 0; i < rx->nrules; i++) {
+		enum rx_phase ph = target_phase(rx->rules[i].target);
+
+		if ((ph == P_CONNECT || ph == P_HELO) &&
+		    !action_terminal(rx->rules[i].action))
+			m |= PG_PHASE_MAIL;
+	}
+	return m;
+}
+
 const struct pg_plugin phasegate_plugin = {
 	.abi = PG_PLUGIN_ABI,
 	.size = sizeof(struct pg_plugin),
@@ -1280,4 +1318,5 @@ const struct pg_plugin phasegate_plugin = {
 	.on_rcpt = rx_rcpt,
 	.on_header = rx_header,
 	.on_eom = rx_eom,
+	.phases = rx_phases,
 };

@@ -14,6 +14,9 @@
  *   replace_body = "text"   quarantine = "reason"   score = "N SYMBOL"
  *       the changes and the score are made at eom, in the order above
  *   trace = "1"      log every callback (host->log) with its arguments
+ *   phases = "helo rcpt ..."   what phases() reports: phase names and
+ *                    "body", separated by spaces ("" none); without it,
+ *                    every phase and the body, as the callbacks say
  * Unknown options are an init() error, as a real plugin should do.
  */
 #include <stdio.h>
@@ -40,6 +43,7 @@ struct state {
 	char			*change[NCHANGES];
 	char			*match;
 	int			 trace;
+	uint32_t		 phases;	/* PG_PHASE_* for phases() */
 };
 
 static int
@@ -62,6 +66,33 @@ parse_verdict(const char *v, enum pg_verdict *out, const char **rest)
 		}
 	}
 	return -1;
+}
+
+/* parse_phases - "helo rcpt body" into PG_PHASE_* bits */
+static int
+parse_phases(const char *v, uint32_t *out)
+{
+	static const char *names[] = {
+		"connect", "helo", "mail", "rcpt", "data", "header", "eoh",
+		"eom", "close", "body"
+	};
+	size_t i, n;
+
+	*out = 0;
+	for (;;) {
+		while (*v == ' ')
+			v++;
+		if (*v == '\0')
+			return 0;
+		n = strcspn(v, " ");
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i]) == n && strncmp(v, names[i], n) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		*out |= 1u << i;	/* PG_PHASE_* follow this order */
+		v += n;
+	}
 }
 
 static void
@@ -91,6 +122,7 @@ t_init(const struct pg_host *host, const struct pg_options *opts,
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;
 	st->host = host;
+	st->phases = PG_PHASE_ALL;
 	for (i = 0; i < host->opt_count(opts); i++) {
 		const char *key = host->opt_key(opts, i);
 		const char *val = host->opt_value(opts, i);
@@ -118,7 +150,14 @@ t_init(const struct pg_host *host, const struct pg_options *opts,
 			st->change[k] = strdup(val);
 			continue;
 		}
-		if (strcmp(key, "match") == 0) {
+		if (strcmp(key, "phases") == 0) {
+			if (parse_phases(val, &st->phases) == -1) {
+				snprintf(err, errlen, "phases: bad phase in "
+				    "\"%s\"", val);
+				st_free(st);
+				return -1;
+			}
+		} else if (strcmp(key, "match") == 0) {
 			free(st->match);
 			st->match = strdup(val);
 		} else if (strcmp(key, "trace") == 0)
@@ -306,6 +345,12 @@ t_close(void *state, struct pg_session *s)
 		st->host->log(s, PG_LOG_INFO, "close");
 }
 
+static uint32_t
+t_phases(void *state)
+{
+	return ((struct state *)state)->phases;
+}
+
 const struct pg_plugin phasegate_plugin = {
 	.abi = PG_PLUGIN_ABI,
 	.size = sizeof(struct pg_plugin),
@@ -322,4 +367,5 @@ const struct pg_plugin phasegate_plugin = {
 	.on_eoh = t_eoh,
 	.on_eom = t_eom,
 	.on_close = t_close,
+	.phases = t_phases,
 };

@@ -2,7 +2,9 @@
  * test_chain - the phase engine with real configurations and the test
  * plugin (tests/plugins/pg_test_all): every verdict at every phase, sticky
  * session refusals, per-recipient rejects, bad replies and filter errors
- * with on_error, scores against actions, generations held by sessions.
+ * with on_error, scores against actions, generations held by sessions;
+ * which phases each filter uses (chain_wants() exact for Lua scripts, the
+ * regex plugin, plugins with and without phases(), an old-size descriptor).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,17 +13,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "chain.h"
 #include "config.h"
 #include "log.h"
+#include "lua_bridge.h"
 #include "msg.h"
+#include "plugin_load.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
 
 static char plugin[1024];
+static char builddir[512];
+static char tmpdir[64];
 
 /* one whole SMTP flow; what each phase returned */
 struct flow {
@@ -351,6 +358,307 @@ test_out_of_memory(void **unused)
 	chain_unref(c);
 }
 
+/*
+ * Phases.
+ */
+
+/* load_text - a chain from a whole configuration text */
+static struct chain *
+load_text(const char *text)
+{
+	char err[1024];
+	struct config *cfg;
+	struct chain *c;
+
+	if ((cfg = config_load_string("test.conf", text, err, sizeof(err))) ==
+	    NULL)
+		fail_msg("config: %s", err);
+	if ((c = chain_load(cfg, err, sizeof(err))) == NULL)
+		fail_msg("chain: %s", err);
+	return c;
+}
+
+/* put - write text to tmpdir/name; the path in path */
+static void
+put(const char *name, const char *text, char *path, size_t len)
+{
+	FILE *fp;
+
+	snprintf(path, len, "%s/%s", tmpdir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* wanted - chain_wants() of every phase and the body, as PG_PHASE_* bits */
+static uint32_t
+wanted(const struct chain *c)
+{
+	uint32_t m = 0;
+	int ph;
+
+	for (ph = 0; ph < CHAIN_NPHASES; ph++)
+		if (chain_wants(c, (enum chain_phase)ph))
+			m |= 1u << ph;
+	if (chain_wants_body(c))
+		m |= PG_PHASE_BODY;
+	assert_int_equal(m, chain_phases(c));
+	return m;
+}
+
+/* A Lua script: exactly the phases it registered handlers for. */
+static void
+test_phases_lua(void **unused)
+{
+	static const struct {
+		const char	*script;
+		uint32_t	 want;
+	} t[] = {
+		{ "local pg = require 'phasegate'\n"
+		  "pg.on('helo', function(s, n) end)\n"
+		  "pg.on('rcpt', function(tx, r)\n"
+		  "  if r:find('^nobody@') then return pg.reject('550 5.1.1 no') end\n"
+		  "end)\n"
+		  "pg.on('rcpt', function(tx, r) end)\n",
+		  PG_PHASE_HELO | PG_PHASE_RCPT },
+		/* no handler at all: nothing */
+		{ "local pg = require 'phasegate'\n", 0 },
+		/* eom: the body comes with it (tx:body() may be called) */
+		{ "local pg = require 'phasegate'\n"
+		  "pg.on('eom', function(tx) end)\n",
+		  PG_PHASE_EOM | PG_PHASE_BODY },
+		{ "local pg = require 'phasegate'\n"
+		  "pg.on('close', function(s) end)\n"
+		  "pg.on('data', function(tx) end)\n"
+		  "pg.on('eoh', function(tx) end)\n",
+		  PG_PHASE_CLOSE | PG_PHASE_DATA | PG_PHASE_EOH },
+		{ "local pg = require 'phasegate'\n"
+		  "pg.on('header', function(tx, n, v) end)\n"
+		  "pg.on('connect', function(s) end)\n"
+		  "pg.on('mail', function(tx, a) end)\n",
+		  PG_PHASE_HEADER | PG_PHASE_CONNECT | PG_PHASE_MAIL },
+	};
+	char path[128], conf[512];
+	struct chain *c;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		put("phases.lua", t[i].script, path, sizeof(path));
+		snprintf(conf, sizeof(conf), "filters = { { script = '%s' } }\n",
+		    path);
+		c = load_text(conf);
+		if (wanted(c) != t[i].want)
+			fail_msg("script %zu: phases 0x%x, want 0x%x", i,
+			    (unsigned)wanted(c), (unsigned)t[i].want);
+		assert_int_equal(chain_filter_phases(c, 0), t[i].want);
+		chain_unref(c);
+	}
+}
+
+/*
+ * The helo+rcpt script through a whole flow: the chain still records the
+ * recipients, refuses per recipient, and the message passes the phases no
+ * filter wants.
+ */
+static void
+test_phases_lua_flow(void **unused)
+{
+	char path[128], conf[512];
+	struct chain *c;
+	struct flow f;
+
+	(void)unused;
+	put("helo_rcpt.lua", "local pg = require 'phasegate'\n"
+	    "pg.on('helo', function(s, n)\n"
+	    "  if n == 'bad.example' then return pg.reject('550 5.7.1 bad helo') end\n"
+	    "end)\n"
+	    "pg.on('rcpt', function(tx, r)\n"
+	    "  if r:find('^nobody@') then return pg.reject('550 5.1.1 no such user') end\n"
+	    "end)\n", path, sizeof(path));
+	snprintf(conf, sizeof(conf), "filters = { { script = '%s' } }\n", path);
+	c = load_text(conf);
+	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT);
+	run(c, &f);
+	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
+	assert_string_equal(f.d[CHAIN_RCPT].reply, "550 5.1.1 no such user");
+	assert_int_equal(f.rcpt2, PG_CONTINUE);
+	assert_int_equal(f.nrcpt, 1);
+	assert_int_equal(f.v[CHAIN_EOM], PG_CONTINUE);
+	assert_string_equal(f.out, message);
+	chain_unref(c);
+}
+
+/* The regex plugin: the phases its rules file uses. */
+static void
+test_phases_regex(void **unused)
+{
+	static const struct {
+		const char	*rules;
+		uint32_t	 want;
+	} t[] = {
+		{ "header Subject /viagra/i REJECT\n"
+		  "header * /^X-Mailer: spamtool/ SCORE 3 MAILER\n"
+		  "headers /^Received: from evil/ ADD_HEADER X-Evil: yes\n",
+		  PG_PHASE_HEADER },
+		{ "# nothing but comments\n", 0 },
+		{ "body /cialis/ SCORE 5 DRUGS\n", PG_PHASE_EOM | PG_PHASE_BODY },
+		{ "rcpt /^nobody@/ REJECT\nfrom /^$/ SCORE 1 NULL\n",
+		  PG_PHASE_RCPT | PG_PHASE_MAIL },
+		/* a terminal client rule acts at connect only... */
+		{ "client /^192\\.0\\.2\\.66$/ REJECT\n", PG_PHASE_CONNECT },
+		/* ...a score of a client or helo rule lands on each tx at MAIL */
+		{ "client /dynamic/ SCORE 2 DYN\n", PG_PHASE_CONNECT | PG_PHASE_MAIL },
+		{ "helo /^localhost$/ ADD_HEADER X-Helo: local\n",
+		  PG_PHASE_HELO | PG_PHASE_MAIL },
+	};
+	char path[128], conf[512];
+	struct chain *c;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		put("phases.rules", t[i].rules, path, sizeof(path));
+		snprintf(conf, sizeof(conf), "filters = { { plugin = 'regex',"
+		    " rules = '%s' } }\n", path);
+		c = load_text(conf);
+		if (wanted(c) != t[i].want)
+			fail_msg("rules %zu: phases 0x%x, want 0x%x", i,
+			    (unsigned)wanted(c), (unsigned)t[i].want);
+		chain_unref(c);
+	}
+}
+
+/* Header rules only: a flow still decides at the header, nothing else. */
+static void
+test_phases_regex_flow(void **unused)
+{
+	char path[128], conf[512];
+	struct chain *c;
+	struct flow f;
+
+	(void)unused;
+	put("subject.rules", "header Subject /^hello$/ REJECT 550 5.7.1 no hello\n",
+	    path, sizeof(path));
+	snprintf(conf, sizeof(conf), "filters = { { plugin = 'regex', rules ="
+	    " '%s' } }\n", path);
+	c = load_text(conf);
+	assert_int_equal(wanted(c), PG_PHASE_HEADER);
+	run(c, &f);
+	/* recipients are recorded though no filter looks at them */
+	assert_int_equal(f.v[CHAIN_RCPT], PG_CONTINUE);
+	assert_int_equal(f.nrcpt, 2);
+	assert_int_equal(f.v[CHAIN_HEADER], PG_REJECT);
+	assert_string_equal(f.d[CHAIN_HEADER].reply, "550 5.7.1 no hello");
+	chain_unref(c);
+}
+
+static enum pg_verdict
+np_mail(void *st, struct pg_tx *tx, const char *a, struct pg_reply *r)
+{
+	(void)st; (void)tx; (void)a;
+	snprintf(r->text, sizeof(r->text), "550 5.7.1 no mail");
+	return PG_REJECT;
+}
+
+static enum pg_verdict
+np_eom(void *st, struct pg_tx *tx, struct pg_reply *r)
+{
+	(void)st; (void)tx; (void)r;
+	return PG_CONTINUE;
+}
+
+/* A plugin without phases(), at today's size: its callbacks and flags. */
+static const struct pg_plugin nophases = {
+	.abi = PG_PLUGIN_ABI, .size = sizeof(struct pg_plugin),
+	.name = "nophases", .on_mail = np_mail, .on_eom = np_eom,
+};
+static const struct pg_plugin nophases_body = {
+	.abi = PG_PLUGIN_ABI, .size = sizeof(struct pg_plugin),
+	.name = "nophases_body", .flags = PG_PLUGIN_F_BODY, .on_eom = np_eom,
+};
+
+static void
+test_phases_derived(void **unused)
+{
+	char conf[2048];
+	struct chain *c;
+	struct flow f;
+
+	(void)unused;
+	c = load_text("filters = { { plugin = 'nophases' } }\n");
+	assert_int_equal(wanted(c), PG_PHASE_MAIL | PG_PHASE_EOM);
+	run(c, &f);
+	assert_int_equal(f.v[CHAIN_MAIL], PG_REJECT);
+	chain_unref(c);
+	c = load_text("filters = { { plugin = 'nophases_body' } }\n");
+	assert_int_equal(wanted(c), PG_PHASE_EOM | PG_PHASE_BODY);
+	chain_unref(c);
+
+	/* the old-size descriptor (before phases): loads, derived, runs */
+	snprintf(conf, sizeof(conf), "filters = { { plugin = '%s/tests/plugins/"
+	    ".libs/pg_test_oldsize.so' } }\n", builddir);
+	c = load_text(conf);
+	assert_string_equal(chain_filter_name(c, 0), "oldsize");
+	/* PG_PLUGIN_F_BODY without on_eom: no body */
+	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT |
+	    PG_PHASE_CLOSE);
+	run(c, &f);	/* its close is called; the trap past its size is not */
+	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
+	assert_string_equal(f.d[CHAIN_RCPT].reply, "550 5.1.1 no such user");
+	assert_int_equal(f.nrcpt, 1);
+	chain_unref(c);
+
+	/* a chain's wants are the union of its filters' */
+	snprintf(conf, sizeof(conf), "filters = { { plugin = '%s/tests/plugins/"
+	    ".libs/pg_test_oldsize.so' }, { plugin = 'nophases_body' } }\n",
+	    builddir);
+	c = load_text(conf);
+	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT |
+	    PG_PHASE_CLOSE | PG_PHASE_EOM | PG_PHASE_BODY);
+	assert_int_equal(chain_filter_phases(c, 0), PG_PHASE_HELO |
+	    PG_PHASE_RCPT | PG_PHASE_CLOSE);
+	assert_int_equal(chain_filter_phases(c, 1), PG_PHASE_EOM | PG_PHASE_BODY);
+	chain_unref(c);
+}
+
+/*
+ * A plugin's phases() is obeyed: callbacks of the phases it leaves out are
+ * not called (pg_test_all would reject at mail and eom), bits of callbacks
+ * it lacks are dropped, and the body needs eom.
+ */
+static void
+test_phases_obeyed(void **unused)
+{
+	struct chain *c;
+	struct flow f;
+
+	(void)unused;
+	c = load("phases = 'helo rcpt', mail = 'reject', eom = 'reject',"
+	    " rcpt = 'reject 550 5.1.1 no', match = 'nobody'", NULL);
+	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT);
+	run(c, &f);
+	assert_int_equal(f.v[CHAIN_MAIL], PG_CONTINUE);
+	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
+	assert_int_equal(f.v[CHAIN_EOM], PG_CONTINUE);
+	assert_int_equal(f.nrcpt, 1);
+	chain_unref(c);
+
+	c = load("phases = 'body header'", NULL);
+	assert_int_equal(wanted(c), PG_PHASE_HEADER);
+	chain_unref(c);
+	c = load("phases = ''", NULL);
+	assert_int_equal(wanted(c), 0);
+	run(c, &f);
+	assert_int_equal(f.nrcpt, 2);
+	assert_string_equal(f.out, message);
+	chain_unref(c);
+	/* without the option pg_test_all reports everything, as before */
+	c = load("", NULL);
+	assert_int_equal(wanted(c), PG_PHASE_ALL);
+	chain_unref(c);
+}
+
 int
 main(void)
 {
@@ -363,11 +671,30 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_del_rcpt),
 		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test(test_phases_lua),
+		cmocka_unit_test(test_phases_lua_flow),
+		cmocka_unit_test(test_phases_regex),
+		cmocka_unit_test(test_phases_regex_flow),
+		cmocka_unit_test(test_phases_derived),
+		cmocka_unit_test(test_phases_obeyed),
 	};
 	const char *b = getenv("top_builddir");
+	char cmd[128];
+	int rc;
 
 	log_init(LOG_TARGET_STDERR, -1);
+	snprintf(builddir, sizeof(builddir), "%s", b ? b : ".");
 	snprintf(plugin, sizeof(plugin), "%s/tests/plugins/.libs/pg_test_all.so",
-	    b ? b : ".");
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	    builddir);
+	plugin_builtin_add("lua", &lua_bridge_plugin);
+	plugin_builtin_add("nophases", &nophases);
+	plugin_builtin_add("nophases_body", &nophases_body);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_chain.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		rc = rc ? rc : 1;
+	return rc;
 }
