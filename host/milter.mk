@@ -38,3 +38,25 @@ tests_fuzz_fuzz_milter_util_SOURCES = tests/fuzz/fuzz_milter_util.c host/milter_
 tests_fuzz_fuzz_milter_util_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_milter_util_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
+
+# the milter protocol codec: unit test, fuzz target, replay of its corpus
+libpgcore_la_SOURCES += host/milter_proto.c host/milter_proto.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_milter_proto
+TESTS += tests/unit/test_milter_proto
+tests_unit_test_milter_proto_SOURCES = tests/unit/test_milter_proto.c host/milter_proto.c
+tests_unit_test_milter_proto_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_milter_proto_LDADD = $(CMOCKA_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/fuzz_milter_proto_replay
+TESTS += tests/fuzz/fuzz_milter_proto_replay
+tests_fuzz_fuzz_milter_proto_replay_SOURCES = tests/fuzz/fuzz_milter_proto.c \
+	tests/fuzz/fuzz_smtp_replay.c host/milter_proto.c
+tests_fuzz_fuzz_milter_proto_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"milter_proto"'
+if HAVE_FUZZER
+# Run: tests/fuzz/fuzz_milter_proto -max_total_time=30 $(srcdir)/tests/fuzz/corpus/milter_proto
+noinst_PROGRAMS += tests/fuzz/fuzz_milter_proto
+tests_fuzz_fuzz_milter_proto_SOURCES = tests/fuzz/fuzz_milter_proto.c host/milter_proto.c
+tests_fuzz_fuzz_milter_proto_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -g
+tests_fuzz_fuzz_milter_proto_LDFLAGS = -fsanitize=fuzzer,address,undefined
+endif
