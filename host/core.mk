@@ -12,7 +12,7 @@ libpgcore_la_SOURCES = \
 	host/check.c host/check.h \
 	host/serve.c host/serve.h \
 	host/fiber.c host/fiber.h
-libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(MILTER_LIBS) $(LIBS) -lm
+libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(LIBS) -lm
 
 bin_PROGRAMS += phasegate
 phasegate_SOURCES = host/main.c
@@ -35,7 +35,7 @@ tests_unit_test_chain_LDADD = $(UNIT_LDADD)
 tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
 tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)
-tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/fiber.c
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/fiber.c host/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread

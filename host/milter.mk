@@ -14,7 +14,7 @@ endif
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
 TESTS += tests/milter/milter.sh
-EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters
+EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
 EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh

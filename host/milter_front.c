@@ -1,38 +1,47 @@
 /*
- * milter_front - phasegate as a milter (libmilter)
+ * milter_front - phasegate as a milter: its own protocol engine on fibers
  *
  * Public: milter_front_start(), milter_front_stop().
  *
- * Each MTA connection gets a struct mf_conn (libmilter's private data): the
- * chain generation taken at negotiation, the session made at connect and
- * the transaction of MAIL .. end of message. Every callback feeds the chain
- * and answers at the stage where the chain decided:
+ * The listener thread accepts MTA connections and spawns one fiber per
+ * connection (fiber.h). A session fiber reads what the MTA sends into a
+ * 64 KiB buffer, decodes every complete packet (milter_proto.h), feeds the
+ * chain exactly at the stage the command stands for, queues the replies,
+ * and writes them in one send() when no further complete packet is
+ * buffered (the MTA waits for our reply, except at stages negotiated
+ * without one). No thread hand-off per command, no poll thread: on a busy
+ * daemon a worker goes from one session to the next without sleeping.
  *
- *	continue -> SMFIS_CONTINUE (SMFIS_NOREPLY where negotiated away)
- *	accept   -> SMFIS_ACCEPT (but see mf_answer(): changes or scores
- *		    already recorded keep the message coming to end of data)
- *	reject   -> SMFIS_REJECT with the reply (smfi_setmlreply)
- *	tempfail -> SMFIS_TEMPFAIL with the reply
- *	discard  -> SMFIS_DISCARD
+ * Each connection has a struct mf_conn: the chain generation taken at
+ * negotiation, the session made at connect, the transaction of MAIL .. end
+ * of message, and the macros per stage. The chain's verdict at a stage
+ * becomes the reply there:
  *
- * At end of message the message's change list is replayed in order through
- * smfi_addheader(), smfi_insheader(), smfi_chgheader(), smfi_addrcpt(),
- * smfi_delrcpt(), smfi_chgfrom(), smfi_replacebody() and smfi_quarantine().
- * A change the MTA refuses makes the message tempfail (logged): the MTA
- * must not deliver something other than what the chain asked for.
+ *	continue -> continue (nothing where the stage has no reply)
+ *	accept   -> accept (but see mf_answer(): changes or scores already
+ *		    recorded keep the message coming to end of data)
+ *	reject   -> replycode with the reply (reject without one)
+ *	tempfail -> replycode with the reply (tempfail without one)
+ *	discard  -> discard
  *
- * Trust: everything from the MTA is treated as untrusted text (logged
- * escaped). Failures (no memory, spool errors) tempfail the current stage
- * and never touch other sessions. libmilter calls the callbacks of one
- * connection from one thread at a time, so mf_conn needs no lock.
+ * Headers are always negotiated without a reply (NR_HDR): the chain runs
+ * per header as each arrives, and a verdict it gives there is held and
+ * sent at the next stage that is answered (end of header, else end of
+ * message); see docs/milter.md.
  *
- * Signals: smfi_main() starts a thread that sigwait()s SIGHUP, SIGTERM and
- * SIGINT and stops the listener on any of them (libmilter 8.17
- * signal.c). serve's main thread owns those signals, so we run libmilter's
- * listener (mi_listener(), exported by libmilter.so but not in mfapi.h)
- * ourselves and fall back to smfi_main() with a warning only if that
- * symbol is missing. The listener thread and every thread libmilter
- * creates from it block all asynchronous signals.
+ * At end of message the message's change list is replayed in order as
+ * addheader, insheader, chgheader, addrcpt, delrcpt, chgfrom, replbody and
+ * quarantine packets, then the verdict. A change whose action was not
+ * negotiated makes the message tempfail (logged), and none of its changes
+ * are sent: the MTA must not deliver something other than what the chain
+ * asked for.
+ *
+ * Trust: everything from the MTA is untrusted (the decoder checks every
+ * packet; text is logged escaped). A malformed or oversized packet ends
+ * that connection with a logged error. Failures (no memory, spool errors)
+ * tempfail the current stage and never touch other sessions. One
+ * connection is one fiber, so mf_conn needs no lock; the list of live
+ * connections (for stopping) has one.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,26 +52,25 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <dirent.h>
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <libmilter/mfapi.h>
 
 #include "chain.h"
 #include "config.h"
+#include "fiber.h"
 #include "log.h"
 #include "milter_front.h"
+#include "milter_proto.h"
 #include "milter_util.h"
 #include "msg.h"
 #include "reply.h"
@@ -70,51 +78,71 @@
 #include "session.h"
 #include "tx.h"
 
+#define MF_READ		65536	/* one read */
+#define MF_IDLE_MS	(7210ULL * 1000)	/* between commands: libmilter's default */
+#define MF_BACKLOG	128
+#define MF_CHUNK	65535	/* replbody chunk */
+
+/* the macros of one stage: a copy of the 'D' payload and pointers into it */
+struct mf_macros {
+	char		*buf;
+	const char	**kv;	/* name, value, ... */
+	size_t		 n;	/* pairs */
+};
+
 struct mf_conn {
-	SMFICTX			*ctx;
+	int			 fd;
+	int			 tcp;		/* TCP (not a unix socket) */
+	int			 unacked;	/* read since the last reply */
+	char			 peer[80];	/* the MTA, for the log */
+	struct milter_proto_dec	*dec;
+	struct milter_proto_buf	 out;
+	unsigned char		*rbuf;
 	struct chain		*chain;
 	struct pg_session	*s;
 	struct pg_tx		*tx;
-	unsigned long		 prot;		/* negotiated SMFIP_* */
-	unsigned long		 act;		/* negotiated SMFIF_* */
+	unsigned long		 prot;		/* negotiated protocol flags */
+	unsigned long		 act;		/* negotiated actions */
+	int			 negotiated;
 	int			 eoh_done;	/* msg_end_header() called */
+	int			 held;		/* a header-stage verdict waits */
+	enum pg_verdict		 held_v;
+	struct decision		 held_d;
+	struct mf_macros	 mac[MILTER_PROTO_MAC_N];
+	struct mf_conn		*prev, *next;	/* live connections */
 };
 
-typedef int (*mf_listener_fn)(char *, int, smfiDesc_ptr, time_t, int);
-
-static struct smfiDesc	 mf_desc;
 static struct milter_listen mf_listen;
 static char		*mf_spec;
+static int		 mf_fd = -1;
+static int		 mf_pipe[2] = { -1, -1 };
 static pthread_t	 mf_thread;
 static int		 mf_started;
 static atomic_int	 mf_stopping;
-static atomic_int	 mf_done;
-static mf_listener_fn	 mf_listener;
+static uint64_t		 mf_write_ms = 300000;
+static pthread_mutex_t	 mf_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 mf_cond = PTHREAD_COND_INITIALIZER;
+static struct mf_conn	*mf_conns;
+static size_t		 mf_nconns;
 
-#define MF_TIMEOUT	7210	/* libmilter's default read timeout (s) */
-#define MF_BACKLOG	128
-#define MF_CHUNK	65535	/* smfi_replacebody() chunk */
-
-/* macros asked of the MTA, per stage (smfi_setsymlist) */
-static const char *mf_symlist[][2] = {
-	{ "connect", "j _ {daemon_name} {daemon_addr} {daemon_port} "
-	    "{client_addr} {client_port} {client_name} {client_ptr} "
-	    "{client_resolve} {client_connections} {if_name} {if_addr} v" },
-	{ "helo", "{tls_version} {cipher} {cipher_bits} {cert_subject} "
-	    "{cert_issuer} {client_addr}" },
-	{ "envfrom", "i {auth_type} {auth_authen} {auth_ssf} {auth_author} "
-	    "{mail_mailer} {mail_host} {mail_addr} {tls_version}" },
-	{ "envrcpt", "i {rcpt_mailer} {rcpt_host} {rcpt_addr}" },
-	{ "data", "i" },
-	{ "eom", "i {msg_id}" },
-	{ "eoh", "i" },
-};
-static const int mf_symwhere[] = {
-	SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT, SMFIM_DATA,
-	SMFIM_EOM, SMFIM_EOH
+/* macros asked of the MTA, per stage (the symbol lists of the negotiation) */
+static const char *const mf_symlist[MILTER_PROTO_MAC_N] = {
+	[MILTER_PROTO_MAC_CONNECT] = "j _ {daemon_name} {daemon_addr} "
+	    "{daemon_port} {client_addr} {client_port} {client_name} "
+	    "{client_ptr} {client_resolve} {client_connections} {if_name} "
+	    "{if_addr} v",
+	[MILTER_PROTO_MAC_HELO] = "{tls_version} {cipher} {cipher_bits} "
+	    "{cert_subject} {cert_issuer} {client_addr}",
+	[MILTER_PROTO_MAC_ENVFROM] = "i {auth_type} {auth_authen} {auth_ssf} "
+	    "{auth_author} {mail_mailer} {mail_host} {mail_addr} "
+	    "{tls_version}",
+	[MILTER_PROTO_MAC_ENVRCPT] = "i {rcpt_mailer} {rcpt_host} {rcpt_addr}",
+	[MILTER_PROTO_MAC_DATA] = "i",
+	[MILTER_PROTO_MAC_EOM] = "i {msg_id}",
+	[MILTER_PROTO_MAC_EOH] = "i",
 };
 
-/* esc - escape untrusted text for the log (per-thread buffer) */
+/* esc - escape untrusted text for the log (per-thread buffer, no wait between) */
 static const char *
 esc(const char *s)
 {
@@ -134,10 +162,103 @@ sid(struct mf_conn *c)
 	return id ? id : "-";
 }
 
-/* mf_macro - session_macro_fn: read a macro, "{name}" or "name" */
+/* stage_of - the macro stage of a command byte; -1 for none */
+static int
+stage_of(int cmd)
+{
+	switch (cmd) {
+	case MILTER_PROTO_CMD_CONNECT:	return MILTER_PROTO_MAC_CONNECT;
+	case MILTER_PROTO_CMD_HELO:	return MILTER_PROTO_MAC_HELO;
+	case MILTER_PROTO_CMD_MAIL:	return MILTER_PROTO_MAC_ENVFROM;
+	case MILTER_PROTO_CMD_RCPT:	return MILTER_PROTO_MAC_ENVRCPT;
+	case MILTER_PROTO_CMD_DATA:	return MILTER_PROTO_MAC_DATA;
+	case MILTER_PROTO_CMD_BODYEOB:	return MILTER_PROTO_MAC_EOM;
+	case MILTER_PROTO_CMD_EOH:	return MILTER_PROTO_MAC_EOH;
+	default:			return -1;
+	}
+}
+
+/* mac_clear - forget the macros of stages from..last */
+static void
+mac_clear(struct mf_conn *c, int from)
+{
+	int i;
+
+	for (i = from; i < MILTER_PROTO_MAC_N; i++) {
+		free(c->mac[i].buf);
+		free(c->mac[i].kv);
+		memset(&c->mac[i], 0, sizeof(c->mac[i]));
+	}
+}
+
+/* mac_set - keep a 'D' packet's macros for its stage; 0 or -1 (ENOMEM) */
+static int
+mac_set(struct mf_conn *c, const struct milter_proto_cmd *cmd)
+{
+	struct mf_macros *m;
+	size_t i, off;
+	int st = stage_of(cmd->stage);
+
+	if (st < 0)
+		return 0;	/* macros for a command we do not read them at */
+	if (st == MILTER_PROTO_MAC_CONNECT)
+		mac_clear(c, 0);
+	m = &c->mac[st];
+	free(m->buf);
+	free(m->kv);
+	memset(m, 0, sizeof(*m));
+	if (cmd->nmacros == 0)
+		return 0;
+	if ((m->buf = malloc(cmd->len)) == NULL ||
+	    (m->kv = calloc(2 * cmd->nmacros, sizeof(*m->kv))) == NULL) {
+		free(m->buf);
+		m->buf = NULL;
+		return -1;
+	}
+	memcpy(m->buf, cmd->data, cmd->len);
+	for (i = 0; i < 2 * cmd->nmacros; i++) {
+		off = (size_t)(cmd->macros[i] - cmd->data);
+		m->kv[i] = m->buf + off;
+	}
+	m->n = cmd->nmacros;
+	return 0;
+}
+
+/*
+ * mac_get - a macro's value, "{name}" or "name" (one-letter names match
+ * both ways, as libmilter's smfi_getsymval), the latest stage first
+ */
+static const char *
+mac_get(struct mf_conn *c, const char *name)
+{
+	char alt[8];
+	size_t len, i;
+	int st;
+
+	if (name == NULL || *name == '\0')
+		return NULL;
+	len = strlen(name);
+	alt[0] = '\0';
+	if (len == 1)
+		snprintf(alt, sizeof(alt), "{%s}", name);
+	else if (len == 3 && name[0] == '{' && name[2] == '}')
+		snprintf(alt, sizeof(alt), "%c", name[1]);
+	for (st = MILTER_PROTO_MAC_N - 1; st >= 0; st--)
+		for (i = 0; i < c->mac[st].n; i++) {
+			const char *k = c->mac[st].kv[2 * i];
+
+			if (strcmp(k, name) == 0 ||
+			    (alt[0] != '\0' && strcmp(k, alt) == 0))
+				return c->mac[st].kv[2 * i + 1];
+		}
+	return NULL;
+}
+
+/* mf_macro - session_macro_fn: "{name}", or "name" meaning "{name}" too */
 static const char *
 mf_macro(void *ctx, const char *name)
 {
+	struct mf_conn *c = ctx;
 	char buf[128];
 
 	if (name == NULL || *name == '\0')
@@ -145,35 +266,49 @@ mf_macro(void *ctx, const char *name)
 	if (name[0] != '{' && name[1] != '\0') {
 		if (snprintf(buf, sizeof(buf), "{%s}", name) >= (int)sizeof(buf))
 			return NULL;
-		return smfi_getsymval(ctx, buf);
+		return mac_get(c, buf);
 	}
-	if (strlen(name) >= sizeof(buf))
-		return NULL;
-	strcpy(buf, name);
-	return smfi_getsymval(ctx, buf);
+	return mac_get(c, name);
 }
 
-/* mf_conn_free - end the session and everything it holds */
+/* tx_end - drop the transaction (abort, end of message, a new MAIL) */
+static void
+tx_end(struct mf_conn *c)
+{
+	tx_free(c->tx);
+	c->tx = NULL;
+	c->eoh_done = 0;
+	c->held = 0;
+}
+
+/* session_end - on_close hooks, the session and its transaction go */
+static void
+session_end(struct mf_conn *c)
+{
+	tx_end(c);
+	if (c->s != NULL) {
+		chain_close(c->s);
+		session_free(c->s);
+		c->s = NULL;
+	}
+}
+
+/* mf_conn_free - end everything the connection holds, close it */
 static void
 mf_conn_free(struct mf_conn *c)
 {
 	if (c == NULL)
 		return;
-	tx_free(c->tx);
-	if (c->s != NULL) {
-		chain_close(c->s);
-		session_free(c->s);
-	}
+	session_end(c);
 	if (c->chain != NULL)
 		chain_unref(c->chain);
+	mac_clear(c, 0);
+	milter_proto_dec_free(c->dec);
+	milter_proto_buf_free(&c->out);
+	free(c->rbuf);
+	if (c->fd != -1)
+		close(c->fd);
 	free(c);
-}
-
-/* mf_get - the connection's state; NULL when there is none */
-static struct mf_conn *
-mf_get(SMFICTX *ctx)
-{
-	return smfi_getpriv(ctx);
 }
 
 /* nr - 1 when the MTA expects no reply at this stage */
@@ -191,45 +326,57 @@ tx_pristine(struct pg_tx *tx)
 	    tx_score_count(tx) == 0);
 }
 
-/* mf_setreply - hand a normal-form reply to libmilter; 0 or -1 */
+/* put - queue a reply; a failure (no memory) ends the connection later */
 static int
-mf_setreply(struct mf_conn *c, const char *normal)
+put_simple(struct mf_conn *c, int code)
 {
-	struct milter_reply *r;
-	const char **l;
-	int rc;
-
-	if (normal == NULL || *normal == '\0')
-		return 0;	/* the MTA's default reply */
-	if ((r = malloc(sizeof(*r))) == NULL)
-		return -1;
-	if (milter_util_reply_split(normal, r) == -1) {
-		log_warnx("milter: session %s: reply not usable by libmilter, "
-		    "the MTA's default is used: %s", sid(c), esc(normal));
-		free(r);
-		return -1;
-	}
-	l = r->lines;
-	/* smfi_setmlreply reads texts up to the first NULL: l[nlines] */
-	rc = smfi_setmlreply(c->ctx, r->rcode, r->xcode, l[0], l[1], l[2],
-	    l[3], l[4], l[5], l[6], l[7], l[8], l[9], l[10], l[11], l[12],
-	    l[13], l[14], l[15], l[16], l[17], l[18], l[19], l[20], l[21],
-	    l[22], l[23], l[24], l[25], l[26], l[27], l[28], l[29], l[30],
-	    l[31], (char *)NULL);
-	free(r);
-	if (rc != MI_SUCCESS) {
-		log_warnx("milter: session %s: smfi_setmlreply refused the "
-		    "reply, the MTA's default is used: %s", sid(c), esc(normal));
+	if (milter_proto_put_simple(&c->out, code) == -1) {
+		log_warn("milter: session %s: reply", sid(c));
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * mf_answer - turn the chain's verdict at a stage into libmilter's. bit is
- * the stage's SMFIP_NR_* flag (0 for none).
+ * put_reply - a reject or tempfail with the reply in normal form (the bare
+ * code when there is none, or when it does not fit the protocol's limits)
  */
-static sfsistat
+static int
+put_reply(struct mf_conn *c, enum pg_verdict v, const char *normal)
+{
+	struct milter_reply *r;
+	int code = v == PG_REJECT ? MILTER_PROTO_REP_REJECT :
+	    MILTER_PROTO_REP_TEMPFAIL;
+
+	if (normal == NULL || *normal == '\0')
+		return put_simple(c, code);	/* the MTA's default reply */
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return put_simple(c, code);
+	if (milter_util_reply_split(normal, r) == -1) {
+		log_warnx("milter: session %s: reply not usable in the milter "
+		    "protocol, the MTA's default is used: %s", sid(c),
+		    esc(normal));
+		free(r);
+		return put_simple(c, code);
+	}
+	if ((r->rcode[0] == '5') != (v == PG_REJECT)) {
+		free(r);
+		return put_simple(c, code);
+	}
+	if (milter_proto_put_reply(&c->out, r->rcode, r->xcode,
+	    (const char *const *)r->lines, r->nlines) == -1) {
+		free(r);
+		return put_simple(c, code);
+	}
+	free(r);
+	return 0;
+}
+
+/*
+ * mf_answer - queue the reply for the chain's verdict at a stage. bit is
+ * the stage's no-reply flag (0 for none).
+ */
+static int
 mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
     enum pg_verdict v, const struct decision *d)
 {
@@ -239,22 +386,22 @@ mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
 			log_warnx("milter: session %s: %s: the verdict cannot "
 			    "be sent: this stage was negotiated without a "
 			    "reply", sid(c), chain_phase_name(ph));
-		return SMFIS_NOREPLY;
+		return 0;
 	}
 	switch (v) {
 	case PG_CONTINUE:
-		return SMFIS_CONTINUE;
+		return put_simple(c, MILTER_PROTO_REP_CONTINUE);
 	case PG_ACCEPT:
 		/*
-		 * SMFIS_ACCEPT ends the milter's part in the message, so
-		 * changes and scores recorded so far would never be applied
-		 * at end of message: keep going then (the chain filters no
-		 * more, the proxy gives the same result).
+		 * accept ends the milter's part in the message, so changes
+		 * and scores recorded so far would never be applied at end
+		 * of message: keep going then (the chain filters no more,
+		 * the proxy gives the same result).
 		 */
 		if (ph != CHAIN_CONNECT && ph != CHAIN_HELO && ph != CHAIN_EOM &&
 		    !tx_pristine(c->tx))
-			return SMFIS_CONTINUE;
-		return SMFIS_ACCEPT;
+			return put_simple(c, MILTER_PROTO_REP_CONTINUE);
+		return put_simple(c, MILTER_PROTO_REP_ACCEPT);
 	case PG_REJECT:
 	case PG_TEMPFAIL:
 		if (ph == CHAIN_CONNECT && d->reply[0])
@@ -262,24 +409,22 @@ mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
 			    "goes to the MTA, but Postfix greets the client "
 			    "with its own \"554 ... not accepting "
 			    "connections\" (see docs/milter.md)", sid(c));
-		(void)mf_setreply(c, d->reply);
-		return v == PG_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+		return put_reply(c, v, d->reply);
 	case PG_DISCARD:
-		return SMFIS_DISCARD;
+		return put_simple(c, MILTER_PROTO_REP_DISCARD);
 	default:
-		(void)mf_setreply(c, reply_default(PG_TEMPFAIL));
-		return SMFIS_TEMPFAIL;
+		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 	}
 }
 
-/* mf_fail - log a local failure at a stage and tempfail it */
-static sfsistat
-mf_fail(struct mf_conn *c, const char *what)
+/* mf_fail - log a local failure at a stage and tempfail it (if answered) */
+static int
+mf_fail(struct mf_conn *c, unsigned long bit, const char *what)
 {
 	log_warn("milter: session %s: %s", sid(c), what);
-	if (c != NULL)
-		(void)mf_setreply(c, reply_default(PG_TEMPFAIL));
-	return SMFIS_TEMPFAIL;
+	if (bit != 0 && nr(c, bit))
+		return 0;
+	return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 }
 
 /* mf_session_macros - session fields that only macros carry */
@@ -288,9 +433,9 @@ mf_session_macros(struct mf_conn *c)
 {
 	const char *m;
 
-	if ((m = smfi_getsymval(c->ctx, "{auth_authen}")) != NULL && *m)
+	if ((m = mac_get(c, "{auth_authen}")) != NULL && *m)
 		session_set_auth(c->s, m);
-	if ((m = smfi_getsymval(c->ctx, "{tls_version}")) != NULL && *m)
+	if ((m = mac_get(c, "{tls_version}")) != NULL && *m)
 		session_set_tls(c->s, m);
 }
 
@@ -301,11 +446,11 @@ mf_set_id(struct mf_conn *c)
 	const char *m;
 
 	if (c->tx != NULL && tx_id(c->tx) == NULL &&
-	    (m = smfi_getsymval(c->ctx, "i")) != NULL && *m)
+	    (m = mac_get(c, "i")) != NULL && *m)
 		tx_set_id(c->tx, m);
 }
 
-/* mf_end_header - end the message header once (SMFIP_NOEOH may skip eoh) */
+/* mf_end_header - end the message header once (eoh may be negotiated away) */
 static int
 mf_end_header(struct mf_conn *c)
 {
@@ -315,32 +460,33 @@ mf_end_header(struct mf_conn *c)
 	return msg_end_header(tx_msg(c->tx));
 }
 
-static sfsistat
-mf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-    unsigned long f2, unsigned long f3, unsigned long *pf0,
-    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+/* mf_chain - the connection's chain generation; NULL when stopping */
+static struct chain *
+mf_chain(struct mf_conn *c)
 {
-	struct mf_conn *c = mf_get(ctx);
+	if (c->chain == NULL && (c->chain = serve_chain_acquire()) == NULL)
+		log_warnx("milter: no chain to run (stopping?): connection "
+		    "from %s refused", c->peer);
+	return c->chain;
+}
+
+/* do_optneg - answer the negotiation; -1 ends the connection */
+static int
+do_optneg(struct mf_conn *c, const struct milter_proto_cmd *cmd)
+{
 	struct milter_wants w;
 	const struct config *cfg;
-	unsigned long missing;
-	size_t i;
+	unsigned long missing, act, prot;
+	uint32_t version;
 
-	if (c != NULL) {
-		smfi_setpriv(ctx, NULL);
-		mf_conn_free(c);
+	if (cmd->version < 2) {
+		log_warnx("milter: connection from %s: MTA speaks milter "
+		    "protocol version %u (2 to 6 supported): closed", c->peer,
+		    (unsigned)cmd->version);
+		return -1;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("milter: negotiation");
-		return SMFIS_REJECT;	/* libmilter drops the connection */
-	}
-	c->ctx = ctx;
-	if ((c->chain = serve_chain_acquire()) == NULL) {
-		log_warnx("milter: no chain to run (stopping?): connection "
-		    "refused");
-		free(c);
-		return SMFIS_REJECT;
-	}
+	if (mf_chain(c) == NULL)
+		return -1;
 	memset(&w, 0, sizeof(w));
 	w.connect = chain_wants(c->chain, CHAIN_CONNECT);
 	w.helo = chain_wants(c->chain, CHAIN_HELO);
@@ -354,113 +500,105 @@ mf_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	w.change = chain_may_change(c->chain);
 	cfg = chain_config(c->chain);
 	w.actions = cfg != NULL && cfg->has_actions;
-	missing = milter_util_flags(&w, f0, f1, &c->act, &c->prot);
+	missing = milter_util_flags(&w, cmd->actions, cmd->protocol, &act,
+	    &prot);
 	if (missing != 0)
 		log_warnx("milter: the MTA does not offer the actions 0x%lx "
 		    "that the chain may take; a message that needs one is "
 		    "deferred", missing);
-	*pf0 = c->act;
-	*pf1 = c->prot;
-	*pf2 = 0;
-	*pf3 = 0;
-	(void)f2;
-	(void)f3;
-	if (c->act & SMFIF_SETSYMLIST)
-		for (i = 0; i < sizeof(mf_symwhere) / sizeof(mf_symwhere[0]); i++)
-			if (smfi_setsymlist(ctx, mf_symwhere[i],
-			    (char *)mf_symlist[i][1]) != MI_SUCCESS)
-				log_debug("milter: smfi_setsymlist(%s) failed",
-				    mf_symlist[i][0]);
-	smfi_setpriv(ctx, c);
+	c->act = act;
+	c->prot = prot;
+	c->negotiated = 1;
+	version = cmd->version < MILTER_PROTO_VERSION ? cmd->version :
+	    MILTER_PROTO_VERSION;
+	if (milter_proto_put_optneg(&c->out, version, (uint32_t)act,
+	    (uint32_t)prot, (act & MILTER_PROTO_ACT_SETSYMLIST) ? mf_symlist :
+	    NULL) == -1) {
+		log_warn("milter: negotiation");
+		return -1;
+	}
 	log_debug("milter: negotiated actions 0x%lx protocol 0x%lx (MTA "
-	    "offered 0x%lx 0x%lx)", c->act, c->prot, f0, f1);
-	return SMFIS_CONTINUE;
+	    "offered 0x%lx 0x%lx)", act, prot, (unsigned long)cmd->actions,
+	    (unsigned long)cmd->protocol);
+	return 0;
 }
 
-static sfsistat
-mf_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+/* norm_addr - the client address as text: v4-mapped as v4, "IPv6:" dropped */
+static void
+norm_addr(const struct milter_proto_cmd *cmd, char *addr, size_t len)
 {
-	struct mf_conn *c = mf_get(ctx);
+	unsigned char a[16];
+	const char *s = cmd->addr;
+
+	addr[0] = '\0';
+	if (cmd->family == MILTER_PROTO_FAM_INET) {
+		if (inet_pton(AF_INET, s, a) == 1)
+			inet_ntop(AF_INET, a, addr, (socklen_t)len);
+	} else if (cmd->family == MILTER_PROTO_FAM_INET6) {
+		if (strncasecmp(s, "IPv6:", 5) == 0)
+			s += 5;
+		if (inet_pton(AF_INET6, s, a) == 1) {
+			if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)(void *)a))
+				inet_ntop(AF_INET, a + 12, addr, (socklen_t)len);
+			else
+				inet_ntop(AF_INET6, a, addr, (socklen_t)len);
+		}
+	}
+}
+
+static int
+do_connect(struct mf_conn *c, const struct milter_proto_cmd *cmd)
+{
 	struct decision d;
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *name, *m;
 	enum pg_verdict v;
 	int port = 0;
 
-	if (c == NULL) {
-		/* a new SMTP session on the same milter connection (QUIT_NC) */
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return mf_fail(NULL, "connect");
-		c->ctx = ctx;
-		if ((c->chain = serve_chain_acquire()) == NULL) {
-			free(c);
-			return mf_fail(NULL, "connect: no chain (stopping?)");
-		}
-		c->act = ~0UL;
-		smfi_setpriv(ctx, c);
-	}
-	if (c->s != NULL) {
-		tx_free(c->tx);
-		c->tx = NULL;
-		chain_close(c->s);
-		session_free(c->s);
-		c->s = NULL;
-	}
-	addr[0] = '\0';
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)(void *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
-		port = ntohs(in->sin_port);
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(void *)sa;
-
-		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
-			inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], addr,
-			    sizeof(addr));
-		else
-			inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(in6->sin6_port);
-	}
-	if (addr[0] == '\0' &&
-	    (m = smfi_getsymval(ctx, "{client_addr}")) != NULL && *m &&
-	    strlen(m) < sizeof(addr))
+	/* a new SMTP session on the same connection (after QUIT_NC) */
+	session_end(c);
+	if (mf_chain(c) == NULL)
+		return -1;
+	norm_addr(cmd, addr, sizeof(addr));
+	if (addr[0] != '\0')
+		port = (int)cmd->port;
+	if (addr[0] == '\0' && (m = mac_get(c, "{client_addr}")) != NULL &&
+	    *m && strlen(m) < sizeof(addr))
 		strcpy(addr, m);
 	if (addr[0] == '\0')
 		strcpy(addr, "unknown");
 	/* an MTA passes "[192.0.2.1]" when the address has no name */
-	name = hostname != NULL && hostname[0] != '\0' && hostname[0] != '[' ?
-	    hostname : "unknown";
+	name = cmd->host[0] != '\0' && cmd->host[0] != '[' ? cmd->host :
+	    "unknown";
 	if ((c->s = session_new(c->chain, "milter", addr, port, name)) == NULL)
-		return mf_fail(c, "connect: session");
-	session_set_macro_fn(c->s, mf_macro, ctx);
+		return mf_fail(c, MILTER_PROTO_NR_CONN, "connect: session");
+	session_set_macro_fn(c->s, mf_macro, c);
 	log_debug("milter: session %s: connect from %s [%s]:%d", sid(c),
 	    esc(name), addr, port);
 	memset(&d, 0, sizeof(d));
 	v = chain_connect(c->s, &d);
-	return mf_answer(c, CHAIN_CONNECT, SMFIP_NR_CONN, v, &d);
+	return mf_answer(c, CHAIN_CONNECT, MILTER_PROTO_NR_CONN, v, &d);
 }
 
-static sfsistat
-mf_helo(SMFICTX *ctx, char *helo)
+static int
+do_helo(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	struct mf_conn *c = mf_get(ctx);
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c == NULL || c->s == NULL)
-		return SMFIS_CONTINUE;
-	session_set_helo(c->s, helo ? helo : "");
+	if (c->s == NULL)
+		return nr(c, MILTER_PROTO_NR_HELO) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	session_set_helo(c->s, cmd->str);
 	mf_session_macros(c);
 	memset(&d, 0, sizeof(d));
-	v = chain_helo(c->s, helo ? helo : "", &d);
-	return mf_answer(c, CHAIN_HELO, SMFIP_NR_HELO, v, &d);
+	v = chain_helo(c->s, cmd->str, &d);
+	return mf_answer(c, CHAIN_HELO, MILTER_PROTO_NR_HELO, v, &d);
 }
 
-static sfsistat
-mf_envfrom(SMFICTX *ctx, char **argv)
+static int
+do_mail(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	struct mf_conn *c = mf_get(ctx);
 	const struct config *cfg;
 	struct msg_limits lim;
 	struct decision d;
@@ -468,11 +606,10 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 	char *args = NULL;
 	size_t i, n = 0;
 
-	if (c == NULL || c->s == NULL || argv == NULL || argv[0] == NULL)
-		return SMFIS_CONTINUE;
-	tx_free(c->tx);
-	c->tx = NULL;
-	c->eoh_done = 0;
+	if (c->s == NULL)
+		return nr(c, MILTER_PROTO_NR_MAIL) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	tx_end(c);
 	mf_session_macros(c);
 	msg_limits_default(&lim);
 	if ((cfg = chain_config(c->chain)) != NULL) {
@@ -482,159 +619,193 @@ mf_envfrom(SMFICTX *ctx, char **argv)
 			lim.spool_dir = cfg->spool_dir;
 	}
 	if ((c->tx = tx_new(c->s, &lim)) == NULL)
-		return mf_fail(c, "mail: transaction");
-	for (i = 1; argv[i] != NULL; i++)
-		n += strlen(argv[i]) + 1;
+		return mf_fail(c, MILTER_PROTO_NR_MAIL, "mail: transaction");
+	for (i = 1; i < cmd->argc; i++)
+		n += strlen(cmd->argv[i]) + 1;
 	if (n > 0) {
+		char *o;
+
 		if ((args = malloc(n)) == NULL)
-			return mf_fail(c, "mail: arguments");
-		args[0] = '\0';
-		for (i = 1; argv[i] != NULL; i++) {
+			return mf_fail(c, MILTER_PROTO_NR_MAIL,
+			    "mail: arguments");
+		o = args;
+		for (i = 1; i < cmd->argc; i++) {
+			size_t l = strlen(cmd->argv[i]);
+
 			if (i > 1)
-				strcat(args, " ");
-			strcat(args, argv[i]);
+				*o++ = ' ';
+			memcpy(o, cmd->argv[i], l);
+			o += l;
 		}
+		*o = '\0';
 	}
-	if (tx_set_sender(c->tx, argv[0], args) == -1) {
+	if (tx_set_sender(c->tx, cmd->argv[0], args) == -1) {
 		free(args);
 		log_warnx("milter: session %s: mail: sender %s not usable",
-		    sid(c), esc(argv[0]));
-		(void)mf_setreply(c, reply_default(PG_TEMPFAIL));
-		return SMFIS_TEMPFAIL;
+		    sid(c), esc(cmd->argv[0]));
+		if (nr(c, MILTER_PROTO_NR_MAIL))
+			return 0;
+		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 	}
 	free(args);
 	mf_set_id(c);
 	memset(&d, 0, sizeof(d));
 	v = chain_mail(c->tx, tx_sender(c->tx), &d);
-	return mf_answer(c, CHAIN_MAIL, SMFIP_NR_MAIL, v, &d);
+	return mf_answer(c, CHAIN_MAIL, MILTER_PROTO_NR_MAIL, v, &d);
 }
 
-static sfsistat
-mf_envrcpt(SMFICTX *ctx, char **argv)
+static int
+do_rcpt(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	struct mf_conn *c = mf_get(ctx);
 	struct decision d;
 	enum pg_verdict v;
 	char bare[1024];
 
-	if (c == NULL || c->tx == NULL || argv == NULL || argv[0] == NULL)
-		return SMFIS_CONTINUE;
-	if (tx_addr_strip(argv[0], bare, sizeof(bare)) == -1 ||
+	if (c->tx == NULL)
+		return nr(c, MILTER_PROTO_NR_RCPT) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	if (tx_addr_strip(cmd->argv[0], bare, sizeof(bare)) == -1 ||
 	    bare[0] == '\0') {
 		log_warnx("milter: session %s: rcpt: recipient %s not usable",
-		    sid(c), esc(argv[0]));
-		(void)mf_setreply(c, reply_default(PG_TEMPFAIL));
-		return SMFIS_TEMPFAIL;
+		    sid(c), esc(cmd->argv[0]));
+		if (nr(c, MILTER_PROTO_NR_RCPT))
+			return 0;
+		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 	}
 	mf_set_id(c);
 	memset(&d, 0, sizeof(d));
 	v = chain_rcpt(c->tx, bare, &d);
-	return mf_answer(c, CHAIN_RCPT, SMFIP_NR_RCPT, v, &d);
+	return mf_answer(c, CHAIN_RCPT, MILTER_PROTO_NR_RCPT, v, &d);
 }
 
-static sfsistat
-mf_data(SMFICTX *ctx)
+static int
+do_data(struct mf_conn *c)
 {
-	struct mf_conn *c = mf_get(ctx);
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c == NULL || c->tx == NULL)
-		return SMFIS_CONTINUE;
+	if (c->tx == NULL)
+		return nr(c, MILTER_PROTO_NR_DATA) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
 	mf_set_id(c);
 	memset(&d, 0, sizeof(d));
 	v = chain_data(c->tx, &d);
-	return mf_answer(c, CHAIN_DATA, SMFIP_NR_DATA, v, &d);
+	return mf_answer(c, CHAIN_DATA, MILTER_PROTO_NR_DATA, v, &d);
 }
 
-static sfsistat
-mf_header(SMFICTX *ctx, char *name, char *value)
+/* hold - keep a header-stage verdict for the next stage that is answered */
+static void
+hold(struct mf_conn *c, enum pg_verdict v, const struct decision *d)
 {
-	struct mf_conn *c = mf_get(ctx);
+	c->held = 1;
+	c->held_v = v;
+	c->held_d = *d;
+}
+
+static int
+do_header(struct mf_conn *c, const struct milter_proto_cmd *cmd)
+{
 	struct decision d;
 	enum pg_verdict v;
 	char *val;
+	int reply = !nr(c, MILTER_PROTO_NR_HDR);
 
-	if (c == NULL)
-		return SMFIS_CONTINUE;
-	if (c->tx == NULL || name == NULL)
-		return nr(c, SMFIP_NR_HDR) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-	if ((val = milter_util_header_value(value ? value : "",
-	    (c->prot & SMFIP_HDR_LEADSPC) != 0)) == NULL)
-		return mf_fail(c, "header");
-	if (msg_add_field(tx_msg(c->tx), name, val) == -1) {
+	if (c->tx == NULL || c->held)
+		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+	if ((val = milter_util_header_value(cmd->value,
+	    (c->prot & MILTER_PROTO_HDR_LEADSPC) != 0)) == NULL) {
+		log_warn("milter: session %s: header", sid(c));
+		memset(&d, 0, sizeof(d));
+		snprintf(d.reply, sizeof(d.reply), "%s",
+		    reply_default(PG_TEMPFAIL));
+		hold(c, PG_TEMPFAIL, &d);
+		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+	}
+	if (msg_add_field(tx_msg(c->tx), cmd->name, val) == -1) {
 		if (errno != EINVAL) {
 			free(val);
-			return mf_fail(c, "header: message");
+			log_warn("milter: session %s: header: message", sid(c));
+			memset(&d, 0, sizeof(d));
+			snprintf(d.reply, sizeof(d.reply), "%s",
+			    reply_default(PG_TEMPFAIL));
+			hold(c, PG_TEMPFAIL, &d);
+			return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
 		}
 		log_debug("milter: session %s: header %s not kept: not a "
-		    "valid field", sid(c), esc(name));
+		    "valid field", sid(c), esc(cmd->name));
 	}
 	memset(&d, 0, sizeof(d));
-	v = chain_header(c->tx, name, val, &d);
+	v = chain_header(c->tx, cmd->name, val, &d);
 	free(val);
-	return mf_answer(c, CHAIN_HEADER, SMFIP_NR_HDR, v, &d);
+	if (v != PG_CONTINUE) {
+		/* no reply per header: the verdict goes out at the next answered stage */
+		hold(c, v, &d);
+		log_debug("milter: session %s: header verdict held for the "
+		    "next answered stage", sid(c));
+	}
+	return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
 }
 
-static sfsistat
-mf_eoh(SMFICTX *ctx)
+static int
+do_eoh(struct mf_conn *c)
 {
-	struct mf_conn *c = mf_get(ctx);
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c == NULL || c->tx == NULL)
-		return SMFIS_CONTINUE;
+	if (c->tx == NULL)
+		return nr(c, MILTER_PROTO_NR_EOH) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	if (c->held) {
+		if (nr(c, MILTER_PROTO_NR_EOH))
+			return 0;	/* held until end of message */
+		c->held = 0;
+		return mf_answer(c, CHAIN_HEADER, 0, c->held_v, &c->held_d);
+	}
 	if (mf_end_header(c) == -1)
-		return mf_fail(c, "end of header");
+		return mf_fail(c, MILTER_PROTO_NR_EOH, "end of header");
 	memset(&d, 0, sizeof(d));
 	v = chain_eoh(c->tx, &d);
-	return mf_answer(c, CHAIN_EOH, SMFIP_NR_EOH, v, &d);
+	return mf_answer(c, CHAIN_EOH, MILTER_PROTO_NR_EOH, v, &d);
 }
 
-static sfsistat
-mf_body(SMFICTX *ctx, unsigned char *buf, size_t len)
-{
-	struct mf_conn *c = mf_get(ctx);
-
-	if (c == NULL || c->tx == NULL)
-		return SMFIS_CONTINUE;
-	if (mf_end_header(c) == -1 ||
-	    msg_body_write(tx_msg(c->tx), buf, len) == -1)
-		return mf_fail(c, "body: spool");
-	/* no filter will run on this message any more: the rest can go */
-	if ((c->prot & SMFIP_SKIP) && (tx_accepted(c->tx) ||
-	    tx_discarded(c->tx) || session_accepted(c->s)))
-		return SMFIS_SKIP;
-	if (nr(c, SMFIP_NR_BODY))
-		return SMFIS_NOREPLY;
-	return SMFIS_CONTINUE;
-}
-
-/* mf_replace_body - send the replaced body in chunks; MI_SUCCESS or MI_FAILURE */
+/* do_body - a body chunk into the spool, unless nothing will read it */
 static int
-mf_replace_body(struct mf_conn *c)
+do_body(struct mf_conn *c, const char *p, size_t len, int reply)
 {
-	const struct msg *m = tx_msg(c->tx);
-	unsigned char *buf;
-	off_t off = 0;
-	ssize_t n;
-	int rc = MI_SUCCESS;
+	if (c->tx == NULL)
+		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+	if (!c->held && !tx_accepted(c->tx) && !tx_discarded(c->tx) &&
+	    !session_accepted(c->s) && (mf_end_header(c) == -1 ||
+	    msg_body_write(tx_msg(c->tx), p, len) == -1)) {
+		struct decision d;
 
-	if ((buf = malloc(MF_CHUNK)) == NULL)
-		return MI_FAILURE;
-	while ((n = msg_new_body_read(m, off, buf, MF_CHUNK)) > 0) {
-		if ((rc = smfi_replacebody(c->ctx, buf, (int)n)) != MI_SUCCESS)
-			break;
-		off += n;
+		log_warn("milter: session %s: body: spool", sid(c));
+		memset(&d, 0, sizeof(d));
+		snprintf(d.reply, sizeof(d.reply), "%s",
+		    reply_default(PG_TEMPFAIL));
+		hold(c, PG_TEMPFAIL, &d);
 	}
-	if (n < 0)
-		rc = MI_FAILURE;
-	else if (rc == MI_SUCCESS && off == 0)
-		/* an empty body: libmilter sends one empty chunk */
-		rc = smfi_replacebody(c->ctx, (unsigned char *)"", 0);
-	free(buf);
-	return rc;
+	if (!reply)
+		return 0;
+	/* no filter will run on this message any more: the rest can go */
+	if ((c->prot & MILTER_PROTO_SKIP) && (c->held ||
+	    tx_accepted(c->tx) || tx_discarded(c->tx) ||
+	    session_accepted(c->s)))
+		return put_simple(c, MILTER_PROTO_REP_SKIP);
+	return put_simple(c, MILTER_PROTO_REP_CONTINUE);
+}
+
+/* need - 1 when the action was negotiated; logs when not */
+static int
+need(struct mf_conn *c, unsigned long act, const char *what,
+    const struct msg_change *ch)
+{
+	if (c->act & act)
+		return 1;
+	log_warnx("milter: session %s: %s (by %s) cannot be sent: the action "
+	    "was not negotiated with the MTA: message deferred", sid(c), what,
+	    ch->filter ? esc(ch->filter) : "?");
+	return 0;
 }
 
 /* bracket - "<addr>" for the MTA, from a bare or bracketed address */
@@ -652,13 +823,43 @@ bracket(const char *addr, char *buf, size_t len)
 	return buf;
 }
 
-/* mf_replay - apply the change list through libmilter; 0 or -1 (logged) */
+/* put_body - the replaced body in 64 KiB chunks (one empty chunk for none) */
+static int
+put_body(struct mf_conn *c)
+{
+	const struct msg *m = tx_msg(c->tx);
+	unsigned char *buf;
+	off_t off = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if ((buf = malloc(MF_CHUNK)) == NULL)
+		return -1;
+	while ((n = msg_new_body_read(m, off, buf, MF_CHUNK)) > 0) {
+		if ((rc = milter_proto_put_replbody(&c->out, buf,
+		    (size_t)n)) == -1)
+			break;
+		off += n;
+	}
+	if (n < 0)
+		rc = -1;
+	else if (rc == 0 && off == 0)
+		rc = milter_proto_put_replbody(&c->out, "", 0);
+	free(buf);
+	return rc;
+}
+
+/*
+ * mf_replay - queue the change list as reply packets; 0, or -1 (logged)
+ * with nothing of it queued
+ */
 static int
 mf_replay(struct mf_conn *c)
 {
 	const struct msg *m = tx_msg(c->tx);
 	size_t i, n = msg_change_count(m), last_body = (size_t)-1;
-	int leadspc = (c->prot & SMFIP_HDR_LEADSPC) != 0;
+	size_t mark = c->out.len;
+	int leadspc = (c->prot & MILTER_PROTO_HDR_LEADSPC) != 0;
 	char addr[1040];
 
 	for (i = 0; i < n; i++)
@@ -666,92 +867,134 @@ mf_replay(struct mf_conn *c)
 			last_body = i;
 	for (i = 0; i < n; i++) {
 		const struct msg_change *ch = msg_change_at(m, i);
-		char *name = (char *)ch->name, *v = NULL;
-		const char *what = "?";
-		int rc = MI_SUCCESS;
+		const char *name = ch->name ? ch->name : "", *what = "?";
+		char *v = NULL;
+		int rc = 0;
 
 		if (ch->value != NULL && (ch->kind == MSG_ADD_HEADER ||
 		    ch->kind == MSG_INSERT_HEADER ||
 		    ch->kind == MSG_CHANGE_HEADER) &&
 		    (v = milter_util_header_out(ch->value, leadspc)) == NULL) {
 			log_warn("milter: session %s: changes", sid(c));
-			return -1;
+			goto fail;
 		}
 		if (ch->index > 0x7fffffff) {
 			free(v);
 			log_warnx("milter: session %s: header index %zu out of "
 			    "range", sid(c), ch->index);
-			return -1;
+			goto fail;
 		}
 		switch (ch->kind) {
 		case MSG_ADD_HEADER:
 			what = "add header";
-			rc = smfi_addheader(c->ctx, name, v);
+			if (!need(c, MILTER_PROTO_ACT_ADDHDRS, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_addheader(&c->out, name,
+				    v ? v : "");
 			break;
 		case MSG_INSERT_HEADER:
 			what = "insert header";
-			rc = smfi_insheader(c->ctx, (int)ch->index, name, v);
+			if (!need(c, MILTER_PROTO_ACT_ADDHDRS, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_insheader(&c->out,
+				    (uint32_t)ch->index, name, v ? v : "");
 			break;
 		case MSG_CHANGE_HEADER:
 			what = "change header";
-			rc = smfi_chgheader(c->ctx, name, (int)ch->index, v);
+			if (!need(c, MILTER_PROTO_ACT_CHGHDRS, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_chgheader(&c->out,
+				    (uint32_t)ch->index, name, v ? v : "");
 			break;
 		case MSG_DELETE_HEADER:
 			what = "delete header";
-			rc = smfi_chgheader(c->ctx, name, (int)ch->index, NULL);
+			if (!need(c, MILTER_PROTO_ACT_CHGHDRS, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_chgheader(&c->out,
+				    (uint32_t)ch->index, name, NULL);
 			break;
 		case MSG_ADD_RCPT:
 			what = "add recipient";
-			rc = smfi_addrcpt(c->ctx,
-			    (char *)bracket(ch->addr, addr, sizeof(addr)));
+			if (!need(c, MILTER_PROTO_ACT_ADDRCPT, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_addrcpt(&c->out,
+				    bracket(ch->addr, addr, sizeof(addr)));
 			break;
 		case MSG_DEL_RCPT:
 			what = "delete recipient";
-			rc = smfi_delrcpt(c->ctx,
-			    (char *)bracket(ch->addr, addr, sizeof(addr)));
+			if (!need(c, MILTER_PROTO_ACT_DELRCPT, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_delrcpt(&c->out,
+				    bracket(ch->addr, addr, sizeof(addr)));
 			break;
 		case MSG_CHANGE_SENDER:
 			what = "change sender";
-			rc = smfi_chgfrom(c->ctx,
-			    (char *)bracket(ch->addr, addr, sizeof(addr)),
-			    (char *)ch->value);
+			if (!need(c, MILTER_PROTO_ACT_CHGFROM, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_chgfrom(&c->out,
+				    bracket(ch->addr, addr, sizeof(addr)),
+				    ch->value);
 			break;
 		case MSG_REPLACE_BODY:
 			what = "replace body";
-			/* the msg keeps one new body: send it once */
-			if (i == last_body)
-				rc = mf_replace_body(c);
+			if (!need(c, MILTER_PROTO_ACT_CHGBODY, what, ch))
+				rc = -2;
+			else if (i == last_body)
+				/* the msg keeps one new body: send it once */
+				rc = put_body(c);
 			break;
 		case MSG_QUARANTINE:
 			what = "quarantine";
-			rc = smfi_quarantine(c->ctx, (char *)(ch->value &&
-			    *ch->value ? ch->value : "phasegate"));
+			if (!need(c, MILTER_PROTO_ACT_QUARANTINE, what, ch))
+				rc = -2;
+			else
+				rc = milter_proto_put_quarantine(&c->out,
+				    ch->value && *ch->value ? ch->value :
+				    "phasegate");
 			break;
 		}
 		free(v);
-		if (rc != MI_SUCCESS) {
-			log_warnx("milter: session %s: %s (by %s) refused by "
-			    "libmilter (action not negotiated with the MTA, or "
-			    "the connection failed): message deferred", sid(c),
-			    what, ch->filter ? esc(ch->filter) : "?");
-			return -1;
-		}
+		if (rc == -1)
+			log_warn("milter: session %s: %s (by %s): message "
+			    "deferred", sid(c), what,
+			    ch->filter ? esc(ch->filter) : "?");
+		if (rc != 0)
+			goto fail;
 	}
 	return 0;
+fail:
+	c->out.len = mark;
+	return -1;
 }
 
-static sfsistat
-mf_eom(SMFICTX *ctx)
+static int
+do_eom(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	struct mf_conn *c = mf_get(ctx);
 	struct decision d;
 	enum pg_verdict v;
-	sfsistat r;
+	int r;
 
-	if (c == NULL || c->tx == NULL)
-		return SMFIS_CONTINUE;
-	if (mf_end_header(c) == -1)
-		return mf_fail(c, "end of message");
+	if (c->tx == NULL) {
+		r = put_simple(c, MILTER_PROTO_REP_CONTINUE);
+		goto out;
+	}
+	if (cmd->len > 0)	/* a last body chunk with the end */
+		(void)do_body(c, cmd->data, cmd->len, 0);
+	if (c->held && (c->held_v != PG_ACCEPT || tx_pristine(c->tx))) {
+		r = mf_answer(c, CHAIN_HEADER, 0, c->held_v, &c->held_d);
+		goto out;
+	}
+	if (mf_end_header(c) == -1) {
+		r = mf_fail(c, 0, "end of message");
+		goto out;
+	}
 	mf_set_id(c);
 	memset(&d, 0, sizeof(d));
 	v = chain_eom(c->tx, &d);
@@ -761,261 +1004,430 @@ mf_eom(SMFICTX *ctx)
 		    reply_default(PG_TEMPFAIL));
 	}
 	r = mf_answer(c, CHAIN_EOM, 0, v, &d);
-	tx_free(c->tx);
-	c->tx = NULL;
-	c->eoh_done = 0;
+out:
+	tx_end(c);
+	mac_clear(c, MILTER_PROTO_MAC_ENVFROM);
 	return r;
 }
 
-static sfsistat
-mf_abort(SMFICTX *ctx)
+/* dispatch - one command; 0 to go on, -1 to end the connection, 1 on QUIT */
+static int
+dispatch(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	struct mf_conn *c = mf_get(ctx);
-
-	if (c != NULL) {
-		tx_free(c->tx);
-		c->tx = NULL;
-		c->eoh_done = 0;
+	if (!c->negotiated && cmd->cmd != MILTER_PROTO_CMD_OPTNEG &&
+	    cmd->cmd != MILTER_PROTO_CMD_MACRO) {
+		log_warnx("milter: connection from %s: command '%c' before "
+		    "the negotiation: closed", c->peer, cmd->cmd);
+		return -1;
 	}
-	return SMFIS_CONTINUE;
+	/* a stage's command makes the macros of later stages stale (libmilter) */
+	switch (cmd->cmd) {
+	case MILTER_PROTO_CMD_CONNECT:
+	case MILTER_PROTO_CMD_HELO:
+	case MILTER_PROTO_CMD_MAIL:
+	case MILTER_PROTO_CMD_RCPT:
+	case MILTER_PROTO_CMD_DATA:
+		mac_clear(c, stage_of(cmd->cmd) + 1);
+		break;
+	}
+	switch (cmd->cmd) {
+	case MILTER_PROTO_CMD_OPTNEG:
+		return do_optneg(c, cmd);
+	case MILTER_PROTO_CMD_MACRO:
+		if (mac_set(c, cmd) == -1)
+			log_warn("milter: session %s: macros", sid(c));
+		return 0;
+	case MILTER_PROTO_CMD_CONNECT:
+		return do_connect(c, cmd);
+	case MILTER_PROTO_CMD_HELO:
+		return do_helo(c, cmd);
+	case MILTER_PROTO_CMD_MAIL:
+		return do_mail(c, cmd);
+	case MILTER_PROTO_CMD_RCPT:
+		return do_rcpt(c, cmd);
+	case MILTER_PROTO_CMD_DATA:
+		return do_data(c);
+	case MILTER_PROTO_CMD_HEADER:
+		return do_header(c, cmd);
+	case MILTER_PROTO_CMD_EOH:
+		return do_eoh(c);
+	case MILTER_PROTO_CMD_BODY:
+		return do_body(c, cmd->data, cmd->len,
+		    !nr(c, MILTER_PROTO_NR_BODY));
+	case MILTER_PROTO_CMD_BODYEOB:
+		return do_eom(c, cmd);
+	case MILTER_PROTO_CMD_ABORT:
+		tx_end(c);
+		mac_clear(c, MILTER_PROTO_MAC_ENVFROM);
+		return 0;
+	case MILTER_PROTO_CMD_QUIT_NC:
+		/* the next SMTP session comes on this connection */
+		session_end(c);
+		mac_clear(c, 0);
+		if (c->chain != NULL) {
+			chain_unref(c->chain);
+			c->chain = NULL;
+		}
+		return 0;
+	case MILTER_PROTO_CMD_QUIT:
+		return 1;
+	case MILTER_PROTO_CMD_UNKNOWN:
+		/* negotiated away (NOUNKNOWN): the chain has no such phase */
+		return nr(c, MILTER_PROTO_NR_UNKN) ? 0 :
+		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	default:
+		return 0;
+	}
 }
 
-static sfsistat
-mf_close(SMFICTX *ctx)
+/* flush - write the queued replies; 0 or -1 (logged) */
+static int
+flush(struct mf_conn *c)
 {
-	struct mf_conn *c = mf_get(ctx);
+	size_t off = 0;
+	ssize_t n;
+	uint64_t deadline = 0;
 
-	smfi_setpriv(ctx, NULL);
+	while (off < c->out.len) {
+		n = send(c->fd, c->out.data + off, c->out.len - off,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (deadline == 0)
+				deadline = fiber_now_ms() + mf_write_ms;
+			if (fiber_wait(c->fd, FIBER_OUT, deadline) == 0 &&
+			    (atomic_load(&mf_stopping) ||
+			    fiber_now_ms() >= deadline)) {
+				log_warnx("milter: session %s: MTA %s: reply "
+				    "not taken within %llu ms: connection "
+				    "closed", sid(c), c->peer,
+				    (unsigned long long)mf_write_ms);
+				return -1;
+			}
+			continue;
+		}
+		log_warn("milter: session %s: MTA %s: write", sid(c), c->peer);
+		return -1;
+	}
+	milter_proto_buf_reset(&c->out);
+	return 0;
+}
+
+/* mf_register - add to or remove from the live list */
+static void
+mf_register(struct mf_conn *c, int add)
+{
+	pthread_mutex_lock(&mf_lock);
+	if (add) {
+		c->next = mf_conns;
+		if (mf_conns != NULL)
+			mf_conns->prev = c;
+		mf_conns = c;
+		mf_nconns++;
+	} else {
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else
+			mf_conns = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+		mf_nconns--;
+		pthread_cond_broadcast(&mf_cond);
+	}
+	pthread_mutex_unlock(&mf_lock);
+}
+
+/* mf_session - the fiber of one MTA connection */
+static void
+mf_session(void *arg)
+{
+	struct mf_conn *c = arg;
+	struct milter_proto_cmd cmd;
+	uint64_t deadline = 0;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		r = milter_proto_next(c->dec, &cmd);
+		if (r == MILTER_PROTO_OK) {
+			deadline = 0;
+			if ((r = dispatch(c, &cmd)) != 0) {
+				if (r == 1)
+					(void)flush(c);
+				break;
+			}
+			continue;
+		}
+		if (r != MILTER_PROTO_MORE) {
+			log_warnx("milter: session %s: MTA %s: %s: connection "
+			    "closed", sid(c), c->peer,
+			    milter_proto_error(c->dec));
+			break;
+		}
+		/* nothing complete left: the MTA waits for these replies */
+		if (c->out.len > 0) {
+			if (flush(c) == -1)
+				break;
+		} else if (c->tcp && c->unacked) {
+			/*
+			 * Nothing to answer (stages without a reply): ACK
+			 * now. An MTA that writes packets without
+			 * TCP_NODELAY (Postfix) holds the next one until
+			 * this ACK, which a delayed ACK would postpone by
+			 * 40 ms.
+			 */
+			int on = 1;
+
+			(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK,
+			    &on, sizeof(on));
+		}
+		c->unacked = 0;
+		n = recv(c->fd, c->rbuf, MF_READ, 0);
+		if (n > 0) {
+			c->unacked = 1;
+			if (milter_proto_feed(c->dec, c->rbuf, (size_t)n) == -1) {
+				log_warn("milter: session %s: MTA %s: input",
+				    sid(c), c->peer);
+				break;
+			}
+			continue;
+		}
+		if (n == 0)
+			break;	/* the MTA closed */
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			if (errno != ECONNRESET)
+				log_warn("milter: session %s: MTA %s: read",
+				    sid(c), c->peer);
+			break;
+		}
+		if (atomic_load(&mf_stopping))
+			break;
+		if (deadline == 0)
+			deadline = fiber_now_ms() + MF_IDLE_MS;
+		if (fiber_wait(c->fd, FIBER_IN, deadline) == 0) {
+			if (atomic_load(&mf_stopping))
+				break;
+			if (fiber_now_ms() >= deadline) {
+				log_warnx("milter: session %s: MTA %s: idle "
+				    "for %llu s: connection closed", sid(c),
+				    c->peer, MF_IDLE_MS / 1000);
+				break;
+			}
+		}
+	}
+	mf_register(c, 0);
 	mf_conn_free(c);
-	return SMFIS_CONTINUE;
 }
 
-static sfsistat
-mf_unknown(SMFICTX *ctx, const char *cmd)
+/* peer_name - the MTA's address for the log */
+static void
+peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 {
-	/* negotiated away (SMFIP_NOUNKNOWN): the chain has no such phase */
-	(void)ctx;
-	(void)cmd;
-	return SMFIS_CONTINUE;
+	char a[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
+	} else
+		snprintf(buf, len, "%s", "local");
 }
 
-/* mf_main - the listener thread */
+/* mf_accept_one - a new MTA connection: its fiber; -1 when accept() has none */
+static int
+mf_accept_one(void)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct mf_conn *c;
+	int fd, on = 1;
+
+	fd = accept4(mf_fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+		    errno != ECONNABORTED) {
+			log_warn("milter: accept");
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				usleep(100000);
+		}
+		return -1;
+	}
+	if (ss.ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->rbuf = malloc(MF_READ)) == NULL ||
+	    (c->dec = milter_proto_dec_new(NULL)) == NULL) {
+		log_warn("milter: new connection");
+		if (c != NULL) {
+			free(c->rbuf);
+			free(c);
+		}
+		close(fd);
+		return 0;
+	}
+	c->fd = fd;
+	c->tcp = ss.ss_family != AF_UNIX;
+	peer_name(&ss, c->peer, sizeof(c->peer));
+	mf_register(c, 1);
+	if (fiber_spawn(mf_session, c) == -1) {
+		log_warn("milter: connection from %s: fiber", c->peer);
+		mf_register(c, 0);
+		mf_conn_free(c);
+	}
+	return 0;
+}
+
+/* mf_main - the listener thread: accept, spawn */
 static void *
 mf_main(void *arg)
 {
+	struct pollfd pfd[2];
 	sigset_t set;
-	int r;
 
 	(void)arg;
-	/* this thread and every thread libmilter starts from it: no signals */
+	/* signals belong to serve's main thread */
 	sigfillset(&set);
 	sigdelset(&set, SIGSEGV);
 	sigdelset(&set, SIGBUS);
 	sigdelset(&set, SIGFPE);
 	sigdelset(&set, SIGILL);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (mf_listener != NULL)
-		r = mf_listener(mf_spec, 0, &mf_desc, MF_TIMEOUT, MF_BACKLOG);
-	else
-		r = smfi_main();
-	atomic_store(&mf_done, 1);
-	if (!atomic_load(&mf_stopping))
-		log_warnx("milter: the listener on %s stopped (%s): the MTA "
-		    "now applies its milter_default_action", mf_spec,
-		    r == MI_SUCCESS ? "told to stop" : "libmilter failure");
+	pfd[0].fd = mf_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = mf_pipe[0];
+	pfd[1].events = POLLIN;
+	while (!atomic_load(&mf_stopping)) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno != EINTR) {
+				log_warn("milter: poll");
+				usleep(100000);
+			}
+			continue;
+		}
+		if (pfd[1].revents)
+			break;
+		if (pfd[0].revents)
+			while (!atomic_load(&mf_stopping) && mf_accept_one() == 0)
+				;
+	}
 	return NULL;
 }
 
-/* mf_connect_to - connect to the listen socket (to wake the listener); fd or -1 */
+/* mf_connect_to - connect to the listen socket (a unix socket in use?); fd or -1 */
 static int
 mf_connect_to(void)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	const char *host = mf_listen.host;
-	int fd = -1;
+	struct sockaddr_un sun;
+	int fd;
 
-	if (mf_listen.family == AF_UNIX) {
-		struct sockaddr_un sun;
-
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		    mf_listen.path);
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-			close(fd);
-			return -1;
-		}
-		return fd;
-	}
-	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
-		host = mf_listen.family == AF_INET6 ? "::1" : "127.0.0.1";
-	else if (strcmp(host, "::") == 0)
-		host = "::1";
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = mf_listen.family;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, mf_listen.port, &hints, &res) != 0)
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", mf_listen.path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		close(fd);
-		fd = -1;
+		return -1;
 	}
-	freeaddrinfo(res);
 	return fd;
 }
 
-/* mf_bind_error - why the socket could not be opened, found by trying */
-static void
-mf_bind_error(char *err, size_t errlen)
-{
-	struct addrinfo hints, *res = NULL;
-	int fd, on = 1, e;
-
-	if (mf_listen.family == AF_UNIX) {
-		struct sockaddr_un sun;
-
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
-		    mf_listen.path);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd != -1 && bind(fd, (struct sockaddr *)&sun,
-		    sizeof(sun)) == -1) {
-			snprintf(err, errlen, "milter listen \"%s\": cannot "
-			    "bind: %s", mf_spec, strerror(errno));
-			close(fd);
-			return;
-		}
-		if (fd != -1) {
-			close(fd);
-			unlink(mf_listen.path);
-		}
-	} else {
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_family = mf_listen.family;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_PASSIVE;
-		e = getaddrinfo(mf_listen.host[0] ? mf_listen.host : NULL,
-		    mf_listen.port, &hints, &res);
-		if (e != 0) {
-			snprintf(err, errlen, "milter listen \"%s\": %s",
-			    mf_spec, gai_strerror(e));
-			return;
-		}
-		fd = socket(res->ai_family, SOCK_STREAM, 0);
-		if (fd != -1) {
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-			if (bind(fd, res->ai_addr, res->ai_addrlen) == -1) {
-				snprintf(err, errlen, "milter listen \"%s\": "
-				    "cannot bind: %s", mf_spec, strerror(errno));
-				close(fd);
-				freeaddrinfo(res);
-				return;
-			}
-			close(fd);
-		}
-		freeaddrinfo(res);
-	}
-	snprintf(err, errlen, "milter listen \"%s\": libmilter could not open "
-	    "the socket", mf_spec);
-}
-
-/* mf_unix_check - refuse a unix socket that another process listens on */
+/* mf_open_unix - the unix socket (a stale one is replaced); fd or -1 */
 static int
-mf_unix_check(char *err, size_t errlen)
+mf_open_unix(char *err, size_t errlen)
 {
+	struct sockaddr_un sun;
 	struct stat st;
 	int fd;
 
-	if (stat(mf_listen.path, &st) == -1)
-		return 0;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "milter listen \"%s\": %s exists and is "
-		    "not a socket", mf_spec, mf_listen.path);
+	if (lstat(mf_listen.path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "milter listen \"%s\": %s exists "
+			    "and is not a socket", mf_spec, mf_listen.path);
+			return -1;
+		}
+		if ((fd = mf_connect_to()) != -1) {
+			close(fd);
+			snprintf(err, errlen, "milter listen \"%s\": socket in "
+			    "use by another process", mf_spec);
+			return -1;
+		}
+		(void)unlink(mf_listen.path);	/* stale */
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", mf_listen.path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, MF_BACKLOG) == -1) {
+		snprintf(err, errlen, "milter listen \"%s\": cannot bind: %s",
+		    mf_spec, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	if ((fd = mf_connect_to()) != -1) {
-		close(fd);
-		snprintf(err, errlen, "milter listen \"%s\": socket in use by "
-		    "another process", mf_spec);
-		return -1;
-	}
-	return 0;	/* stale: libmilter removes it */
+	return fd;
 }
 
-
-/*
- * mf_nodelay - set TCP_NODELAY on libmilter's listening socket (accepted
- * sockets inherit it on Linux and the BSDs). At end of message a filter
- * writes several small packets (each change, then the verdict); with Nagle
- * the second waits for the MTA's delayed ACK, about 40 ms per message.
- * libmilter does not hand out its descriptor, so it is found by its
- * address among ours. Returns 0, or -1 when not found (logged).
- */
+/* mf_open_inet - the TCP socket; fd or -1 */
 static int
-mf_nodelay(void)
+mf_open_inet(char *err, size_t errlen)
 {
-	struct addrinfo hints, *res = NULL;
-	struct sockaddr_storage ss;
-	socklen_t len;
-	DIR *d;
-	struct dirent *de;
-	int want_port = -1, on = 1, found = -1, fd, acc;
+	struct addrinfo hints, *res = NULL, *ai;
+	int fd = -1, on = 1, e, saved = 0;
 
-	if (mf_listen.family == AF_UNIX)
-		return 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = mf_listen.family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	if (getaddrinfo(NULL, mf_listen.port, &hints, &res) == 0 && res != NULL) {
-		if (res->ai_family == AF_INET)
-			want_port = ntohs(((struct sockaddr_in *)(void *)res->ai_addr)->sin_port);
-		else if (res->ai_family == AF_INET6)
-			want_port = ntohs(((struct sockaddr_in6 *)(void *)res->ai_addr)->sin6_port);
-		freeaddrinfo(res);
-	}
-	if (want_port < 0 || (d = opendir("/proc/self/fd")) == NULL)
-		goto out;
-	while (found == -1 && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		fd = atoi(de->d_name);
-		len = sizeof(acc);
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == -1 ||
-		    !acc)
-			continue;
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
-			continue;
-		if ((ss.ss_family == AF_INET && ntohs(((struct sockaddr_in *)
-		    (void *)&ss)->sin_port) == want_port) ||
-		    (ss.ss_family == AF_INET6 && ntohs(((struct sockaddr_in6 *)
-		    (void *)&ss)->sin6_port) == want_port))
-			if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on,
-			    sizeof(on)) == 0)
-				found = fd;
-	}
-	closedir(d);
-out:
-	if (found == -1) {
-		log_warnx("milter: could not set TCP_NODELAY on the listening "
-		    "socket: end of message may wait for delayed ACKs");
+	e = getaddrinfo(mf_listen.host[0] ? mf_listen.host : NULL,
+	    mf_listen.port, &hints, &res);
+	if (e != 0) {
+		snprintf(err, errlen, "milter listen \"%s\": %s", mf_spec,
+		    gai_strerror(e));
 		return -1;
 	}
-	return 0;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol)) == -1) {
+			saved = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		/* accepted sockets inherit it (Linux, the BSDs); set again there */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, MF_BACKLOG) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		snprintf(err, errlen, "milter listen \"%s\": cannot bind: %s",
+		    mf_spec, strerror(saved));
+	return fd;
 }
 
 int
 milter_front_start(const struct config *cfg, char *err, size_t errlen)
 {
-	void *sym;
 	int e;
 
 	if (cfg == NULL || cfg->milter_listen == NULL)
@@ -1033,58 +1445,27 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "milter: %s", strerror(errno));
 		return -1;
 	}
-	if (mf_listen.family == AF_UNIX && mf_unix_check(err, errlen) == -1)
+	if (cfg->timeout_command_ms > 0)
+		mf_write_ms = cfg->timeout_command_ms;
+	mf_fd = mf_listen.family == AF_UNIX ? mf_open_unix(err, errlen) :
+	    mf_open_inet(err, errlen);
+	if (mf_fd == -1)
 		return -1;
-
-	memset(&mf_desc, 0, sizeof(mf_desc));
-	mf_desc.xxfi_name = "phasegate";
-	mf_desc.xxfi_version = SMFI_VERSION;
-	mf_desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT |
-	    SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY | SMFIF_QUARANTINE |
-	    SMFIF_SETSYMLIST;
-	mf_desc.xxfi_connect = mf_connect;
-	mf_desc.xxfi_helo = mf_helo;
-	mf_desc.xxfi_envfrom = mf_envfrom;
-	mf_desc.xxfi_envrcpt = mf_envrcpt;
-	mf_desc.xxfi_header = mf_header;
-	mf_desc.xxfi_eoh = mf_eoh;
-	mf_desc.xxfi_body = mf_body;
-	mf_desc.xxfi_eom = mf_eom;
-	mf_desc.xxfi_abort = mf_abort;
-	mf_desc.xxfi_close = mf_close;
-	mf_desc.xxfi_unknown = mf_unknown;
-	mf_desc.xxfi_data = mf_data;
-	mf_desc.xxfi_negotiate = mf_negotiate;
-
-	if (smfi_register(mf_desc) == MI_FAILURE) {
-		snprintf(err, errlen, "milter: smfi_register failed (libmilter "
-		    "version mismatch?)");
+	if (fcntl(mf_fd, F_SETFL, fcntl(mf_fd, F_GETFL) | O_NONBLOCK) == -1 ||
+	    pipe2(mf_pipe, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "milter: %s", strerror(errno));
+		close(mf_fd);
+		mf_fd = -1;
 		return -1;
 	}
-	if (smfi_setconn(mf_spec) == MI_FAILURE) {
-		snprintf(err, errlen, "milter listen \"%s\": smfi_setconn "
-		    "failed", mf_spec);
-		return -1;
-	}
-	(void)smfi_setbacklog(MF_BACKLOG);
-	(void)smfi_settimeout(MF_TIMEOUT);
-	if (smfi_opensocket(true) == MI_FAILURE) {
-		mf_bind_error(err, errlen);
-		return -1;
-	}
-	(void)mf_nodelay();
-
-	sym = dlsym(RTLD_DEFAULT, "mi_listener");
-	memcpy(&mf_listener, &sym, sizeof(mf_listener));
-	if (mf_listener == NULL)
-		log_warnx("milter: libmilter has no mi_listener(): running "
-		    "smfi_main(), whose own signal thread may take SIGHUP, "
-		    "SIGTERM or SIGINT and stop the milter listener");
 	signal(SIGPIPE, SIG_IGN);
 	atomic_store(&mf_stopping, 0);
-	atomic_store(&mf_done, 0);
 	if ((e = pthread_create(&mf_thread, NULL, mf_main, NULL)) != 0) {
 		snprintf(err, errlen, "milter: thread: %s", strerror(e));
+		close(mf_fd);
+		close(mf_pipe[0]);
+		close(mf_pipe[1]);
+		mf_fd = mf_pipe[0] = mf_pipe[1] = -1;
 		return -1;
 	}
 	mf_started = 1;
@@ -1092,39 +1473,44 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-/* mf_stopper - smfi_stop() may wait for the listener's poll(): own thread */
-static void *
-mf_stopper(void *arg)
-{
-	(void)arg;
-	smfi_stop();
-	return NULL;
-}
-
 void
 milter_front_stop(void)
 {
-	pthread_t t;
-	int have_t, i, fd;
+	struct mf_conn *c;
+	struct timespec ts;
+	ssize_t w;
 
 	if (!mf_started)
 		return;
 	atomic_store(&mf_stopping, 1);
-	have_t = pthread_create(&t, NULL, mf_stopper, NULL) == 0;
-	if (!have_t)
-		smfi_stop();
-	/*
-	 * libmilter's listener checks for the stop only when its poll()
-	 * returns, every 5 seconds; a connection wakes it at once.
-	 */
-	for (i = 0; i < 500 && !atomic_load(&mf_done); i++) {
-		if ((fd = mf_connect_to()) != -1)
-			close(fd);
-		usleep(10000);
-	}
+	do
+		w = write(mf_pipe[1], "x", 1);
+	while (w == -1 && errno == EINTR);
 	pthread_join(mf_thread, NULL);
-	if (have_t)
-		pthread_join(t, NULL);
+	close(mf_fd);
+	mf_fd = -1;
+	if (mf_listen.family == AF_UNIX)
+		(void)unlink(mf_listen.path);
+	/*
+	 * Open connections: shut down, so that each fiber wakes up, sees
+	 * the end and returns (a session busy in a filter finishes that
+	 * call first). The MTA applies its milter_default_action to them.
+	 */
+	pthread_mutex_lock(&mf_lock);
+	for (c = mf_conns; c != NULL; c = c->next)
+		(void)shutdown(c->fd, SHUT_RDWR);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	while (mf_nconns > 0)
+		if (pthread_cond_timedwait(&mf_cond, &mf_lock, &ts) != 0)
+			break;
+	if (mf_nconns > 0)
+		log_warnx("milter: %zu connections still busy at stop",
+		    mf_nconns);
+	pthread_mutex_unlock(&mf_lock);
+	close(mf_pipe[0]);
+	close(mf_pipe[1]);
+	mf_pipe[0] = mf_pipe[1] = -1;
 	mf_started = 0;
 	log_info("milter: stopped listening on %s", mf_spec);
 }

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <libmilter/mfapi.h>
 
+#include "milter_proto.h"
 #include "milter_util.h"
 
 int
@@ -155,57 +155,65 @@ unsigned long
 milter_util_flags(const struct milter_wants *w, unsigned long mta_act,
     unsigned long mta_prot, unsigned long *act, unsigned long *prot)
 {
-	unsigned long want = SMFIF_SETSYMLIST, p = 0, offer = mta_prot;
-	int headers = w->header || w->eoh || w->eom;
+	unsigned long want = MILTER_PROTO_ACT_SETSYMLIST, p = 0,
+	    offer = mta_prot;
+	/* filters at end of message and the X-Spam-* headers read the header */
+	int headers = w->header || w->eoh || w->eom || w->actions;
 
 /* ASK - ask for protocol flag f when the MTA offers it */
 #define ASK(f)	do { if (offer & (f)) p |= (f); } while (0)
 
 	/*
-	 * Connect, HELO, MAIL and RCPT always come: they build the session
-	 * and the envelope that every later filter reads. Where no filter
-	 * answers at that stage, no reply is sent (SMFIP_NR_*).
+	 * Connect, HELO, MAIL, RCPT and DATA always come: they build the
+	 * session and the envelope that every later filter reads, and they
+	 * carry the macros scripts read (an MTA sends no macros with an
+	 * event negotiated away). Where no filter answers at that stage, no
+	 * reply is sent.
 	 */
 	if (!w->connect)
-		ASK(SMFIP_NR_CONN);
+		ASK(MILTER_PROTO_NR_CONN);
 	if (!w->helo)
-		ASK(SMFIP_NR_HELO);
+		ASK(MILTER_PROTO_NR_HELO);
 	if (!w->mail)
-		ASK(SMFIP_NR_MAIL);
+		ASK(MILTER_PROTO_NR_MAIL);
 	if (!w->rcpt)
-		ASK(SMFIP_NR_RCPT);
+		ASK(MILTER_PROTO_NR_RCPT);
 	if (!w->data)
-		ASK(SMFIP_NODATA);
-	/* filters at end of message read the header, so it must come */
+		ASK(MILTER_PROTO_NR_DATA);
+	/*
+	 * Headers never get a reply: a verdict at a header is held and
+	 * given at the next stage that is answered (docs/milter.md).
+	 */
 	if (!headers)
-		ASK(SMFIP_NOHDRS);
+		ASK(MILTER_PROTO_NOHDRS);
 	else {
-		if (!w->header)
-			ASK(SMFIP_NR_HDR);
-		ASK(SMFIP_HDR_LEADSPC);
+		ASK(MILTER_PROTO_NR_HDR);
+		ASK(MILTER_PROTO_HDR_LEADSPC);
 	}
 	if (!w->eoh)
-		ASK(SMFIP_NOEOH);
+		ASK(MILTER_PROTO_NOEOH);
+	/* body chunks: no reply; SKIP only for an MTA without NR_BODY */
 	if (!w->body)
-		ASK(SMFIP_NOBODY);
-	else if (offer & SMFIP_SKIP)
-		p |= SMFIP_SKIP;
+		ASK(MILTER_PROTO_NOBODY);
+	else if (offer & MILTER_PROTO_NR_BODY)
+		p |= MILTER_PROTO_NR_BODY;
 	else
-		ASK(SMFIP_NR_BODY);
+		ASK(MILTER_PROTO_SKIP);
 	/* the chain has no phase for unknown commands */
-	ASK(SMFIP_NOUNKNOWN);
+	ASK(MILTER_PROTO_NOUNKNOWN);
 #undef ASK
 
 	if (w->change)
-		want |= SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT |
-		    SMFIF_DELRCPT | SMFIF_CHGFROM | SMFIF_CHGBODY |
-		    SMFIF_QUARANTINE;
+		want |= MILTER_PROTO_ACT_ADDHDRS | MILTER_PROTO_ACT_CHGHDRS |
+		    MILTER_PROTO_ACT_ADDRCPT | MILTER_PROTO_ACT_DELRCPT |
+		    MILTER_PROTO_ACT_CHGFROM | MILTER_PROTO_ACT_CHGBODY |
+		    MILTER_PROTO_ACT_QUARANTINE;
 	if (w->actions)
-		want |= SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+		want |= MILTER_PROTO_ACT_ADDHDRS | MILTER_PROTO_ACT_CHGHDRS;
 	*act = want & mta_act;
 	*prot = p;
 	/* SETSYMLIST is a wish, not a need: macros then come as the MTA sends them */
-	return want & ~mta_act & ~SMFIF_SETSYMLIST;
+	return want & ~mta_act & ~MILTER_PROTO_ACT_SETSYMLIST;
 }
 
 /* isxcode - length of an enhanced status code "C.S.D" at s, or 0 */

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""tests/milter/rawmta.py - an MTA side written byte by byte, for what
+miltertest cannot do: one conversation split over many reads (one byte per
+send), the same conversation pipelined into one read, an oversized and a
+malformed packet (that connection ends, another session in the middle of a
+message is unaffected). phasegate runs filters/verdicts.lua.
+Usage: rawmta.py HOST PORT. Prints "ok - ..." / "not ok - ..."; exit 1 on
+a failure."""
+import socket
+import struct
+import sys
+import time
+
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+fails = 0
+
+
+def check(what, ok):
+    global fails
+    print(("ok - " if ok else "not ok - ") + what)
+    if not ok:
+        fails += 1
+
+
+def pkt(cmd, payload=b""):
+    return struct.pack(">I", len(payload) + 1) + cmd + payload
+
+
+def conn():
+    s = socket.create_connection((HOST, PORT), timeout=10)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def read_packet(s):
+    """one reply packet: (code, payload); (None, b'') when the peer closed"""
+    head = b""
+    while len(head) < 4:
+        b = s.recv(4 - len(head))
+        if not b:
+            return None, b""
+        head += b
+    n = struct.unpack(">I", head)[0]
+    data = b""
+    while len(data) < n:
+        b = s.recv(n - len(data))
+        if not b:
+            return None, b""
+        data += b
+    return data[:1], data[1:]
+
+
+OPTNEG = pkt(b"O", struct.pack(">III", 6, 0x1FF, 0x1FFFFF))
+
+
+def negotiate(s):
+    s.sendall(OPTNEG)
+    code, data = read_packet(s)
+    assert code == b"O", code
+    return struct.unpack(">III", data[:12])
+
+
+def message(prot, subject=b"split"):
+    """the packets after negotiation, and the replies expected"""
+    NR = {"C": 0x1000, "H": 0x2000, "M": 0x4000, "R": 0x8000, "T": 0x10000,
+          "L": 0x80, "N": 0x40000, "B": 0x80000}
+    NO = {"N": 0x40, "B": 0x10, "L": 0x20, "T": 0x200}
+    seq = [
+        (b"D", b"Cj\0mx.example\0"),
+        (b"C", b"plain.example\x004" + struct.pack(">H", 4321) + b"192.0.2.8\0"),
+        (b"H", b"client.example\0"),
+        (b"D", b"Mi\0RAW1\0"),
+        (b"M", b"<alice@example.com>\0"),
+        (b"R", b"<bob@example.org>\0"),
+        (b"T", b""),
+        (b"L", b"Subject\0 " + subject + b"\0"),
+        (b"L", b"X-Other\0 x\0"),
+        (b"N", b""),
+        (b"B", b"0123456789\r\n"),
+        (b"E", b""),
+    ]
+    out, want = b"", []
+    for cmd, payload in seq:
+        c = cmd.decode()
+        if c in NO and prot & NO[c]:
+            continue
+        out += pkt(cmd, payload)
+        if c == "D":
+            continue
+        if c in NR and prot & NR[c]:
+            continue
+        want.append(c)
+    return out, want
+
+
+def replies(s, n):
+    got = []
+    for _ in range(n):
+        code, data = read_packet(s)
+        if code is None:
+            break
+        got.append((code, data))
+    return got
+
+
+EOM_TEXT = b"seen from=alice@example.com rcpts=bob@example.org subject=%s body=12"
+
+# 1. one byte per send: every packet arrives over many reads
+s = conn()
+_, _, prot = negotiate(s)
+check("negotiation: headers without a reply (NR_HDR)", prot & 0x80 != 0)
+data, want = message(prot)
+for i in range(len(data)):
+    s.sendall(data[i:i + 1])
+    if i % 7 == 0:
+        time.sleep(0.002)
+got = replies(s, len(want))
+check("split over %d sends: %d replies, want %d" % (len(data), len(got), len(want)),
+      len(got) == len(want))
+check("split: every stage before end of message continues",
+      all(code == b"c" for code, _ in got[:-1]))
+check("split: end of message saw the whole message",
+      len(got) > 0 and got[-1][0] == b"y" and EOM_TEXT % b"split" in got[-1][1])
+s.close()
+
+# 2. the whole conversation in one send: many packets in one read
+s = conn()
+data, want = message(prot, b"pipelined")
+s.sendall(OPTNEG + data)
+code, _ = read_packet(s)
+got = replies(s, len(want))
+check("pipelined: negotiation answered first", code == b"O")
+check("pipelined: %d replies in order" % len(want),
+      [c for c, _ in got[:-1]] == [b"c"] * (len(want) - 1) and len(got) == len(want))
+check("pipelined: end of message saw the whole message",
+      len(got) > 0 and EOM_TEXT % b"pipelined" in got[-1][1])
+s.close()
+
+# 3. bad packets end their connection only
+a = conn()
+negotiate(a)
+data, want = message(prot, b"survivor")
+cut = data.index(b"\0\0\0\x01T") if b"\0\0\0\x01T" in data else len(data) // 2
+a.sendall(data[:cut])
+first = replies(a, sum(1 for c in want if c in "CHMR"))
+for name, bad in (("oversized", struct.pack(">I", 0x7FFFFFF0) + b"B" + b"x" * 100),
+                  ("malformed", pkt(b"z", b"junk\0")),
+                  ("length 0", b"\0\0\0\0"),
+                  ("header without value", pkt(b"L", b"Subject\0"))):
+    b = conn()
+    negotiate(b)
+    b.sendall(bad)
+    b.settimeout(5)
+    try:
+        closed = b.recv(1) == b""
+    except (ConnectionResetError, socket.timeout):
+        closed = not isinstance(sys.exc_info()[1], socket.timeout)
+    check("%s packet: the connection is closed" % name, closed)
+    b.close()
+a.sendall(data[cut:])
+rest = replies(a, len(want) - len(first))
+check("the other session, mid-message, is unaffected",
+      len(rest) > 0 and EOM_TEXT % b"survivor" in rest[-1][1])
+a.close()
+
+sys.exit(1 if fails else 0)
