@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "fiber.h"
+#include "log.h"
 
 #if !defined(__x86_64__)
 #include <ucontext.h>
@@ -74,11 +75,26 @@ void __sanitizer_finish_switch_fiber(void *, const void **, size_t *);
 #define FIBER_RETIRE_MS		10000
 #define FIBER_KEEP_STACKS	256
 #define FIBER_NEVENTS		4
+#define FIBER_WATCH_MAX		4
+#define FIBER_STOP_WAIT_S	5
 
 enum { F_FREE, F_RUN, F_WAIT, F_QUEUED };
 enum { OP_NONE, OP_WAIT, OP_DONE };
 
 struct worker;
+struct fiber;
+
+/*
+ * fiber_watch - one descriptor of a fiber in the epoll set: one-shot (armed
+ * by each wait), or, after fiber_watch(), edge-triggered and left there:
+ * an edge sets pending, and a wait finds it or parks with no system call.
+ */
+struct fiber_watch {
+	struct fiber		*f;
+	int			 fd;		/* -1: free */
+	int			 et;
+	_Atomic int		 pending;	/* an edge since the fiber last looked */
+};
 
 struct fiber {
 	void			*sp;		/* saved stack pointer (x86_64) */
@@ -95,7 +111,10 @@ struct fiber {
 	int			 wait_fd;
 	unsigned		 wait_events;
 	int			 woke;		/* fiber_wait()'s result */
-	int			 parked_fd;	/* in the epoll set since its last wait, or -1 */
+	int			 parked_fd;	/* one-shot: in the set since its last wait, or -1 */
+	struct fiber_watch	 oneshot;
+	struct fiber_watch	 watch[FIBER_WATCH_MAX];
+	struct fiber_watch *_Atomic waiting;	/* what it is parked on */
 	_Atomic uint64_t	 deadline;	/* 0: none */
 	_Atomic unsigned	 kick_seen;	/* kick generation when it parked */
 	struct fiber		*next;		/* run queue or free list */
@@ -354,16 +373,32 @@ runq_pop(void)
 static void
 park(struct fiber *f)
 {
+	struct fiber_watch *wt = atomic_load(&f->waiting);
 	struct epoll_event ev;
 	int r, expect;
 
+	if (wt->et) {
+		/* in the set already: an edge since the fiber looked wakes it */
+		atomic_store(&f->state, F_WAIT);
+		if (atomic_exchange(&wt->pending, 0) ||
+		    atomic_load(&f->kick_seen) != atomic_load(&S.kick_gen)) {
+			expect = F_WAIT;
+			if (atomic_compare_exchange_strong(&f->state, &expect,
+			    F_QUEUED)) {
+				f->woke = 1;
+				runq_push(f);
+			}
+		}
+		return;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLONESHOT;
 	if (f->wait_events & FIBER_IN)
 		ev.events |= EPOLLIN | EPOLLRDHUP;
 	if (f->wait_events & FIBER_OUT)
 		ev.events |= EPOLLOUT;
-	ev.data.ptr = f;
+	f->oneshot.fd = f->wait_fd;
+	ev.data.ptr = &f->oneshot;
 	/* everything the next resumer reads is written before the fiber is
 	 * published: once in the set, another worker may take it at once */
 	f->parked_fd = f->wait_fd;
@@ -434,7 +469,7 @@ fiber_done(struct fiber *f)
 static void
 run(struct worker *w, struct fiber *f)
 {
-	if (f->parked_fd != -1 && f->woke == 0)
+	if (f->woke == 0 && atomic_load(&f->waiting) == &f->oneshot)
 		unpark(f);
 	atomic_store(&f->state, F_RUN);
 	f->w = w;
@@ -460,12 +495,23 @@ run(struct worker *w, struct fiber *f)
 static void
 event(struct worker *w, struct epoll_event *ev)
 {
-	struct fiber *f = ev->data.ptr;
+	struct fiber_watch *wt = ev->data.ptr;
+	struct fiber *f;
 	int expect = F_WAIT;
 
 	if (ev->data.ptr == &evfd_tag)
 		return;		/* only a wake-up: the run queue is looked at next */
-	if (!atomic_compare_exchange_strong(&f->state, &expect, F_RUN))
+	f = wt->f;
+	if (wt->et) {
+		/* park() sets the state, then looks at pending; we the other
+		 * way round: one of us sees the other */
+		atomic_store(&wt->pending, 1);
+		if (atomic_load(&f->waiting) != wt)
+			return;		/* it waits on something else, or runs */
+		if (!atomic_compare_exchange_strong(&f->state, &expect, F_RUN))
+			return;
+		atomic_store(&wt->pending, 0);
+	} else if (!atomic_compare_exchange_strong(&f->state, &expect, F_RUN))
 		return;		/* stale: already woken by its deadline */
 	f->woke = 1;
 	run(w, f);
@@ -674,15 +720,25 @@ fiber_stop(void)
 {
 	struct worker *w;
 	struct fiber *f;
+	struct timespec ts;
 	uint64_t one = 1;
 	unsigned i, n;
 
 	if (!S.running)
 		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += FIBER_STOP_WAIT_S;
 	pthread_mutex_lock(&S.lock);
 	while (atomic_load(&S.nfibers) > 0)
-		pthread_cond_wait(&S.idle, &S.lock);
+		if (pthread_cond_timedwait(&S.idle, &S.lock, &ts) == ETIMEDOUT)
+			break;
 	pthread_mutex_unlock(&S.lock);
+	if (atomic_load(&S.nfibers) > 0) {
+		/* a session stuck in a filter: leave the workers to the exit */
+		log_warnx("%zu sessions still running at stop: left to the exit",
+		    atomic_load(&S.nfibers));
+		return;
+	}
 
 	atomic_store(&S.quit, 1);
 	pthread_mutex_lock(&S.mlock);
@@ -729,6 +785,7 @@ int
 fiber_spawn(void (*fn)(void *), void *arg)
 {
 	struct fiber *f;
+	int i;
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
 
 	if (!S.running) {
@@ -765,6 +822,16 @@ fiber_spawn(void (*fn)(void *), void *arg)
 	f->op = OP_NONE;
 	f->woke = 0;
 	f->parked_fd = -1;
+	f->oneshot.f = f;
+	f->oneshot.fd = -1;
+	f->oneshot.et = 0;
+	for (i = 0; i < FIBER_WATCH_MAX; i++) {
+		f->watch[i].f = f;
+		f->watch[i].fd = -1;
+		f->watch[i].et = 1;
+		atomic_store(&f->watch[i].pending, 0);
+	}
+	atomic_store(&f->waiting, &f->oneshot);
 	atomic_store(&f->deadline, 0);
 	frame_init(f);
 	atomic_store(&f->state, F_QUEUED);
@@ -787,7 +854,7 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 	struct fiber *f = w != NULL ? w->cur : NULL;
 	struct pollfd pfd;
 	uint64_t now;
-	int ms;
+	int ms, i;
 
 	if (f == NULL) {
 		/* not in a fiber: plain poll() */
@@ -801,6 +868,15 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 		    1000 : deadline_ms - now);
 		return poll(&pfd, 1, ms) > 0 ? 1 : 0;
 	}
+	for (i = 0; i < FIBER_WATCH_MAX; i++)
+		if (f->watch[i].fd == fd && fd != -1)
+			break;
+	if (i < FIBER_WATCH_MAX) {
+		if (atomic_exchange(&f->watch[i].pending, 0))
+			return 1;	/* an edge since the last look: try the I/O */
+		atomic_store(&f->waiting, &f->watch[i]);
+	} else
+		atomic_store(&f->waiting, &f->oneshot);
 	f->wait_fd = fd;
 	f->wait_events = events;
 	f->woke = 0;
@@ -809,6 +885,59 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 	f->op = OP_WAIT;
 	to_worker(f, 0);
 	return f->woke;
+}
+
+int
+fiber_watch(int fd)
+{
+	struct worker *w = cur_worker();
+	struct fiber *f = w != NULL ? w->cur : NULL;
+	struct fiber_watch *wt = NULL;
+	struct epoll_event ev;
+	int i, r;
+
+	if (f == NULL)
+		return 0;	/* outside a fiber fiber_wait() polls anyway */
+	for (i = 0; i < FIBER_WATCH_MAX; i++) {
+		if (f->watch[i].fd == fd)
+			return 0;
+		if (f->watch[i].fd == -1 && wt == NULL)
+			wt = &f->watch[i];
+	}
+	if (wt == NULL) {
+		errno = ENOSPC;
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.data.ptr = wt;
+	atomic_store(&wt->pending, 1);	/* the first wait tries the I/O */
+	r = epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev);
+	if (r == -1 && errno == EEXIST)	/* left there by a one-shot wait */
+		r = epoll_ctl(S.ep, EPOLL_CTL_MOD, fd, &ev);
+	if (r == -1)
+		return -1;
+	wt->fd = fd;
+	if (f->parked_fd == fd)
+		f->parked_fd = -1;
+	return 0;
+}
+
+void
+fiber_unwatch(int fd)
+{
+	struct worker *w = cur_worker();
+	struct fiber *f = w != NULL ? w->cur : NULL;
+	int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < FIBER_WATCH_MAX; i++)
+		if (f->watch[i].fd == fd) {
+			(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, fd, NULL);
+			f->watch[i].fd = -1;
+			atomic_store(&f->watch[i].pending, 0);
+		}
 }
 
 void

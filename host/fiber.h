@@ -43,7 +43,11 @@
  */
 int		 fiber_start(unsigned workers, size_t stack_size, char *err,
 		    size_t errlen);
-/* fiber_stop - wait until every fiber has returned, then end the workers */
+/*
+ * fiber_stop - wait until every fiber has returned, then end the workers.
+ * Fibers still running after a few seconds are left to the process's exit
+ * (logged): the front ends have ended their sessions' grace by then.
+ */
 void		 fiber_stop(void);
 
 /*
@@ -60,6 +64,19 @@ int		 fiber_spawn(void (*fn)(void *), void *arg);
  * outside a fiber it poll()s, so code shared with tests still works.
  */
 int		 fiber_wait(int fd, unsigned events, uint64_t deadline_ms);
+
+/*
+ * fiber_watch - from a fiber: keep fd in the epoll set, edge-triggered,
+ * for this fiber's later waits, so that parking on it costs no system
+ * call (a session's long-lived sockets). Up to 4 per fiber; 0, or -1 with
+ * errno (the waits then fall back to one-shot registration). The fiber
+ * must call fiber_unwatch(fd) before it closes fd.
+ * After a read that filled the whole buffer, more may be waiting without
+ * a new edge: read again before waiting (a read that came back short or
+ * with EAGAIN lets the next call wait first).
+ */
+int		 fiber_watch(int fd);
+void		 fiber_unwatch(int fd);
 
 /* fiber_kick_all - every parked fiber's fiber_wait() returns 0 soon */
 void		 fiber_kick_all(void);

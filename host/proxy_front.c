@@ -4,10 +4,11 @@
  * Public: proxy_front_new(), proxy_front_start(), proxy_front_stop(),
  * proxy_front_free().
  *
- * One thread accepts; each client session runs in its own detached thread
- * (256 KiB stack reserved, only touched pages count) with blocking-style
- * I/O through poll(), so a filter that blocks (DNS, a slow script) stalls
- * its own session only. Per session: a command parser (smtp_cmd), a DATA
+ * The listener and every client session are fibers (fiber.h): the code
+ * reads like blocking I/O, but a session that must wait for its client or
+ * its upstream parks, and the worker threads go on with other sessions
+ * (a filter that blocks stalls its own session only: the scheduler adds a
+ * worker). Sockets do not block. Per session: a command parser (smtp_cmd), a DATA
  * decoder (smtp_data), a 16 KiB input buffer, a reply buffer, and one
  * upstream connection (proxy_upstream).
  *
@@ -25,8 +26,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +39,7 @@
 
 #include "chain.h"
 #include "config.h"
+#include "fiber.h"
 #include "log.h"
 #include "msg.h"
 #include "proxy_front.h"
@@ -51,31 +51,19 @@
 #include "smtp_reply.h"
 #include "tx.h"
 
-#define PF_STACK	(256 * 1024)
 #define PF_INBUF	(16 * 1024)
 #define PF_EBUF		(32 * 1024)
 #define PF_GRACE_MS	10000
-#define PF_SLICE_MS	250
-#define PF_IDLE_MAX	64		/* session threads kept waiting for work */
-#define PF_IDLE_MS	30000		/* and for how long */
 
 struct proxy_front {
 	const struct config	*cfg;
 	const struct config_smtp *sc;
 	int			 lfd;
-	pthread_t		 thr;
-	int			 started;
+	atomic_int		 accepting;	/* the listener's fiber runs */
 	atomic_int		 stop;
 	atomic_int		 nsessions;
 	uint64_t		 stop_deadline;
 	char			 hostname[256];
-	/* idle session threads wait here for the next connection */
-	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
-	struct psess		*queue, *queue_tail;
-	int			 nqueued;
-	int			 idle;
-	atomic_int		 nworkers;
 };
 
 /* upstream extensions we pass on */
@@ -83,7 +71,6 @@ struct proxy_front {
 #define CAP_XCLIENT	0x02
 
 struct psess {
-	struct psess		*next;		/* in the accept queue */
 	struct proxy_front	*pf;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
@@ -100,6 +87,7 @@ struct psess {
 	char			*out;
 	size_t			 outlen, outcap;
 	int			 close;		/* end the session after flushing */
+	int			 drained;	/* the last read came back short */
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 caps;
 	int			 xclient_done;
@@ -190,22 +178,32 @@ reply_up(struct psess *ps, const struct smtp_reply *r)
 }
 
 /*
- * The client socket is blocking with SO_RCVTIMEO/SO_SNDTIMEO of
- * PF_SLICE_MS: a read or write is one system call when the peer is there,
- * and every slice the timeout and the stop flag are looked at.
+ * The client socket does not block: a read or a write is one system call
+ * when the peer is there; otherwise the fiber parks until the socket is
+ * ready, its deadline passes, or proxy_front_stop() kicks it.
  */
 
-/* slice_check - after an empty slice: 0 go on, -2 timed out, -3 stopping */
+/* wait_client - park for ev on the client; 0 go on, -2 timed out, -3 stopping */
 static int
-slice_check(struct psess *ps, uint64_t deadline, int idle)
+wait_client(struct psess *ps, unsigned ev, uint64_t deadline, int idle)
 {
-	uint64_t now = now_ms();
+	struct proxy_front *pf = ps->pf;
+	uint64_t dl = deadline, now;
 
-	if (atomic_load(&ps->pf->stop) && (idle || now >= ps->pf->stop_deadline))
+	if (atomic_load(&pf->stop)) {
+		if (idle)
+			return -3;
+		if (pf->stop_deadline < dl)
+			dl = pf->stop_deadline;
+	}
+	if (fiber_wait(ps->fd, ev, dl) == 1)
+		return 0;
+	now = now_ms();
+	if (atomic_load(&pf->stop) && (idle || now >= pf->stop_deadline))
 		return -3;
 	if (now >= deadline)
 		return -2;
-	return 0;
+	return 0;	/* a kick for someone else's stop: wait again */
 }
 
 /* flush - send the queued replies; -1 when the client is gone */
@@ -222,11 +220,13 @@ flush(struct psess *ps)
 			off += (size_t)n;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			break;
 		if (deadline == 0)
 			deadline = now_ms() + ps->pf->cfg->timeout_command_ms;
-		if (slice_check(ps, deadline, 0) != 0)
+		if (wait_client(ps, FIBER_OUT, deadline, 0) != 0)
 			break;
 	}
 	n = off == ps->outlen ? 0 : -1;
@@ -255,18 +255,30 @@ fill(struct psess *ps, uint64_t timeout_ms, int idle)
 	if (idle && atomic_load(&ps->pf->stop))
 		return -3;
 	for (;;) {
+		/* after a short read the client has to send first: wait
+		 * rather than read into an EAGAIN */
+		if (ps->drained) {
+			ps->drained = 0;
+			if (deadline == 0)
+				deadline = now_ms() + timeout_ms;
+			if ((w = wait_client(ps, FIBER_IN, deadline, idle)) != 0)
+				return w;
+		}
 		n = recv(ps->fd, ps->in + ps->inlen, PF_INBUF - ps->inlen, 0);
 		if (n > 0) {
+			ps->drained = (size_t)n < PF_INBUF - ps->inlen;
 			ps->inlen += (size_t)n;
 			return (int)n;
 		}
 		if (n == 0)
 			return 0;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
 		if (deadline == 0)
 			deadline = now_ms() + timeout_ms;
-		if ((w = slice_check(ps, deadline, idle)) != 0)
+		if ((w = wait_client(ps, FIBER_IN, deadline, idle)) != 0)
 			return w;
 	}
 }
@@ -1114,6 +1126,7 @@ session_run(struct psess *ps)
 	snprintf(ps->id, sizeof(ps->id), "%s", session_str(ps->s, PG_S_ID));
 	log_debug("session %s: connect from %s [%s]:%d", ps->id, ps->name,
 	    ps->addr, ps->port);
+	(void)fiber_watch(ps->fd);	/* parking on it costs no system call */
 	if (start(ps) < 0)
 		ps->close = 1;
 	while (!ps->close) {
@@ -1156,6 +1169,7 @@ done:
 	}
 	proxy_upstream_free(ps->up);
 	smtp_cmd_parser_free(ps->cp);
+	fiber_unwatch(ps->fd);
 	close(ps->fd);
 	free(ps->in);
 	free(ps->out);
@@ -1165,73 +1179,14 @@ done:
 	atomic_fetch_sub(&pf->nsessions, 1);
 }
 
-/*
- * worker_main - a session thread: run its session, then wait for the next
- * connection instead of exiting (thread creation and the stack's release
- * cost more than a session on loopback); at most PF_IDLE_MAX wait, for at
- * most PF_IDLE_MS.
- */
-static void *
-worker_main(void *arg)
+/* session_fiber - a client session's fiber */
+static void
+session_fiber(void *arg)
 {
-	struct psess *ps = arg;
-	struct proxy_front *pf = ps->pf;
-	struct timespec ts;
-
-	for (;;) {
-		session_run(ps);
-		pthread_mutex_lock(&pf->lock);
-		if (pf->idle >= PF_IDLE_MAX || atomic_load(&pf->stop))
-			break;
-		pf->idle++;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += PF_IDLE_MS / 1000;
-		while (pf->queue == NULL && !atomic_load(&pf->stop))
-			if (pthread_cond_timedwait(&pf->cond, &pf->lock, &ts) == ETIMEDOUT)
-				break;
-		pf->idle--;
-		if ((ps = pf->queue) == NULL)
-			break;
-		pf->queue = ps->next;
-		if (pf->queue == NULL)
-			pf->queue_tail = NULL;
-		pf->nqueued--;
-		pthread_mutex_unlock(&pf->lock);
-	}
-	atomic_fetch_sub(&pf->nworkers, 1);
-	pthread_mutex_unlock(&pf->lock);
-	return NULL;
+	session_run(arg);
 }
 
-/* dispatch - hand a connection to an idle thread, or start one; 0 or -1 */
-static int
-dispatch(struct proxy_front *pf, struct psess *ps, pthread_attr_t *attr)
-{
-	pthread_t t;
-
-	pthread_mutex_lock(&pf->lock);
-	if (pf->idle > pf->nqueued) {
-		ps->next = NULL;
-		if (pf->queue_tail)
-			pf->queue_tail->next = ps;
-		else
-			pf->queue = ps;
-		pf->queue_tail = ps;
-		pf->nqueued++;
-		pthread_cond_signal(&pf->cond);
-		pthread_mutex_unlock(&pf->lock);
-		return 0;
-	}
-	atomic_fetch_add(&pf->nworkers, 1);
-	pthread_mutex_unlock(&pf->lock);
-	if (pthread_create(&t, attr, worker_main, ps) != 0) {
-		atomic_fetch_sub(&pf->nworkers, 1);
-		return -1;
-	}
-	return 0;
-}
-
-/* turn_away - over max_sessions: 421 and close, without a thread */
+/* turn_away - over max_sessions: 421 and close, without a session */
 static void
 turn_away(struct proxy_front *pf, int fd)
 {
@@ -1244,32 +1199,25 @@ turn_away(struct proxy_front *pf, int fd)
 	close(fd);
 }
 
-/* accept_main - the accept loop */
-static void *
-accept_main(void *arg)
+/* accept_fiber - the listener: accept, then a fiber per session */
+static void
+accept_fiber(void *arg)
 {
 	struct proxy_front *pf = arg;
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	struct pollfd pfd;
-	pthread_attr_t attr;
 	struct psess *ps;
-	struct timeval slice = { 0, PF_SLICE_MS * 1000 };
 	int fd, one = 1;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PF_STACK);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while (!atomic_load(&pf->stop)) {
-		pfd.fd = pf->lfd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, PF_SLICE_MS) <= 0)
-			continue;
 		sl = sizeof(ss);
-		fd = accept4(pf->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		fd = accept4(pf->lfd, (struct sockaddr *)&ss, &sl,
+		    SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				usleep(100000);
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				(void)fiber_wait(pf->lfd, FIBER_IN, 0);
+			else if (errno == EMFILE || errno == ENFILE)
+				usleep(100000);	/* rare: the worker may block */
 			continue;
 		}
 		if (pf->sc->max_sessions &&
@@ -1278,8 +1226,6 @@ accept_main(void *arg)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof(slice));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &slice, sizeof(slice));
 		if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 			turn_away(pf, fd);
 			continue;
@@ -1289,15 +1235,14 @@ accept_main(void *arg)
 		memcpy(&ps->ss, &ss, sizeof(ss));
 		ps->sslen = sl;
 		atomic_fetch_add(&pf->nsessions, 1);
-		if (dispatch(pf, ps, &attr) != 0) {
+		if (fiber_spawn(session_fiber, ps) != 0) {
 			atomic_fetch_sub(&pf->nsessions, 1);
-			log_warnx("cannot start a session thread");
+			log_warn("cannot start a session");
 			free(ps);
 			turn_away(pf, fd);
 		}
 	}
-	pthread_attr_destroy(&attr);
-	return NULL;
+	atomic_store(&pf->accepting, 0);
 }
 
 struct proxy_front *
@@ -1367,8 +1312,7 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	pf->cfg = cfg;
 	pf->sc = sc;
 	pf->lfd = fd;
-	pthread_mutex_init(&pf->lock, NULL);
-	pthread_cond_init(&pf->cond, NULL);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	if (gethostname(pf->hostname, sizeof(pf->hostname) - 1) != 0 ||
 	    pf->hostname[0] == '\0')
 		snprintf(pf->hostname, sizeof(pf->hostname), "localhost");
@@ -1395,9 +1339,11 @@ bad:
 int
 proxy_front_start(struct proxy_front *pf)
 {
-	if (pthread_create(&pf->thr, NULL, accept_main, pf) != 0)
+	atomic_store(&pf->accepting, 1);
+	if (fiber_spawn(accept_fiber, pf) != 0) {
+		atomic_store(&pf->accepting, 0);
 		return -1;
-	pf->started = 1;
+	}
 	log_info("smtp proxy listening on %s, upstream %s", pf->sc->listen,
 	    pf->sc->upstream);
 	return 0;
@@ -1407,26 +1353,27 @@ void
 proxy_front_stop(struct proxy_front *pf)
 {
 	uint64_t hard;
+	int kicked_late = 0;
 
 	if (pf == NULL)
 		return;
 	pf->stop_deadline = now_ms() + PF_GRACE_MS;
 	atomic_store(&pf->stop, 1);
-	if (pf->started) {
-		pthread_join(pf->thr, NULL);
-		pf->started = 0;
-	}
+	fiber_kick_all();
+	while (atomic_load(&pf->accepting))
+		usleep(5000);
 	if (pf->lfd >= 0) {
 		close(pf->lfd);
 		pf->lfd = -1;
 	}
-	pthread_mutex_lock(&pf->lock);
-	pthread_cond_broadcast(&pf->cond);
-	pthread_mutex_unlock(&pf->lock);
 	hard = pf->stop_deadline + 5000;
-	while ((atomic_load(&pf->nsessions) > 0 || atomic_load(&pf->nworkers) > 0) &&
-	    now_ms() < hard)
+	while (atomic_load(&pf->nsessions) > 0 && now_ms() < hard) {
+		if (!kicked_late && now_ms() >= pf->stop_deadline) {
+			fiber_kick_all();	/* busy sessions: the grace is over */
+			kicked_late = 1;
+		}
 		usleep(20000);
+	}
 }
 
 void
@@ -1434,17 +1381,15 @@ proxy_front_free(struct proxy_front *pf)
 {
 	if (pf == NULL)
 		return;
-	if (atomic_load(&pf->nsessions) > 0 || atomic_load(&pf->nworkers) > 0) {
+	if (atomic_load(&pf->nsessions) > 0) {
 		/* sessions still hold pf: leave it (we are exiting anyway) */
 		log_warnx("smtp proxy %s: %d sessions did not end", pf->sc->listen,
 		    atomic_load(&pf->nsessions));
 		return;
 	}
-	if (pf->started)
+	if (atomic_load(&pf->accepting))
 		proxy_front_stop(pf);
 	if (pf->lfd >= 0)
 		close(pf->lfd);
-	pthread_mutex_destroy(&pf->lock);
-	pthread_cond_destroy(&pf->cond);
 	free(pf);
 }

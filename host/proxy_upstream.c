@@ -5,19 +5,18 @@
  * proxy_upstream_reply(), proxy_upstream_line(), proxy_upstream_cmd(),
  * proxy_upstream_write(), proxy_upstream_flush(), proxy_upstream_error().
  *
- * The socket blocks, with TCP_NODELAY and 1 s SO_RCVTIMEO/SO_SNDTIMEO
- * slices; every call gives up after the upstream timeout. Writes are collected in a buffer and
+ * The socket does not block (TCP_NODELAY): a call that must wait parks
+ * the session's fiber (fiber_wait()) and gives up after the upstream
+ * timeout. Writes are collected in a buffer and
  * sent in large write()s (a message goes out in 64 KiB pieces with its
  * final dot in the last one), so the upstream's delayed ACK never adds
  * latency. Replies are parsed by smtp_reply (bounded lines and line count).
  * No logging here: errors are kept as text for the caller.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fiber.h"
 #include "proxy_upstream.h"
 
 #define UP_WBUF	(64 * 1024)
@@ -36,6 +36,7 @@ struct proxy_upstream {
 	struct smtp_reply_parser *rp;
 	char		 rbuf[UP_RBUF];
 	size_t		 roff, rlen;
+	int		 drained;	/* the last read came back short: wait before reading */
 	char		*wbuf;		/* allocated on first write */
 	size_t		 wlen;
 	int		 dead;
@@ -52,26 +53,15 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* wait_fd - poll fd for ev until deadline; 1 ready, 0 timeout, -1 error */
+/* wait_fd - park until fd is ready for ev or the deadline; 1 ready, 0 timeout */
 static int
-wait_fd(int fd, short ev, uint64_t deadline)
+wait_fd(int fd, unsigned ev, uint64_t deadline)
 {
-	struct pollfd pfd;
-	uint64_t now;
-	int r;
-
 	for (;;) {
-		now = now_ms();
-		if (now >= deadline)
+		if (now_ms() >= deadline)
 			return 0;
-		pfd.fd = fd;
-		pfd.events = ev;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, (int)(deadline - now > 60000 ? 60000 : deadline - now));
-		if (r > 0)
+		if (fiber_wait(fd, ev, deadline) == 1)
 			return 1;
-		if (r < 0 && errno != EINTR)
-			return -1;
 	}
 }
 
@@ -111,7 +101,6 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	int fd = -1, one = 1, e = 0, r;
 	socklen_t elen;
 	uint64_t deadline = now_ms() + timeout_ms;
-	struct timeval slice = { 1, 0 };
 
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(err, errlen, "bad upstream address %s", hostport);
@@ -133,7 +122,7 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		if (errno == EINPROGRESS) {
-			r = wait_fd(fd, POLLOUT, deadline);
+			r = wait_fd(fd, FIBER_OUT, deadline);
 			elen = sizeof(e);
 			if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
 			    e == 0)
@@ -148,15 +137,7 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	freeaddrinfo(res);
 	if (fd < 0)
 		return NULL;
-	/*
-	 * From here on the socket blocks, with 1 s timeouts on each call: a
-	 * read or write is one system call, and the deadline is checked
-	 * between slices.
-	 */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof(slice));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &slice, sizeof(slice));
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    (u->rp = smtp_reply_parser_new(0, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -166,6 +147,7 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	}
 	u->fd = fd;
 	u->timeout_ms = timeout_ms;
+	(void)fiber_watch(fd);	/* parking on it costs no system call */
 	return u;
 }
 
@@ -174,6 +156,7 @@ proxy_upstream_free(struct proxy_upstream *u)
 {
 	if (u == NULL)
 		return;
+	fiber_unwatch(u->fd);
 	close(u->fd);
 	smtp_reply_parser_free(u->rp);
 	free(u->wbuf);
@@ -212,7 +195,9 @@ send_all(struct proxy_upstream *u, const char *p, size_t n)
 		}
 		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return fail(u, strerror(errno));
-		if (now_ms() >= deadline)
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (wait_fd(u->fd, FIBER_OUT, deadline) == 0)
 			return fail(u, "write timed out");
 	}
 	return 0;
@@ -268,17 +253,25 @@ proxy_upstream_reply(struct proxy_upstream *u, struct smtp_reply *r)
 				return fail(u, "malformed reply");
 			continue;
 		}
+		/* a reply takes a round trip: after a short read, wait first
+		 * rather than read into an EAGAIN */
+		if (u->drained && wait_fd(u->fd, FIBER_IN, deadline) == 0)
+			return fail(u, "timed out");
+		u->drained = 0;
 		n = recv(u->fd, u->rbuf, sizeof(u->rbuf), 0);
 		if (n > 0) {
 			u->roff = 0;
 			u->rlen = (size_t)n;
+			u->drained = (size_t)n < sizeof(u->rbuf);
 			continue;
 		}
 		if (n == 0)
 			return fail(u, "connection closed");
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return fail(u, strerror(errno));
-		if (now_ms() >= deadline)
+		if (errno == EINTR)
+			continue;
+		if (wait_fd(u->fd, FIBER_IN, deadline) == 0)
 			return fail(u, "timed out");
 	}
 }

@@ -23,6 +23,7 @@
 
 #include "chain.h"
 #include "config.h"
+#include "fiber.h"
 #include "log.h"
 #include "serve.h"
 
@@ -34,6 +35,9 @@
 #include "proxy_front.h"
 #define HAVE_PROXY_FRONT 1
 #endif
+
+/* a session's stack: reserved, only touched pages count (filters run on it) */
+#define SERVE_FIBER_STACK	(256 * 1024)
 
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chain *current;
@@ -163,10 +167,19 @@ serve_main(const char *file, int verbose)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+	/* every front end's sessions are fibers (fiber.h): one worker per CPU */
+	if (fiber_start(0, SERVE_FIBER_STACK, err, sizeof(err)) == -1) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		set_chain(NULL);
+		chain_unref(boot);
+		return 2;
+	}
+
 #ifdef HAVE_MILTER_FRONT
 	if (cfg->milter_listen != NULL &&
 	    milter_front_start(cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "phasegate: %s\n", err);
+		fiber_stop();
 		set_chain(NULL);
 		chain_unref(boot);
 		return 1;
@@ -175,6 +188,7 @@ serve_main(const char *file, int verbose)
 	if (cfg->milter_listen != NULL) {
 		fprintf(stderr, "phasegate: %s: this build has no milter front "
 		    "end\n", cfg->file);
+		fiber_stop();
 		set_chain(NULL);
 		chain_unref(boot);
 		return 1;
@@ -195,6 +209,7 @@ serve_main(const char *file, int verbose)
 	if (cfg->nsmtp > 0) {
 		fprintf(stderr, "phasegate: %s: this build has no SMTP proxy "
 		    "front end\n", cfg->file);
+		fiber_stop();
 		set_chain(NULL);
 		chain_unref(boot);
 		return 1;
@@ -242,6 +257,7 @@ stop:
 	if (cfg->milter_listen != NULL)
 		milter_front_stop();
 #endif
+	fiber_stop();
 	set_chain(NULL);
 	chain_unref(boot);
 	return status;
