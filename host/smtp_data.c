@@ -85,16 +85,51 @@ emit(struct smtp_data_decoder *d, char c, char *out, size_t *o)
 	d->size++;
 }
 
+/* plain - length of the run of bytes at p that end no line and are not NUL */
+static size_t
+plain(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t j = 0;
+
+	while (j < n && (u[j] > '\r' || (u[j] != '\0' && u[j] != '\n' &&
+	    u[j] != '\r')))
+		j++;
+	return j;
+}
+
 enum smtp_data_status
 smtp_data_decode(struct smtp_data_decoder *d, const char *in, size_t inlen,
     size_t *used, char *out, size_t outcap, size_t *outlen)
 {
-	size_t i = 0, o = 0;
+	size_t i = 0, o = 0, r, keep;
 	char c;
 
 	while (i < inlen) {
 		if (outcap - o < 2)
 			break;
+		if (d->st == D_MID) {
+			/* inside a line: copy the run up to the next CR, LF or
+			 * NUL at once (the state stays D_MID) */
+			r = plain(in + i, inlen - i < outcap - o - 1 ?
+			    inlen - i : outcap - o - 1);
+			if (r > 0) {
+				keep = r;
+				if (d->lim.max_size) {
+					keep = d->size >= d->lim.max_size ? 0 :
+					    d->lim.max_size - d->size;
+					if (keep < r)
+						d->flags |= SMTP_DATA_F_TOOBIG;
+					else
+						keep = r;
+				}
+				memcpy(out + o, in + i, keep);
+				o += keep;
+				d->size += keep;
+				i += r;
+				continue;
+			}
+		}
 		c = in[i];
 		if (c == '\0')
 			d->flags |= SMTP_DATA_F_NUL;
@@ -180,10 +215,22 @@ size_t
 smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t inlen,
     char *out, size_t outcap)
 {
-	size_t i, o = 0;
+	size_t i, o = 0, r;
 	char c;
 
 	for (i = 0; i < inlen && outcap - o >= 4; i++) {
+		if (e->mid && !e->cr) {
+			/* inside a line: copy up to the next CR or LF at once */
+			r = i;
+			while (r < inlen && r - i < outcap - o - 3 &&
+			    in[r] != '\r' && in[r] != '\n')
+				r++;
+			memcpy(out + o, in + i, r - i);
+			o += r - i;
+			i = r;
+			if (i == inlen || outcap - o < 4)
+				break;
+		}
 		c = in[i];
 		if (e->cr) {
 			/* CR LF, or a bare CR: either way a line end */
