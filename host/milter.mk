@@ -60,3 +60,9 @@ tests_fuzz_fuzz_milter_proto_SOURCES = tests/fuzz/fuzz_milter_proto.c host/milte
 tests_fuzz_fuzz_milter_proto_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_milter_proto_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
+
+# make bench-milter: the milter benchmark (bench/README-milter.md); add
+# PHASEGATE_BASE=/path/to/other/phasegate for a side-by-side row
+.PHONY: bench-milter
+bench-milter: phasegate$(EXEEXT) regex.la
+	PHASEGATE=$(abs_top_builddir)/phasegate $(abs_top_srcdir)/bench/milter

@@ -1,7 +1,7 @@
 -- tests/milter/filters/verdicts.lua - the phasegate side of mt/verdicts.lua
 -- The client name says which phase decides what: "PHASE-VERDICT.example"
 -- (e.g. "rcpt-reject.example"). Replies carry the phase so the MTA side can
--- tell which stage answered; one has a '%' (libmilter must escape it).
+-- tell which stage answered; one has a '%' (the milter must double it).
 local pg = require "phasegate"
 
 local function decide(s, phase)

@@ -1,5 +1,5 @@
 -- tests/milter/mt/changes.lua - every kind of change the chain records is
--- replayed at end of message through libmilter (checked with miltertest's
+-- replayed at end of message as milter reply packets (checked with miltertest's
 -- modification queries). phasegate runs pg_test_all with every change
 -- option and a score over actions.add_header (see milter.sh).
 local fails = 0

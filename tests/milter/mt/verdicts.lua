@@ -1,5 +1,5 @@
 -- tests/milter/mt/verdicts.lua - every phase with every verdict, through
--- libmilter as an MTA sees it. Run: miltertest -D sock=inet:PORT@127.0.0.1 -s verdicts.lua
+-- the milter protocol as an MTA sees it. Run: miltertest -D sock=inet:PORT@127.0.0.1 -s verdicts.lua
 -- phasegate runs filters/verdicts.lua.
 local fails = 0
 local function check(what, ok)
