@@ -77,9 +77,10 @@ void __sanitizer_finish_switch_fiber(void *, const void **, size_t *);
 #define FIBER_NEVENTS		4
 #define FIBER_WATCH_MAX		4
 #define FIBER_STOP_WAIT_S	5
+#define FIBER_MAX_HELPERS	16
 
 enum { F_FREE, F_RUN, F_WAIT, F_QUEUED };
-enum { OP_NONE, OP_WAIT, OP_DONE };
+enum { OP_NONE, OP_WAIT, OP_DONE, OP_OFFLOAD };
 
 struct worker;
 struct fiber;
@@ -117,7 +118,9 @@ struct fiber {
 	struct fiber_watch *_Atomic waiting;	/* what it is parked on */
 	_Atomic uint64_t	 deadline;	/* 0: none */
 	_Atomic unsigned	 kick_seen;	/* kick generation when it parked */
-	struct fiber		*next;		/* run queue or free list */
+	void			(*off_fn)(void *);	/* fiber_offload() */
+	void			*off_arg;
+	struct fiber		*next;		/* run queue, offload queue or free list */
 	struct fiber		*anext, *aprev;	/* every fiber: the monitor's list */
 #ifdef FIBER_ASAN
 	void			*asan_fake;
@@ -163,6 +166,10 @@ static struct {
 	_Atomic unsigned	 kick_gen;
 	_Atomic int		 quit;
 	pthread_t		 monitor;
+	/* fiber_offload(): helper threads for calls that block */
+	struct fiber		*off_head, *off_tail;
+	pthread_cond_t		 off_cond;
+	unsigned		 nhelpers, idle_helpers;
 	pthread_mutex_t		 mlock;		/* the monitor's sleep */
 	pthread_cond_t		 mcond;
 } S = {
@@ -170,6 +177,7 @@ static struct {
 	.idle = PTHREAD_COND_INITIALIZER,
 	.mlock = PTHREAD_MUTEX_INITIALIZER,
 	.mcond = PTHREAD_COND_INITIALIZER,
+	.off_cond = PTHREAD_COND_INITIALIZER,
 	.ep = -1,
 	.evfd = -1,
 };
@@ -465,6 +473,91 @@ fiber_done(struct fiber *f)
 	pthread_mutex_unlock(&S.lock);
 }
 
+/* helper_main - a helper thread: run offloaded calls, requeue their fibers */
+static void *
+helper_main(void *arg)
+{
+	struct timespec ts;
+	struct fiber *f;
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&S.lock);
+	for (;;) {
+		while ((f = S.off_head) == NULL && !atomic_load(&S.quit)) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += FIBER_RETIRE_MS / 1000;
+			S.idle_helpers++;
+			if (pthread_cond_timedwait(&S.off_cond, &S.lock, &ts) == ETIMEDOUT &&
+			    S.off_head == NULL) {
+				S.idle_helpers--;
+				S.nhelpers--;
+				pthread_mutex_unlock(&S.lock);
+				return NULL;
+			}
+			S.idle_helpers--;
+		}
+		if (f == NULL)
+			break;
+		if ((S.off_head = f->next) == NULL)
+			S.off_tail = NULL;
+		pthread_mutex_unlock(&S.lock);
+		f->off_fn(f->off_arg);
+		f->woke = 1;
+		atomic_store(&f->state, F_QUEUED);
+		runq_push(f);
+		pthread_mutex_lock(&S.lock);
+	}
+	S.nhelpers--;
+	pthread_mutex_unlock(&S.lock);
+	return NULL;
+}
+
+/* offload - f waits for a helper thread to run its call */
+static void
+offload(struct fiber *f)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int start = 0;
+
+	pthread_mutex_lock(&S.lock);
+	f->next = NULL;
+	if (S.off_tail != NULL)
+		S.off_tail->next = f;
+	else
+		S.off_head = f;
+	S.off_tail = f;
+	if (S.idle_helpers == 0 && S.nhelpers < FIBER_MAX_HELPERS) {
+		S.nhelpers++;
+		start = 1;
+	}
+	pthread_cond_signal(&S.off_cond);
+	pthread_mutex_unlock(&S.lock);
+	if (!start)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, helper_main, NULL) != 0) {
+		pthread_mutex_lock(&S.lock);
+		S.nhelpers--;
+		/* no helper at all: the worker runs it (better late than never) */
+		if (S.nhelpers == 0 && S.off_head == f) {
+			if ((S.off_head = f->next) == NULL)
+				S.off_tail = NULL;
+			pthread_mutex_unlock(&S.lock);
+			f->off_fn(f->off_arg);
+			f->woke = 1;
+			atomic_store(&f->state, F_QUEUED);
+			runq_push(f);
+		} else
+			pthread_mutex_unlock(&S.lock);
+	}
+	pthread_attr_destroy(&attr);
+}
+
 /* run - resume f on w, then do what it asked */
 static void
 run(struct worker *w, struct fiber *f)
@@ -485,6 +578,9 @@ run(struct worker *w, struct fiber *f)
 		break;
 	case OP_DONE:
 		fiber_done(f);
+		break;
+	case OP_OFFLOAD:
+		offload(f);
 		break;
 	default:
 		abort();	/* a fiber only switches away to wait or to end */
@@ -741,6 +837,15 @@ fiber_stop(void)
 	}
 
 	atomic_store(&S.quit, 1);
+	pthread_mutex_lock(&S.lock);
+	pthread_cond_broadcast(&S.off_cond);
+	while (S.nhelpers > 0) {
+		pthread_mutex_unlock(&S.lock);
+		usleep(1000);
+		pthread_mutex_lock(&S.lock);
+		pthread_cond_broadcast(&S.off_cond);
+	}
+	pthread_mutex_unlock(&S.lock);
 	pthread_mutex_lock(&S.mlock);
 	pthread_cond_signal(&S.mcond);
 	pthread_mutex_unlock(&S.mlock);
@@ -885,6 +990,22 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 	f->op = OP_WAIT;
 	to_worker(f, 0);
 	return f->woke;
+}
+
+void
+fiber_offload(void (*fn)(void *), void *arg)
+{
+	struct worker *w = cur_worker();
+	struct fiber *f = w != NULL ? w->cur : NULL;
+
+	if (f == NULL) {
+		fn(arg);
+		return;
+	}
+	f->off_fn = fn;
+	f->off_arg = arg;
+	f->op = OP_OFFLOAD;
+	to_worker(f, 0);
 }
 
 int

@@ -78,6 +78,13 @@ int		 fiber_wait(int fd, unsigned events, uint64_t deadline_ms);
 int		 fiber_watch(int fd);
 void		 fiber_unwatch(int fd);
 
+/*
+ * fiber_offload - from a fiber: run fn(arg), a call that may block for long
+ * (a DNS lookup), on a helper thread while the fiber is parked; returns
+ * when fn has returned. Outside a fiber it just calls fn(arg).
+ */
+void		 fiber_offload(void (*fn)(void *), void *arg);
+
 /* fiber_kick_all - every parked fiber's fiber_wait() returns 0 soon */
 void		 fiber_kick_all(void);
 

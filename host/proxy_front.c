@@ -1089,6 +1089,17 @@ start(struct psess *ps)
 	return 0;
 }
 
+/* rdns - the client's name from the DNS (runs on a helper: it may block) */
+static void
+rdns(void *arg)
+{
+	struct psess *ps = arg;
+
+	if (getnameinfo((struct sockaddr *)&ps->ss, ps->sslen, ps->name,
+	    sizeof(ps->name), NULL, 0, NI_NAMEREQD) != 0)
+		snprintf(ps->name, sizeof(ps->name), "unknown");
+}
+
 /* session_run - one client session, start to end; frees ps */
 static void
 session_run(struct psess *ps)
@@ -1106,9 +1117,7 @@ session_run(struct psess *ps)
 	ps->port = ps->ss.ss_family == AF_INET6 ?
 	    ntohs(((struct sockaddr_in6 *)&ps->ss)->sin6_port) :
 	    ntohs(((struct sockaddr_in *)&ps->ss)->sin_port);
-	if (getnameinfo((struct sockaddr *)&ps->ss, ps->sslen, ps->name,
-	    sizeof(ps->name), NULL, 0, NI_NAMEREQD) != 0)
-		snprintf(ps->name, sizeof(ps->name), "unknown");
+	fiber_offload(rdns, ps);
 	cl.line_max = SMTP_CMD_LINE_MAX;
 	cl.normalize_lf = pf->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
 	if ((chain = serve_chain_acquire()) == NULL ||

@@ -91,6 +91,25 @@ split_hostport(const char *hp, char *host, size_t hlen, char *port, size_t plen)
 	return 0;
 }
 
+struct lookup {
+	const char	*host, *port;
+	struct addrinfo	**res;
+	int		 r;
+};
+
+/* lookup - getaddrinfo() for a name (runs on a helper thread) */
+static void
+lookup(void *arg)
+{
+	struct lookup *lk = arg;
+	struct addrinfo hints;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	lk->r = getaddrinfo(lk->host, lk->port, &hints, lk->res);
+}
+
 struct proxy_upstream *
 proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
     size_t errlen)
@@ -108,8 +127,16 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r == EAI_NONAME) {
+		/* a name: the lookup may block, so a helper thread does it */
+		struct lookup lk = { host, port, &res, 0 };
+
+		fiber_offload(lookup, &lk);
+		r = lk.r;
+	}
+	if (r != 0) {
 		snprintf(err, errlen, "upstream %s: %s", hostport, gai_strerror(r));
 		return NULL;
 	}

@@ -255,6 +255,53 @@ test_blocking_filter(void **state)
 	fiber_stop();
 }
 
+static atomic_int offload_ran, offload_back_ms;
+
+static void
+slow_call(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);	/* a DNS lookup that takes its time */
+	atomic_fetch_add(&offload_ran, 1);
+}
+
+static void
+offloader(void *arg)
+{
+	uint64_t t0 = fiber_now_ms();
+
+	(void)arg;
+	fiber_offload(slow_call, NULL);
+	if (atomic_load(&offload_ran) >= 1 && fiber_self())
+		atomic_store(&offload_back_ms, (int)(fiber_now_ms() - t0));
+}
+
+static void
+test_offload(void **state)
+{
+	char err[256];
+	static uint64_t t0;
+
+	(void)state;
+	/* one worker: while the call runs on a helper, others go on at once */
+	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
+	assert_int_equal(fiber_spawn(offloader, NULL), 0);
+	assert_int_equal(fiber_spawn(offloader, NULL), 0);
+	usleep(20 * 1000);
+	t0 = fiber_now_ms();
+	atomic_store(&quick_done_ms, -1);
+	assert_int_equal(fiber_spawn(quick, &t0), 0);
+	usleep(60 * 1000);
+	assert_true(atomic_load(&quick_done_ms) >= 0);
+	assert_true(atomic_load(&quick_done_ms) < 50);
+	assert_int_equal(fiber_workers(), 1);	/* nobody was stuck */
+	fiber_stop();
+	assert_int_equal(atomic_load(&offload_ran), 2);
+	assert_true(atomic_load(&offload_back_ms) >= 300);
+	fiber_offload(slow_call, NULL);	/* outside a fiber: a plain call */
+	assert_int_equal(atomic_load(&offload_ran), 3);
+}
+
 static void
 test_outside(void **state)
 {
@@ -283,6 +330,7 @@ main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_blocking_filter),
+		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_outside),
 	};
 
