@@ -3,8 +3,8 @@
  *
  * Public: milter_front_start(), milter_front_stop().
  *
- * The listener thread accepts MTA connections and spawns one fiber per
- * connection (fiber.h). A session fiber reads what the MTA sends into a
+ * The listener, a fiber itself, accepts MTA connections and spawns one
+ * fiber per connection (fiber.h). A session fiber reads what the MTA sends into a
  * 64 KiB buffer, decodes every complete packet (milter_proto.h), feeds the
  * chain exactly at the stage the command stands for, queues the replies,
  * and writes them in one send() when no further complete packet is
@@ -82,6 +82,8 @@
 #define MF_IDLE_MS	(7210ULL * 1000)	/* between commands: libmilter's default */
 #define MF_BACKLOG	128
 #define MF_CHUNK	65535	/* replbody chunk */
+#define MF_CACHE	64	/* connection shells kept for reuse */
+#define MF_KEEP		(256 * 1024)	/* buffers kept with a shell, at most */
 
 /* the macros of one stage: a copy of the 'D' payload and pointers into it */
 struct mf_macros {
@@ -115,15 +117,16 @@ struct mf_conn {
 static struct milter_listen mf_listen;
 static char		*mf_spec;
 static int		 mf_fd = -1;
-static int		 mf_pipe[2] = { -1, -1 };
-static pthread_t	 mf_thread;
 static int		 mf_started;
 static atomic_int	 mf_stopping;
+static atomic_int	 mf_accepting;	/* the listener's fiber runs */
 static uint64_t		 mf_write_ms = 300000;
 static pthread_mutex_t	 mf_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 mf_cond = PTHREAD_COND_INITIALIZER;
 static struct mf_conn	*mf_conns;
 static size_t		 mf_nconns;
+static struct mf_conn	*mf_cache[MF_CACHE];	/* under mf_lock */
+static size_t		 mf_ncache;
 
 /* macros asked of the MTA, per stage (the symbol lists of the negotiation) */
 static const char *const mf_symlist[MILTER_PROTO_MAC_N] = {
@@ -293,22 +296,84 @@ session_end(struct mf_conn *c)
 	}
 }
 
-/* mf_conn_free - end everything the connection holds, close it */
+/* mf_conn_destroy - free a connection shell and its buffers */
 static void
-mf_conn_free(struct mf_conn *c)
+mf_conn_destroy(struct mf_conn *c)
 {
-	if (c == NULL)
-		return;
-	session_end(c);
-	if (c->chain != NULL)
-		chain_unref(c->chain);
-	mac_clear(c, 0);
 	milter_proto_dec_free(c->dec);
 	milter_proto_buf_free(&c->out);
 	free(c->rbuf);
-	if (c->fd != -1)
-		close(c->fd);
 	free(c);
+}
+
+/* mf_conn_end - end the session, release the chain and the macros */
+static void
+mf_conn_end(struct mf_conn *c)
+{
+	session_end(c);
+	if (c->chain != NULL) {
+		chain_unref(c->chain);
+		c->chain = NULL;
+	}
+	mac_clear(c, 0);
+}
+
+/*
+ * mf_conn_recycle - keep a connection shell (ended, its socket closed)
+ * with its buffers for the next connection: allocating and freeing 64 KiB
+ * and more per connection made glibc trim its heaps, and every trim is a
+ * TLB shootdown on every CPU
+ */
+static void
+mf_conn_recycle(struct mf_conn *c)
+{
+	struct milter_proto_dec *dec;
+	struct milter_proto_buf out;
+	unsigned char *rbuf;
+
+	dec = c->dec;
+	out = c->out;
+	rbuf = c->rbuf;
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->dec = dec;
+	c->out = out;
+	c->rbuf = rbuf;
+	milter_proto_dec_reset(c->dec, MF_KEEP);
+	milter_proto_buf_reset(&c->out);
+	if (c->out.size > MF_KEEP)
+		milter_proto_buf_free(&c->out);
+	pthread_mutex_lock(&mf_lock);
+	if (mf_ncache < MF_CACHE) {
+		mf_cache[mf_ncache++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&mf_lock);
+	if (c != NULL)
+		mf_conn_destroy(c);
+}
+
+/* mf_conn_new - a connection shell, from the cache or new; NULL: ENOMEM */
+static struct mf_conn *
+mf_conn_new(void)
+{
+	struct mf_conn *c = NULL;
+
+	pthread_mutex_lock(&mf_lock);
+	if (mf_ncache > 0)
+		c = mf_cache[--mf_ncache];
+	pthread_mutex_unlock(&mf_lock);
+	if (c != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->fd = -1;
+	if ((c->rbuf = malloc(MF_READ)) == NULL ||
+	    (c->dec = milter_proto_dec_new(NULL)) == NULL) {
+		mf_conn_destroy(c);
+		return NULL;
+	}
+	return c;
 }
 
 /* nr - 1 when the MTA expects no reply at this stage */
@@ -1118,7 +1183,7 @@ flush(struct mf_conn *c)
 	return 0;
 }
 
-/* mf_register - add to or remove from the live list */
+/* mf_register - add to or remove from the live list (removed: the socket is closed) */
 static void
 mf_register(struct mf_conn *c, int add)
 {
@@ -1136,10 +1201,34 @@ mf_register(struct mf_conn *c, int add)
 			mf_conns = c->next;
 		if (c->next != NULL)
 			c->next->prev = c->prev;
+		/* under the lock: milter_front_stop() shuts live sockets down */
+		close(c->fd);
+		c->fd = -1;
 		mf_nconns--;
 		pthread_cond_broadcast(&mf_cond);
 	}
 	pthread_mutex_unlock(&mf_lock);
+}
+
+/* wait_in - park until the MTA sends more; -1 when stopping or idle too long */
+static int
+wait_in(struct mf_conn *c, uint64_t *deadline)
+{
+	if (atomic_load(&mf_stopping))
+		return -1;
+	if (*deadline == 0)
+		*deadline = fiber_now_ms() + MF_IDLE_MS;
+	if (fiber_wait(c->fd, FIBER_IN, *deadline) == 0) {
+		if (atomic_load(&mf_stopping))
+			return -1;
+		if (fiber_now_ms() >= *deadline) {
+			log_warnx("milter: session %s: MTA %s: idle for %llu s: "
+			    "connection closed", sid(c), c->peer,
+			    MF_IDLE_MS / 1000);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* mf_session - the fiber of one MTA connection */
@@ -1150,8 +1239,10 @@ mf_session(void *arg)
 	struct milter_proto_cmd cmd;
 	uint64_t deadline = 0;
 	ssize_t n;
-	int r;
+	int r, watched, wait_first = 0;
 
+	/* the socket stays in the epoll set: parking costs no system call */
+	watched = fiber_watch(c->fd) == 0;
 	for (;;) {
 		r = milter_proto_next(c->dec, &cmd);
 		if (r == MILTER_PROTO_OK) {
@@ -1187,9 +1278,16 @@ mf_session(void *arg)
 			    &on, sizeof(on));
 		}
 		c->unacked = 0;
+		/* the last read was short: nothing more is there yet, wait first */
+		if (wait_first) {
+			wait_first = 0;
+			if (wait_in(c, &deadline) == -1)
+				break;
+		}
 		n = recv(c->fd, c->rbuf, MF_READ, 0);
 		if (n > 0) {
 			c->unacked = 1;
+			wait_first = watched && n < MF_READ;
 			if (milter_proto_feed(c->dec, c->rbuf, (size_t)n) == -1) {
 				log_warn("milter: session %s: MTA %s: input",
 				    sid(c), c->peer);
@@ -1207,23 +1305,14 @@ mf_session(void *arg)
 				    sid(c), c->peer);
 			break;
 		}
-		if (atomic_load(&mf_stopping))
+		if (wait_in(c, &deadline) == -1)
 			break;
-		if (deadline == 0)
-			deadline = fiber_now_ms() + MF_IDLE_MS;
-		if (fiber_wait(c->fd, FIBER_IN, deadline) == 0) {
-			if (atomic_load(&mf_stopping))
-				break;
-			if (fiber_now_ms() >= deadline) {
-				log_warnx("milter: session %s: MTA %s: idle "
-				    "for %llu s: connection closed", sid(c),
-				    c->peer, MF_IDLE_MS / 1000);
-				break;
-			}
-		}
 	}
+	if (watched)
+		fiber_unwatch(c->fd);
+	mf_conn_end(c);
 	mf_register(c, 0);
-	mf_conn_free(c);
+	mf_conn_recycle(c);
 }
 
 /* peer_name - the MTA's address for the log */
@@ -1246,37 +1335,33 @@ peer_name(const struct sockaddr_storage *ss, char *buf, size_t len)
 		snprintf(buf, len, "%s", "local");
 }
 
-/* mf_accept_one - a new MTA connection: its fiber; -1 when accept() has none */
+/*
+ * mf_accept_one - a new MTA connection: its fiber. 0, or -1 with errno
+ * when accept() has none (EAGAIN) or failed (logged)
+ */
 static int
 mf_accept_one(void)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct mf_conn *c;
-	int fd, on = 1;
+	int fd, on = 1, e;
 
 	fd = accept4(mf_fd, (struct sockaddr *)&ss, &sl,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd == -1) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-		    errno != ECONNABORTED) {
+		e = errno;
+		if (e == EINTR || e == ECONNABORTED)
+			return 0;
+		if (e != EAGAIN && e != EWOULDBLOCK)
 			log_warn("milter: accept");
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM)
-				usleep(100000);
-		}
+		errno = e;
 		return -1;
 	}
 	if (ss.ss_family != AF_UNIX)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->rbuf = malloc(MF_READ)) == NULL ||
-	    (c->dec = milter_proto_dec_new(NULL)) == NULL) {
+	if ((c = mf_conn_new()) == NULL) {
 		log_warn("milter: new connection");
-		if (c != NULL) {
-			free(c->rbuf);
-			free(c);
-		}
 		close(fd);
 		return 0;
 	}
@@ -1287,45 +1372,29 @@ mf_accept_one(void)
 	if (fiber_spawn(mf_session, c) == -1) {
 		log_warn("milter: connection from %s: fiber", c->peer);
 		mf_register(c, 0);
-		mf_conn_free(c);
+		mf_conn_recycle(c);
 	}
 	return 0;
 }
 
-/* mf_main - the listener thread: accept, spawn */
-static void *
-mf_main(void *arg)
+/*
+ * mf_accept_fiber - the listener, a fiber like the sessions: no thread to
+ * wake for each new connection, and a busy worker accepts without sleeping
+ */
+static void
+mf_accept_fiber(void *arg)
 {
-	struct pollfd pfd[2];
-	sigset_t set;
-
 	(void)arg;
-	/* signals belong to serve's main thread */
-	sigfillset(&set);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGILL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	pfd[0].fd = mf_fd;
-	pfd[0].events = POLLIN;
-	pfd[1].fd = mf_pipe[0];
-	pfd[1].events = POLLIN;
 	while (!atomic_load(&mf_stopping)) {
-		if (poll(pfd, 2, -1) == -1) {
-			if (errno != EINTR) {
-				log_warn("milter: poll");
-				usleep(100000);
-			}
+		if (mf_accept_one() == 0)
 			continue;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[0].revents)
-			while (!atomic_load(&mf_stopping) && mf_accept_one() == 0)
-				;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			(void)fiber_wait(mf_fd, FIBER_IN, 0);
+		else if (errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM)
+			usleep(100000);	/* rare: the worker may block */
 	}
-	return NULL;
+	atomic_store(&mf_accepting, 0);
 }
 
 /* mf_connect_to - connect to the listen socket (a unix socket in use?); fd or -1 */
@@ -1428,7 +1497,6 @@ mf_open_inet(char *err, size_t errlen)
 int
 milter_front_start(const struct config *cfg, char *err, size_t errlen)
 {
-	int e;
 
 	if (cfg == NULL || cfg->milter_listen == NULL)
 		return 0;
@@ -1451,8 +1519,7 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 	    mf_open_inet(err, errlen);
 	if (mf_fd == -1)
 		return -1;
-	if (fcntl(mf_fd, F_SETFL, fcntl(mf_fd, F_GETFL) | O_NONBLOCK) == -1 ||
-	    pipe2(mf_pipe, O_CLOEXEC) == -1) {
+	if (fcntl(mf_fd, F_SETFL, fcntl(mf_fd, F_GETFL) | O_NONBLOCK) == -1) {
 		snprintf(err, errlen, "milter: %s", strerror(errno));
 		close(mf_fd);
 		mf_fd = -1;
@@ -1460,12 +1527,13 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	atomic_store(&mf_stopping, 0);
-	if ((e = pthread_create(&mf_thread, NULL, mf_main, NULL)) != 0) {
-		snprintf(err, errlen, "milter: thread: %s", strerror(e));
+	atomic_store(&mf_accepting, 1);
+	if (fiber_spawn(mf_accept_fiber, NULL) == -1) {
+		snprintf(err, errlen, "milter: listener fiber: %s",
+		    strerror(errno));
+		atomic_store(&mf_accepting, 0);
 		close(mf_fd);
-		close(mf_pipe[0]);
-		close(mf_pipe[1]);
-		mf_fd = mf_pipe[0] = mf_pipe[1] = -1;
+		mf_fd = -1;
 		return -1;
 	}
 	mf_started = 1;
@@ -1478,15 +1546,15 @@ milter_front_stop(void)
 {
 	struct mf_conn *c;
 	struct timespec ts;
-	ssize_t w;
 
 	if (!mf_started)
 		return;
 	atomic_store(&mf_stopping, 1);
-	do
-		w = write(mf_pipe[1], "x", 1);
-	while (w == -1 && errno == EINTR);
-	pthread_join(mf_thread, NULL);
+	/* the listener's fiber waits with no deadline: a kick ends the wait */
+	while (atomic_load(&mf_accepting)) {
+		fiber_kick_all();
+		usleep(5000);
+	}
 	close(mf_fd);
 	mf_fd = -1;
 	if (mf_listen.family == AF_UNIX)
@@ -1507,10 +1575,9 @@ milter_front_stop(void)
 	if (mf_nconns > 0)
 		log_warnx("milter: %zu connections still busy at stop",
 		    mf_nconns);
+	while (mf_nconns == 0 && mf_ncache > 0)
+		mf_conn_destroy(mf_cache[--mf_ncache]);
 	pthread_mutex_unlock(&mf_lock);
-	close(mf_pipe[0]);
-	close(mf_pipe[1]);
-	mf_pipe[0] = mf_pipe[1] = -1;
 	mf_started = 0;
 	log_info("milter: stopped listening on %s", mf_spec);
 }

@@ -5,10 +5,9 @@
  * feeding every command to the chain of the session's generation.
  *
  * One milter listener per process: milter_front_start() once, then
- * milter_front_stop() once. The listener runs in its own thread, with
- * every asynchronous signal blocked (signals belong to serve's main
- * thread); each MTA connection is a fiber, so fiber_start() comes first
- * and fiber_stop() after milter_front_stop().
+ * milter_front_stop() once. The listener and each MTA connection are
+ * fibers (signals stay with serve's main thread), so fiber_start() comes
+ * first and fiber_stop() after milter_front_stop().
  */
 #ifndef MILTER_FRONT_H
 #define MILTER_FRONT_H
@@ -20,13 +19,13 @@ struct config;
 /*
  * milter_front_start - check cfg->milter_listen, open the socket (a bad
  * spec or a socket in use is an error here, with the reason in err) and
- * start the listener thread. Does nothing and returns 0
+ * start the listener's fiber. Does nothing and returns 0
  * when cfg->milter_listen is NULL. Returns 0 or -1.
  */
 int	milter_front_start(const struct config *cfg, char *err, size_t errlen);
 
 /*
- * milter_front_stop - stop accepting, close the socket, join the thread,
+ * milter_front_stop - stop accepting, close the socket,
  * shut the open connections down and wait (at most 10 s) until their
  * fibers have returned.
  */

@@ -80,6 +80,19 @@ milter_proto_dec_free(struct milter_proto_dec *d)
 	free(d);
 }
 
+void
+milter_proto_dec_reset(struct milter_proto_dec *d, size_t keep)
+{
+	d->start = d->end = 0;
+	d->err = 0;
+	d->errtext[0] = '\0';
+	if (d->size > keep) {
+		free(d->buf);
+		d->buf = NULL;
+		d->size = 0;
+	}
+}
+
 /* fail - enter the error state */
 static int
 fail(struct milter_proto_dec *d, int err, const char *what, int cmd)

@@ -167,6 +167,11 @@ void	milter_proto_limits_default(struct milter_proto_limits *);
 struct milter_proto_dec *milter_proto_dec_new(const struct milter_proto_limits *lim);
 void	milter_proto_dec_free(struct milter_proto_dec *);
 /*
+ * milter_proto_dec_reset - empty, out of the error state, ready for a new
+ * connection (the buffer is kept when it is at most keep bytes)
+ */
+void	milter_proto_dec_reset(struct milter_proto_dec *, size_t keep);
+/*
  * milter_proto_feed - append input. 0, or -1: the decoder is in its error
  * state (it rejects all input after an error) or out of memory (errno).
  * Buffers at most one packet beyond what next() has consumed, plus len.

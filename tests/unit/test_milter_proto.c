@@ -334,6 +334,21 @@ test_limits(void **state)
 	assert_int_equal(milter_proto_next(d, &c), MILTER_PROTO_ERR_MALFORMED);
 	milter_proto_dec_free(d);
 
+	/* reset: out of the error state, for the next connection */
+	d = milter_proto_dec_new(NULL);
+	assert_int_equal(milter_proto_feed(d, "\0\0\0\0", 4), 0);
+	assert_int_equal(milter_proto_next(d, &c), MILTER_PROTO_ERR_MALFORMED);
+	milter_proto_dec_reset(d, 0);
+	assert_string_equal(milter_proto_error(d), "");
+	n = pkt(buf, 'N', P(""));
+	assert_int_equal(milter_proto_feed(d, buf, n), 0);
+	assert_int_equal(milter_proto_next(d, &c), MILTER_PROTO_OK);
+	assert_int_equal(c.cmd, 'N');
+	assert_int_equal(milter_proto_feed(d, buf, 3), 0);
+	milter_proto_dec_reset(d, 1 << 20);
+	assert_int_equal(milter_proto_buffered(d), 0);
+	milter_proto_dec_free(d);
+
 	/* a good packet before a bad one still comes out */
 	d = milter_proto_dec_new(NULL);
 	n = pkt(buf, 'N', P(""));
