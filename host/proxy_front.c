@@ -555,19 +555,32 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 	reply_up(ps, &r);
 }
 
-/* rcpt_keep - remember a recipient the upstream took */
+/*
+ * rcpt_keep - remember a recipient the upstream took, with its ESMTP
+ * parameters (NOTIFY, ORCPT) right after the address's NUL, for a replay
+ */
 static int
-rcpt_keep(struct psess *ps, const char *addr)
+rcpt_keep(struct psess *ps, const char *addr, const char *params)
 {
+	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
 	char **nr;
 
 	if ((nr = realloc(ps->rcpts, (ps->nrcpts + 1) * sizeof(*nr))) == NULL)
 		return -1;
 	ps->rcpts = nr;
-	if ((nr[ps->nrcpts] = strdup(addr)) == NULL)
+	if ((nr[ps->nrcpts] = malloc(a + p)) == NULL)
 		return -1;
+	memcpy(nr[ps->nrcpts], addr, a);
+	memcpy(nr[ps->nrcpts] + a, params, p);
 	ps->nrcpts++;
 	return 0;
+}
+
+/* rcpt_params - the parameters kept with a recipient */
+static const char *
+rcpt_params(const char *kept)
+{
+	return kept + strlen(kept) + 1;
 }
 
 /* do_rcpt - RCPT TO */
@@ -596,7 +609,7 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	if (ps->discard) {
 		if (up_rset(ps) < 0)
 			return;
-		if (rcpt_keep(ps, cmd->addr) < 0) {
+		if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
 			reply(ps, "452 4.3.0 Error: insufficient system resources");
 			return;
 		}
@@ -614,7 +627,7 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	 */
 	if (r.code / 100 != 2)
 		(void)tx_del_rcpt(ps->tx, cmd->addr);
-	else if (rcpt_keep(ps, cmd->addr) < 0) {
+	else if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
 	}
@@ -679,7 +692,7 @@ envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 	struct msg *m = tx_msg(ps->tx);
 	const struct msg_change *ch;
 	char **list = NULL, line[1200];
-	const char *sender = NULL, *sargs = NULL;
+	const char *sender = NULL, *sargs = NULL, **rargs = NULL;
 	size_t i, j, n = 0, nc = msg_change_count(m);
 	int changed = 0, accepted = 0, rc = 0;
 
@@ -692,22 +705,33 @@ envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 	}
 	if (!changed)
 		return 0;
-	if ((list = calloc(ps->nrcpts + nc + 1, sizeof(*list))) == NULL)
+	if ((list = calloc(ps->nrcpts + nc + 1, sizeof(*list))) == NULL ||
+	    (rargs = calloc(ps->nrcpts + nc + 1, sizeof(*rargs))) == NULL) {
+		free(list);
 		return -1;
-	for (i = 0; i < ps->nrcpts; i++)
+	}
+	for (i = 0; i < ps->nrcpts; i++) {
+		rargs[n] = rcpt_params(ps->rcpts[i]);
 		list[n++] = ps->rcpts[i];
+	}
 	for (i = 0; i < nc; i++) {
 		ch = msg_change_at(m, i);
 		if (ch->kind == MSG_CHANGE_SENDER) {
+			/* new parameters replace the client's; none keep them
+			 * (as Postfix keeps RET, ENVID and BODY on a milter's
+			 * sender change) */
 			sender = ch->addr;
-			sargs = ch->value;
-		} else if (ch->kind == MSG_ADD_RCPT)
+			sargs = ch->value && *ch->value ? ch->value : NULL;
+		} else if (ch->kind == MSG_ADD_RCPT) {
+			rargs[n] = ch->value;	/* add_rcpt's parameters, if any */
 			list[n++] = (char *)(uintptr_t)ch->addr;
-		else if (ch->kind == MSG_DEL_RCPT) {
+		} else if (ch->kind == MSG_DEL_RCPT) {
 			for (j = 0; j < n; j++)
 				if (strcasecmp(list[j], ch->addr) == 0) {
 					memmove(list + j, list + j + 1,
 					    (n - j - 1) * sizeof(*list));
+					memmove(rargs + j, rargs + j + 1,
+					    (n - j - 1) * sizeof(*rargs));
 					n--;
 					j--;
 				}
@@ -717,12 +741,13 @@ envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 		/* every recipient deleted: delivered nowhere, like a discard */
 		*ok = 2;
 		free(list);
+		free(rargs);
 		return 0;
 	}
-	if (sender == NULL) {
+	if (sender == NULL)
 		sender = tx_sender(ps->tx);
+	if (sargs == NULL)
 		sargs = ps->mail_params;
-	}
 	if (proxy_upstream_cmd(ps->up, "RSET", 4, r) < 0)
 		goto lost;
 	snprintf(line, sizeof(line), "MAIL FROM:<%s>%s%s", sender,
@@ -734,7 +759,8 @@ envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(line, sizeof(line), "RCPT TO:<%s>", list[i]);
+		snprintf(line, sizeof(line), "RCPT TO:<%s>%s%s", list[i],
+		    rargs[i] && *rargs[i] ? " " : "", rargs[i] ? rargs[i] : "");
 		if (proxy_upstream_cmd(ps->up, line, strlen(line), r) < 0)
 			goto lost;
 		if (r->code / 100 == 2)
@@ -747,6 +773,7 @@ lost:
 	rc = -1;
 out:
 	free(list);
+	free(rargs);
 	return rc;
 }
 

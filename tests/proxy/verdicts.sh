@@ -97,6 +97,31 @@ assert "changed sender upstream" grep -q '^X-Mail-Args: <bounces@example.com>' "
 assert "added recipient upstream" grep -q '^X-Rcpt-Args: <archive@example.org>' "$f"
 assert "deleted recipient not upstream" bash -c "! grep -q '^X-Rcpt-Args: <b@example.org>' '$f'"
 assert "kept recipient upstream" grep -q '^X-Rcpt-Args: <c@example.org>' "$f"
+# the replayed envelope keeps each recipient's DSN parameters
+rm -f "$T"/up/*
+smtpc >"$T/out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO c.example\r\n"
+expect 250
+send b"MAIL FROM:<a@example.com> RET=HDRS ENVID=e1\r\n"
+expect 250
+send b"RCPT TO:<b@example.org>\r\n"
+expect 250
+send b"RCPT TO:<c@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c@example.org\r\n"
+expect 250
+send b"DATA\r\n"
+expect 354
+send b"Subject: dsn\r\n\r\nbody\r\n.\r\n"
+expect 250
+send b"QUIT\r\n"
+expect 221
+EOS
+assert "DSN dialogue" test $? -eq 0
+f=$(ls "$T"/up/* | head -1)
+assert "replayed recipient keeps NOTIFY and ORCPT" \
+	grep -q '^X-Rcpt-Args: <c@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;c@example.org' "$f"
+assert "changed sender without new parameters: the original ones" \
+	grep -q '^X-Mail-Args: <bounces@example.com> RET=HDRS ENVID=e1' "$f"
 stop_pg
 
 # a filter error follows on_error
