@@ -95,6 +95,7 @@ struct fiber_watch {
 	int			 fd;		/* -1: free */
 	int			 et;
 	_Atomic int		 pending;	/* an edge since the fiber last looked */
+	_Atomic int		 hup;		/* the peer closed or an error: sticky */
 };
 
 struct fiber {
@@ -388,7 +389,7 @@ park(struct fiber *f)
 	if (wt->et) {
 		/* in the set already: an edge since the fiber looked wakes it */
 		atomic_store(&f->state, F_WAIT);
-		if (atomic_exchange(&wt->pending, 0) ||
+		if (atomic_exchange(&wt->pending, 0) || atomic_load(&wt->hup) ||
 		    atomic_load(&f->kick_seen) != atomic_load(&S.kick_gen)) {
 			expect = F_WAIT;
 			if (atomic_compare_exchange_strong(&f->state, &expect,
@@ -601,6 +602,11 @@ event(struct worker *w, struct epoll_event *ev)
 	if (wt->et) {
 		/* park() sets the state, then looks at pending; we the other
 		 * way round: one of us sees the other */
+		/* a FIN after data is one more read (it returns 0) but no
+		 * more edges: keep it, so that a wait after a short read
+		 * does not park on a closed socket */
+		if (ev->events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			atomic_store(&wt->hup, 1);
 		atomic_store(&wt->pending, 1);
 		if (atomic_load(&f->waiting) != wt)
 			return;		/* it waits on something else, or runs */
@@ -935,6 +941,7 @@ fiber_spawn(void (*fn)(void *), void *arg)
 		f->watch[i].fd = -1;
 		f->watch[i].et = 1;
 		atomic_store(&f->watch[i].pending, 0);
+		atomic_store(&f->watch[i].hup, 0);
 	}
 	atomic_store(&f->waiting, &f->oneshot);
 	atomic_store(&f->deadline, 0);
@@ -977,7 +984,8 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 		if (f->watch[i].fd == fd && fd != -1)
 			break;
 	if (i < FIBER_WATCH_MAX) {
-		if (atomic_exchange(&f->watch[i].pending, 0))
+		if (atomic_exchange(&f->watch[i].pending, 0) ||
+		    atomic_load(&f->watch[i].hup))
 			return 1;	/* an edge since the last look: try the I/O */
 		atomic_store(&f->waiting, &f->watch[i]);
 	} else
@@ -1033,6 +1041,7 @@ fiber_watch(int fd)
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = wt;
 	atomic_store(&wt->pending, 1);	/* the first wait tries the I/O */
+	atomic_store(&wt->hup, 0);
 	r = epoll_ctl(S.ep, EPOLL_CTL_ADD, fd, &ev);
 	if (r == -1 && errno == EEXIST)	/* left there by a one-shot wait */
 		r = epoll_ctl(S.ep, EPOLL_CTL_MOD, fd, &ev);
@@ -1058,6 +1067,7 @@ fiber_unwatch(int fd)
 			(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, fd, NULL);
 			f->watch[i].fd = -1;
 			atomic_store(&f->watch[i].pending, 0);
+			atomic_store(&f->watch[i].hup, 0);
 		}
 }
 

@@ -255,6 +255,53 @@ test_blocking_filter(void **state)
 	fiber_stop();
 }
 
+static atomic_int eof_ms = -1, eof_read = -1;
+
+/* data then FIN arrive while the fiber looks elsewhere: a read takes the
+ * data (short), and the wait after it must not park on the closed socket */
+static void
+fin_reader(void *arg)
+{
+	int *sv = arg;
+	char buf[64];
+	uint64_t t0;
+
+	fiber_watch(sv[0]);
+	fiber_wait(sv[2], FIBER_IN, fiber_now_ms() + 100);	/* elsewhere */
+	fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 2000);
+	if (read(sv[0], buf, sizeof(buf)) != 3)
+		return;
+	t0 = fiber_now_ms();
+	fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 2000);	/* wait first */
+	atomic_store(&eof_ms, (int)(fiber_now_ms() - t0));
+	atomic_store(&eof_read, (int)read(sv[0], buf, sizeof(buf)));
+	fiber_unwatch(sv[0]);
+}
+
+static void
+test_fin_after_data(void **state)
+{
+	static int sv[4];
+	char err[256];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv + 2), 0);
+	nonblock(sv[0]);
+	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
+	assert_int_equal(fiber_spawn(fin_reader, sv), 0);
+	usleep(30 * 1000);
+	assert_int_equal(write(sv[1], "abc", 3), 3);
+	close(sv[1]);
+	fiber_stop();
+	assert_int_equal(atomic_load(&eof_read), 0);
+	assert_true(atomic_load(&eof_ms) >= 0);
+	assert_true(atomic_load(&eof_ms) < 500);
+	close(sv[0]);
+	close(sv[2]);
+	close(sv[3]);
+}
+
 static atomic_int offload_ran, offload_back_ms;
 
 static void
@@ -330,6 +377,7 @@ main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_blocking_filter),
+		cmocka_unit_test(test_fin_after_data),
 		cmocka_unit_test(test_offload),
 		cmocka_unit_test(test_outside),
 	};
