@@ -1072,6 +1072,23 @@ fiber_unwatch(int fd)
 }
 
 void
+fiber_forget(int fd)
+{
+	struct worker *w = cur_worker();
+	struct fiber *f = w != NULL ? w->cur : NULL;
+	int i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < FIBER_WATCH_MAX; i++)
+		if (f->watch[i].fd == fd) {
+			f->watch[i].fd = -1;
+			atomic_store(&f->watch[i].pending, 0);
+			atomic_store(&f->watch[i].hup, 0);
+		}
+}
+
+void
 fiber_kick_all(void)
 {
 	atomic_fetch_add(&S.kick_gen, 1);

@@ -70,13 +70,19 @@ int		 fiber_wait(int fd, unsigned events, uint64_t deadline_ms);
  * for this fiber's later waits, so that parking on it costs no system
  * call (a session's long-lived sockets). Up to 4 per fiber; 0, or -1 with
  * errno (the waits then fall back to one-shot registration). The fiber
- * must call fiber_unwatch(fd) before it closes fd.
+ * must call fiber_unwatch(fd) or fiber_forget(fd) before it closes fd.
  * After a read that filled the whole buffer, more may be waiting without
  * a new edge: read again before waiting (a read that came back short or
  * with EAGAIN lets the next call wait first).
  */
 int		 fiber_watch(int fd);
 void		 fiber_unwatch(int fd);
+/*
+ * fiber_forget - fiber_unwatch() without its system call, for a descriptor
+ * the fiber closes right after (closing takes it out of the epoll set; the
+ * descriptor must not have been duplicated)
+ */
+void		 fiber_forget(int fd);
 
 /*
  * fiber_offload - from a fiber: run fn(arg), a call that may block for long

@@ -1309,7 +1309,7 @@ mf_session(void *arg)
 			break;
 	}
 	if (watched)
-		fiber_unwatch(c->fd);
+		fiber_forget(c->fd);	/* closed next: that takes it out of the set */
 	mf_conn_end(c);
 	mf_register(c, 0);
 	mf_conn_recycle(c);
@@ -1385,6 +1385,7 @@ static void
 mf_accept_fiber(void *arg)
 {
 	(void)arg;
+	(void)fiber_watch(mf_fd);	/* an edge per new connection */
 	while (!atomic_load(&mf_stopping)) {
 		if (mf_accept_one() == 0)
 			continue;
@@ -1394,6 +1395,7 @@ mf_accept_fiber(void *arg)
 		    errno == ENOBUFS || errno == ENOMEM)
 			usleep(100000);	/* rare: the worker may block */
 	}
+	fiber_unwatch(mf_fd);
 	atomic_store(&mf_accepting, 0);
 }
 

@@ -44,6 +44,7 @@
 #include "msg.h"
 #include "proxy_front.h"
 #include "proxy_upstream.h"
+#include "rdns.h"
 #include "serve.h"
 #include "session.h"
 #include "smtp_cmd.h"
@@ -1116,17 +1117,6 @@ start(struct psess *ps)
 	return 0;
 }
 
-/* rdns - the client's name from the DNS (runs on a helper: it may block) */
-static void
-rdns(void *arg)
-{
-	struct psess *ps = arg;
-
-	if (getnameinfo((struct sockaddr *)&ps->ss, ps->sslen, ps->name,
-	    sizeof(ps->name), NULL, 0, NI_NAMEREQD) != 0)
-		snprintf(ps->name, sizeof(ps->name), "unknown");
-}
-
 /* session_run - one client session, start to end; frees ps */
 static void
 session_run(struct psess *ps)
@@ -1144,7 +1134,8 @@ session_run(struct psess *ps)
 	ps->port = ps->ss.ss_family == AF_INET6 ?
 	    ntohs(((struct sockaddr_in6 *)&ps->ss)->sin6_port) :
 	    ntohs(((struct sockaddr_in *)&ps->ss)->sin_port);
-	fiber_offload(rdns, ps);
+	rdns_name((struct sockaddr *)&ps->ss, ps->sslen, ps->addr, ps->name,
+	    sizeof(ps->name));
 	cl.line_max = SMTP_CMD_LINE_MAX;
 	cl.normalize_lf = pf->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
 	if ((chain = serve_chain_acquire()) == NULL ||
@@ -1205,7 +1196,7 @@ done:
 	}
 	proxy_upstream_free(ps->up);
 	smtp_cmd_parser_free(ps->cp);
-	fiber_unwatch(ps->fd);
+	fiber_forget(ps->fd);	/* the close takes it out of the epoll set */
 	close(ps->fd);
 	free(ps->in);
 	free(ps->out);
@@ -1245,6 +1236,7 @@ accept_fiber(void *arg)
 	struct psess *ps;
 	int fd, one = 1;
 
+	(void)fiber_watch(pf->lfd);	/* an edge per new connection */
 	while (!atomic_load(&pf->stop)) {
 		sl = sizeof(ss);
 		fd = accept4(pf->lfd, (struct sockaddr *)&ss, &sl,
@@ -1278,6 +1270,7 @@ accept_fiber(void *arg)
 			turn_away(pf, fd);
 		}
 	}
+	fiber_unwatch(pf->lfd);
 	atomic_store(&pf->accepting, 0);
 }
 

@@ -118,7 +118,8 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	struct proxy_upstream *u;
 	char host[256], port[32];
 	int fd = -1, one = 1, e = 0, r;
-	socklen_t elen;
+	socklen_t elen, plen;
+	struct sockaddr_storage peer;
 	uint64_t deadline = now_ms() + timeout_ms;
 
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
@@ -146,18 +147,41 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 		    SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0)
 			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		/*
+		 * Watched once connect() has started (an unconnected socket
+		 * polls as hung up): the wait for the connection, and every
+		 * later one, cost no epoll_ctl().
+		 */
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			(void)fiber_watch(fd);
 			break;
+		}
 		if (errno == EINPROGRESS) {
-			r = wait_fd(fd, FIBER_OUT, deadline);
-			elen = sizeof(e);
-			if (r == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) == 0 &&
-			    e == 0)
+			(void)fiber_watch(fd);
+			/* a wake-up may be spurious: connected when SO_ERROR
+			 * is clear and the socket has a peer */
+			for (;;) {
+				e = 0;
+				r = wait_fd(fd, FIBER_OUT, deadline);
+				elen = sizeof(e);
+				if (r == 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR,
+				    &e, &elen) == -1 || e != 0)
+					break;
+				plen = sizeof(peer);
+				if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
+					break;
+				if (errno != ENOTCONN) {
+					e = errno;
+					break;
+				}
+			}
+			if (r == 1 && e == 0)
 				break;
 			snprintf(err, errlen, "upstream %s: %s", hostport,
 			    r == 0 ? "connect timed out" : strerror(e ? e : errno));
 		} else
 			snprintf(err, errlen, "upstream %s: %s", hostport, strerror(errno));
+		fiber_forget(fd);
 		close(fd);
 		fd = -1;
 	}
@@ -169,12 +193,12 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	    (u->rp = smtp_reply_parser_new(0, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		free(u);
+		fiber_forget(fd);
 		close(fd);
 		return NULL;
 	}
 	u->fd = fd;
 	u->timeout_ms = timeout_ms;
-	(void)fiber_watch(fd);	/* parking on it costs no system call */
 	return u;
 }
 
@@ -183,7 +207,7 @@ proxy_upstream_free(struct proxy_upstream *u)
 {
 	if (u == NULL)
 		return;
-	fiber_unwatch(u->fd);
+	fiber_forget(u->fd);	/* the close takes it out of the epoll set */
 	close(u->fd);
 	smtp_reply_parser_free(u->rp);
 	free(u->wbuf);

@@ -4,7 +4,8 @@ libpgcore_la_SOURCES += \
 	host/smtp_reply.c host/smtp_reply.h \
 	host/smtp_data.c host/smtp_data.h \
 	host/proxy_upstream.c host/proxy_upstream.h \
-	host/proxy_front.c host/proxy_front.h
+	host/proxy_front.c host/proxy_front.h \
+	host/rdns.c host/rdns.h
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_smtp_cmd tests/unit/test_smtp_reply tests/unit/test_smtp_data
