@@ -287,7 +287,7 @@ int
 milter_proto_next(struct milter_proto_dec *d, struct milter_proto_cmd *c)
 {
 	size_t have = d->end - d->start;
-	const unsigned char *p = d->buf + d->start;
+	const unsigned char *p;
 	uint32_t len;
 	int r;
 
@@ -295,6 +295,7 @@ milter_proto_next(struct milter_proto_dec *d, struct milter_proto_cmd *c)
 		return d->err;
 	if (have < 4)
 		return MILTER_PROTO_MORE;
+	p = d->buf + d->start;	/* not before: buf is NULL until the first feed */
 	len = be32(p);
 	if (len == 0) {
 		d->err = MILTER_PROTO_ERR_MALFORMED;
