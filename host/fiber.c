@@ -1053,8 +1053,9 @@ fiber_watch(int fd)
 	return 0;
 }
 
-void
-fiber_unwatch(int fd)
+/* drop - give back fd's watch slot; with del, take fd out of the epoll set */
+static void
+drop(int fd, int del)
 {
 	struct worker *w = cur_worker();
 	struct fiber *f = w != NULL ? w->cur : NULL;
@@ -1064,7 +1065,8 @@ fiber_unwatch(int fd)
 		return;
 	for (i = 0; i < FIBER_WATCH_MAX; i++)
 		if (f->watch[i].fd == fd) {
-			(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, fd, NULL);
+			if (del)
+				(void)epoll_ctl(S.ep, EPOLL_CTL_DEL, fd, NULL);
 			f->watch[i].fd = -1;
 			atomic_store(&f->watch[i].pending, 0);
 			atomic_store(&f->watch[i].hup, 0);
@@ -1072,20 +1074,15 @@ fiber_unwatch(int fd)
 }
 
 void
+fiber_unwatch(int fd)
+{
+	drop(fd, 1);
+}
+
+void
 fiber_forget(int fd)
 {
-	struct worker *w = cur_worker();
-	struct fiber *f = w != NULL ? w->cur : NULL;
-	int i;
-
-	if (f == NULL)
-		return;
-	for (i = 0; i < FIBER_WATCH_MAX; i++)
-		if (f->watch[i].fd == fd) {
-			f->watch[i].fd = -1;
-			atomic_store(&f->watch[i].pending, 0);
-			atomic_store(&f->watch[i].hup, 0);
-		}
+	drop(fd, 0);
 }
 
 void

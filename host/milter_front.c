@@ -767,6 +767,18 @@ hold(struct mf_conn *c, enum pg_verdict v, const struct decision *d)
 	c->held_d = *d;
 }
 
+/* hold_tempfail - no resources for a header: hold a tempfail; the header's answer */
+static int
+hold_tempfail(struct mf_conn *c, int reply)
+{
+	struct decision d;
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.reply, sizeof(d.reply), "%s", reply_default(PG_TEMPFAIL));
+	hold(c, PG_TEMPFAIL, &d);
+	return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+}
+
 static int
 do_header(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
@@ -780,21 +792,13 @@ do_header(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	if ((val = milter_util_header_value(cmd->value,
 	    (c->prot & MILTER_PROTO_HDR_LEADSPC) != 0)) == NULL) {
 		log_warn("milter: session %s: header", sid(c));
-		memset(&d, 0, sizeof(d));
-		snprintf(d.reply, sizeof(d.reply), "%s",
-		    reply_default(PG_TEMPFAIL));
-		hold(c, PG_TEMPFAIL, &d);
-		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+		return hold_tempfail(c, reply);
 	}
 	if (msg_add_field(tx_msg(c->tx), cmd->name, val) == -1) {
 		if (errno != EINVAL) {
 			free(val);
 			log_warn("milter: session %s: header: message", sid(c));
-			memset(&d, 0, sizeof(d));
-			snprintf(d.reply, sizeof(d.reply), "%s",
-			    reply_default(PG_TEMPFAIL));
-			hold(c, PG_TEMPFAIL, &d);
-			return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
+			return hold_tempfail(c, reply);
 		}
 		log_debug("milter: session %s: header %s not kept: not a "
 		    "valid field", sid(c), esc(cmd->name));

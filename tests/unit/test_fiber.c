@@ -115,32 +115,17 @@ talker(void *arg)
 	close(e->fd);
 }
 
+/* pingpong - npairs pairs of talkers on a fresh scheduler; all must finish */
 static void
-test_pingpong(void **state)
+pingpong(unsigned workers, size_t stack, int npairs)
 {
 	static struct end ends[NPAIRS * 2];
 	char err[256];
 	int sv[2], i;
 
-	(void)state;
-	assert_int_equal(fiber_start(2, 256 * 1024, err, sizeof(err)), 0);
-	for (i = 0; i < NPAIRS; i++) {
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-		nonblock(sv[0]);
-		nonblock(sv[1]);
-		ends[2 * i] = (struct end){ sv[0], 1 };
-		ends[2 * i + 1] = (struct end){ sv[1], 0 };
-		assert_int_equal(fiber_spawn(talker, &ends[2 * i]), 0);
-		assert_int_equal(fiber_spawn(talker, &ends[2 * i + 1]), 0);
-	}
-	fiber_stop();
-	assert_int_equal(atomic_load(&failures), 0);
-	assert_int_equal(atomic_load(&done_rounds), NPAIRS * ROUNDS);
-	assert_int_equal(fiber_count(), 0);
-	/* a second run reuses nothing stale */
 	atomic_store(&done_rounds, 0);
-	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
-	for (i = 0; i < 10; i++) {
+	assert_int_equal(fiber_start(workers, stack, err, sizeof(err)), 0);
+	for (i = 0; i < npairs; i++) {
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		nonblock(sv[0]);
 		nonblock(sv[1]);
@@ -151,7 +136,17 @@ test_pingpong(void **state)
 	}
 	fiber_stop();
 	assert_int_equal(atomic_load(&failures), 0);
-	assert_int_equal(atomic_load(&done_rounds), 10 * ROUNDS);
+	assert_int_equal(atomic_load(&done_rounds), npairs * ROUNDS);
+	assert_int_equal(fiber_count(), 0);
+}
+
+static void
+test_pingpong(void **state)
+{
+	(void)state;
+	pingpong(2, 256 * 1024, NPAIRS);
+	/* a second scheduler in the same process reuses nothing stale */
+	pingpong(1, 64 * 1024, 10);
 }
 
 static atomic_int waited_ms, wait_result = -1;
