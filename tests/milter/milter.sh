@@ -108,7 +108,7 @@ printf 'milter = { listen = "unix:%s" }\nfilters = { { script = "%s" } }\n' \
 serve "$T/m.conf"
 mt macros macros.lua -D sock="unix:$T/milter.sock"
 # a second daemon on the same socket: refused, the first keeps it
-"$PHASEGATE" serve -c "$T/m.conf" >"$T/m2.log" 2>&1 && rc=0 || rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/m.conf" >"$T/m2.log" 2>&1 && rc=0 || rc=$?
 assert_eq "unix socket in use: configuration error" "$rc" 1
 assert "unix socket in use: clear message" grep -q 'socket in use by another process' "$T/m2.log"
 mt macros-still macros.lua -D sock="unix:$T/milter.sock"
@@ -126,18 +126,18 @@ assert_eq "stale unix socket: clean exit" "$stop_rc" 0
 conf "$T/busy.conf" ''
 serve "$T/busy.conf"
 mt busy-up negotiate.lua -D sock="$sock" -D mode=empty
-"$PHASEGATE" serve -c "$T/busy.conf" >"$T/busy2.log" 2>&1 && rc=0 || rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/busy.conf" >"$T/busy2.log" 2>&1 && rc=0 || rc=$?
 assert_eq "port in use: exit 1" "$rc" 1
 assert "port in use: says so" grep -q "cannot bind: Address already in use" "$T/busy2.log"
 stop
 for spec in "inet:127.0.0.1:8891" "tcp:8891@127.0.0.1" "inet:99999@127.0.0.1" "unix:"; do
 	printf 'milter = { listen = "%s" }\n' "$spec" >"$T/bad.conf"
-	"$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
+	timeout 20 "$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
 	assert_eq "listen \"$spec\": exit 1" "$rc" 1
 	assert "listen \"$spec\": message names the spec" grep -qF -- "$spec" "$T/bad.log"
 done
 printf 'milter = { listen = "inet:%s@192.0.2.1" }\n' "$(free_port)" >"$T/bad.conf"
-"$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/bad.conf" >"$T/bad.log" 2>&1 && rc=0 || rc=$?
 assert_eq "address not on this host: exit 1" "$rc" 1
 assert "address not on this host: says why" grep -q "Cannot assign requested address" "$T/bad.log"
 
