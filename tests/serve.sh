@@ -16,15 +16,15 @@ conf() {	# conf CONNECT-VERDICT: write the configuration
 # errors at start
 printf 'milter = { listen = "inet:%s@127.0.0.1" }\nfilters = {\n  { plugin = "%s", conect = "x" },\n}\n' \
 	"$port" "$plugin" > "$T/bad.conf"
-"$PHASEGATE" serve -c "$T/bad.conf" 2>"$T/err"; rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/bad.conf" 2>"$T/err"; rc=$?
 assert_eq "serve: bad plugin option: exit 1" "$rc" 1
 assert "serve: names file, line and option" grep -q "bad.conf:3: .*unknown option \"conect\"" "$T/err"
 printf 'filters = {}\nmilter = { listen = "inet:%s@127.0.0.1", backlog = 5 }\n' "$port" > "$T/bad2.conf"
-"$PHASEGATE" serve -c "$T/bad2.conf" 2>"$T/err"; rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/bad2.conf" 2>"$T/err"; rc=$?
 assert_eq "serve: unknown key: exit 1" "$rc" 1
 assert "serve: unknown key named with file and line" grep -q "bad2.conf:2: .*backlog" "$T/err"
 printf 'filters = {}\n' > "$T/none.conf"
-"$PHASEGATE" serve -c "$T/none.conf" 2>"$T/err"; rc=$?
+timeout 20 "$PHASEGATE" serve -c "$T/none.conf" 2>"$T/err"; rc=$?
 assert_eq "serve: no front end: exit 1" "$rc" 1
 assert "serve: says what is missing" grep -q "no front end" "$T/err"
 
