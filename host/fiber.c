@@ -146,6 +146,11 @@ struct worker {
 #endif
 };
 
+/* fq - a FIFO of fibers through their next pointers (under S.lock) */
+struct fq {
+	struct fiber		*head, *tail;
+};
+
 static struct {
 	int			 running;
 	int			 ep;
@@ -154,7 +159,7 @@ static struct {
 	unsigned		 base;		/* workers started by fiber_start() */
 	pthread_mutex_t		 lock;		/* runq, free lists, fibers, workers */
 	pthread_cond_t		 idle;		/* nfibers went to 0 */
-	struct fiber		*runq_head, *runq_tail;
+	struct fq		 runq;
 	_Atomic size_t		 runq_len;
 	struct fiber		*free_fibers;	/* with a stack */
 	struct fiber		*free_bare;	/* without */
@@ -168,7 +173,7 @@ static struct {
 	_Atomic int		 quit;
 	pthread_t		 monitor;
 	/* fiber_offload(): helper threads for calls that block */
-	struct fiber		*off_head, *off_tail;
+	struct fq		 offq;
 	pthread_cond_t		 off_cond;
 	unsigned		 nhelpers, idle_helpers;
 	pthread_mutex_t		 mlock;		/* the monitor's sleep */
@@ -340,6 +345,27 @@ fiber_entry(void)
 
 /* --- queues --- */
 
+static void
+fq_push(struct fq *q, struct fiber *f)
+{
+	f->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = f;
+	else
+		q->head = f;
+	q->tail = f;
+}
+
+static struct fiber *
+fq_pop(struct fq *q)
+{
+	struct fiber *f = q->head;
+
+	if (f != NULL && (q->head = f->next) == NULL)
+		q->tail = NULL;
+	return f;
+}
+
 /* runq_push - queue f to run; wake a sleeping worker if there is one */
 static void
 runq_push(struct fiber *f)
@@ -347,12 +373,7 @@ runq_push(struct fiber *f)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&S.lock);
-	f->next = NULL;
-	if (S.runq_tail != NULL)
-		S.runq_tail->next = f;
-	else
-		S.runq_head = f;
-	S.runq_tail = f;
+	fq_push(&S.runq, f);
 	atomic_fetch_add(&S.runq_len, 1);
 	pthread_mutex_unlock(&S.lock);
 	if (atomic_load(&S.nidle) > 0)
@@ -367,11 +388,8 @@ runq_pop(void)
 	if (atomic_load(&S.runq_len) == 0)
 		return NULL;
 	pthread_mutex_lock(&S.lock);
-	if ((f = S.runq_head) != NULL) {
-		if ((S.runq_head = f->next) == NULL)
-			S.runq_tail = NULL;
+	if ((f = fq_pop(&S.runq)) != NULL)
 		atomic_fetch_sub(&S.runq_len, 1);
-	}
 	pthread_mutex_unlock(&S.lock);
 	return f;
 }
@@ -474,6 +492,16 @@ fiber_done(struct fiber *f)
 	pthread_mutex_unlock(&S.lock);
 }
 
+/* offload_run - run f's offloaded call, then queue f to go on */
+static void
+offload_run(struct fiber *f)
+{
+	f->off_fn(f->off_arg);
+	f->woke = 1;
+	atomic_store(&f->state, F_QUEUED);
+	runq_push(f);
+}
+
 /* helper_main - a helper thread: run offloaded calls, requeue their fibers */
 static void *
 helper_main(void *arg)
@@ -487,12 +515,12 @@ helper_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&S.lock);
 	for (;;) {
-		while ((f = S.off_head) == NULL && !atomic_load(&S.quit)) {
+		while ((f = S.offq.head) == NULL && !atomic_load(&S.quit)) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += FIBER_RETIRE_MS / 1000;
 			S.idle_helpers++;
 			if (pthread_cond_timedwait(&S.off_cond, &S.lock, &ts) == ETIMEDOUT &&
-			    S.off_head == NULL) {
+			    S.offq.head == NULL) {
 				S.idle_helpers--;
 				S.nhelpers--;
 				pthread_mutex_unlock(&S.lock);
@@ -502,13 +530,9 @@ helper_main(void *arg)
 		}
 		if (f == NULL)
 			break;
-		if ((S.off_head = f->next) == NULL)
-			S.off_tail = NULL;
+		(void)fq_pop(&S.offq);
 		pthread_mutex_unlock(&S.lock);
-		f->off_fn(f->off_arg);
-		f->woke = 1;
-		atomic_store(&f->state, F_QUEUED);
-		runq_push(f);
+		offload_run(f);
 		pthread_mutex_lock(&S.lock);
 	}
 	S.nhelpers--;
@@ -525,12 +549,7 @@ offload(struct fiber *f)
 	int start = 0;
 
 	pthread_mutex_lock(&S.lock);
-	f->next = NULL;
-	if (S.off_tail != NULL)
-		S.off_tail->next = f;
-	else
-		S.off_head = f;
-	S.off_tail = f;
+	fq_push(&S.offq, f);
 	if (S.idle_helpers == 0 && S.nhelpers < FIBER_MAX_HELPERS) {
 		S.nhelpers++;
 		start = 1;
@@ -545,14 +564,10 @@ offload(struct fiber *f)
 		pthread_mutex_lock(&S.lock);
 		S.nhelpers--;
 		/* no helper at all: the worker runs it (better late than never) */
-		if (S.nhelpers == 0 && S.off_head == f) {
-			if ((S.off_head = f->next) == NULL)
-				S.off_tail = NULL;
+		if (S.nhelpers == 0 && S.offq.head == f) {
+			(void)fq_pop(&S.offq);
 			pthread_mutex_unlock(&S.lock);
-			f->off_fn(f->off_arg);
-			f->woke = 1;
-			atomic_store(&f->state, F_QUEUED);
-			runq_push(f);
+			offload_run(f);
 		} else
 			pthread_mutex_unlock(&S.lock);
 	}
