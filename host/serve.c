@@ -12,6 +12,9 @@
  */
 #include <errno.h>
 #include <grp.h>
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -38,6 +41,21 @@
 
 /* a session's stack: reserved, only touched pages count (filters run on it) */
 #define SERVE_FIBER_STACK	(256 * 1024)
+
+/*
+ * glibc malloc, for a daemon whose sessions come and go: a session frees
+ * buffers of 64 KiB (its read buffer, the spool's tail) when it ends, and
+ * with the default thresholds every such free may hand the top of a
+ * worker's arena back to the kernel (madvise, which on a VM means a TLB
+ * shoot-down on every CPU) and the next session fault it in again. Keep up
+ * to SERVE_TRIM_MAX free at the top of an arena, grow arenas in steps of
+ * SERVE_TOP_PAD, and serve blocks below SERVE_MMAP_MIN from the arenas
+ * (a fixed threshold: glibc's sliding one rises only after such a block was
+ * freed).
+ */
+#define SERVE_TRIM_MAX	(32 * 1024 * 1024)
+#define SERVE_TOP_PAD	(1024 * 1024)
+#define SERVE_MMAP_MIN	(1024 * 1024)
 
 static pthread_mutex_t chain_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct chain *current;
@@ -167,6 +185,11 @@ serve_main(const char *file, int verbose)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+#ifdef M_TRIM_THRESHOLD
+	(void)mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_MAX);
+	(void)mallopt(M_TOP_PAD, SERVE_TOP_PAD);
+	(void)mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_MIN);
+#endif
 	/* every front end's sessions are fibers (fiber.h): one worker per CPU */
 	if (fiber_start(0, SERVE_FIBER_STACK, err, sizeof(err)) == -1) {
 		fprintf(stderr, "phasegate: %s\n", err);
