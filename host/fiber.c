@@ -366,18 +366,35 @@ fq_pop(struct fq *q)
 	return f;
 }
 
-/* runq_push - queue f to run; wake a sleeping worker if there is one */
+/* wake - one sleeping worker, if there is one, to look at the run queue */
 static void
-runq_push(struct fiber *f)
+wake(void)
 {
 	uint64_t one = 1;
 
-	pthread_mutex_lock(&S.lock);
-	fq_push(&S.runq, f);
-	atomic_fetch_add(&S.runq_len, 1);
-	pthread_mutex_unlock(&S.lock);
 	if (atomic_load(&S.nidle) > 0)
 		(void)!write(S.evfd, &one, sizeof(one));
+}
+
+/*
+ * runq_push - queue f to run and wake a sleeping worker for it. With local,
+ * the caller is a worker that looks at the queue next (it parks a fiber, or
+ * runs one that is about to park): when f is alone in the queue, that
+ * worker takes it itself, which saves waking a thread on another CPU (a
+ * write, a context switch) and keeps f on the CPU whose cache holds it. If
+ * the worker is held up instead, the monitor wakes a sleeper within a tick.
+ */
+static void
+runq_push(struct fiber *f, int local)
+{
+	size_t before;
+
+	pthread_mutex_lock(&S.lock);
+	fq_push(&S.runq, f);
+	before = atomic_fetch_add(&S.runq_len, 1);
+	pthread_mutex_unlock(&S.lock);
+	if (!local || before > 0)
+		wake();
 }
 
 static struct fiber *
@@ -413,7 +430,7 @@ park(struct fiber *f)
 			if (atomic_compare_exchange_strong(&f->state, &expect,
 			    F_QUEUED)) {
 				f->woke = 1;
-				runq_push(f);
+				runq_push(f, 1);
 			}
 		}
 		return;
@@ -439,7 +456,7 @@ park(struct fiber *f)
 		if (atomic_compare_exchange_strong(&f->state, &expect, F_QUEUED)) {
 			f->parked_fd = -1;
 			f->woke = 1;
-			runq_push(f);
+			runq_push(f, 1);
 		}
 		return;
 	}
@@ -448,7 +465,7 @@ park(struct fiber *f)
 		expect = F_WAIT;
 		if (atomic_compare_exchange_strong(&f->state, &expect, F_QUEUED)) {
 			f->woke = 0;
-			runq_push(f);
+			runq_push(f, 1);
 		}
 	}
 }
@@ -499,7 +516,7 @@ offload_run(struct fiber *f)
 	f->off_fn(f->off_arg);
 	f->woke = 1;
 	atomic_store(&f->state, F_QUEUED);
-	runq_push(f);
+	runq_push(f, 0);
 }
 
 /* helper_main - a helper thread: run offloaded calls, requeue their fibers */
@@ -769,8 +786,11 @@ monitor_main(void *arg)
 		while (due != NULL) {
 			f = due;
 			due = f->next;
-			runq_push(f);
+			runq_push(f, 0);
 		}
+		/* a fiber queued by a worker that is still busy (runq_push) */
+		if (atomic_load(&S.runq_len) > 0)
+			wake();
 		if (total > 0 && busy == total && total < FIBER_MAX_WORKERS)
 			(void)worker_add(1);
 	}
@@ -970,7 +990,7 @@ fiber_spawn(void (*fn)(void *), void *arg)
 	S.all = f;
 	atomic_fetch_add(&S.nfibers, 1);
 	pthread_mutex_unlock(&S.lock);
-	runq_push(f);
+	runq_push(f, cur_worker() != NULL);
 	return 0;
 }
 
