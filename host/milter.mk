@@ -64,5 +64,6 @@ endif
 # make bench-milter: the milter benchmark (bench/README-milter.md); add
 # PHASEGATE_BASE=/path/to/other/phasegate for a side-by-side row
 .PHONY: bench-milter
-bench-milter: phasegate$(EXEEXT) regex.la
-	PHASEGATE=$(abs_top_builddir)/phasegate $(abs_top_srcdir)/bench/milter
+bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate NULLMILTER=$(abs_top_builddir)/bench/nullmilter \
+		$(abs_top_srcdir)/bench/milter

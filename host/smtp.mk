@@ -60,6 +60,6 @@ EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # make bench-proxy: the proxy benchmark (bench/README-proxy.md)
 .PHONY: bench-proxy
-bench-proxy: phasegate$(EXEEXT) regex.la
+bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
-		$(abs_top_srcdir)/bench/proxy
+		RELAY=$(abs_top_builddir)/bench/relay $(abs_top_srcdir)/bench/proxy
