@@ -6,7 +6,7 @@ bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/re.c \
 	host/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
-bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) -lm
+bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) -lm
 # the floors beside phasegate in bench/proxy and bench/milter: a proxy that
 # only copies bytes (bench/relay.c), a milter that only answers (bench/nullmilter.c)
 bench_relay_SOURCES = bench/relay.c

@@ -12,7 +12,7 @@ libpgcore_la_SOURCES = \
 	host/check.c host/check.h \
 	host/serve.c host/serve.h \
 	host/fiber.c host/fiber.h
-libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(LIBS) -lm
+libpgcore_la_LIBADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(LIBS) -lm
 
 bin_PROGRAMS += phasegate
 phasegate_SOURCES = host/main.c

@@ -18,17 +18,43 @@
  * of one match (its match and depth limits); hitting them is a negative
  * return, never a crash. Failures: NULL plus a reason (compile), a negative
  * PCRE2 code (match); nothing here logs or exits.
+ *
+ * Prefilter (built with Hyperscan, RE_HYPERSCAN): a search of a subject of
+ * RE_PREFILTER_MIN bytes or more first scans it with a Hyperscan database
+ * of the same pattern compiled in prefilter mode, which reports a superset
+ * of the pattern's matches at many times PCRE2's speed; no report means no
+ * match, and PCRE2 runs only when there is one. The database is compiled
+ * on the first such search (not at re_compile(): most patterns never see a
+ * long subject), once per process for each (flags, pattern): struct re
+ * objects with the same source share it (reference counted). A pattern
+ * Hyperscan cannot take, or one whose meaning might differ between the two
+ * engines (the 'u' and 'x' flags, \G, (* verbs, NUL bytes), or a PCRE2
+ * built with a newline other than LF, simply has no prefilter. The only
+ * state a struct re gains after re_compile() is that lazily built,
+ * lock-protected pointer, so concurrent re_find() calls stay safe.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+#include <limits.h>
 #include <pcre2.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef RE_HYPERSCAN
+#include <hs.h>
+#endif
 
 #include "re.h"
+
+/* prefilter states of a struct re */
+#define PF_UNTRIED	0	/* not built yet: built at the first long subject */
+#define PF_READY	1
+#define PF_NONE		2	/* none: every search runs PCRE2 alone */
+
+struct pf;
 
 struct re {
 	pcre2_code	*code;
@@ -37,6 +63,9 @@ struct re {
 	char		*pattern;	/* copy of the source, NUL-terminated */
 	size_t		 len;
 	char		 flags[8];	/* canonical flag letters, "imsxu" order */
+	unsigned	 opts;		/* RE_OPT_* */
+	atomic_int	 pf_state;	/* PF_* */
+	struct pf	*pf;		/* set before pf_state becomes PF_READY */
 };
 
 struct re_md {
@@ -125,11 +154,239 @@ re_md_free(struct re_md *md)
 	free(md);
 }
 
+#ifdef RE_HYPERSCAN
+/* --- the Hyperscan prefilter --- */
+
+/* a prefilter database, shared by every struct re of one (flags, pattern) */
+struct pf {
+	struct pf	*next;
+	char		*key;		/* flags '/' pattern, NUL-terminated */
+	hs_database_t	*db;
+	unsigned	 refs;
+};
+
+static pthread_mutex_t	pf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pf	*pf_all;
+static int		 pf_usable = -1;	/* -1: not asked yet */
+static pthread_once_t	pf_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t	pf_key;
+static int		pf_key_ok;
+/*
+ * Scan scratch: pf_proto is grown to fit every database built (under
+ * pf_lock, then pf_gen moves on); a thread clones it when its own copy is
+ * older than pf_gen. (hs_alloc_scratch() on every scan would be simpler,
+ * but it costs more than a scan of a few KiB.)
+ */
+static hs_scratch_t	*pf_proto;
+static atomic_uint	 pf_gen;
+static __thread unsigned tls_gen;
+/* Mirror of the key's value, so leak checkers see it as reachable. */
+static __thread hs_scratch_t *tls_scratch;
+
+/* pf_scratch_destroy - pthread key destructor: a thread's scan scratch */
+static void
+pf_scratch_destroy(void *p)
+{
+	hs_free_scratch(p);
+}
+
+static void
+pf_key_init(void)
+{
+	pf_key_ok = pthread_key_create(&pf_key, pf_scratch_destroy) == 0;
+}
+
+/*
+ * pf_platform - whether prefilters may be used at all: Hyperscan runs on
+ * this CPU, and PCRE2's newline is LF as Hyperscan's is (with CR or CRLF
+ * newlines ^ $ and . would mean other things in the two engines).
+ * Called with pf_lock held.
+ */
+static int
+pf_platform(void)
+{
+	uint32_t nl = 0;
+
+	if (pf_usable == -1)
+		pf_usable = hs_valid_platform() == HS_SUCCESS &&
+		    pcre2_config(PCRE2_CONFIG_NEWLINE, &nl) >= 0 &&
+		    nl == PCRE2_NEWLINE_LF;
+	return pf_usable;
+}
+
+/* pf_eligible - whether re's source means the same to both engines */
+static int
+pf_eligible(const struct re *re)
+{
+	if (re->opts & RE_OPT_NOPREFILTER)
+		return 0;
+	/* UTF and Unicode properties: the two engines' case folding and
+	 * classes could differ; extended syntax: comment rules could */
+	if (strchr(re->flags, 'u') != NULL || strchr(re->flags, 'x') != NULL)
+		return 0;
+	/* NUL inside (Hyperscan takes a C string), \G (the start offset),
+	 * (*VERB) and (*LF)-style settings PCRE2 alone knows */
+	if (memchr(re->pattern, '\0', re->len) != NULL ||
+	    strstr(re->pattern, "\\G") != NULL ||
+	    strstr(re->pattern, "(*") != NULL)
+		return 0;
+	return 1;
+}
+
+/* pf_build - find or compile re's prefilter; PF_READY or PF_NONE */
+static int
+pf_build(struct re *re)
+{
+	hs_compile_error_t *cerr = NULL;
+	unsigned flags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH |
+	    HS_FLAG_ALLOWEMPTY;
+	struct pf *pf;
+	size_t klen;
+	int state;
+
+	pthread_mutex_lock(&pf_lock);
+	if ((state = atomic_load(&re->pf_state)) != PF_UNTRIED)
+		goto out;	/* another thread built it meanwhile */
+	state = PF_NONE;
+	if (!pf_platform() || !pf_eligible(re))
+		goto out;
+	klen = strlen(re->flags) + 1 + re->len;
+	for (pf = pf_all; pf != NULL; pf = pf->next)
+		if (strncmp(pf->key, re->flags, strlen(re->flags)) == 0 &&
+		    strlen(pf->key) == klen &&
+		    pf->key[strlen(re->flags)] == '/' &&
+		    strcmp(pf->key + strlen(re->flags) + 1, re->pattern) == 0)
+			break;
+	if (pf == NULL) {
+		if ((pf = calloc(1, sizeof(*pf))) == NULL ||
+		    (pf->key = malloc(klen + 1)) == NULL) {
+			free(pf);
+			goto out;
+		}
+		snprintf(pf->key, klen + 1, "%s/%s", re->flags, re->pattern);
+		if (strchr(re->flags, 'i') != NULL)
+			flags |= HS_FLAG_CASELESS;
+		if (strchr(re->flags, 'm') != NULL)
+			flags |= HS_FLAG_MULTILINE;
+		if (strchr(re->flags, 's') != NULL)
+			flags |= HS_FLAG_DOTALL;
+		if (hs_compile(re->pattern, flags, HS_MODE_BLOCK, NULL, &pf->db,
+		    &cerr) != HS_SUCCESS) {
+			/* a construct Hyperscan lacks: PCRE2 alone */
+			hs_free_compile_error(cerr);
+			free(pf->key);
+			free(pf);
+			goto out;
+		}
+		if (hs_alloc_scratch(pf->db, &pf_proto) != HS_SUCCESS) {
+			hs_free_database(pf->db);
+			free(pf->key);
+			free(pf);
+			goto out;
+		}
+		atomic_fetch_add(&pf_gen, 1);
+		pf->next = pf_all;
+		pf_all = pf;
+	}
+	pf->refs++;
+	re->pf = pf;
+	state = PF_READY;
+out:
+	atomic_store(&re->pf_state, state);
+	pthread_mutex_unlock(&pf_lock);
+	return state;
+}
+
+/* pf_drop - re no longer uses its prefilter */
+static void
+pf_drop(struct re *re)
+{
+	struct pf **pp;
+
+	if (re->pf == NULL)
+		return;
+	pthread_mutex_lock(&pf_lock);
+	if (--re->pf->refs == 0) {
+		for (pp = &pf_all; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == re->pf) {
+				*pp = re->pf->next;
+				break;
+			}
+		hs_free_database(re->pf->db);
+		free(re->pf->key);
+		free(re->pf);
+	}
+	pthread_mutex_unlock(&pf_lock);
+	re->pf = NULL;
+}
+
+/* pf_hit - scan callback: the first report is enough */
+static int
+pf_hit(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *ctx)
+{
+	(void)id;
+	(void)from;
+	(void)to;
+	(void)flags;
+	*(int *)ctx = 1;
+	return 1;	/* stop scanning */
+}
+
+/*
+ * pf_may_match - 0 when the prefilter proves that re matches nowhere in
+ * subject, 1 when PCRE2 must look (a report, no prefilter, or any failure)
+ */
+static int
+pf_may_match(const struct re *cre, const char *subject, size_t len)
+{
+	struct re *re = (struct re *)cre;	/* only pf and pf_state change */
+	hs_scratch_t *s;
+	hs_error_t e;
+	int hit = 0, state = atomic_load(&re->pf_state);
+
+	if (state == PF_UNTRIED)
+		state = pf_build(re);
+	if (state != PF_READY || len > UINT_MAX)
+		return 1;
+	if (tls_scratch == NULL || tls_gen != atomic_load(&pf_gen)) {
+		/* the database may be newer than this thread's scratch */
+		pthread_once(&pf_key_once, pf_key_init);
+		s = NULL;
+		pthread_mutex_lock(&pf_lock);
+		if (hs_clone_scratch(pf_proto, &s) != HS_SUCCESS) {
+			pthread_mutex_unlock(&pf_lock);
+			return 1;
+		}
+		tls_gen = atomic_load(&pf_gen);
+		pthread_mutex_unlock(&pf_lock);
+		if (tls_scratch != NULL)
+			hs_free_scratch(tls_scratch);
+		tls_scratch = s;
+		if (pf_key_ok)
+			(void)pthread_setspecific(pf_key, s);
+	}
+	e = hs_scan(re->pf->db, subject, (unsigned int)len, 0, tls_scratch,
+	    pf_hit, &hit);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return 1;
+	return hit;
+}
+#endif /* RE_HYPERSCAN */
+
 void
 re_thread_release(void)
 {
 	struct re_md *md = tls_md;
 
+#ifdef RE_HYPERSCAN
+	if (tls_scratch != NULL) {
+		if (pf_key_ok)
+			(void)pthread_setspecific(pf_key, NULL);
+		hs_free_scratch(tls_scratch);
+		tls_scratch = NULL;
+	}
+#endif
 	if (md == NULL)
 		return;
 	tls_md = NULL;
@@ -231,6 +488,8 @@ re_compile(const char *pattern, size_t len, const char *flags, unsigned opts,
 	memcpy(re->pattern, pattern, len);
 	re->pattern[len] = '\0';
 	re->len = len;
+	re->opts = opts;
+	atomic_init(&re->pf_state, PF_UNTRIED);
 	(void)pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ncap);
 	re->ncap = ncap;
 	/* No JIT (not built in, or no executable memory): interpret. */
@@ -245,6 +504,9 @@ re_free(struct re *re)
 {
 	if (re == NULL)
 		return;
+#ifdef RE_HYPERSCAN
+	pf_drop(re);
+#endif
 	pcre2_code_free(re->code);
 	free(re->pattern);
 	free(re);
@@ -303,6 +565,13 @@ re_find(const struct re *re, const char *subject, size_t len, size_t start,
 	}
 	if (start > len)
 		return PCRE2_ERROR_BADOFFSET;
+#ifdef RE_HYPERSCAN
+	/* a match from start is a match in the whole subject: when the
+	 * prefilter finds none there, there is none */
+	if ((len >= RE_PREFILTER_MIN || (re->opts & RE_OPT_PREFILTER)) &&
+	    !pf_may_match(re, subject, len))
+		return 0;
+#endif
 	if (md == NULL && (md = tls_get()) == NULL)
 		return PCRE2_ERROR_NOMEMORY;
 	if (re->ncap + 1 > UINT32_MAX / 2 ||
@@ -334,6 +603,22 @@ re_match(const struct re *re, const char *subject, size_t len,
     struct re_md *md)
 {
 	return re_find(re, subject, len, 0, NULL, 0, 0, md);
+}
+
+int
+re_prefiltered(const struct re *cre)
+{
+#ifdef RE_HYPERSCAN
+	struct re *re = (struct re *)cre;
+	int state = atomic_load(&re->pf_state);
+
+	if (state == PF_UNTRIED)
+		state = pf_build(re);
+	return state == PF_READY;
+#else
+	(void)cre;
+	return 0;
+#endif
 }
 
 const char *

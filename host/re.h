@@ -38,7 +38,17 @@ struct re_md;
 #define RE_ERR_MAX	256
 
 /* re_compile() options (a bit mask; 0 is the normal case). */
-#define RE_OPT_NOJIT	0x0001	/* do not JIT-compile (for tests, benchmarks) */
+#define RE_OPT_NOJIT		0x0001	/* do not JIT-compile (for tests, benchmarks) */
+#define RE_OPT_NOPREFILTER	0x0002	/* never use the Hyperscan prefilter */
+#define RE_OPT_PREFILTER	0x0004	/* use it whatever the subject's length (tests) */
+
+/*
+ * Subjects of this many bytes or more are first scanned by the pattern's
+ * Hyperscan prefilter, when phasegate was built with Hyperscan and the
+ * pattern has one (re_prefiltered()); shorter ones go to PCRE2 directly.
+ * The prefilter changes no result, only how fast "no match" is known.
+ */
+#define RE_PREFILTER_MIN	1024
 
 /*
  * re_compile - compile a pattern
@@ -110,6 +120,13 @@ int		 re_find(const struct re *, const char *subject, size_t len,
  */
 int		 re_match(const struct re *, const char *subject, size_t len,
 		    struct re_md *md);
+
+/*
+ * re_prefiltered - 1 when searches of long subjects with this pattern are
+ * prefiltered by Hyperscan, else 0 (built without it, or the pattern is not
+ * eligible: see re.c). Builds the prefilter if no search has yet.
+ */
+int		 re_prefiltered(const struct re *);
 
 /*
  * re_strerror - the text of a negative code from re_find()/re_match(),

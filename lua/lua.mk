@@ -12,7 +12,7 @@ if HAVE_CMOCKA
 LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
 	tests/unit/test_lua_host.c tests/unit/test_lua_host.h
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
-LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(CMOCKA_LIBS) -lm
+LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS) -lm
 LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
 	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real \
 	tests/unit/test_lua_strpat

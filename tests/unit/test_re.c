@@ -5,7 +5,10 @@
  * letters, captures, UTF-8, start offsets, and every match row run both
  * JIT-compiled and interpreted with the same expected result. A threaded
  * test matches one shared pattern from several threads with the per-thread
- * scratch space.
+ * scratch space. The Hyperscan prefilter (when built with it) is checked
+ * differentially: every pattern of a table of constructs, run with the
+ * prefilter forced on and with it off, over many generated subjects, must
+ * give the same result and offsets; long subjects use it by themselves.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -16,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -354,6 +358,158 @@ test_threads(void **state)
 	re_free(re);
 }
 
+/*
+ * The prefilter changes no result. Patterns: the constructs whose meaning
+ * the two engines could read differently (anchors and newlines, classes
+ * and \s's VT, word boundaries, case, dot, lookaround, back references,
+ * inline options, quantifiers, empty matches), and the bundled rules' body
+ * patterns. Subjects: random sequences of tokens those patterns care about.
+ */
+static const struct {
+	const char	*pattern;
+	const char	*flags;
+} pf_rows[] = {
+	{ "^foo", "" }, { "^foo", "m" }, { "foo$", "" }, { "foo$", "m" },
+	{ "\\Afoo", "" }, { "foo\\Z", "" }, { "foo\\z", "" }, { "^$", "m" },
+	{ "^\\s*$", "m" }, { "o\\s+b", "" }, { "o\\s+b", "i" },
+	{ "\\bbar\\b", "" }, { "\\Bar", "" }, { "\\bfoo\\b", "i" },
+	{ "\\w+\\W\\d", "" }, { "[[:alpha:]]{3}[[:space:]]", "" },
+	{ "f.o", "" }, { "f.o", "s" }, { "o.\\n", "s" }, { "a.b", "" },
+	{ "[^a-z]{2}", "" }, { "[\\x80-\\xff]+", "" }, { "\\xff\\x80", "i" },
+	{ "FOO|bar", "i" }, { "(?i)foo", "" }, { "(?s)o.b", "" },
+	{ "(?m)^bar", "" }, { "(?=foo)f", "" }, { "(?<=o )b", "" },
+	{ "(?<!x)foo", "" }, { "(o)\\1", "" }, { "(?<q>a|b)\\k<q>", "i" },
+	{ "(?>fo+)o", "" }, { "fo++", "" }, { "f.*?r", "" }, { "o{2,3}", "" },
+	{ "\\d{1,3}(\\.\\d{1,3}){3}", "" }, { "\\h\\v", "" },
+	{ "\\R", "" }, { "\\N+", "" }, { "a*", "" }, { "x?", "" }, { "", "" },
+	{ "\\Qa.b\\E", "" }, { "\\x41\\x{42}", "i" }, { "fo\\Ko", "" },
+	{ "(a)?(?(1)b|foo)", "" }, { "\\t\\f\\r", "" },
+	{ "[\\s\\S]o", "" }, { "\\bhttps?://[^/\\s]*\\.(xyz|top)(/|\\s|$)", "i" },
+	{ "\\b(viagra|cialis|online\\s+pharmacy)\\b", "i" },
+	{ "https?://\\d{1,3}(\\.\\d{1,3}){3}(:\\d+)?/", "i" },
+	{ "\\b(bitcoin|btc)\\b.{0,80}\\b(wallet|address)\\b", "is" },
+	{ "^Content-(Type|Disposition):.*name\\s*=\\s*\\S+\\.exe", "im" },
+};
+
+static const char *pf_tokens[] = {
+	"a", "b", "A", "B", "o", "foo", "FOO", "bar", "Bar", "x", " ", "  ",
+	"\n", "\r", "\r\n", "\t", "\v", "\f", ".", "-", "_", "/", ":", "=",
+	"0", "9", "1.2.3.4", "\x80", "\xff", "\xc3\xa9", "viagra", "Cialis",
+	"online", "pharmacy", "bitcoin", "BTC", "wallet", "address", "http://",
+	"https://", "a.b", "x.xyz", ".top/", "Content-Type:", "name=", "v.exe",
+	"AB", "\x00",
+};
+
+/* pf_subject - a random subject of up to 16 tokens into buf; its length */
+static size_t
+pf_subject(char *buf, size_t size, unsigned *seed)
+{
+	size_t n = 0, k, t, ntok = sizeof(pf_tokens) / sizeof(pf_tokens[0]);
+	size_t count = (size_t)(rand_r(seed) % 17);
+
+	for (k = 0; k < count; k++) {
+		t = (size_t)rand_r(seed) % ntok;
+		/* "\x00" is one NUL byte */
+		if (pf_tokens[t][0] == '\0' || strcmp(pf_tokens[t], "\x00") == 0) {
+			if (n + 1 < size)
+				buf[n++] = '\0';
+			continue;
+		}
+		if (n + strlen(pf_tokens[t]) >= size)
+			break;
+		memcpy(buf + n, pf_tokens[t], strlen(pf_tokens[t]));
+		n += strlen(pf_tokens[t]);
+	}
+	return n;
+}
+
+static void
+test_prefilter_same(void **state)
+{
+	char err[RE_ERR_MAX], subject[256];
+	size_t i, j, len, start, ov1[8], ov2[8];
+	struct re *on, *off;
+	unsigned seed = 20261123;
+	int r1, r2, used = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(pf_rows) / sizeof(pf_rows[0]); i++) {
+		on = re_compile(pf_rows[i].pattern, strlen(pf_rows[i].pattern),
+		    pf_rows[i].flags, RE_OPT_PREFILTER, err, sizeof(err));
+		off = re_compile(pf_rows[i].pattern, strlen(pf_rows[i].pattern),
+		    pf_rows[i].flags, RE_OPT_NOPREFILTER, err, sizeof(err));
+		assert_non_null(on);
+		assert_non_null(off);
+		assert_int_equal(re_prefiltered(off), 0);
+		used += re_prefiltered(on);
+		for (j = 0; j < 3000; j++) {
+			len = pf_subject(subject, sizeof(subject), &seed);
+			start = len > 0 && j % 3 == 0 ? (size_t)rand_r(&seed) % len : 0;
+			memset(ov1, 0xee, sizeof(ov1));
+			memset(ov2, 0xee, sizeof(ov2));
+			r1 = re_find(on, subject, len, start, ov1, 4, 0, NULL);
+			r2 = re_find(off, subject, len, start, ov2, 4, 0, NULL);
+			if (r1 != r2 || memcmp(ov1, ov2, sizeof(ov1)) != 0)
+				fail_msg("/%s/%s on a %zu-byte subject from %zu: "
+				    "%d with the prefilter, %d without",
+				    pf_rows[i].pattern, pf_rows[i].flags, len,
+				    start, r1, r2);
+		}
+		re_free(on);
+		re_free(off);
+	}
+#ifdef RE_HYPERSCAN
+	/* most of the table has a prefilter: the test tested something */
+	assert_true(used >= 30);
+#endif
+}
+
+/* Long subjects go through the prefilter by themselves, with any offset. */
+static void
+test_prefilter_long(void **state)
+{
+	char err[RE_ERR_MAX], *subject;
+	size_t ov[4], len = 64 * 1024, i;
+	struct re *re, *re2;
+
+	(void)state;
+	assert_non_null(subject = malloc(len));
+	for (i = 0; i < len; i++)
+		subject[i] = "lorem ipsum dolor\r\n"[i % 19];
+	re = re_compile(S("\\b(viagra|cialis)\\b"), "i", 0, err, sizeof(err));
+	assert_non_null(re);
+	assert_int_equal(re_find(re, subject, len, 0, ov, 2, 0, NULL), 0);
+	memcpy(subject + 40000, " Cialis!", 8);
+	assert_int_equal(re_find(re, subject, len, 0, ov, 2, 0, NULL), 1);
+	assert_int_equal(ov[0], 40001);
+	assert_int_equal(ov[3], 40007);
+	assert_int_equal(re_find(re, subject, len, 40002, ov, 2, 0, NULL), 0);
+	assert_int_equal(re_find(re, subject, len, 39000, ov, 2, 0, NULL), 1);
+	/* a second struct re of the same source shares the database */
+	re2 = re_compile(S("\\b(viagra|cialis)\\b"), "i", 0, err, sizeof(err));
+	assert_non_null(re2);
+	re_free(re);
+	assert_int_equal(re_find(re2, subject, len, 0, ov, 2, 0, NULL), 1);
+#ifdef RE_HYPERSCAN
+	assert_int_equal(re_prefiltered(re2), 1);
+#endif
+	re_free(re2);
+	/* not eligible: the 'u' flag, \G, NUL bytes */
+	re = re_compile(S("\\bcialis"), "iu", 0, err, sizeof(err));
+	assert_int_equal(re_prefiltered(re), 0);
+	assert_int_equal(re_find(re, subject, len, 0, ov, 2, 0, NULL), 1);
+	re_free(re);
+	re = re_compile(S("\\Gcialis"), "i", 0, err, sizeof(err));
+	assert_int_equal(re_prefiltered(re), 0);
+	assert_int_equal(re_find(re, subject, len, 40001, ov, 2, 0, NULL), 1);
+	re_free(re);
+	re = re_compile(S("a\0b"), "", 0, err, sizeof(err));
+	assert_int_equal(re_prefiltered(re), 0);
+	re_free(re);
+	free(subject);
+	re_thread_release();
+}
+
 int
 main(void)
 {
@@ -366,6 +522,8 @@ main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_match_limit),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_prefilter_same),
+		cmocka_unit_test(test_prefilter_long),
 	};
 	int rc;
 
