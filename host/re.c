@@ -242,6 +242,7 @@ pf_build(struct re *re)
 	    HS_FLAG_ALLOWEMPTY;
 	struct pf *pf;
 	size_t klen;
+	char *key = NULL;
 	int state;
 
 	pthread_mutex_lock(&pf_lock);
@@ -250,20 +251,19 @@ pf_build(struct re *re)
 	state = PF_NONE;
 	if (!pf_platform() || !pf_eligible(re))
 		goto out;
-	klen = strlen(re->flags) + 1 + re->len;
+	/* eligible patterns hold no NUL: the key is a C string */
+	klen = strlen(re->flags) + 1 + re->len + 1;
+	if ((key = malloc(klen)) == NULL)
+		goto out;
+	snprintf(key, klen, "%s/%s", re->flags, re->pattern);
 	for (pf = pf_all; pf != NULL; pf = pf->next)
-		if (strncmp(pf->key, re->flags, strlen(re->flags)) == 0 &&
-		    strlen(pf->key) == klen &&
-		    pf->key[strlen(re->flags)] == '/' &&
-		    strcmp(pf->key + strlen(re->flags) + 1, re->pattern) == 0)
+		if (strcmp(pf->key, key) == 0)
 			break;
 	if (pf == NULL) {
-		if ((pf = calloc(1, sizeof(*pf))) == NULL ||
-		    (pf->key = malloc(klen + 1)) == NULL) {
-			free(pf);
+		if ((pf = calloc(1, sizeof(*pf))) == NULL)
 			goto out;
-		}
-		snprintf(pf->key, klen + 1, "%s/%s", re->flags, re->pattern);
+		pf->key = key;
+		key = NULL;
 		if (strchr(re->flags, 'i') != NULL)
 			flags |= HS_FLAG_CASELESS;
 		if (strchr(re->flags, 'm') != NULL)
@@ -294,6 +294,7 @@ pf_build(struct re *re)
 out:
 	atomic_store(&re->pf_state, state);
 	pthread_mutex_unlock(&pf_lock);
+	free(key);
 	return state;
 }
 
