@@ -15,6 +15,7 @@
  * flagged message can never be made to see two messages where the client
  * sent one. No logging, no clock, no I/O.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,16 +86,34 @@ emit(struct smtp_data_decoder *d, char c, char *out, size_t *o)
 	d->size++;
 }
 
-/* plain - length of the run of bytes at p that end no line and are not NUL */
+/*
+ * span - length of the run of bytes at p (at most n) that are neither CR
+ * nor LF, nor NUL when nul is set. Eight bytes at a time: a word none of
+ * whose bytes is below 0x0e (CR, LF and NUL all are) is skipped whole; a
+ * word that has one is looked at byte by byte.
+ */
 static size_t
-plain(const char *p, size_t n)
+span(const char *p, size_t n, int nul)
 {
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
 	const unsigned char *u = (const unsigned char *)p;
-	size_t j = 0;
+	size_t j = 0, end;
+	uint64_t w;
 
-	while (j < n && (u[j] > '\r' || (u[j] != '\0' && u[j] != '\n' &&
-	    u[j] != '\r')))
-		j++;
+	while (j < n) {
+		if (n - j >= 8) {
+			memcpy(&w, u + j, sizeof(w));
+			/* some byte < 0x0e (bytes >= 0x80 never count) */
+			if (((w - ones * 0x0e) & ~w & highs) == 0) {
+				j += 8;
+				continue;
+			}
+		}
+		for (end = n - j < 8 ? n : j + 8; j < end; j++)
+			if (u[j] == '\r' || u[j] == '\n' || (nul && u[j] == '\0'))
+				return j;
+	}
 	return j;
 }
 
@@ -111,8 +130,8 @@ smtp_data_decode(struct smtp_data_decoder *d, const char *in, size_t inlen,
 		if (d->st == D_MID) {
 			/* inside a line: copy the run up to the next CR, LF or
 			 * NUL at once (the state stays D_MID) */
-			r = plain(in + i, inlen - i < outcap - o - 1 ?
-			    inlen - i : outcap - o - 1);
+			r = span(in + i, inlen - i < outcap - o - 1 ?
+			    inlen - i : outcap - o - 1, 1);
 			if (r > 0) {
 				keep = r;
 				if (d->lim.max_size) {
@@ -221,10 +240,8 @@ smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t inlen,
 	for (i = 0; i < inlen && outcap - o >= 4; i++) {
 		if (e->mid && !e->cr) {
 			/* inside a line: copy up to the next CR or LF at once */
-			r = i;
-			while (r < inlen && r - i < outcap - o - 3 &&
-			    in[r] != '\r' && in[r] != '\n')
-				r++;
+			r = i + span(in + i, inlen - i < outcap - o - 3 ?
+			    inlen - i : outcap - o - 3, 0);
 			memcpy(out + o, in + i, r - i);
 			o += r - i;
 			i = r;

@@ -195,6 +195,92 @@ test_roundtrip(void **state)
 	smtp_data_decoder_free(d);
 }
 
+/*
+ * Random inputs rich in long plain runs and every byte the codecs look at:
+ * decoding and encoding all at once (the fast paths over runs) must give
+ * exactly what feeding one byte at a time (no run longer than a byte) gives.
+ */
+static size_t
+random_input(char *buf, size_t cap, unsigned *seed)
+{
+	static const char special[] = { '\r', '\n', '.', '\0', '\t', 0x0b,
+	    0x0d, 0x0e, (char)0x80, (char)0xff, 'x' };
+	size_t n = (size_t)rand_r(seed) % cap, i, run;
+
+	for (i = 0; i < n; ) {
+		if (rand_r(seed) % 3 == 0) {
+			run = (size_t)rand_r(seed) % 40;
+			while (run-- > 0 && i < n)
+				buf[i++] = (char)('A' + rand_r(seed) % 26);
+		} else
+			buf[i++] = special[rand_r(seed) % sizeof(special)];
+	}
+	return n;
+}
+
+static void
+test_runs_random(void **state)
+{
+	struct smtp_data_limits lim;
+	struct smtp_data_decoder *d1, *d2;
+	struct smtp_data_encoder e1, e2;
+	char in[512], o1[1400], o2[1400];
+	size_t n, u1, u2, l1, l2, used, olen, k, cap;
+	enum smtp_data_status s1, s2;
+	unsigned seed = 5;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 20000; round++) {
+		n = random_input(in, sizeof(in), &seed);
+		lim.max_size = round % 4 == 0 ? (uint64_t)(rand_r(&seed) % 300) : 0;
+		lim.normalize_lf = round % 3 == 0;
+		cap = 3 + (size_t)rand_r(&seed) % 64;
+		d1 = smtp_data_decoder_new(&lim);
+		d2 = smtp_data_decoder_new(&lim);
+		assert_non_null(d1);
+		assert_non_null(d2);
+		/* in chunks with a small output buffer, then a byte at a time */
+		u1 = l1 = 0;
+		do {
+			s1 = smtp_data_decode(d1, in + u1, n - u1, &used, o1 + l1,
+			    cap, &olen);
+			u1 += used;
+			l1 += olen;
+		} while (s1 == SMTP_DATA_MORE && u1 < n);
+		u2 = l2 = 0;
+		s2 = SMTP_DATA_MORE;
+		for (k = 0; k < n && s2 == SMTP_DATA_MORE; k++) {
+			s2 = smtp_data_decode(d2, in + k, 1, &used, o2 + l2, 3,
+			    &olen);
+			assert_int_equal(used, 1);
+			u2 += used;
+			l2 += olen;
+		}
+		assert_int_equal(s1, s2);
+		assert_int_equal(u1, u2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(o1, o2, l1);
+		assert_int_equal(smtp_data_flags(d1), smtp_data_flags(d2));
+		assert_int_equal(smtp_data_size(d1), smtp_data_size(d2));
+		smtp_data_decoder_free(d1);
+		smtp_data_decoder_free(d2);
+
+		/* the encoder: all at once (room for every byte stuffed), then
+		 * a byte at a time */
+		smtp_data_encoder_init(&e1);
+		smtp_data_encoder_init(&e2);
+		l2 = 0;
+		l1 = smtp_data_encode(&e1, in, n, o1, sizeof(o1) - 5);
+		l1 += smtp_data_encode_end(&e1, o1 + l1);
+		for (k = 0; k < n; k++)
+			l2 += smtp_data_encode(&e2, in + k, 1, o2 + l2, 6);
+		l2 += smtp_data_encode_end(&e2, o2 + l2);
+		assert_int_equal(l1, l2);
+		assert_memory_equal(o1, o2, l1);
+	}
+}
+
 int
 main(void)
 {
@@ -203,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_decode_small_output),
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_runs_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
