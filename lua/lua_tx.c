@@ -136,12 +136,30 @@ lua_tx_body(lua_State *L)
 	const struct pg_host *h = host_of(L);
 	lua_Integer max = luaL_optinteger(L, 2, -1);
 	luaL_Buffer b;
-	off_t off = 0;
+	off_t off = 0, size = h->tx_body_size(tx);
 	ssize_t n;
 	size_t want;
 	char *p;
 
 	luaL_buffinit(L, &b);
+	/* the size known: one buffer of it, filled in one read where the
+	 * spool allows (not 1 KiB reads into a buffer that doubles) */
+	want = size > 0 ? (size_t)size : 0;
+	if (max >= 0 && (lua_Integer)want > max)
+		want = (size_t)max;
+	if (want > 0) {
+		p = luaL_prepbuffsize(&b, want);
+		while ((size_t)off < want) {
+			if ((n = h->tx_body_read(tx, off, p + off,
+			    want - (size_t)off)) < 0)
+				return luaL_error(L, "tx:body: cannot read the body");
+			if (n == 0)
+				break;
+			off += n;
+		}
+		luaL_addsize(&b, (size_t)off);
+	}
+	/* whatever the size did not tell */
 	for (;;) {
 		want = LUAL_BUFFERSIZE;
 		if (max >= 0 && (lua_Integer)off + (lua_Integer)want > max)

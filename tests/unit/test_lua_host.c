@@ -184,6 +184,9 @@ th_tx_header_raw(struct pg_tx *t, const char *name, size_t n)
 static off_t th_tx_size(struct pg_tx *t) { return (off_t)t->size; }
 static off_t th_tx_body_size(struct pg_tx *t) { return (off_t)t->bodylen; }
 
+/* at most TH_READ_MAX bytes a call: a real spool may give less than asked */
+#define TH_READ_MAX	3000
+
 static ssize_t
 th_tx_body_read(struct pg_tx *t, off_t off, void *buf, size_t len)
 {
@@ -193,6 +196,8 @@ th_tx_body_read(struct pg_tx *t, off_t off, void *buf, size_t len)
 		return 0;
 	if (len > t->bodylen - (size_t)off)
 		len = t->bodylen - (size_t)off;
+	if (len > TH_READ_MAX)
+		len = TH_READ_MAX;
 	memcpy(buf, t->body + off, len);
 	return (ssize_t)len;
 }
