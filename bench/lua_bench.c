@@ -145,9 +145,12 @@ load(const char *path)
 	return st;
 }
 
-/* write_regex_rules - a script with 100 body regexes */
+/*
+ * write_regex_rules - a script with 100 body regexes: tried one by one, or
+ * (set) as one pg.regex_set
+ */
 static void
-write_regex_rules(const char *path)
+write_regex_rules(const char *path, int set)
 {
 	static const char *stems[] = { "offer", "deal", "winner", "prize",
 	    "casino", "loan", "credit", "pills", "bitcoin", "invest" };
@@ -159,11 +162,20 @@ write_regex_rules(const char *path)
 		fprintf(fp, "rules[%d] = { pg.regex([[\\b%s%d\\s+(now|today|"
 		    "free|\\d+%%)\\b]], 'i'), 'RE_%d' }\n", i + 1,
 		    stems[i % 10], i, i);
-	fprintf(fp, "pg.on('eom', function(tx)\n"
-	    "  local body = tx:body()\n"
-	    "  for i = 1, #rules do\n"
-	    "    if rules[i][1]:test(body) then tx:score(1, rules[i][2]) end\n"
-	    "  end\nend)\n");
+	if (set)
+		fprintf(fp, "local list = {}\n"
+		    "for i = 1, #rules do list[i] = rules[i][1] end\n"
+		    "local all = pg.regex_set(list)\n"
+		    "pg.on('eom', function(tx)\n"
+		    "  for _, i in ipairs(all:match(tx:body())) do\n"
+		    "    tx:score(1, rules[i][2])\n"
+		    "  end\nend)\n");
+	else
+		fprintf(fp, "pg.on('eom', function(tx)\n"
+		    "  local body = tx:body()\n"
+		    "  for i = 1, #rules do\n"
+		    "    if rules[i][1]:test(body) then tx:score(1, rules[i][2]) end\n"
+		    "  end\nend)\n");
 	fclose(fp);
 }
 
@@ -173,10 +185,11 @@ main(int argc, char **argv)
 	const char *top = argc > 1 ? argv[1] : (getenv("top_srcdir") ?
 	    getenv("top_srcdir") : TOP_SRCDIR);
 	char rules[1024], regex_path[] = "/tmp/lua_bench.XXXXXX";
+	char set_path[] = "/tmp/lua_bench.XXXXXX";
 	static const size_t sizes[] = { 4096, 65536 };
 	static const int iters[] = { 20000, 2000 };
 	const char *only = getenv("LUA_BENCH_ONLY");
-	void *st_rules, *st_regex;
+	void *st_rules, *st_regex, *st_set;
 	size_t k, len;
 	int fd;
 
@@ -184,32 +197,43 @@ main(int argc, char **argv)
 	if ((fd = mkstemp(regex_path)) == -1)
 		return 1;
 	close(fd);
-	write_regex_rules(regex_path);
+	if ((fd = mkstemp(set_path)) == -1)
+		return 1;
+	close(fd);
+	write_regex_rules(regex_path, 0);
+	write_regex_rules(set_path, 1);
 	st_rules = load(rules);
 	st_regex = load(regex_path);
+	st_set = load(set_path);
 	unlink(regex_path);
+	unlink(set_path);
 
 	printf("%-28s %10s %14s %14s\n", "rule set", "message", "us/message",
 	    "host only");
 	for (k = 0; k < 2; k++) {
 		char *m = make_message(sizes[k], &len);
-		double base, r1, r2;
+		double base, r1, r2, r3;
 
 		bench(st_rules, m, len, iters[k] / 10);	/* warm up the pool */
 		base = baseline(m, len, iters[k]);
 		r1 = bench(st_rules, m, len, iters[k]);
-		r2 = 0;
+		r2 = r3 = 0;
 		if (only == NULL || strcmp(only, "regex") == 0) {
 			bench(st_regex, m, len, iters[k] / 10);
 			r2 = bench(st_regex, m, len, iters[k]);
+			bench(st_set, m, len, iters[k] / 10);
+			r3 = bench(st_set, m, len, iters[k]);
 		}
 		printf("%-28s %7zu KiB %14.1f %14.1f\n", "bundled (31 rules)",
 		    len / 1024, r1, base);
 		printf("%-28s %7zu KiB %14.1f %14.1f\n", "100 body regexes",
 		    len / 1024, r2, base);
+		printf("%-28s %7zu KiB %14.1f %14.1f\n", "the same as a regex_set",
+		    len / 1024, r3, base);
 		free(m);
 	}
 	lua_bridge_plugin.fini(st_rules);
 	lua_bridge_plugin.fini(st_regex);
+	lua_bridge_plugin.fini(st_set);
 	return 0;
 }

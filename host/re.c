@@ -183,6 +183,9 @@ static __thread unsigned tls_gen;
 /* Mirror of the key's value, so leak checkers see it as reachable. */
 static __thread hs_scratch_t *tls_scratch;
 
+static unsigned		 pf_hs_flags(const struct re *);
+static hs_scratch_t	*pf_scratch(void);
+
 /* pf_scratch_destroy - pthread key destructor: a thread's scan scratch */
 static void
 pf_scratch_destroy(void *p)
@@ -238,8 +241,6 @@ static int
 pf_build(struct re *re)
 {
 	hs_compile_error_t *cerr = NULL;
-	unsigned flags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH |
-	    HS_FLAG_ALLOWEMPTY;
 	struct pf *pf;
 	size_t klen;
 	char *key = NULL;
@@ -264,14 +265,8 @@ pf_build(struct re *re)
 			goto out;
 		pf->key = key;
 		key = NULL;
-		if (strchr(re->flags, 'i') != NULL)
-			flags |= HS_FLAG_CASELESS;
-		if (strchr(re->flags, 'm') != NULL)
-			flags |= HS_FLAG_MULTILINE;
-		if (strchr(re->flags, 's') != NULL)
-			flags |= HS_FLAG_DOTALL;
-		if (hs_compile(re->pattern, flags, HS_MODE_BLOCK, NULL, &pf->db,
-		    &cerr) != HS_SUCCESS) {
+		if (hs_compile(re->pattern, pf_hs_flags(re), HS_MODE_BLOCK, NULL,
+		    &pf->db, &cerr) != HS_SUCCESS) {
 			/* a construct Hyperscan lacks: PCRE2 alone */
 			hs_free_compile_error(cerr);
 			free(pf->key);
@@ -321,6 +316,50 @@ pf_drop(struct re *re)
 	re->pf = NULL;
 }
 
+/*
+ * pf_scratch - the calling thread's scan scratch, fit for every database
+ * built so far; NULL on no memory
+ */
+static hs_scratch_t *
+pf_scratch(void)
+{
+	hs_scratch_t *s = NULL;
+
+	if (tls_scratch != NULL && tls_gen == atomic_load(&pf_gen))
+		return tls_scratch;
+	/* a database is newer than this thread's scratch */
+	pthread_once(&pf_key_once, pf_key_init);
+	pthread_mutex_lock(&pf_lock);
+	if (pf_proto == NULL || hs_clone_scratch(pf_proto, &s) != HS_SUCCESS) {
+		pthread_mutex_unlock(&pf_lock);
+		return NULL;
+	}
+	tls_gen = atomic_load(&pf_gen);
+	pthread_mutex_unlock(&pf_lock);
+	if (tls_scratch != NULL)
+		hs_free_scratch(tls_scratch);
+	tls_scratch = s;
+	if (pf_key_ok)
+		(void)pthread_setspecific(pf_key, s);
+	return s;
+}
+
+/* pf_hs_flags - Hyperscan flags for re's flag letters, in prefilter mode */
+static unsigned
+pf_hs_flags(const struct re *re)
+{
+	unsigned flags = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH |
+	    HS_FLAG_ALLOWEMPTY;
+
+	if (strchr(re->flags, 'i') != NULL)
+		flags |= HS_FLAG_CASELESS;
+	if (strchr(re->flags, 'm') != NULL)
+		flags |= HS_FLAG_MULTILINE;
+	if (strchr(re->flags, 's') != NULL)
+		flags |= HS_FLAG_DOTALL;
+	return flags;
+}
+
 /* pf_hit - scan callback: the first report is enough */
 static int
 pf_hit(unsigned int id, unsigned long long from, unsigned long long to,
@@ -348,27 +387,9 @@ pf_may_match(const struct re *cre, const char *subject, size_t len)
 
 	if (state == PF_UNTRIED)
 		state = pf_build(re);
-	if (state != PF_READY || len > UINT_MAX)
+	if (state != PF_READY || len > UINT_MAX || (s = pf_scratch()) == NULL)
 		return 1;
-	if (tls_scratch == NULL || tls_gen != atomic_load(&pf_gen)) {
-		/* the database may be newer than this thread's scratch */
-		pthread_once(&pf_key_once, pf_key_init);
-		s = NULL;
-		pthread_mutex_lock(&pf_lock);
-		if (hs_clone_scratch(pf_proto, &s) != HS_SUCCESS) {
-			pthread_mutex_unlock(&pf_lock);
-			return 1;
-		}
-		tls_gen = atomic_load(&pf_gen);
-		pthread_mutex_unlock(&pf_lock);
-		if (tls_scratch != NULL)
-			hs_free_scratch(tls_scratch);
-		tls_scratch = s;
-		if (pf_key_ok)
-			(void)pthread_setspecific(pf_key, s);
-	}
-	e = hs_scan(re->pf->db, subject, (unsigned int)len, 0, tls_scratch,
-	    pf_hit, &hit);
+	e = hs_scan(re->pf->db, subject, (unsigned int)len, 0, s, pf_hit, &hit);
 	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 		return 1;
 	return hit;
@@ -551,9 +572,11 @@ re_flags(const struct re *re)
 	return re->flags;
 }
 
-int
-re_find(const struct re *re, const char *subject, size_t len, size_t start,
-    size_t *ovec, size_t npairs, int notempty_atstart, struct re_md *md)
+/* find - re_find(), with the pattern's own prefilter or without it */
+static int
+find(const struct re *re, const char *subject, size_t len, size_t start,
+    size_t *ovec, size_t npairs, int notempty_atstart, struct re_md *md,
+    int prefilter)
 {
 	PCRE2_SIZE *ov;
 	size_t k;
@@ -569,9 +592,11 @@ re_find(const struct re *re, const char *subject, size_t len, size_t start,
 #ifdef RE_HYPERSCAN
 	/* a match from start is a match in the whole subject: when the
 	 * prefilter finds none there, there is none */
-	if ((len >= RE_PREFILTER_MIN || (re->opts & RE_OPT_PREFILTER)) &&
-	    !pf_may_match(re, subject, len))
+	if (prefilter && (len >= RE_PREFILTER_MIN ||
+	    (re->opts & RE_OPT_PREFILTER)) && !pf_may_match(re, subject, len))
 		return 0;
+#else
+	(void)prefilter;
 #endif
 	if (md == NULL && (md = tls_get()) == NULL)
 		return PCRE2_ERROR_NOMEMORY;
@@ -607,6 +632,190 @@ re_find(const struct re *re, const char *subject, size_t len, size_t start,
 		}
 	}
 	return 1;
+}
+
+int
+re_find(const struct re *re, const char *subject, size_t len, size_t start,
+    size_t *ovec, size_t npairs, int notempty_atstart, struct re_md *md)
+{
+	return find(re, subject, len, start, ovec, npairs, notempty_atstart,
+	    md, 1);
+}
+
+/* --- sets --- */
+
+struct re_set {
+	struct re	**res;		/* not owned */
+	size_t		 n;
+	unsigned	 opts;
+	atomic_int	 state;		/* PF_*: the set's database */
+#ifdef RE_HYPERSCAN
+	hs_database_t	*db;		/* the eligible members, id = index */
+	unsigned char	*in_db;		/* which members it holds */
+#endif
+};
+
+struct re_set *
+re_set_new(struct re *const *res, size_t n, unsigned opts)
+{
+	struct re_set *set;
+
+	if ((set = calloc(1, sizeof(*set))) == NULL ||
+	    (set->res = calloc(n ? n : 1, sizeof(*set->res))) == NULL) {
+		free(set);
+		return NULL;
+	}
+	if (n > 0)
+		memcpy(set->res, res, n * sizeof(*res));
+	set->n = n;
+	set->opts = opts;
+	atomic_init(&set->state, PF_UNTRIED);
+	return set;
+}
+
+void
+re_set_free(struct re_set *set)
+{
+	if (set == NULL)
+		return;
+#ifdef RE_HYPERSCAN
+	if (set->db != NULL)
+		hs_free_database(set->db);
+	free(set->in_db);
+#endif
+	free(set->res);
+	free(set);
+}
+
+#ifdef RE_HYPERSCAN
+/*
+ * set_build - compile the set's eligible members into one database; a
+ * member Hyperscan refuses is left out (PCRE2 alone searches it) and the
+ * rest compiled again. PF_READY or PF_NONE.
+ */
+static int
+set_build(struct re_set *set)
+{
+	hs_compile_error_t *cerr;
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	size_t i, k;
+	int state;
+
+	pthread_mutex_lock(&pf_lock);
+	if ((state = atomic_load(&set->state)) != PF_UNTRIED)
+		goto out;
+	state = PF_NONE;
+	if (set->n == 0 || set->n > UINT_MAX || !pf_platform() ||
+	    (set->in_db = calloc(set->n, 1)) == NULL ||
+	    (exprs = calloc(set->n, sizeof(*exprs))) == NULL ||
+	    (flags = calloc(set->n, sizeof(*flags))) == NULL ||
+	    (ids = calloc(set->n, sizeof(*ids))) == NULL)
+		goto out;
+	for (i = 0; i < set->n; i++)
+		set->in_db[i] = pf_eligible(set->res[i]);
+	for (;;) {
+		for (i = k = 0; i < set->n; i++)
+			if (set->in_db[i]) {
+				exprs[k] = set->res[i]->pattern;
+				flags[k] = pf_hs_flags(set->res[i]);
+				ids[k++] = (unsigned)i;
+			}
+		if (k == 0)
+			goto out;
+		cerr = NULL;
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)k,
+		    HS_MODE_BLOCK, NULL, &set->db, &cerr) == HS_SUCCESS)
+			break;
+		/* the member it names goes to PCRE2 alone; without a name,
+		 * give up the database */
+		if (cerr == NULL || cerr->expression < 0 ||
+		    (size_t)cerr->expression >= k) {
+			hs_free_compile_error(cerr);
+			set->db = NULL;
+			goto out;
+		}
+		set->in_db[ids[cerr->expression]] = 0;
+		hs_free_compile_error(cerr);
+		set->db = NULL;
+	}
+	if (hs_alloc_scratch(set->db, &pf_proto) != HS_SUCCESS) {
+		hs_free_database(set->db);
+		set->db = NULL;
+		goto out;
+	}
+	atomic_fetch_add(&pf_gen, 1);
+	state = PF_READY;
+out:
+	atomic_store(&set->state, state);
+	pthread_mutex_unlock(&pf_lock);
+	free(exprs);
+	free(flags);
+	free(ids);
+	return state;
+}
+
+/* set_hit - scan callback: mark the member the report names */
+static int
+set_hit(unsigned int id, unsigned long long from, unsigned long long to,
+    unsigned int flags, void *ctx)
+{
+	(void)from;
+	(void)to;
+	(void)flags;
+	((unsigned char *)ctx)[id] = 1;
+	return 0;	/* go on: other members may match too */
+}
+#endif /* RE_HYPERSCAN */
+
+int
+re_set_match(struct re_set *set, const char *subject, size_t len,
+    size_t start, unsigned char *hit, struct re_md *md)
+{
+	size_t i;
+	int rc, nhit = 0, scanned = 0;
+
+	if (subject == NULL) {
+		if (len != 0)
+			return PCRE2_ERROR_NULL;
+		subject = "";
+	}
+	if (start > len)
+		return PCRE2_ERROR_BADOFFSET;
+	memset(hit, 0, set->n);
+#ifdef RE_HYPERSCAN
+	if ((len >= RE_PREFILTER_MIN || (set->opts & RE_OPT_PREFILTER)) &&
+	    !(set->opts & RE_OPT_NOPREFILTER) && len <= UINT_MAX) {
+		hs_scratch_t *s;
+		int state = atomic_load(&set->state);
+		hs_error_t e;
+
+		if (state == PF_UNTRIED)
+			state = set_build(set);
+		/* one scan marks the candidates among the members it holds */
+		if (state == PF_READY && (s = pf_scratch()) != NULL) {
+			e = hs_scan(set->db, subject, (unsigned int)len, 0, s,
+			    set_hit, hit);
+			scanned = e == HS_SUCCESS || e == HS_SCAN_TERMINATED;
+			if (!scanned)
+				memset(hit, 0, set->n);
+		}
+	}
+#endif
+	for (i = 0; i < set->n; i++) {
+#ifdef RE_HYPERSCAN
+		/* a member the scan covered and did not report cannot match */
+		if (scanned && set->in_db[i] && !hit[i])
+			continue;
+#endif
+		rc = find(set->res[i], subject, len, start, NULL, 0, 0, md,
+		    !scanned);
+		if (rc < 0)
+			return rc;
+		hit[i] = (unsigned char)rc;
+		nhit += rc;
+	}
+	return nhit;
 }
 
 int

@@ -122,6 +122,35 @@ int		 re_match(const struct re *, const char *subject, size_t len,
 		    struct re_md *md);
 
 /*
+ * A set of compiled patterns searched together: with Hyperscan, one scan of
+ * a long subject (RE_PREFILTER_MIN bytes or more) tells which members may
+ * match (one prefilter database for all the eligible members, compiled on
+ * the first long subject), and PCRE2 looks only at those; without it, or
+ * for short subjects, each member is searched as by re_find(). Results are
+ * exactly re_find()'s. Shareable across threads like a struct re.
+ */
+struct re_set;
+
+/*
+ * re_set_new - a set of the n patterns res[0..n) (not copied: they must
+ * outlive the set). opts: RE_OPT_PREFILTER (scan whatever the subject's
+ * length, for tests) or RE_OPT_NOPREFILTER. NULL on no memory.
+ */
+struct re_set	*re_set_new(struct re *const *res, size_t n, unsigned opts);
+
+/* re_set_free - free a set (not its patterns); re_set_free(NULL) does nothing */
+void		 re_set_free(struct re_set *);
+
+/*
+ * re_set_match - which members match somewhere in subject[start..len):
+ * hit[i] (n bytes) becomes 1 or 0 for member i. Returns how many match, or
+ * a negative PCRE2 error code from a member's search (hit is then partly
+ * filled). md as for re_find().
+ */
+int		 re_set_match(struct re_set *, const char *subject, size_t len,
+		    size_t start, unsigned char *hit, struct re_md *md);
+
+/*
  * re_prefiltered - 1 when searches of long subjects with this pattern are
  * prefiltered by Hyperscan, else 0 (built without it, or the pattern is not
  * eligible: see re.c). Builds the prefilter if no search has yet.

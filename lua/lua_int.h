@@ -95,6 +95,7 @@ struct lb_verdict {
 #define LB_MT_TX	"phasegate.tx"
 #define LB_MT_VARS	"phasegate.vars"
 #define LB_MT_REGEX	"phasegate.regex"
+#define LB_MT_REGEX_SET	"phasegate.regex_set"
 #define LB_MT_VERDICT	"phasegate.verdict"
 
 /* lb_interp_of - the interpreter a lua_State (or coroutine) belongs to */
@@ -130,6 +131,7 @@ void		 lb_tx_push(lua_State *, struct pg_tx *);
 void		 lb_vars_open(lua_State *);
 void		 lb_regex_open(lua_State *);
 int		 lua_pg_regex(lua_State *);
+int		 lua_pg_regex_set(lua_State *);
 
 /* API names, for the docs check: NULL-terminated lists. */
 extern const luaL_Reg lb_pg_funcs[];
@@ -140,6 +142,7 @@ extern const char *const lb_session_fields[];
 extern const luaL_Reg lb_tx_methods[];
 extern const char *const lb_tx_fields[];
 extern const luaL_Reg lb_regex_methods[];
+extern const luaL_Reg lb_regex_set_methods[];
 extern const char *const lb_pg_fields[];
 
 #endif /* LUA_INT_H */

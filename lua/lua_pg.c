@@ -435,6 +435,7 @@ const luaL_Reg lb_pg_funcs[] = {
 	{ "tempfail", lua_pg_tempfail },
 	{ "discard", lua_pg_discard },
 	{ "regex", lua_pg_regex },
+	{ "regex_set", lua_pg_regex_set },
 	{ "on", NULL },			/* lua_bridge.c */
 	{ NULL, NULL }
 };

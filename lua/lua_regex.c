@@ -2,7 +2,8 @@
  * lua_regex - pg.regex(pattern, flags): PCRE2 patterns through the shared
  * wrapper host/re.h (JIT when available)
  *
- * Public (to lua/): lua_pg_regex(), lb_regex_open(), lb_regex_methods.
+ * Public (to lua/): lua_pg_regex(), lua_pg_regex_set(), lb_regex_open(),
+ * lb_regex_methods, lb_regex_set_methods.
  *
  * A pattern is compiled once per (pattern, flags) and interpreter and kept
  * in a registry cache, so pg.regex() inside a handler costs a table
@@ -10,9 +11,15 @@
  * calling thread's (re.h). A bad pattern raises "pg.regex: <PCRE2
  * message> at offset N"; a match failure (match limit) raises an error.
  * Offsets given to scripts are 1-based like string.find.
+ *
+ * pg.regex_set(entries) searches several patterns at once (host/re.h's
+ * struct re_set): its userdata keeps, as user values, the entries' keys in
+ * the set's order and the regex objects (which own the compiled patterns
+ * the set points to), so they live as long as the set.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lua_int.h"
@@ -23,6 +30,11 @@
 
 struct lb_regex {
 	struct re	*re;
+};
+
+struct lb_regex_set {
+	struct re_set	*set;
+	size_t		 n;
 };
 
 /* check_re - the compiled pattern of the userdata at idx */
@@ -284,6 +296,200 @@ lua_pg_regex(lua_State *L)
 	return 1;
 }
 
+/* key_cmp - qsort: string keys in byte order */
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * entry_regex - push the regex object of the entry value at idx (key at
+ * kidx): a regex object, a pattern string, or {pattern [, flags]}
+ */
+static void
+entry_regex(lua_State *L, int idx, int kidx)
+{
+	idx = lua_absindex(L, idx);
+	kidx = lua_absindex(L, kidx);
+	if (luaL_testudata(L, idx, LB_MT_REGEX) != NULL) {
+		lua_pushvalue(L, idx);
+		return;
+	}
+	lua_pushcfunction(L, lua_pg_regex);
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		lua_pushvalue(L, idx);
+		lua_call(L, 1, 1);
+		return;
+	}
+	if (lua_type(L, idx) == LUA_TTABLE) {
+		lua_rawgeti(L, idx, 1);
+		lua_rawgeti(L, idx, 2);
+		if (lua_type(L, -2) == LUA_TSTRING) {
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				lua_call(L, 1, 1);
+			} else
+				lua_call(L, 2, 1);
+			return;
+		}
+	}
+	luaL_error(L, "pg.regex_set: entry %s: a pattern, {pattern, flags} "
+	    "or a pg.regex() object expected", luaL_tolstring(L, kidx, NULL));
+}
+
+/* string_key - whether the key at -1 is a name (else a list index) */
+static int
+string_key(lua_State *L, size_t narr)
+{
+	if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 &&
+	    (size_t)lua_tointeger(L, -1) <= narr)
+		return 0;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "pg.regex_set: key %s: entries are a list or "
+		    "named by strings", luaL_tolstring(L, -1, NULL));
+	return 1;
+}
+
+/***
+ * @function pg.regex_set(entries)
+ * Several patterns searched at once; the keys of the table name them.
+ */
+int
+lua_pg_regex_set(lua_State *L)
+{
+	struct lb_regex_set *rs;
+	struct re **res;
+	const char **names;
+	size_t i, n, narr, nstr = 0;
+	int keys, regs;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	narr = (size_t)lua_rawlen(L, 1);
+	/* the string keys, sorted, are the order after the list's */
+	lua_pushnil(L);
+	while (lua_next(L, 1) != 0) {
+		lua_pop(L, 1);
+		nstr += (size_t)string_key(L, narr);
+	}
+	names = lua_newuserdatauv(L, (nstr ? nstr : 1) * sizeof(*names), 0);
+	nstr = 0;
+	lua_pushnil(L);
+	while (lua_next(L, 1) != 0) {
+		lua_pop(L, 1);
+		/* the key stays in the table: its text stays valid */
+		if (string_key(L, narr))
+			names[nstr++] = lua_tostring(L, -1);
+	}
+	if (nstr > 0)
+		qsort(names, nstr, sizeof(*names), key_cmp);
+	n = narr + nstr;
+	/* the keys in order, and their regex objects */
+	lua_createtable(L, (int)n, 0);
+	keys = lua_gettop(L);
+	lua_createtable(L, (int)n, 0);
+	regs = lua_gettop(L);
+	for (i = 0; i < n; i++) {
+		if (i < narr)
+			lua_pushinteger(L, (lua_Integer)i + 1);
+		else
+			lua_pushstring(L, names[i - narr]);
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, keys, (lua_Integer)i + 1);
+		lua_pushvalue(L, -1);
+		lua_rawget(L, 1);
+		entry_regex(L, -1, -2);
+		lua_rawseti(L, regs, (lua_Integer)i + 1);
+		lua_pop(L, 2);
+	}
+	res = lua_newuserdatauv(L, (n ? n : 1) * sizeof(*res), 0);
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, regs, (lua_Integer)i + 1);
+		res[i] = check_re(L, -1);
+		lua_pop(L, 1);
+	}
+	rs = lua_newuserdatauv(L, sizeof(*rs), 2);
+	rs->set = NULL;
+	rs->n = n;
+	luaL_setmetatable(L, LB_MT_REGEX_SET);
+	if ((rs->set = re_set_new(res, n, 0)) == NULL)
+		return luaL_error(L, "pg.regex_set: no memory");
+	lua_pushvalue(L, keys);
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, regs);
+	lua_setiuservalue(L, -2, 2);
+	return 1;
+}
+
+/* check_set - the set of the userdata at idx */
+static struct lb_regex_set *
+check_set(lua_State *L, int idx)
+{
+	struct lb_regex_set *rs = luaL_checkudata(L, idx, LB_MT_REGEX_SET);
+
+	if (rs->set == NULL)
+		luaL_error(L, "attempt to use a freed regex set");
+	return rs;
+}
+
+/***
+ * @method set:match(subject [, init])
+ * The keys of the entries that match, in the set's order.
+ */
+static int
+lua_regex_set_match(lua_State *L)
+{
+	struct lb_regex_set *rs = check_set(L, 1);
+	size_t len, i;
+	const char *s = luaL_checklstring(L, 2, &len);
+	size_t start = start_of(L, 3, len);
+	unsigned char *hit;
+	char buf[128];
+	lua_Integer k = 0;
+	int rc;
+
+	lua_newtable(L);
+	if (start > len || rs->n == 0)
+		return 1;
+	hit = lua_newuserdatauv(L, rs->n, 0);
+	if ((rc = re_set_match(rs->set, s, len, start, hit, NULL)) < 0)
+		return luaL_error(L, "pg.regex_set: %s",
+		    re_strerror(rc, buf, sizeof(buf)));
+	lua_pop(L, 1);
+	lua_getiuservalue(L, 1, 1);
+	for (i = 0; i < rs->n; i++)
+		if (hit[i]) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			lua_rawseti(L, -3, ++k);
+		}
+	lua_pop(L, 1);
+	return 1;
+}
+
+static int
+lua_regex_set_gc(lua_State *L)
+{
+	struct lb_regex_set *rs = luaL_checkudata(L, 1, LB_MT_REGEX_SET);
+
+	re_set_free(rs->set);
+	rs->set = NULL;
+	return 0;
+}
+
+static int
+lua_regex_set_tostring(lua_State *L)
+{
+	struct lb_regex_set *rs = check_set(L, 1);
+
+	lua_pushfstring(L, "pg.regex_set(%d patterns)", (int)rs->n);
+	return 1;
+}
+
+const luaL_Reg lb_regex_set_methods[] = {
+	{ "match", lua_regex_set_match },
+	{ NULL, NULL }
+};
+
 void
 lb_regex_open(lua_State *L)
 {
@@ -293,6 +499,14 @@ lb_regex_open(lua_State *L)
 	lua_pushcfunction(L, lua_regex_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pushcfunction(L, lua_regex_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, LB_MT_REGEX_SET);
+	luaL_newlib(L, lb_regex_set_methods);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, lua_regex_set_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pushcfunction(L, lua_regex_set_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 	lua_newtable(L);

@@ -76,6 +76,7 @@ code_names(struct names *s)
 	add_fields(s, "tx.", lb_tx_fields);
 	add_regs(s, "tx:", lb_tx_methods);
 	add_regs(s, "re:", lb_regex_methods);
+	add_regs(s, "set:", lb_regex_set_methods);
 }
 
 /* doc_names - the "### `name" headings of docs/lua-api.md */

@@ -464,6 +464,64 @@ test_prefilter_same(void **state)
 #endif
 }
 
+/*
+ * A set gives what its members give one by one: the whole table as one set
+ * (members Hyperscan refuses included), scanning forced, over the same
+ * kind of subjects, from the start and from an offset; then a set of none.
+ */
+static void
+test_set_same(void **state)
+{
+	enum { N = sizeof(pf_rows) / sizeof(pf_rows[0]) };
+	struct re *on[N], *off[N];
+	struct re_set *set, *empty;
+	unsigned char hit[N];
+	char err[RE_ERR_MAX], subject[256];
+	size_t i, j, len, start;
+	unsigned seed = 42;
+	int n, want, r;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		on[i] = re_compile(pf_rows[i].pattern, strlen(pf_rows[i].pattern),
+		    pf_rows[i].flags, 0, err, sizeof(err));
+		off[i] = re_compile(pf_rows[i].pattern,
+		    strlen(pf_rows[i].pattern), pf_rows[i].flags,
+		    RE_OPT_NOPREFILTER, err, sizeof(err));
+		assert_non_null(on[i]);
+		assert_non_null(off[i]);
+	}
+	assert_non_null(set = re_set_new(on, N, RE_OPT_PREFILTER));
+	for (j = 0; j < 3000; j++) {
+		len = pf_subject(subject, sizeof(subject), &seed);
+		start = len > 0 && j % 3 == 0 ? (size_t)rand_r(&seed) % len : 0;
+		n = re_set_match(set, subject, len, start, hit, NULL);
+		assert_true(n >= 0);
+		for (i = 0, want = 0; i < N; i++) {
+			r = re_find(off[i], subject, len, start, NULL, 0, 0, NULL);
+			assert_true(r >= 0);
+			want += r;
+			if (hit[i] != r)
+				fail_msg("set member /%s/%s on a %zu-byte subject "
+				    "from %zu: %d in the set, %d alone",
+				    pf_rows[i].pattern, pf_rows[i].flags, len,
+				    start, hit[i], r);
+		}
+		assert_int_equal(n, want);
+	}
+	re_set_free(set);
+	assert_non_null(empty = re_set_new(NULL, 0, 0));
+	assert_int_equal(re_set_match(empty, "abc", 3, 0, hit, NULL), 0);
+	assert_int_equal(re_set_match(empty, "abc", 3, 4, hit, NULL),
+	    PCRE2_ERROR_BADOFFSET);
+	re_set_free(empty);
+	re_set_free(NULL);
+	for (i = 0; i < N; i++) {
+		re_free(on[i]);
+		re_free(off[i]);
+	}
+}
+
 /* Long subjects go through the prefilter by themselves, with any offset. */
 static void
 test_prefilter_long(void **state)
@@ -524,6 +582,7 @@ main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_prefilter_same),
 		cmocka_unit_test(test_prefilter_long),
+		cmocka_unit_test(test_set_same),
 	};
 	int rc;
 
