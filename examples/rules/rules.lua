@@ -232,6 +232,12 @@ local body_rules = {
   { re.url_ip, 3.0, "URL_IP_HOST" },
   { re.crypto, 2.5, "BODY_CRYPTO_PAYMENT" },
 }
+-- All body patterns as one set: one pass over the body says which of them
+-- match (most mail: none), and only those are searched again for the text
+-- to show. The result lists rules in body_rules' order.
+local body_patterns = {}
+for i, r in ipairs(body_rules) do body_patterns[i] = r[1] end
+local body_set = pg.regex_set(body_patterns)
 
 pg.on("eom", function(tx)
   local s, v = tx.session, tx.session.vars
@@ -247,11 +253,10 @@ pg.on("eom", function(tx)
   header_rules(tx)
 
   local body = tx:body(settings.body_max)
-  for _, r in ipairs(body_rules) do
+  for _, i in ipairs(body_set:match(body)) do
+    local r = body_rules[i]
     local first, last = r[1]:find(body)
-    if first then
-      local detail = body:sub(first, math.min(last, first + 39)):gsub("%s+", " ")
-      tx:score(r[2], r[3], detail)
-    end
+    local detail = body:sub(first, math.min(last, first + 39)):gsub("%s+", " ")
+    tx:score(r[2], r[3], detail)
   end
 end)
