@@ -644,15 +644,29 @@ re_find(const struct re *re, const char *subject, size_t len, size_t start,
 
 /* --- sets --- */
 
+/*
+ * A set's database, shared like a pattern's (struct pf) by every set of the
+ * same members in the same order: each interpreter of a script compiles the
+ * script's sets, and compiling a database takes milliseconds.
+ */
+struct pfset {
+	struct pfset	*next;
+	char		*key;		/* flags '/' pattern '\0', per member */
+	size_t		 klen;
+	size_t		 n;
+	unsigned char	*in_db;		/* which members the database holds */
+#ifdef RE_HYPERSCAN
+	hs_database_t	*db;		/* id = the member's index */
+#endif
+	unsigned	 refs;
+};
+
 struct re_set {
 	struct re	**res;		/* not owned */
 	size_t		 n;
 	unsigned	 opts;
 	atomic_int	 state;		/* PF_*: the set's database */
-#ifdef RE_HYPERSCAN
-	hs_database_t	*db;		/* the eligible members, id = index */
-	unsigned char	*in_db;		/* which members it holds */
-#endif
+	struct pfset	*pfs;		/* set before state becomes PF_READY */
 };
 
 struct re_set *
@@ -673,87 +687,163 @@ re_set_new(struct re *const *res, size_t n, unsigned opts)
 	return set;
 }
 
-void
-re_set_free(struct re_set *set)
-{
-	if (set == NULL)
-		return;
 #ifdef RE_HYPERSCAN
-	if (set->db != NULL)
-		hs_free_database(set->db);
-	free(set->in_db);
-#endif
-	free(set->res);
-	free(set);
+static struct pfset	*pfset_all;
+
+/* pfset_free - a set database nobody uses */
+static void
+pfset_free(struct pfset *pfs)
+{
+	if (pfs->db != NULL)
+		hs_free_database(pfs->db);
+	free(pfs->in_db);
+	free(pfs->key);
+	free(pfs);
 }
 
-#ifdef RE_HYPERSCAN
 /*
- * set_build - compile the set's eligible members into one database; a
+ * pfset_compile - compile pfs's eligible members into one database; a
  * member Hyperscan refuses is left out (PCRE2 alone searches it) and the
- * rest compiled again. PF_READY or PF_NONE.
+ * rest compiled again. 0, or -1 when there is no database.
  */
 static int
-set_build(struct re_set *set)
+pfset_compile(struct pfset *pfs, struct re *const *res)
 {
 	hs_compile_error_t *cerr;
-	const char **exprs = NULL;
-	unsigned *flags = NULL, *ids = NULL;
+	const char **exprs;
+	unsigned *flags, *ids;
 	size_t i, k;
-	int state;
+	int rc = -1;
 
-	pthread_mutex_lock(&pf_lock);
-	if ((state = atomic_load(&set->state)) != PF_UNTRIED)
+	exprs = calloc(pfs->n, sizeof(*exprs));
+	flags = calloc(pfs->n, sizeof(*flags));
+	ids = calloc(pfs->n, sizeof(*ids));
+	if (exprs == NULL || flags == NULL || ids == NULL)
 		goto out;
-	state = PF_NONE;
-	if (set->n == 0 || set->n > UINT_MAX || !pf_platform() ||
-	    (set->in_db = calloc(set->n, 1)) == NULL ||
-	    (exprs = calloc(set->n, sizeof(*exprs))) == NULL ||
-	    (flags = calloc(set->n, sizeof(*flags))) == NULL ||
-	    (ids = calloc(set->n, sizeof(*ids))) == NULL)
-		goto out;
-	for (i = 0; i < set->n; i++)
-		set->in_db[i] = pf_eligible(set->res[i]);
 	for (;;) {
-		for (i = k = 0; i < set->n; i++)
-			if (set->in_db[i]) {
-				exprs[k] = set->res[i]->pattern;
-				flags[k] = pf_hs_flags(set->res[i]);
+		for (i = k = 0; i < pfs->n; i++)
+			if (pfs->in_db[i]) {
+				exprs[k] = res[i]->pattern;
+				flags[k] = pf_hs_flags(res[i]);
 				ids[k++] = (unsigned)i;
 			}
 		if (k == 0)
 			goto out;
 		cerr = NULL;
 		if (hs_compile_multi(exprs, flags, ids, (unsigned)k,
-		    HS_MODE_BLOCK, NULL, &set->db, &cerr) == HS_SUCCESS)
+		    HS_MODE_BLOCK, NULL, &pfs->db, &cerr) == HS_SUCCESS)
 			break;
+		pfs->db = NULL;
 		/* the member it names goes to PCRE2 alone; without a name,
 		 * give up the database */
 		if (cerr == NULL || cerr->expression < 0 ||
 		    (size_t)cerr->expression >= k) {
 			hs_free_compile_error(cerr);
-			set->db = NULL;
 			goto out;
 		}
-		set->in_db[ids[cerr->expression]] = 0;
+		pfs->in_db[ids[cerr->expression]] = 0;
 		hs_free_compile_error(cerr);
-		set->db = NULL;
 	}
-	if (hs_alloc_scratch(set->db, &pf_proto) != HS_SUCCESS) {
-		hs_free_database(set->db);
-		set->db = NULL;
+	if (hs_alloc_scratch(pfs->db, &pf_proto) != HS_SUCCESS)
 		goto out;
-	}
 	atomic_fetch_add(&pf_gen, 1);
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/* set_build - find or compile set's database; PF_READY or PF_NONE */
+static int
+set_build(struct re_set *set)
+{
+	struct pfset *pfs = NULL;
+	size_t i, klen = 0, o;
+	char *key = NULL;
+	int state;
+
+	pthread_mutex_lock(&pf_lock);
+	if ((state = atomic_load(&set->state)) != PF_UNTRIED)
+		goto out;
+	state = PF_NONE;
+	if (set->n == 0 || set->n > UINT_MAX || !pf_platform())
+		goto out;
+	/* the key: every member's flags and source (which may hold NULs:
+	 * compared with memcmp, and such a member stays out of the database) */
+	for (i = 0; i < set->n; i++)
+		klen += strlen(set->res[i]->flags) + 1 + set->res[i]->len + 1;
+	if ((key = malloc(klen)) == NULL)
+		goto out;
+	for (i = o = 0; i < set->n; i++) {
+		memcpy(key + o, set->res[i]->flags, strlen(set->res[i]->flags));
+		o += strlen(set->res[i]->flags);
+		key[o++] = '/';
+		memcpy(key + o, set->res[i]->pattern, set->res[i]->len);
+		o += set->res[i]->len;
+		key[o++] = '\0';
+	}
+	for (pfs = pfset_all; pfs != NULL; pfs = pfs->next)
+		if (pfs->klen == klen && memcmp(pfs->key, key, klen) == 0)
+			break;
+	if (pfs == NULL) {
+		if ((pfs = calloc(1, sizeof(*pfs))) == NULL)
+			goto out;
+		pfs->key = key;
+		pfs->klen = klen;
+		key = NULL;
+		pfs->n = set->n;
+		if ((pfs->in_db = calloc(set->n, 1)) == NULL) {
+			pfset_free(pfs);
+			goto out;
+		}
+		for (i = 0; i < set->n; i++)
+			pfs->in_db[i] = pf_eligible(set->res[i]);
+		if (pfset_compile(pfs, set->res) == -1) {
+			pfset_free(pfs);
+			goto out;
+		}
+		pfs->next = pfset_all;
+		pfset_all = pfs;
+	}
+	pfs->refs++;
+	set->pfs = pfs;
 	state = PF_READY;
 out:
 	atomic_store(&set->state, state);
 	pthread_mutex_unlock(&pf_lock);
-	free(exprs);
-	free(flags);
-	free(ids);
+	free(key);
 	return state;
 }
+#endif /* RE_HYPERSCAN */
+
+void
+re_set_free(struct re_set *set)
+{
+	if (set == NULL)
+		return;
+#ifdef RE_HYPERSCAN
+	if (set->pfs != NULL) {
+		struct pfset **pp;
+
+		pthread_mutex_lock(&pf_lock);
+		if (--set->pfs->refs == 0) {
+			for (pp = &pfset_all; *pp != NULL; pp = &(*pp)->next)
+				if (*pp == set->pfs) {
+					*pp = set->pfs->next;
+					break;
+				}
+			pfset_free(set->pfs);
+		}
+		pthread_mutex_unlock(&pf_lock);
+	}
+#endif
+	free(set->res);
+	free(set);
+}
+
+#ifdef RE_HYPERSCAN
 
 /* set_hit - scan callback: mark the member the report names */
 static int
@@ -794,8 +884,8 @@ re_set_match(struct re_set *set, const char *subject, size_t len,
 			state = set_build(set);
 		/* one scan marks the candidates among the members it holds */
 		if (state == PF_READY && (s = pf_scratch()) != NULL) {
-			e = hs_scan(set->db, subject, (unsigned int)len, 0, s,
-			    set_hit, hit);
+			e = hs_scan(set->pfs->db, subject, (unsigned int)len, 0,
+			    s, set_hit, hit);
 			scanned = e == HS_SUCCESS || e == HS_SCAN_TERMINATED;
 			if (!scanned)
 				memset(hit, 0, set->n);
@@ -805,7 +895,7 @@ re_set_match(struct re_set *set, const char *subject, size_t len,
 	for (i = 0; i < set->n; i++) {
 #ifdef RE_HYPERSCAN
 		/* a member the scan covered and did not report cannot match */
-		if (scanned && set->in_db[i] && !hit[i])
+		if (scanned && set->pfs->in_db[i] && !hit[i])
 			continue;
 #endif
 		rc = find(set->res[i], subject, len, start, NULL, 0, 0, md,

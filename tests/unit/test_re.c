@@ -564,6 +564,30 @@ test_prefilter_long(void **state)
 	re = re_compile(S("a\0b"), "", 0, err, sizeof(err));
 	assert_int_equal(re_prefiltered(re), 0);
 	re_free(re);
+	/* a set on the long subject; a second set of the same members shares
+	 * its database and outlives the first */
+	{
+		struct re *m[3];
+		struct re_set *s1, *s2;
+		unsigned char hit[3];
+
+		m[0] = re_compile(S("\\b(viagra|cialis)\\b"), "i", 0, err,
+		    sizeof(err));
+		m[1] = re_compile(S("^lorem"), "m", 0, err, sizeof(err));
+		m[2] = re_compile(S("\\bzzz\\b"), "", 0, err, sizeof(err));
+		assert_non_null(s1 = re_set_new(m, 3, 0));
+		assert_non_null(s2 = re_set_new(m, 3, 0));
+		assert_int_equal(re_set_match(s1, subject, len, 0, hit, NULL), 2);
+		assert_true(hit[0] && hit[1] && !hit[2]);
+		assert_int_equal(re_set_match(s2, subject, len, 40002, hit,
+		    NULL), 1);
+		assert_true(!hit[0] && hit[1] && !hit[2]);
+		re_set_free(s1);
+		assert_int_equal(re_set_match(s2, subject, len, 0, hit, NULL), 2);
+		re_set_free(s2);
+		for (i = 0; i < 3; i++)
+			re_free(m[i]);
+	}
 	free(subject);
 	re_thread_release();
 }
