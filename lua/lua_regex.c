@@ -446,23 +446,24 @@ lua_regex_set_match(lua_State *L)
 	unsigned char *hit;
 	char buf[128];
 	lua_Integer k = 0;
-	int rc;
+	int rc, out;
 
 	lua_newtable(L);
+	out = lua_gettop(L);
 	if (start > len || rs->n == 0)
 		return 1;
+	/* hit stays on the stack while it is read: nothing else holds it */
 	hit = lua_newuserdatauv(L, rs->n, 0);
 	if ((rc = re_set_match(rs->set, s, len, start, hit, NULL)) < 0)
 		return luaL_error(L, "pg.regex_set: %s",
 		    re_strerror(rc, buf, sizeof(buf)));
-	lua_pop(L, 1);
 	lua_getiuservalue(L, 1, 1);
 	for (i = 0; i < rs->n; i++)
 		if (hit[i]) {
 			lua_rawgeti(L, -1, (lua_Integer)i + 1);
-			lua_rawseti(L, -3, ++k);
+			lua_rawseti(L, out, ++k);
 		}
-	lua_pop(L, 1);
+	lua_settop(L, out);
 	return 1;
 }
 
