@@ -157,11 +157,18 @@ re_md_free(struct re_md *md)
 #ifdef RE_HYPERSCAN
 /* --- the Hyperscan prefilter --- */
 
-/* a prefilter database, shared by every struct re of one (flags, pattern) */
+/*
+ * A prefilter database of one or more patterns (a struct re's, a set's),
+ * shared by every user of the same patterns in the same order: each
+ * interpreter of a script compiles the script's patterns, and compiling a
+ * database takes milliseconds. Reference counted, under pf_lock.
+ */
 struct pf {
 	struct pf	*next;
-	char		*key;		/* flags '/' pattern, NUL-terminated */
-	hs_database_t	*db;
+	char		*key;		/* per member: flags '/' pattern '\0' */
+	size_t		 klen;
+	hs_database_t	*db;		/* id = the member's index */
+	unsigned char	*in_db;		/* which members it holds */
 	unsigned	 refs;
 };
 
@@ -236,84 +243,163 @@ pf_eligible(const struct re *re)
 	return 1;
 }
 
+/* pf_free - a database nobody uses */
+static void
+pf_free(struct pf *pf)
+{
+	if (pf->db != NULL)
+		hs_free_database(pf->db);
+	free(pf->in_db);
+	free(pf->key);
+	free(pf);
+}
+
+/*
+ * pf_compile - compile pf's eligible members (in_db) into one database; a
+ * member Hyperscan refuses is left out (PCRE2 alone searches it) and the
+ * rest compiled again. 0, or -1 when there is no database.
+ */
+static int
+pf_compile(struct pf *pf, struct re *const *res, size_t n)
+{
+	hs_compile_error_t *cerr;
+	const char **exprs;
+	unsigned *flags, *ids;
+	size_t i, k;
+	int rc = -1;
+
+	exprs = calloc(n, sizeof(*exprs));
+	flags = calloc(n, sizeof(*flags));
+	ids = calloc(n, sizeof(*ids));
+	if (exprs == NULL || flags == NULL || ids == NULL)
+		goto out;
+	for (;;) {
+		for (i = k = 0; i < n; i++)
+			if (pf->in_db[i]) {
+				exprs[k] = res[i]->pattern;
+				flags[k] = pf_hs_flags(res[i]);
+				ids[k++] = (unsigned)i;
+			}
+		if (k == 0)
+			goto out;
+		cerr = NULL;
+		if (hs_compile_multi(exprs, flags, ids, (unsigned)k,
+		    HS_MODE_BLOCK, NULL, &pf->db, &cerr) == HS_SUCCESS)
+			break;
+		pf->db = NULL;
+		/* the member it names goes to PCRE2 alone; without a name,
+		 * give up the database */
+		if (cerr == NULL || cerr->expression < 0 ||
+		    (size_t)cerr->expression >= k) {
+			hs_free_compile_error(cerr);
+			goto out;
+		}
+		pf->in_db[ids[cerr->expression]] = 0;
+		hs_free_compile_error(cerr);
+	}
+	if (hs_alloc_scratch(pf->db, &pf_proto) != HS_SUCCESS)
+		goto out;
+	atomic_fetch_add(&pf_gen, 1);
+	rc = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return rc;
+}
+
+/*
+ * pf_get - the database of the patterns res[0..n), found or compiled, with
+ * a reference for the caller; NULL when there is none (no member Hyperscan
+ * takes, no memory). Called with pf_lock held.
+ */
+static struct pf *
+pf_get(struct re *const *res, size_t n)
+{
+	struct pf *pf;
+	size_t i, klen = 0, o, fl;
+	char *key;
+
+	if (n == 0 || n > UINT_MAX || !pf_platform())
+		return NULL;
+	/* every member's flags and source (which may hold NULs: compared
+	 * with memcmp, and such a member stays out of the database) */
+	for (i = 0; i < n; i++)
+		klen += strlen(res[i]->flags) + 1 + res[i]->len + 1;
+	if ((key = malloc(klen)) == NULL)
+		return NULL;
+	for (i = o = 0; i < n; i++) {
+		fl = strlen(res[i]->flags);
+		memcpy(key + o, res[i]->flags, fl);
+		o += fl;
+		key[o++] = '/';
+		memcpy(key + o, res[i]->pattern, res[i]->len);
+		o += res[i]->len;
+		key[o++] = '\0';
+	}
+	for (pf = pf_all; pf != NULL; pf = pf->next)
+		if (pf->klen == klen && memcmp(pf->key, key, klen) == 0) {
+			free(key);
+			pf->refs++;
+			return pf;
+		}
+	if ((pf = calloc(1, sizeof(*pf))) == NULL) {
+		free(key);
+		return NULL;
+	}
+	pf->key = key;
+	pf->klen = klen;
+	if ((pf->in_db = calloc(n, 1)) == NULL) {
+		pf_free(pf);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		pf->in_db[i] = pf_eligible(res[i]);
+	if (pf_compile(pf, res, n) == -1) {
+		pf_free(pf);
+		return NULL;
+	}
+	pf->refs = 1;
+	pf->next = pf_all;
+	pf_all = pf;
+	return pf;
+}
+
+/* pf_put - drop a reference to pf (NULL: none) */
+static void
+pf_put(struct pf *pf)
+{
+	struct pf **pp;
+
+	if (pf == NULL)
+		return;
+	pthread_mutex_lock(&pf_lock);
+	if (--pf->refs == 0) {
+		for (pp = &pf_all; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == pf) {
+				*pp = pf->next;
+				break;
+			}
+		pf_free(pf);
+	}
+	pthread_mutex_unlock(&pf_lock);
+}
+
 /* pf_build - find or compile re's prefilter; PF_READY or PF_NONE */
 static int
 pf_build(struct re *re)
 {
-	hs_compile_error_t *cerr = NULL;
-	struct pf *pf;
-	size_t klen;
-	char *key = NULL;
 	int state;
 
 	pthread_mutex_lock(&pf_lock);
-	if ((state = atomic_load(&re->pf_state)) != PF_UNTRIED)
-		goto out;	/* another thread built it meanwhile */
-	state = PF_NONE;
-	if (!pf_platform() || !pf_eligible(re))
-		goto out;
-	/* eligible patterns hold no NUL: the key is a C string */
-	klen = strlen(re->flags) + 1 + re->len + 1;
-	if ((key = malloc(klen)) == NULL)
-		goto out;
-	snprintf(key, klen, "%s/%s", re->flags, re->pattern);
-	for (pf = pf_all; pf != NULL; pf = pf->next)
-		if (strcmp(pf->key, key) == 0)
-			break;
-	if (pf == NULL) {
-		if ((pf = calloc(1, sizeof(*pf))) == NULL)
-			goto out;
-		pf->key = key;
-		key = NULL;
-		if (hs_compile(re->pattern, pf_hs_flags(re), HS_MODE_BLOCK, NULL,
-		    &pf->db, &cerr) != HS_SUCCESS) {
-			/* a construct Hyperscan lacks: PCRE2 alone */
-			hs_free_compile_error(cerr);
-			free(pf->key);
-			free(pf);
-			goto out;
-		}
-		if (hs_alloc_scratch(pf->db, &pf_proto) != HS_SUCCESS) {
-			hs_free_database(pf->db);
-			free(pf->key);
-			free(pf);
-			goto out;
-		}
-		atomic_fetch_add(&pf_gen, 1);
-		pf->next = pf_all;
-		pf_all = pf;
+	/* another thread may have built it meanwhile */
+	if ((state = atomic_load(&re->pf_state)) == PF_UNTRIED) {
+		re->pf = pf_get(&re, 1);
+		state = re->pf != NULL ? PF_READY : PF_NONE;
+		atomic_store(&re->pf_state, state);
 	}
-	pf->refs++;
-	re->pf = pf;
-	state = PF_READY;
-out:
-	atomic_store(&re->pf_state, state);
 	pthread_mutex_unlock(&pf_lock);
-	free(key);
 	return state;
-}
-
-/* pf_drop - re no longer uses its prefilter */
-static void
-pf_drop(struct re *re)
-{
-	struct pf **pp;
-
-	if (re->pf == NULL)
-		return;
-	pthread_mutex_lock(&pf_lock);
-	if (--re->pf->refs == 0) {
-		for (pp = &pf_all; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == re->pf) {
-				*pp = re->pf->next;
-				break;
-			}
-		hs_free_database(re->pf->db);
-		free(re->pf->key);
-		free(re->pf);
-	}
-	pthread_mutex_unlock(&pf_lock);
-	re->pf = NULL;
 }
 
 /*
@@ -527,7 +613,7 @@ re_free(struct re *re)
 	if (re == NULL)
 		return;
 #ifdef RE_HYPERSCAN
-	pf_drop(re);
+	pf_put(re->pf);
 #endif
 	pcre2_code_free(re->code);
 	free(re->pattern);
@@ -644,29 +730,12 @@ re_find(const struct re *re, const char *subject, size_t len, size_t start,
 
 /* --- sets --- */
 
-/*
- * A set's database, shared like a pattern's (struct pf) by every set of the
- * same members in the same order: each interpreter of a script compiles the
- * script's sets, and compiling a database takes milliseconds.
- */
-struct pfset {
-	struct pfset	*next;
-	char		*key;		/* flags '/' pattern '\0', per member */
-	size_t		 klen;
-	size_t		 n;
-	unsigned char	*in_db;		/* which members the database holds */
-#ifdef RE_HYPERSCAN
-	hs_database_t	*db;		/* id = the member's index */
-#endif
-	unsigned	 refs;
-};
-
 struct re_set {
 	struct re	**res;		/* not owned */
 	size_t		 n;
 	unsigned	 opts;
 	atomic_int	 state;		/* PF_*: the set's database */
-	struct pfset	*pfs;		/* set before state becomes PF_READY */
+	struct pf	*pf;		/* set before state becomes PF_READY */
 };
 
 struct re_set *
@@ -688,132 +757,19 @@ re_set_new(struct re *const *res, size_t n, unsigned opts)
 }
 
 #ifdef RE_HYPERSCAN
-static struct pfset	*pfset_all;
-
-/* pfset_free - a set database nobody uses */
-static void
-pfset_free(struct pfset *pfs)
-{
-	if (pfs->db != NULL)
-		hs_free_database(pfs->db);
-	free(pfs->in_db);
-	free(pfs->key);
-	free(pfs);
-}
-
-/*
- * pfset_compile - compile pfs's eligible members into one database; a
- * member Hyperscan refuses is left out (PCRE2 alone searches it) and the
- * rest compiled again. 0, or -1 when there is no database.
- */
-static int
-pfset_compile(struct pfset *pfs, struct re *const *res)
-{
-	hs_compile_error_t *cerr;
-	const char **exprs;
-	unsigned *flags, *ids;
-	size_t i, k;
-	int rc = -1;
-
-	exprs = calloc(pfs->n, sizeof(*exprs));
-	flags = calloc(pfs->n, sizeof(*flags));
-	ids = calloc(pfs->n, sizeof(*ids));
-	if (exprs == NULL || flags == NULL || ids == NULL)
-		goto out;
-	for (;;) {
-		for (i = k = 0; i < pfs->n; i++)
-			if (pfs->in_db[i]) {
-				exprs[k] = res[i]->pattern;
-				flags[k] = pf_hs_flags(res[i]);
-				ids[k++] = (unsigned)i;
-			}
-		if (k == 0)
-			goto out;
-		cerr = NULL;
-		if (hs_compile_multi(exprs, flags, ids, (unsigned)k,
-		    HS_MODE_BLOCK, NULL, &pfs->db, &cerr) == HS_SUCCESS)
-			break;
-		pfs->db = NULL;
-		/* the member it names goes to PCRE2 alone; without a name,
-		 * give up the database */
-		if (cerr == NULL || cerr->expression < 0 ||
-		    (size_t)cerr->expression >= k) {
-			hs_free_compile_error(cerr);
-			goto out;
-		}
-		pfs->in_db[ids[cerr->expression]] = 0;
-		hs_free_compile_error(cerr);
-	}
-	if (hs_alloc_scratch(pfs->db, &pf_proto) != HS_SUCCESS)
-		goto out;
-	atomic_fetch_add(&pf_gen, 1);
-	rc = 0;
-out:
-	free(exprs);
-	free(flags);
-	free(ids);
-	return rc;
-}
-
 /* set_build - find or compile set's database; PF_READY or PF_NONE */
 static int
 set_build(struct re_set *set)
 {
-	struct pfset *pfs = NULL;
-	size_t i, klen = 0, o;
-	char *key = NULL;
 	int state;
 
 	pthread_mutex_lock(&pf_lock);
-	if ((state = atomic_load(&set->state)) != PF_UNTRIED)
-		goto out;
-	state = PF_NONE;
-	if (set->n == 0 || set->n > UINT_MAX || !pf_platform())
-		goto out;
-	/* the key: every member's flags and source (which may hold NULs:
-	 * compared with memcmp, and such a member stays out of the database) */
-	for (i = 0; i < set->n; i++)
-		klen += strlen(set->res[i]->flags) + 1 + set->res[i]->len + 1;
-	if ((key = malloc(klen)) == NULL)
-		goto out;
-	for (i = o = 0; i < set->n; i++) {
-		memcpy(key + o, set->res[i]->flags, strlen(set->res[i]->flags));
-		o += strlen(set->res[i]->flags);
-		key[o++] = '/';
-		memcpy(key + o, set->res[i]->pattern, set->res[i]->len);
-		o += set->res[i]->len;
-		key[o++] = '\0';
+	if ((state = atomic_load(&set->state)) == PF_UNTRIED) {
+		set->pf = pf_get(set->res, set->n);
+		state = set->pf != NULL ? PF_READY : PF_NONE;
+		atomic_store(&set->state, state);
 	}
-	for (pfs = pfset_all; pfs != NULL; pfs = pfs->next)
-		if (pfs->klen == klen && memcmp(pfs->key, key, klen) == 0)
-			break;
-	if (pfs == NULL) {
-		if ((pfs = calloc(1, sizeof(*pfs))) == NULL)
-			goto out;
-		pfs->key = key;
-		pfs->klen = klen;
-		key = NULL;
-		pfs->n = set->n;
-		if ((pfs->in_db = calloc(set->n, 1)) == NULL) {
-			pfset_free(pfs);
-			goto out;
-		}
-		for (i = 0; i < set->n; i++)
-			pfs->in_db[i] = pf_eligible(set->res[i]);
-		if (pfset_compile(pfs, set->res) == -1) {
-			pfset_free(pfs);
-			goto out;
-		}
-		pfs->next = pfset_all;
-		pfset_all = pfs;
-	}
-	pfs->refs++;
-	set->pfs = pfs;
-	state = PF_READY;
-out:
-	atomic_store(&set->state, state);
 	pthread_mutex_unlock(&pf_lock);
-	free(key);
 	return state;
 }
 #endif /* RE_HYPERSCAN */
@@ -824,20 +780,7 @@ re_set_free(struct re_set *set)
 	if (set == NULL)
 		return;
 #ifdef RE_HYPERSCAN
-	if (set->pfs != NULL) {
-		struct pfset **pp;
-
-		pthread_mutex_lock(&pf_lock);
-		if (--set->pfs->refs == 0) {
-			for (pp = &pfset_all; *pp != NULL; pp = &(*pp)->next)
-				if (*pp == set->pfs) {
-					*pp = set->pfs->next;
-					break;
-				}
-			pfset_free(set->pfs);
-		}
-		pthread_mutex_unlock(&pf_lock);
-	}
+	pf_put(set->pf);
 #endif
 	free(set->res);
 	free(set);
@@ -884,7 +827,7 @@ re_set_match(struct re_set *set, const char *subject, size_t len,
 			state = set_build(set);
 		/* one scan marks the candidates among the members it holds */
 		if (state == PF_READY && (s = pf_scratch()) != NULL) {
-			e = hs_scan(set->pfs->db, subject, (unsigned int)len, 0,
+			e = hs_scan(set->pf->db, subject, (unsigned int)len, 0,
 			    s, set_hit, hit);
 			scanned = e == HS_SUCCESS || e == HS_SCAN_TERMINATED;
 			if (!scanned)
@@ -895,7 +838,7 @@ re_set_match(struct re_set *set, const char *subject, size_t len,
 	for (i = 0; i < set->n; i++) {
 #ifdef RE_HYPERSCAN
 		/* a member the scan covered and did not report cannot match */
-		if (scanned && set->pfs->in_db[i] && !hit[i])
+		if (scanned && set->pf->in_db[i] && !hit[i])
 			continue;
 #endif
 		rc = find(set->res[i], subject, len, start, NULL, 0, 0, md,
