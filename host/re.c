@@ -385,21 +385,24 @@ pf_put(struct pf *pf)
 	pthread_mutex_unlock(&pf_lock);
 }
 
-/* pf_build - find or compile re's prefilter; PF_READY or PF_NONE */
+/*
+ * pf_build - the first long subject of a pattern or set (state, *pfp) finds
+ * or compiles the database of res[0..n); PF_READY or PF_NONE
+ */
 static int
-pf_build(struct re *re)
+pf_build(atomic_int *state, struct pf **pfp, struct re *const *res, size_t n)
 {
-	int state;
+	int st;
 
 	pthread_mutex_lock(&pf_lock);
 	/* another thread may have built it meanwhile */
-	if ((state = atomic_load(&re->pf_state)) == PF_UNTRIED) {
-		re->pf = pf_get(&re, 1);
-		state = re->pf != NULL ? PF_READY : PF_NONE;
-		atomic_store(&re->pf_state, state);
+	if ((st = atomic_load(state)) == PF_UNTRIED) {
+		*pfp = pf_get(res, n);
+		st = *pfp != NULL ? PF_READY : PF_NONE;
+		atomic_store(state, st);
 	}
 	pthread_mutex_unlock(&pf_lock);
-	return state;
+	return st;
 }
 
 /*
@@ -472,7 +475,7 @@ pf_may_match(const struct re *cre, const char *subject, size_t len)
 	int hit = 0, state = atomic_load(&re->pf_state);
 
 	if (state == PF_UNTRIED)
-		state = pf_build(re);
+		state = pf_build(&re->pf_state, &re->pf, &re, 1);
 	if (state != PF_READY || len > UINT_MAX || (s = pf_scratch()) == NULL)
 		return 1;
 	e = hs_scan(re->pf->db, subject, (unsigned int)len, 0, s, pf_hit, &hit);
@@ -756,24 +759,6 @@ re_set_new(struct re *const *res, size_t n, unsigned opts)
 	return set;
 }
 
-#ifdef RE_HYPERSCAN
-/* set_build - find or compile set's database; PF_READY or PF_NONE */
-static int
-set_build(struct re_set *set)
-{
-	int state;
-
-	pthread_mutex_lock(&pf_lock);
-	if ((state = atomic_load(&set->state)) == PF_UNTRIED) {
-		set->pf = pf_get(set->res, set->n);
-		state = set->pf != NULL ? PF_READY : PF_NONE;
-		atomic_store(&set->state, state);
-	}
-	pthread_mutex_unlock(&pf_lock);
-	return state;
-}
-#endif /* RE_HYPERSCAN */
-
 void
 re_set_free(struct re_set *set)
 {
@@ -824,7 +809,8 @@ re_set_match(struct re_set *set, const char *subject, size_t len,
 		hs_error_t e;
 
 		if (state == PF_UNTRIED)
-			state = set_build(set);
+			state = pf_build(&set->state, &set->pf, set->res,
+			    set->n);
 		/* one scan marks the candidates among the members it holds */
 		if (state == PF_READY && (s = pf_scratch()) != NULL) {
 			e = hs_scan(set->pf->db, subject, (unsigned int)len, 0,
@@ -866,7 +852,7 @@ re_prefiltered(const struct re *cre)
 	int state = atomic_load(&re->pf_state);
 
 	if (state == PF_UNTRIED)
-		state = pf_build(re);
+		state = pf_build(&re->pf_state, &re->pf, &re, 1);
 	return state == PF_READY;
 #else
 	(void)cre;
