@@ -12,10 +12,7 @@
 #include "plugin_load.h"
 #include "serve.h"
 
-#if __has_include("lua_bridge.h")
 #include "lua_bridge.h"
-#define HAVE_LUA_BRIDGE 1
-#endif
 
 static void
 usage(FILE *fp)
@@ -85,9 +82,7 @@ main(int argc, char **argv)
 	const char *file;
 	int verbose = 0;
 
-#ifdef HAVE_LUA_BRIDGE
 	plugin_builtin_add("lua", &lua_bridge_plugin);
-#endif
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

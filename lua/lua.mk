@@ -5,11 +5,14 @@ LUA_BRIDGE_SOURCES = \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
 	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c \
 	lua/store.c lua/store.h
-libpgcore_la_SOURCES += $(LUA_BRIDGE_SOURCES)
+# the bridge sees include/ (plugin.h), host/lib (re.h) and its own folder
+noinst_LTLIBRARIES += libpglua.la
+libpglua_la_SOURCES = $(LUA_BRIDGE_SOURCES)
+libpglua_la_CPPFLAGS = $(LUA_BRIDGE_CPPFLAGS)
 
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).
-LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/re.c host/re.h \
+LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/lib/re.c host/lib/re.h \
 	tests/unit/test_lua_host.c tests/unit/test_lua_host.h
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS) -lm
@@ -30,10 +33,10 @@ tests_unit_test_lua_docs_LDADD = $(LUA_TEST_LDADD)
 tests_unit_test_lua_strpat_SOURCES = tests/unit/test_lua_strpat.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_strpat_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_strpat_LDADD = $(LUA_TEST_LDADD)
-# With the real host: libpgcore (config, chain, session, tx, msg).
+# With the real host: libphasegate (config, chain, session, tx, msg).
 tests_unit_test_lua_real_SOURCES = tests/unit/test_lua_real.c
 tests_unit_test_lua_real_CFLAGS = $(LUA_TEST_CFLAGS)
-tests_unit_test_lua_real_LDADD = libpgcore.la $(CMOCKA_LIBS)
+tests_unit_test_lua_real_LDADD = libphasegate.la $(CMOCKA_LIBS)
 tests_unit_test_lua_scripts_SOURCES = tests/unit/test_lua_scripts.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_scripts_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_scripts_LDADD = $(LUA_TEST_LDADD)

@@ -44,7 +44,6 @@
  * with a traceback handler, returns are type-checked, and failures become
  * PG_ERROR with "script:line: message" in the reply text.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -10,7 +10,6 @@
  * a reply line, a header name with a colon or space, an address that is
  * not one, all raise a Lua error at the caller's line.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

@@ -17,7 +17,6 @@
  * the set's order and the regex objects (which own the compiled patterns
  * the set points to), so they live as long as the set.
  */
-#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,6 @@
  * slot (a struct lb_vars), created on first use. The box is valid for the
  * handler call that made it only.
  */
-#include "config.h"
 
 #include <string.h>
 

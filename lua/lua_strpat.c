@@ -15,7 +15,6 @@
  * any endless loop. Recursion is bounded (LB_PAT_DEPTH). Errors (malformed
  * patterns) are raised with luaL_error, as Lua does.
  */
-#include "config.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -11,7 +11,6 @@
  * only: a tx kept in a global raises "attempt to use a finished
  * transaction".
  */
-#include "config.h"
 
 #include <math.h>
 #include <string.h>

@@ -12,7 +12,6 @@
  * The userdata box carries the call id of the handler call that made it
  * and is refused afterwards (lua_bridge.c).
  */
-#include "config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,6 @@
  * Input (keys, values) is untrusted script data: lengths are checked, bytes
  * may be anything. Failures return -1 with errno, never abort.
  */
-#include "config.h"
 
 #include <errno.h>
 #include <math.h>

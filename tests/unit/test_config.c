@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 /* host/config.h, not the build's autoconf config.h */
-#include "../../host/config.h"
+#include "config.h"
 
 #ifndef CONFIG_TEST_DATA
 #define CONFIG_TEST_DATA "tests/data/config"

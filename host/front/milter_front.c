@@ -58,7 +58,6 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +73,7 @@
 #include "milter_util.h"
 #include "msg.h"
 #include "reply.h"
-#include "serve.h"
+#include "gen.h"
 #include "session.h"
 #include "tx.h"
 
@@ -529,7 +528,7 @@ mf_end_header(struct mf_conn *c)
 static struct chain *
 mf_chain(struct mf_conn *c)
 {
-	if (c->chain == NULL && (c->chain = serve_chain_acquire()) == NULL)
+	if (c->chain == NULL && (c->chain = gen_acquire()) == NULL)
 		log_warnx("milter: no chain to run (stopping?): connection "
 		    "from %s refused", c->peer);
 	return c->chain;
@@ -1531,7 +1530,6 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 		mf_fd = -1;
 		return -1;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	atomic_store(&mf_stopping, 0);
 	atomic_store(&mf_accepting, 1);
 	if (fiber_spawn(mf_accept_fiber, NULL) == -1) {

@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,7 +43,7 @@
 #include "proxy_front.h"
 #include "proxy_upstream.h"
 #include "rdns.h"
-#include "serve.h"
+#include "gen.h"
 #include "session.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -1138,7 +1136,7 @@ session_run(struct psess *ps)
 	    sizeof(ps->name));
 	cl.line_max = SMTP_CMD_LINE_MAX;
 	cl.normalize_lf = pf->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
-	if ((chain = serve_chain_acquire()) == NULL ||
+	if ((chain = gen_acquire()) == NULL ||
 	    (ps->s = session_new(chain, "smtp", ps->addr, ps->port, ps->name)) == NULL ||
 	    (ps->cp = smtp_cmd_parser_new(&cl)) == NULL ||
 	    (ps->in = malloc(PF_INBUF)) == NULL) {
@@ -1280,7 +1278,6 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	struct proxy_front *pf;
-	struct rlimit rl;
 	char host[256], port[32];
 	const char *hp = sc->listen, *c;
 	size_t n;
@@ -1345,19 +1342,6 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	if (gethostname(pf->hostname, sizeof(pf->hostname) - 1) != 0 ||
 	    pf->hostname[0] == '\0')
 		snprintf(pf->hostname, sizeof(pf->hostname), "localhost");
-	/*
-	 * Freeing a message's buffers made glibc give the pages back at once
-	 * (madvise in the thread arenas), and every such call costs a TLB
-	 * shootdown on every CPU: keep up to 4 MiB per arena, and serve
-	 * spool-sized blocks from the heap rather than mmap.
-	 */
-	mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
-	mallopt(M_MMAP_THRESHOLD, 2 * 1024 * 1024);
-	/* two descriptors per session: raise the soft limit as far as allowed */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
 	return pf;
 bad:
 	snprintf(err, errlen, "%s:%d: bad listen address %s (want host:port or "

@@ -1,0 +1,71 @@
+# host/core/core.mk - the model and the engine: spool, message, session,
+# transaction, configuration, chain generations, plugin loader and host
+# table. Includes host/lib, host/codec, its own folder and lua/conf (the
+# configuration file's Lua sandbox, built below as its own library).
+noinst_LTLIBRARIES += libpgcore.la libpgluaconf.la
+libpgcore_la_SOURCES = \
+	host/core/spool.c host/core/spool.h \
+	host/core/msg.c host/core/msg.h \
+	host/core/session.c host/core/session.h \
+	host/core/tx.c host/core/tx.h \
+	host/core/config.c host/core/config.h \
+	host/core/chain.c host/core/chain.h \
+	host/core/gen.c host/core/gen.h \
+	host/core/plugin_load.c host/core/plugin_load.h \
+	host/core/host_api.c host/core/host_api.h
+libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
+libpgluaconf_la_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h
+libpgluaconf_la_CPPFLAGS = $(BASE_CPPFLAGS) -I$(top_srcdir)/lua/conf
+
+if HAVE_CMOCKA
+CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
+	tests/unit/test_chain tests/unit/test_plugin_load
+check_PROGRAMS += $(CORE_UNIT_TESTS)
+TESTS += $(CORE_UNIT_TESTS)
+tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_spool_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/hdr.c \
+	host/core/spool.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_msg_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
+	host/codec/units.c lua/conf/lua_conf.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DCONFIG_TEST_DATA='"$(abs_top_srcdir)/tests/data/config"'
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(LUA_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_chain_SOURCES = tests/unit/test_chain.c
+tests_unit_test_chain_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_chain_LDADD = $(UNIT_LDADD)
+tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
+tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)
+endif
+
+# The header fuzz target: a libFuzzer program with clang; everywhere, the
+# same file as a plain program that runs the seed corpus once (make check).
+FUZZ_HDR_SOURCES = tests/fuzz/fuzz_hdr.c host/core/msg.c host/codec/hdr.c host/core/spool.c \
+	host/lib/xmalloc.c host/lib/log.c
+check_PROGRAMS += tests/fuzz/fuzz_hdr_run
+TESTS += tests/fuzz/fuzz_hdr_run
+tests_fuzz_fuzz_hdr_run_SOURCES = $(FUZZ_HDR_SOURCES)
+tests_fuzz_fuzz_hdr_run_CPPFLAGS = $(AM_CPPFLAGS) -DPG_FUZZ_STANDALONE
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_hdr
+tests_fuzz_fuzz_hdr_SOURCES = $(FUZZ_HDR_SOURCES)
+tests_fuzz_fuzz_hdr_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_hdr_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
+
+# Test plugins: every hook and verdict; one with a wrong ABI; one with the
+# first ABI 1 descriptor (no phases member).
+check_LTLIBRARIES += tests/plugins/pg_test_all.la tests/plugins/pg_test_badabi.la \
+	tests/plugins/pg_test_oldsize.la
+tests_plugins_pg_test_all_la_SOURCES = tests/plugins/pg_test_all.c
+tests_plugins_pg_test_all_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_pg_test_badabi_la_SOURCES = tests/plugins/pg_test_badabi.c
+tests_plugins_pg_test_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+tests_plugins_pg_test_oldsize_la_SOURCES = tests/plugins/pg_test_oldsize.c
+tests_plugins_pg_test_oldsize_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
+EXTRA_DIST += tests/data docs/configuration.md

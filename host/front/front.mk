@@ -1,0 +1,39 @@
+# host/front/front.mk - the drivers: the SMTP proxy, the milter, `check`.
+# Includes every layer below and its own folder.
+noinst_LTLIBRARIES += libpgfront.la
+libpgfront_la_SOURCES = \
+	host/front/proxy_front.c host/front/proxy_front.h \
+	host/front/proxy_upstream.c host/front/proxy_upstream.h \
+	host/front/milter_front.c host/front/milter_front.h \
+	host/front/check.c host/front/check.h
+libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
+
+# Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
+PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
+	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
+	tests/proxy/stop.sh
+TESTS += $(PROXY_TESTS)
+EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
+EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
+
+# miltertest (MTA side) against phasegate serve; skipped without miltertest
+TESTS += tests/milter/milter.sh
+EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py
+# a private Postfix with phasegate as its milter; skipped unless root
+TESTS += tests/milter/postfix.sh
+EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh
+# the one scenario table, through check, the milter (private Postfix) and the proxy
+TESTS += tests/scenario/scenario.sh
+EXTRA_DIST += tests/scenario/scenario.sh tests/scenario/scenario.py \
+	tests/scenario/scenarios.txt tests/scenario/mail tests/scenario/filters
+EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md docs/sendmail.md
+
+# make bench-proxy / bench-milter: the benchmarks (bench/README-*.md); add
+# PHASEGATE_BASE=/path/to/other/phasegate for a side-by-side row
+.PHONY: bench-proxy bench-milter
+bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
+		RELAY=$(abs_top_builddir)/bench/relay $(abs_top_srcdir)/bench/proxy
+bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate NULLMILTER=$(abs_top_builddir)/bench/nullmilter \
+		$(abs_top_srcdir)/bench/milter

@@ -1,0 +1,17 @@
+# host/host.mk - the top: main.c (subcommands) and serve.c (signals,
+# generations, process tuning), the phasegate binary, and libphasegate, every
+# layer in one convenience library for the binary and the tests.
+noinst_LTLIBRARIES += libphasegate.la
+libphasegate_la_SOURCES =
+libphasegate_la_LIBADD = libpgfront.la libpgcore.la libpglua.la libpgluaconf.la \
+	libpgcodec.la libpglib.la $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(LIBS) -lm
+
+bin_PROGRAMS += phasegate
+phasegate_SOURCES = host/main.c host/serve.c host/serve.h
+phasegate_LDADD = libphasegate.la
+phasegate_LDFLAGS = -pthread
+
+TESTS += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_conf.sh \
+	tests/layers.sh
+EXTRA_DIST += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_conf.sh \
+	tests/layers.sh tests/serve tests/lib.sh docs/architecture.md

@@ -1,0 +1,38 @@
+# host/lib/lib.mk - the base layer: logging, allocation, the fiber
+# scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
+noinst_LTLIBRARIES += libpglib.la
+libpglib_la_SOURCES = \
+	host/lib/log.c host/lib/log.h \
+	host/lib/xmalloc.c host/lib/xmalloc.h \
+	host/lib/fiber.c host/lib/fiber.h \
+	host/lib/re.c host/lib/re.h \
+	host/lib/rdns.c host/lib/rdns.h
+libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re
+TESTS += tests/unit/test_fiber tests/unit/test_re
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/log.c
+tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_fiber_LDFLAGS = -pthread
+tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
+tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
+endif
+
+# The Hyperscan prefilter changes no result (host/lib/re.c): a differential
+# fuzz target, replayed over its corpus by make check, libFuzzer with clang.
+check_PROGRAMS += tests/fuzz/fuzz_re_prefilter_replay
+TESTS += tests/fuzz/fuzz_re_prefilter_replay
+tests_fuzz_fuzz_re_prefilter_replay_SOURCES = tests/fuzz/fuzz_re_prefilter.c \
+	tests/fuzz/fuzz_smtp_replay.c host/lib/re.c host/lib/re.h
+tests_fuzz_fuzz_re_prefilter_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"re_prefilter"'
+tests_fuzz_fuzz_re_prefilter_replay_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_re_prefilter
+tests_fuzz_fuzz_re_prefilter_SOURCES = tests/fuzz/fuzz_re_prefilter.c host/lib/re.c host/lib/re.h
+tests_fuzz_fuzz_re_prefilter_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_re_prefilter_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_re_prefilter_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
+endif
