@@ -12,8 +12,9 @@
  * docs/regex-plugin.md for the full syntax and semantics.
  *
  * Public: the descriptor phasegate_plugin, nothing else (the module exports
- * that one symbol). It uses only what plugin.h gives and host/re.c, which is
- * compiled into it; it links against nothing of the host.
+ * that one symbol). It uses only what plugin.h gives and host/lib/re.c, which
+ * is compiled into it; it links against nothing of the host. The rules file
+ * is read by rx_rules.c.
  *
  * Phases: phases() reports only the phases the rules file uses: connect
  * for client rules, helo, mail for from rules (and for client/helo SCORE
@@ -52,64 +53,17 @@
 #include <phasegate/plugin.h>
 
 #include "re.h"
+#include "rx_rules.h"
 
 #define RX_SUBJECT_MAX	(64 * 1024)		/* bytes of one subject matched */
 #define RX_BODY_MAX	(10 * 1024 * 1024)	/* default body_max */
 #define RX_CHUNK	(64 * 1024)		/* body read size */
-#define RX_REPLY_MAX	500			/* a reply line, below RFC 5321's 512 */
-#define RX_HVALUE_MAX	900			/* an added header's value */
 #define RX_NREF		10			/* $0 (internal) .. $9 */
-
-enum rx_target {
-	T_CLIENT = 0,
-	T_HELO,
-	T_FROM,
-	T_RCPT,
-	T_HEADER,	/* header NAME: the value of each field NAME */
-	T_HEADERS,	/* header * / headers: "Name: value" of every field */
-	T_BODY
-};
-
-/* The phase a target's rules run at. */
-enum rx_phase {
-	P_CONNECT = 0,
-	P_HELO,
-	P_MAIL,
-	P_RCPT,
-	P_HEADER,
-	P_BODY,
-	P_N
-};
-
-enum rx_action {
-	A_REJECT = 0,
-	A_TEMPFAIL,
-	A_DISCARD,
-	A_ACCEPT,
-	A_SCORE,
-	A_ADD_HEADER
-};
-
-struct rule {
-	int		 line;
-	enum rx_target	 target;
-	char		*hname;		/* T_HEADER: the field name */
-	struct re	*re;
-	enum rx_action	 action;
-	char		*text;		/* reply template, header value template, or note */
-	char		*aname;		/* ADD_HEADER: field name */
-	char		*symbol;	/* SCORE */
-	double		 score;
-	char		*where;		/* "file.rules:12", for logs and score details */
-};
 
 struct rx {
 	const struct pg_host *host;
 	char		*file;
-	struct rule	*rules;
-	size_t		 nrules;
-	size_t		*phase[P_N];	/* rule indexes per phase, in file order */
-	size_t		 nphase[P_N];
+	struct rx_rules	 rs;
 	uint64_t	 body_max;
 };
 
@@ -139,488 +93,11 @@ struct run {
 	struct pg_reply	*reply;
 };
 
-static enum rx_phase
-target_phase(enum rx_target t)
-{
-	switch (t) {
-	case T_CLIENT:	return P_CONNECT;
-	case T_HELO:	return P_HELO;
-	case T_FROM:	return P_MAIL;
-	case T_RCPT:	return P_RCPT;
-	case T_HEADER:
-	case T_HEADERS:	return P_HEADER;
-	case T_BODY:	return P_BODY;
-	}
-	return P_BODY;
-}
-
 static int
 action_terminal(enum rx_action a)
 {
-	return a == A_REJECT || a == A_TEMPFAIL || a == A_DISCARD ||
-	    a == A_ACCEPT;
-}
-
-/* ---- loading ---- */
-
-/* lerr - write "FILE:LINE: reason" into err */
-static void __attribute__((__format__(__printf__, 5, 6)))
-lerr(char *err, size_t errlen, const char *file, int line, const char *fmt,
-    ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "%s:%d: %s", file, line, msg);
-}
-
-/* skipws - skip blanks */
-static char *
-skipws(char *p)
-{
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return p;
-}
-
-/* word - cut the next blank-separated word at *pp; "" at end of line */
-static char *
-word(char **pp)
-{
-	char *p = skipws(*pp), *w = p;
-
-	while (*p != '\0' && *p != ' ' && *p != '\t')
-		p++;
-	if (*p != '\0')
-		*p++ = '\0';
-	*pp = p;
-	return w;
-}
-
-/* field_name_ok - RFC 5322 field name: printable ASCII but ':' */
-static int
-field_name_ok(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 33 || (unsigned char)*s > 126 ||
-		    *s == ':')
-			return 0;
-	return 1;
-}
-
-/* symbol_ok - a score symbol: letters, digits, '_', '-', '.' */
-static int
-symbol_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 128)
-		return 0;
-	for (; *s != '\0'; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
-		    *s != '.')
-			return 0;
-	return 1;
-}
-
-/* max_ref - the highest $1..$9 in a template, 0 for none */
-static int
-max_ref(const char *t)
-{
-	int max = 0;
-
-	for (; *t != '\0'; t++) {
-		if (*t != '$')
-			continue;
-		if (t[1] == '$') {
-			t++;
-			continue;
-		}
-		if (t[1] >= '1' && t[1] <= '9' && t[1] - '0' > max)
-			max = t[1] - '0';
-	}
-	return max;
-}
-
-/*
- * reply_template - check a REJECT/TEMPFAIL text and give it a code and an
- * enhanced code when it lacks them; malloc'd, or NULL with a reason.
- */
-static char *
-reply_template(const char *text, int cls, char *why, size_t whylen)
-{
-	const char *defcode = cls == 5 ? "550" : "451";
-	const char *defenh = cls == 5 ? "5.7.1" : "4.7.1";
-	const char *deftext = cls == 5 ? "Message rejected" : "Try again later";
-	const char *p = text, *q;
-	char code[4], enh[32], *out;
-	size_t n;
-
-	if (*p == '\0') {
-		n = strlen(defcode) + strlen(defenh) + strlen(deftext) + 3;
-		if ((out = malloc(n)) != NULL)
-			snprintf(out, n, "%s %s %s", defcode, defenh, deftext);
-		return out;
-	}
-	snprintf(code, sizeof(code), "%s", defcode);
-	snprintf(enh, sizeof(enh), "%s", defenh);
-	if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]) &&
-	    isdigit((unsigned char)p[2]) && (p[3] == ' ' || p[3] == '\0')) {
-		if (p[0] - '0' != cls) {
-			snprintf(why, whylen, "%s needs a %dxx code, not %.3s",
-			    cls == 5 ? "REJECT" : "TEMPFAIL", cls, p);
-			return NULL;
-		}
-		memcpy(code, p, 3);
-		code[3] = '\0';
-		p = skipws((char *)p + 3);
-	}
-	/* an enhanced code: digits and dots, class.subject.detail */
-	q = p;
-	while (isdigit((unsigned char)*q) || *q == '.')
-		q++;
-	if (q > p && memchr(p, '.', (size_t)(q - p)) != NULL &&
-	    (*q == ' ' || *q == '\0')) {
-		int c, sub, det, len = 0;
-
-		/* at most "5.999.999": no overflow inside sscanf() */
-		if (q - p > 9 ||
-		    sscanf(p, "%d.%d.%d%n", &c, &sub, &det, &len) != 3 ||
-		    p + len != q || c != cls || sub < 0 || sub > 999 ||
-		    det < 0 || det > 999 || p[1] != '.' ||
-		    !isdigit((unsigned char)p[2])) {
-			snprintf(why, whylen, "bad enhanced status code '%.*s' "
-			    "(want %d.X.Y)", (int)(q - p), p, cls);
-			return NULL;
-		}
-		snprintf(enh, sizeof(enh), "%.*s", (int)(q - p), p);
-		p = skipws((char *)q);
-	}
-	if (*p == '\0')
-		p = deftext;
-	n = strlen(code) + strlen(enh) + strlen(p) + 3;
-	if (n > RX_REPLY_MAX) {
-		snprintf(why, whylen, "reply text too long (at most %d bytes)",
-		    RX_REPLY_MAX);
-		return NULL;
-	}
-	if ((out = malloc(n)) == NULL)
-		return NULL;
-	/* n is exact: no snprintf(), whose truncation check gcc doubts */
-	strcpy(out, code);
-	strcat(out, " ");
-	strcat(out, enh);
-	strcat(out, " ");
-	strcat(out, p);
-	return out;
-}
-
-/* rule_free - free what a rule owns */
-static void
-rule_free(struct rule *r)
-{
-	re_free(r->re);
-	free(r->hname);
-	free(r->text);
-	free(r->aname);
-	free(r->symbol);
-	free(r->where);
-}
-
-/*
- * parse_line - parse one rule; 0 (r filled in), or -1 with "FILE:LINE:
- * reason" in err. line is modified.
- */
-static int
-parse_line(const char *file, const char *base, int lineno, char *line,
-    struct rule *r, char *err, size_t errlen)
-{
-	char rerr[RE_ERR_MAX], why[256] = "", flags[16];
-	char *p = line, *w, *pat, *end;
-	size_t plen, i;
-	char delim;
-	int maxref;
-
-	memset(r, 0, sizeof(*r));
-	r->line = lineno;
-
-	/* target */
-	w = word(&p);
-	if (strcmp(w, "client") == 0)
-		r->target = T_CLIENT;
-	else if (strcmp(w, "helo") == 0)
-		r->target = T_HELO;
-	else if (strcmp(w, "from") == 0)
-		r->target = T_FROM;
-	else if (strcmp(w, "rcpt") == 0)
-		r->target = T_RCPT;
-	else if (strcmp(w, "headers") == 0)
-		r->target = T_HEADERS;
-	else if (strcmp(w, "body") == 0)
-		r->target = T_BODY;
-	else if (strcmp(w, "header") == 0) {
-		w = word(&p);
-		if (*w == '\0' || *w == '/') {
-			lerr(err, errlen, file, lineno,
-			    "header needs a field name or '*' before the "
-			    "pattern");
-			return -1;
-		}
-		if (strcmp(w, "*") == 0)
-			r->target = T_HEADERS;
-		else {
-			size_t n = strlen(w);
-
-			/* "header Subject:" reads as "header Subject" */
-			if (n > 1 && w[n - 1] == ':')
-				w[n - 1] = '\0';
-			if (!field_name_ok(w)) {
-				lerr(err, errlen, file, lineno,
-				    "bad header field name '%.64s'", w);
-				return -1;
-			}
-			r->target = T_HEADER;
-			if ((r->hname = strdup(w)) == NULL)
-				goto nomem;
-		}
-	} else {
-		lerr(err, errlen, file, lineno, "unknown target '%.64s'", w);
-		return -1;
-	}
-
-	/* /pattern/flags, or m!pattern!flags with any punctuation */
-	p = skipws(p);
-	if (p[0] == 'm' && ispunct((unsigned char)p[1]) && p[1] != '\\')
-		p++;
-	delim = *p;
-	if (delim == '\0' || !ispunct((unsigned char)delim) || delim == '\\') {
-		lerr(err, errlen, file, lineno,
-		    "expected a pattern like /regex/ after the target");
-		return -1;
-	}
-	pat = ++p;
-	while (*p != '\0' && *p != delim) {
-		/* the backslash stays: PCRE2 reads \<punct> as that character */
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		p++;
-	}
-	if (*p == '\0') {
-		lerr(err, errlen, file, lineno,
-		    "missing closing delimiter '%c' of the pattern", delim);
-		return -1;
-	}
-	plen = (size_t)(p - pat);
-	end = ++p;
-	while (isalpha((unsigned char)*p))
-		p++;
-	if (*p != '\0' && *p != ' ' && *p != '\t') {
-		lerr(err, errlen, file, lineno,
-		    "unexpected '%c' after the pattern", *p);
-		return -1;
-	}
-	if ((size_t)(p - end) >= sizeof(flags)) {
-		lerr(err, errlen, file, lineno, "too many flags");
-		return -1;
-	}
-	memcpy(flags, end, (size_t)(p - end));
-	flags[p - end] = '\0';
-	for (i = 0; flags[i] != '\0'; i++)
-		if (strchr("imsxu", flags[i]) == NULL) {
-			lerr(err, errlen, file, lineno, "unknown flag '%c' "
-			    "(flags are i, m, s, x, u)", flags[i]);
-			return -1;
-		}
-	if ((r->re = re_compile(pat, plen, flags, 0, rerr, sizeof(rerr))) ==
-	    NULL) {
-		lerr(err, errlen, file, lineno, "bad pattern: %s", rerr);
-		return -1;
-	}
-
-	/* action */
-	w = word(&p);
-	p = skipws(p);
-	if (*w == '\0') {
-		lerr(err, errlen, file, lineno, "missing action after the "
-		    "pattern");
-		return -1;
-	}
-	if (strcasecmp(w, "REJECT") == 0 || strcasecmp(w, "TEMPFAIL") == 0) {
-		int cls = strcasecmp(w, "REJECT") == 0 ? 5 : 4;
-
-		r->action = cls == 5 ? A_REJECT : A_TEMPFAIL;
-		if ((r->text = reply_template(p, cls, why, sizeof(why))) ==
-		    NULL) {
-			if (why[0] == '\0')
-				goto nomem;
-			lerr(err, errlen, file, lineno, "%s", why);
-			return -1;
-		}
-	} else if (strcasecmp(w, "DISCARD") == 0 ||
-	    strcasecmp(w, "ACCEPT") == 0) {
-		r->action = strcasecmp(w, "DISCARD") == 0 ? A_DISCARD :
-		    A_ACCEPT;
-		if (*p != '\0' && (r->text = strdup(p)) == NULL)
-			goto nomem;
-	} else if (strcasecmp(w, "SCORE") == 0) {
-		char *num = word(&p), *sym = word(&p), *e;
-
-		r->action = A_SCORE;
-		if (*num == '\0' || *sym == '\0') {
-			lerr(err, errlen, file, lineno,
-			    "SCORE needs points and a symbol: SCORE 2.5 NAME");
-			return -1;
-		}
-		errno = 0;
-		r->score = strtod(num, &e);
-		if (*e != '\0' || errno != 0 || !isfinite(r->score)) {
-			lerr(err, errlen, file, lineno, "bad score '%.64s'", num);
-			return -1;
-		}
-		if (!symbol_ok(sym)) {
-			lerr(err, errlen, file, lineno, "bad symbol '%.64s' "
-			    "(letters, digits, '_', '-', '.')", sym);
-			return -1;
-		}
-		if (*skipws(p) != '\0') {
-			lerr(err, errlen, file, lineno,
-			    "unexpected '%.64s' after SCORE %.32s %.64s", skipws(p),
-			    num, sym);
-			return -1;
-		}
-		if ((r->symbol = strdup(sym)) == NULL)
-			goto nomem;
-	} else if (strcasecmp(w, "ADD_HEADER") == 0) {
-		char *colon = strchr(p, ':');
-
-		r->action = A_ADD_HEADER;
-		if (colon == NULL) {
-			lerr(err, errlen, file, lineno,
-			    "ADD_HEADER needs 'Name: value'");
-			return -1;
-		}
-		*colon = '\0';
-		if (!field_name_ok(p)) {
-			lerr(err, errlen, file, lineno,
-			    "bad header field name '%.64s'", p);
-			return -1;
-		}
-		if ((r->aname = strdup(p)) == NULL ||
-		    (r->text = strdup(skipws(colon + 1))) == NULL)
-			goto nomem;
-		if (strlen(r->text) > RX_HVALUE_MAX) {
-			lerr(err, errlen, file, lineno, "header value too long "
-			    "(at most %d bytes)", RX_HVALUE_MAX);
-			return -1;
-		}
-	} else {
-		lerr(err, errlen, file, lineno, "unknown action '%.64s'", w);
-		return -1;
-	}
-
-	if (r->text != NULL && (r->action == A_REJECT ||
-	    r->action == A_TEMPFAIL || r->action == A_ADD_HEADER) &&
-	    (maxref = max_ref(r->text)) > (int)re_captures(r->re)) {
-		lerr(err, errlen, file, lineno, "$%d refers to a group the "
-		    "pattern does not have (it has %zu)", maxref,
-		    re_captures(r->re));
-		return -1;
-	}
-	if (asprintf(&r->where, "%s:%d", base, lineno) < 0) {
-		r->where = NULL;
-		goto nomem;
-	}
-	return 0;
-nomem:
-	lerr(err, errlen, file, lineno, "out of memory");
-	return -1;
-}
-
-/* text_ok - no control characters but tab in a line of the rules file */
-static int
-text_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
-		    s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* load_rules - read and compile the rules file; 0 or -1 with err */
-static int
-load_rules(struct rx *rx, char *err, size_t errlen)
-{
-	const char *base;
-	char *line = NULL, *p;
-	size_t cap = 0, i;
-	ssize_t n;
-	int lineno = 0, rc = -1;
-	FILE *fp;
-
-	base = strrchr(rx->file, '/');
-	base = base != NULL ? base + 1 : rx->file;
-	if ((fp = fopen(rx->file, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", rx->file,
-		    strerror(errno));
-		return -1;
-	}
-	while ((n = getline(&line, &cap, fp)) != -1) {
-		struct rule r, *nr;
-
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
-		    line[n - 1] == ' ' || line[n - 1] == '\t'))
-			line[--n] = '\0';
-		if (!text_ok(line, (size_t)n)) {
-			lerr(err, errlen, rx->file, lineno,
-			    "control character or NUL byte in the line");
-			goto out;
-		}
-		p = skipws(line);
-		if (*p == '\0' || *p == '#')
-			continue;
-		if (parse_line(rx->file, base, lineno, p, &r, err, errlen) ==
-		    -1) {
-			rule_free(&r);
-			goto out;
-		}
-		nr = realloc(rx->rules, (rx->nrules + 1) * sizeof(*nr));
-		if (nr == NULL) {
-			rule_free(&r);
-			lerr(err, errlen, rx->file, lineno, "out of memory");
-			goto out;
-		}
-		rx->rules = nr;
-		rx->rules[rx->nrules++] = r;
-	}
-	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: read error: %s", rx->file,
-		    strerror(errno));
-		goto out;
-	}
-	for (i = 0; i < rx->nrules; i++) {
-		enum rx_phase ph = target_phase(rx->rules[i].target);
-		size_t *np;
-
-		np = realloc(rx->phase[ph], (rx->nphase[ph] + 1) * sizeof(*np));
-		if (np == NULL) {
-			snprintf(err, errlen, "%s: out of memory", rx->file);
-			goto out;
-		}
-		rx->phase[ph] = np;
-		rx->phase[ph][rx->nphase[ph]++] = i;
-	}
-	rc = 0;
-out:
-	free(line);
-	fclose(fp);
-	return rc;
+	return a == RX_A_REJECT || a == RX_A_TEMPFAIL || a == RX_A_DISCARD ||
+	    a == RX_A_ACCEPT;
 }
 
 /* parse_size - "10M", "512k", "1048576" (1024-based); 0 or -1 */
@@ -653,15 +130,9 @@ parse_size(const char *s, uint64_t *out)
 static void
 rx_free(struct rx *rx)
 {
-	size_t i;
-
 	if (rx == NULL)
 		return;
-	for (i = 0; i < rx->nrules; i++)
-		rule_free(&rx->rules[i]);
-	free(rx->rules);
-	for (i = 0; i < P_N; i++)
-		free(rx->phase[i]);
+	rx_rules_free(&rx->rs);
 	free(rx->file);
 	free(rx);
 }
@@ -712,9 +183,9 @@ rx_init(const struct pg_host *host, const struct pg_options *opts,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (load_rules(rx, err, errlen) == -1)
+	if (rx_rules_load(&rx->rs, rx->file, err, errlen) == -1)
 		goto fail;
-	host->log(NULL, PG_LOG_INFO, "regex: %zu rules from %s", rx->nrules,
+	host->log(NULL, PG_LOG_INFO, "regex: %zu rules from %s", rx->rs.nrules,
 	    rx->file);
 	*state = rx;
 	return 0;
@@ -770,7 +241,7 @@ expand(const char *t, const char *subj, const size_t *ov, size_t nov,
 
 /* try - match rule r on subj; 1 match (ov filled), 0 no match or error */
 static int
-try(struct run *run, const struct rule *r, const char *subj, size_t len,
+try(struct run *run, const struct rx_rule *r, const char *subj, size_t len,
     size_t *ov)
 {
 	char msg[128];
@@ -811,11 +282,11 @@ session_add(struct sdata *sd, size_t rule, const char *value)
 /* effect - apply a SCORE or ADD_HEADER to tx; 0 or -1 (logged) */
 static int
 effect(struct rx *rx, struct pg_session *s, struct pg_tx *tx,
-    const struct rule *r, const char *value)
+    const struct rx_rule *r, const char *value)
 {
 	int rc;
 
-	if (r->action == A_SCORE)
+	if (r->action == RX_A_SCORE)
 		rc = rx->host->tx_score(tx, r->score, r->symbol, r->where);
 	else
 		rc = rx->host->tx_add_header(tx, r->aname, value);
@@ -832,44 +303,44 @@ effect(struct rx *rx, struct pg_session *s, struct pg_tx *tx,
  * transactions at MAIL).
  */
 static enum pg_verdict
-fire(struct run *run, const struct rule *r, const char *subj,
+fire(struct run *run, const struct rx_rule *r, const char *subj,
     const size_t *ov)
 {
 	struct rx *rx = run->rx;
-	size_t idx = (size_t)(r - rx->rules);
+	size_t idx = (size_t)(r - rx->rs.rules);
 	char value[RX_HVALUE_MAX + 1];
 
 	switch (r->action) {
-	case A_REJECT:
-	case A_TEMPFAIL:
+	case RX_A_REJECT:
+	case RX_A_TEMPFAIL:
 		expand(r->text, subj, ov, RX_NREF, 1, run->reply->text,
 		    sizeof(run->reply->text) < RX_REPLY_MAX + 1 ?
 		    sizeof(run->reply->text) : RX_REPLY_MAX + 1);
 		rx->host->log(run->s, PG_LOG_INFO, "regex: %s: %s", r->where,
-		    r->action == A_REJECT ? "reject" : "tempfail");
-		return r->action == A_REJECT ? PG_REJECT : PG_TEMPFAIL;
-	case A_DISCARD:
-	case A_ACCEPT:
+		    r->action == RX_A_REJECT ? "reject" : "tempfail");
+		return r->action == RX_A_REJECT ? PG_REJECT : PG_TEMPFAIL;
+	case RX_A_DISCARD:
+	case RX_A_ACCEPT:
 		rx->host->log(run->s, PG_LOG_INFO, "regex: %s: %s%s%s",
-		    r->where, r->action == A_DISCARD ? "discard" : "accept",
+		    r->where, r->action == RX_A_DISCARD ? "discard" : "accept",
 		    r->text != NULL ? ": " : "", r->text != NULL ? r->text :
 		    "");
-		return r->action == A_DISCARD ? PG_DISCARD : PG_ACCEPT;
-	case A_SCORE:
-	case A_ADD_HEADER:
+		return r->action == RX_A_DISCARD ? PG_DISCARD : PG_ACCEPT;
+	case RX_A_SCORE:
+	case RX_A_ADD_HEADER:
 		break;
 	}
 	if (run->fired[idx])
 		return PG_CONTINUE;
 	run->fired[idx] = 1;
-	if (r->action == A_ADD_HEADER)
+	if (r->action == RX_A_ADD_HEADER)
 		expand(r->text, subj, ov, RX_NREF, 0, value, sizeof(value));
 	rx->host->log(run->s, PG_LOG_DEBUG, "regex: %s: %s", r->where,
-	    r->action == A_SCORE ? r->symbol : r->aname);
+	    r->action == RX_A_SCORE ? r->symbol : r->aname);
 	if (run->tx != NULL)
 		(void)effect(rx, run->s, run->tx, r, value);
 	else if (session_add(run->sd, idx,
-	    r->action == A_ADD_HEADER ? value : NULL) == -1) {
+	    r->action == RX_A_ADD_HEADER ? value : NULL) == -1) {
 		rx->host->log(run->s, PG_LOG_WARN, "regex: %s: out of memory",
 		    r->where);
 		return PG_ERROR;
@@ -882,10 +353,10 @@ fire(struct run *run, const struct rule *r, const char *subj,
  * already fired changes nothing more.
  */
 static int
-rule_skip(const struct run *run, const struct rule *r)
+rule_skip(const struct run *run, const struct rx_rule *r)
 {
 	return !action_terminal(r->action) &&
-	    run->fired[(size_t)(r - run->rx->rules)];
+	    run->fired[(size_t)(r - run->rx->rs.rules)];
 }
 
 /*
@@ -900,8 +371,8 @@ run_phase(struct run *run, enum rx_phase ph, const char *subj,
 	struct rx *rx = run->rx;
 	enum pg_verdict v;
 
-	for (i = 0; i < rx->nphase[ph]; i++) {
-		const struct rule *r = &rx->rules[rx->phase[ph][i]];
+	for (i = 0; i < rx->rs.nphase[ph]; i++) {
+		const struct rx_rule *r = &rx->rs.rules[rx->rs.phase[ph][i]];
 		const char *s = subj;
 
 		if (rule_skip(run, r))
@@ -942,7 +413,7 @@ sdata_get(struct rx *rx, struct pg_session *s)
 
 	if ((sd = rx->host->session_data_get(s)) != NULL)
 		return sd;
-	if ((sd = calloc(1, sizeof(*sd) + rx->nrules + 1)) == NULL)
+	if ((sd = calloc(1, sizeof(*sd) + rx->rs.nrules + 1)) == NULL)
 		return NULL;
 	rx->host->session_data_set(s, sd, free_sdata_cb);
 	return sd;
@@ -956,7 +427,7 @@ tdata_get(struct rx *rx, struct pg_tx *tx)
 
 	if ((td = rx->host->tx_data_get(tx)) != NULL)
 		return td;
-	if ((td = calloc(1, rx->nrules + 1)) == NULL)
+	if ((td = calloc(1, rx->rs.nrules + 1)) == NULL)
 		return NULL;
 	rx->host->tx_data_set(tx, td, free);
 	return td;
@@ -1017,11 +488,11 @@ rx_connect(void *state, struct pg_session *s, struct pg_reply *reply)
 	struct run run;
 	enum pg_verdict v;
 
-	if (rx->nphase[P_CONNECT] == 0)
+	if (rx->rs.nphase[RX_P_CONNECT] == 0)
 		return PG_CONTINUE;
 	if (run_begin(&run, rx, s, NULL, reply) == -1)
 		return PG_ERROR;
-	v = run_phase(&run, P_CONNECT,
+	v = run_phase(&run, RX_P_CONNECT,
 	    nz(rx->host->session_str(s, PG_S_CLIENT_ADDR)),
 	    nz(rx->host->session_str(s, PG_S_CLIENT_NAME)));
 	run_end(&run);
@@ -1036,11 +507,11 @@ rx_helo(void *state, struct pg_session *s, const char *name,
 	struct run run;
 	enum pg_verdict v;
 
-	if (rx->nphase[P_HELO] == 0)
+	if (rx->rs.nphase[RX_P_HELO] == 0)
 		return PG_CONTINUE;
 	if (run_begin(&run, rx, s, NULL, reply) == -1)
 		return PG_ERROR;
-	v = run_phase(&run, P_HELO, nz(name), NULL);
+	v = run_phase(&run, RX_P_HELO, nz(name), NULL);
 	run_end(&run);
 	return v;
 }
@@ -1059,13 +530,13 @@ rx_mail(void *state, struct pg_tx *tx, const char *sender,
 	/* SCORE/ADD_HEADER of client and helo rules land on every tx. */
 	if (s != NULL && (sd = rx->host->session_data_get(s)) != NULL)
 		for (i = 0; i < sd->npend; i++)
-			(void)effect(rx, s, tx, &rx->rules[sd->pend[i].rule],
+			(void)effect(rx, s, tx, &rx->rs.rules[sd->pend[i].rule],
 			    sd->pend[i].value);
-	if (rx->nphase[P_MAIL] == 0)
+	if (rx->rs.nphase[RX_P_MAIL] == 0)
 		return PG_CONTINUE;
 	if (run_begin(&run, rx, s, tx, reply) == -1)
 		return PG_ERROR;
-	v = run_phase(&run, P_MAIL, nz(sender), NULL);
+	v = run_phase(&run, RX_P_MAIL, nz(sender), NULL);
 	run_end(&run);
 	return v;
 }
@@ -1078,11 +549,11 @@ rx_rcpt(void *state, struct pg_tx *tx, const char *rcpt,
 	struct run run;
 	enum pg_verdict v;
 
-	if (rx->nphase[P_RCPT] == 0)
+	if (rx->rs.nphase[RX_P_RCPT] == 0)
 		return PG_CONTINUE;
 	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
 		return PG_ERROR;
-	v = run_phase(&run, P_RCPT, nz(rcpt), NULL);
+	v = run_phase(&run, RX_P_RCPT, nz(rcpt), NULL);
 	run_end(&run);
 	return v;
 }
@@ -1099,18 +570,18 @@ rx_header(void *state, struct pg_tx *tx, const char *name, const char *value,
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
 
-	if (rx->nphase[P_HEADER] == 0)
+	if (rx->rs.nphase[RX_P_HEADER] == 0)
 		return PG_CONTINUE;
 	name = nz(name);
 	value = nz(value);
 	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
 		return PG_ERROR;
-	for (i = 0; i < rx->nphase[P_HEADER]; i++) {
-		const struct rule *r = &rx->rules[rx->phase[P_HEADER][i]];
+	for (i = 0; i < rx->rs.nphase[RX_P_HEADER]; i++) {
+		const struct rx_rule *r = &rx->rs.rules[rx->rs.phase[RX_P_HEADER][i]];
 
 		if (rule_skip(&run, r))
 			continue;
-		if (r->target == T_HEADER) {
+		if (r->target == RX_T_HEADER) {
 			if (strcasecmp(r->hname, name) != 0)
 				continue;
 			subj = value;
@@ -1152,8 +623,8 @@ body_live(const struct run *run)
 	const struct rx *rx = run->rx;
 	size_t i;
 
-	for (i = 0; i < rx->nphase[P_BODY]; i++)
-		if (!rule_skip(run, &rx->rules[rx->phase[P_BODY][i]]))
+	for (i = 0; i < rx->rs.nphase[RX_P_BODY]; i++)
+		if (!rule_skip(run, &rx->rs.rules[rx->rs.phase[RX_P_BODY][i]]))
 			return 1;
 	return 0;
 }
@@ -1166,8 +637,8 @@ body_line(struct run *run, const char *line, size_t len)
 	struct rx *rx = run->rx;
 	enum pg_verdict v;
 
-	for (i = 0; i < rx->nphase[P_BODY]; i++) {
-		const struct rule *r = &rx->rules[rx->phase[P_BODY][i]];
+	for (i = 0; i < rx->rs.nphase[RX_P_BODY]; i++) {
+		const struct rx_rule *r = &rx->rs.rules[rx->rs.phase[RX_P_BODY][i]];
 
 		if (rule_skip(run, r) || !try(run, r, line, len, ov))
 			continue;
@@ -1196,7 +667,7 @@ rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
 
-	if (rx->nphase[P_BODY] == 0)
+	if (rx->rs.nphase[RX_P_BODY] == 0)
 		return PG_CONTINUE;
 	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
 		return PG_ERROR;
@@ -1282,24 +753,24 @@ rx_phases(void *state)
 	uint32_t m = 0;
 	size_t i;
 
-	if (rx->nphase[P_CONNECT] > 0)
+	if (rx->rs.nphase[RX_P_CONNECT] > 0)
 		m |= PG_PHASE_CONNECT;
-	if (rx->nphase[P_HELO] > 0)
+	if (rx->rs.nphase[RX_P_HELO] > 0)
 		m |= PG_PHASE_HELO;
-	if (rx->nphase[P_MAIL] > 0)
+	if (rx->rs.nphase[RX_P_MAIL] > 0)
 		m |= PG_PHASE_MAIL;
-	if (rx->nphase[P_RCPT] > 0)
+	if (rx->rs.nphase[RX_P_RCPT] > 0)
 		m |= PG_PHASE_RCPT;
-	if (rx->nphase[P_HEADER] > 0)
+	if (rx->rs.nphase[RX_P_HEADER] > 0)
 		m |= PG_PHASE_HEADER;
-	if (rx->nphase[P_BODY] > 0)
+	if (rx->rs.nphase[RX_P_BODY] > 0)
 		m |= PG_PHASE_EOM | PG_PHASE_BODY;
 	/* rx_mail hands client/helo effects to each transaction */
-	for (i = 0; i < rx->nrules; i++) {
-		enum rx_phase ph = target_phase(rx->rules[i].target);
+	for (i = 0; i < rx->rs.nrules; i++) {
+		enum rx_phase ph = rx_rules_phase(rx->rs.rules[i].target);
 
-		if ((ph == P_CONNECT || ph == P_HELO) &&
-		    !action_terminal(rx->rules[i].action))
+		if ((ph == RX_P_CONNECT || ph == RX_P_HELO) &&
+		    !action_terminal(rx->rs.rules[i].action))
 			m |= PG_PHASE_MAIL;
 	}
 	return m;

@@ -2,7 +2,8 @@
 
 # The plugin: a module with one exported symbol; re.c compiled into it.
 pkglib_LTLIBRARIES += regex.la
-regex_la_SOURCES = plugins/regex/regex.c host/lib/re.c host/lib/re.h
+regex_la_SOURCES = plugins/regex/regex.c plugins/regex/rx_rules.c \
+	plugins/regex/rx_rules.h host/lib/re.c host/lib/re.h
 # Its copy of re.c has no Hyperscan prefilter: the prefilter keeps scan
 # scratch in thread-local storage with a destructor, which must not outlive
 # a module that a reload unloads; and body rules see a line at a time,
