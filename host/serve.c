@@ -114,19 +114,85 @@ reload(const char *file)
 	    file);
 }
 
-/* stop_fronts - stop and free every front end that was started */
+/* The front ends serve runs. */
+struct fronts {
+	struct proxy_front **proxies;
+	size_t		 nproxies;
+	int		 milter;	/* the milter front end was started */
+};
+
+/* fronts_stop - stop and free every front end that was started */
 static void
-stop_fronts(struct proxy_front **proxies, size_t nproxies, int milter)
+fronts_stop(struct fronts *f)
 {
 	size_t i;
 
-	for (i = 0; i < nproxies; i++) {
-		proxy_front_stop(proxies[i]);
-		proxy_front_free(proxies[i]);
+	for (i = 0; i < f->nproxies; i++) {
+		proxy_front_stop(f->proxies[i]);
+		proxy_front_free(f->proxies[i]);
 	}
-	free(proxies);
-	if (milter)
+	free(f->proxies);
+	if (f->milter)
 		milter_front_stop();
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * fronts_start - bind every listener, drop privileges, start accepting;
+ * 0, or the exit status (1 configuration, 2 runtime) with the reason told
+ */
+static int
+fronts_start(const struct config *cfg, struct fronts *f)
+{
+	char err[2048];
+	size_t i;
+
+	if (cfg->milter_listen != NULL) {
+		if (milter_front_start(cfg, err, sizeof(err)) == -1) {
+			fprintf(stderr, "phasegate: %s\n", err);
+			return 1;
+		}
+		f->milter = 1;
+	}
+	if ((f->proxies = calloc(cfg->nsmtp + 1, sizeof(*f->proxies))) == NULL) {
+		fprintf(stderr, "phasegate: out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < cfg->nsmtp; i++) {
+		if ((f->proxies[i] = proxy_front_new(cfg, &cfg->smtp[i], err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "phasegate: %s\n", err);
+			return 1;
+		}
+		f->nproxies++;
+	}
+	if (drop_privileges(cfg->user) == -1)
+		return 1;
+	for (i = 0; i < f->nproxies; i++)
+		if (proxy_front_start(f->proxies[i]) == -1) {
+			log_warnx("cannot start the SMTP listener %s",
+			    cfg->smtp[i].listen);
+			return 2;
+		}
+	return 0;
+}
+
+/* wait_signals - reload on SIGHUP until SIGTERM or SIGINT */
+static void
+wait_signals(const char *file, sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(file);
+			continue;
+		}
+		log_info("signal %d: stopping", sig);
+		return;
+	}
 }
 
 int
@@ -134,11 +200,10 @@ serve_main(const char *file, int verbose)
 {
 	struct config *cfg;
 	struct chain *c;
-	struct proxy_front **proxies = NULL;
-	size_t i, nproxies = 0;
+	struct fronts f = { NULL, 0, 0 };
 	sigset_t set;
 	char err[2048];
-	int sig, milter = 0, fibers = 0, status = 1;
+	int status;
 
 	log_init(LOG_TARGET_STDERR, verbose);
 	if ((cfg = config_load(file, err, sizeof(err))) == NULL) {
@@ -177,59 +242,20 @@ serve_main(const char *file, int verbose)
 	/* every front end's sessions are fibers (fiber.h): one worker per CPU */
 	if (fiber_start(0, SERVE_FIBER_STACK, err, sizeof(err)) == -1) {
 		fprintf(stderr, "phasegate: %s\n", err);
-		status = 2;
-		goto out;
+		gen_publish(NULL);
+		chain_unref(c);
+		return 2;
 	}
-	fibers = 1;
-	if (cfg->milter_listen != NULL) {
-		if (milter_front_start(cfg, err, sizeof(err)) == -1) {
-			fprintf(stderr, "phasegate: %s\n", err);
-			goto out;
-		}
-		milter = 1;
+	if ((status = fronts_start(cfg, &f)) == 0) {
+		log_info("phasegate %s serving (%s%s%s%zu SMTP listener%s)",
+		    PACKAGE_VERSION, cfg->milter_listen ? "milter " : "",
+		    cfg->milter_listen ? cfg->milter_listen : "",
+		    cfg->milter_listen ? ", " : "", cfg->nsmtp,
+		    cfg->nsmtp == 1 ? "" : "s");
+		wait_signals(file, &set);
 	}
-	if ((proxies = calloc(cfg->nsmtp ? cfg->nsmtp : 1, sizeof(*proxies))) == NULL) {
-		fprintf(stderr, "phasegate: out of memory\n");
-		goto out;
-	}
-	for (i = 0; i < cfg->nsmtp; i++) {
-		if ((proxies[i] = proxy_front_new(cfg, &cfg->smtp[i], err,
-		    sizeof(err))) == NULL) {
-			fprintf(stderr, "phasegate: %s\n", err);
-			goto out;
-		}
-		nproxies++;
-	}
-	if (drop_privileges(cfg->user) == -1)
-		goto out;
-	for (i = 0; i < nproxies; i++)
-		if (proxy_front_start(proxies[i]) == -1) {
-			log_warnx("cannot start the SMTP listener %s",
-			    cfg->smtp[i].listen);
-			status = 2;
-			goto out;
-		}
-	log_info("phasegate %s serving (%s%s%s%zu SMTP listener%s)",
-	    PACKAGE_VERSION, cfg->milter_listen ? "milter " : "",
-	    cfg->milter_listen ? cfg->milter_listen : "",
-	    cfg->milter_listen ? ", " : "", cfg->nsmtp,
-	    cfg->nsmtp == 1 ? "" : "s");
-
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			reload(file);
-			continue;
-		}
-		log_info("signal %d: stopping", sig);
-		break;
-	}
-	status = 0;
-out:
-	stop_fronts(proxies, nproxies, milter);
-	if (fibers)
-		fiber_stop();
+	fronts_stop(&f);
+	fiber_stop();
 	gen_publish(NULL);
 	chain_unref(c);
 	return status;
