@@ -2,8 +2,7 @@
  * lua_bridge - Lua scripts as filters: the built-in plugin "lua"
  *
  * Public: lua_bridge_plugin, lua_bridge_stats(); to the other lua/ files:
- * lb_phase_name(), lb_box_push(), lb_box_check(), lb_cstack_check(),
- * lb_deadline_check().
+ * lb_phase_name(), lb_box_push(), lb_box_check().
  *
  * init() compiles the script once (text only), keeps its bytecode, and
  * builds the first interpreter of a pool; more are made on demand up to
@@ -12,22 +11,10 @@
  * returns, so two generations of the same script live side by side; the
  * only process-wide state is pg.store (store.c), shared on purpose.
  *
- * Each interpreter is a sandbox: base functions without dofile, loadfile
- * and collectgarbage, load() of text only, string (without dump, and with
- * the deadline-aware pattern functions of lua_strpat.c), table,
- * math, utf8, coroutine, os.time/os.clock/os.date, and require() of
- * "phasegate" and of text modules in the configured directories.
- *
- * Limits: a count hook checks a monotonic deadline every LB_HOOK_COUNT
- * instructions; a lua_Alloc per interpreter refuses allocations past
- * memory_max. pcall, xpcall and coroutine.resume/close are wrapped so a
- * script cannot catch its own timeout or memory kill. After a kill, a
- * memory failure, or an error inside error handling (stack overflow), the
- * interpreter is closed and a fresh one serves the next call. Functions
- * that call back into Lua with big C frames (gsub, format, concat, sort,
- * tostring, load, require, print, pcall, coroutines, pg.log) first check
- * that the call has used less than LB_CSTACK_MAX of C stack, so deep
- * nesting is an error even on a small thread stack.
+ * Each interpreter is a sandbox with a deadline and a memory cap
+ * (lua_sandbox.c). After a kill, a memory failure, or an error inside
+ * error handling (stack overflow), the interpreter is closed and a fresh
+ * one serves the next call.
  *
  * Phases: handlers are registered with pg.on() only while the top level
  * runs (later, pg.on raises an error), and every interpreter of the pool
@@ -63,8 +50,6 @@
 #define LB_DEFAULT_MEMORY_MAX	(64 * 1024 * 1024)
 
 #define REG_HANDLERS	"phasegate.handlers"
-#define REG_MODULE	"phasegate.module"
-#define REG_LOADED	"phasegate.loaded"
 
 static const char *const phase_names[LB_NPHASES + 1] = {
 	"connect", "helo", "mail", "rcpt", "data", "header", "eoh", "eom",
@@ -75,16 +60,6 @@ const char *
 lb_phase_name(enum lb_phase p)
 {
 	return p < LB_NPHASES ? phase_names[p] : "?";
-}
-
-/* mono_ns - monotonic clock in nanoseconds */
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -112,328 +87,6 @@ lb_box_check(lua_State *L, int idx, const char *mt, const char *what)
 	return b->p;
 }
 
-/*
- * Limits.
- */
-
-/* lb_alloc - the per-interpreter allocator with its cap */
-static void *
-lb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct lb_interp *in = ud;
-	size_t old = ptr ? osize : 0;
-	void *p;
-
-	if (nsize == 0) {
-		free(ptr);
-		in->mem_used -= old;
-		return NULL;
-	}
-	if (nsize > old && in->mem_max != 0 &&
-	    (nsize - old > in->mem_max || in->mem_used + (nsize - old) >
-	    in->mem_max)) {
-		in->mem_hit = 1;
-		return NULL;
-	}
-	if ((p = realloc(ptr, nsize)) == NULL)
-		return NULL;
-	in->mem_used = in->mem_used - old + nsize;
-	return p;
-}
-
-/* push_kill_message - the error text for a killed call */
-static void
-push_kill_message(lua_State *L, struct lb_interp *in)
-{
-	if (in->killed == LB_KILL_TIME)
-		lua_pushfstring(L, "%s:%d: script timed out after %d ms",
-		    in->last_src, in->last_line, (int)in->st->timeout_ms);
-	else
-		lua_pushfstring(L, "%s:%d: memory limit exceeded (%d KiB)",
-		    in->last_src, in->last_line,
-		    (int)(in->mem_max / 1024));
-}
-
-/*
- * hook - the count hook: note the line (for a later memory error), stop at
- * the deadline. Only the line is read here: the source name costs a copy
- * and is read when the call is stopped.
- */
-static void
-hook(lua_State *L, lua_Debug *ar)
-{
-	struct lb_interp *in = lb_interp_of(L);
-
-	if (lua_getinfo(L, "l", ar) && ar->currentline > 0)
-		in->last_line = ar->currentline;
-	if (in->deadline == 0)
-		return;
-	if (in->killed == LB_KILL_NONE && mono_ns() < in->deadline)
-		return;
-	if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
-		in->last_line = ar->currentline;
-		snprintf(in->last_src, sizeof(in->last_src), "%s",
-		    ar->short_src);
-	}
-	in->killed = LB_KILL_TIME;
-	push_kill_message(L, in);
-	lua_error(L);
-}
-
-/*
- * lb_deadline_check - for C code that runs long without Lua instructions
- * (the pattern matcher): stop the call when it is out of time.
- */
-void
-lb_deadline_check(lua_State *L)
-{
-	struct lb_interp *in = lb_interp_of(L);
-	lua_Debug ar;
-	int level;
-
-	if (in == NULL || in->deadline == 0)
-		return;
-	if (in->killed == LB_KILL_NONE && mono_ns() < in->deadline)
-		return;
-	for (level = 1; lua_getstack(L, level, &ar); level++)
-		if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-			in->last_line = ar.currentline;
-			snprintf(in->last_src, sizeof(in->last_src), "%s",
-			    ar.short_src);
-			break;
-		}
-	in->killed = LB_KILL_TIME;
-	push_kill_message(L, in);
-	lua_error(L);
-}
-
-/* check_killed - after a protected call inside the script: rethrow kills */
-static void
-check_killed(lua_State *L, int failed)
-{
-	struct lb_interp *in = lb_interp_of(L);
-
-	if (in->killed == LB_KILL_NONE && in->mem_hit && failed)
-		in->killed = LB_KILL_MEM;
-	if (in->killed != LB_KILL_NONE) {
-		push_kill_message(L, in);
-		lua_error(L);
-	}
-}
-
-/*
- * lb_cstack_check - refuse to go deeper when this call has used more than
- * LB_CSTACK_MAX bytes of C stack since the bridge called the script. Lua
- * itself stops at 200 nested C calls, but some of those (string.gsub with
- * a function, string.format through __tostring, require) take kilobytes
- * each, and the front ends run sessions on small thread stacks.
- */
-void
-lb_cstack_check(lua_State *L)
-{
-	struct lb_interp *in = lb_interp_of(L);
-	char here;
-	uintptr_t a = (uintptr_t)&here, b = in ? in->stack_base : 0;
-
-	if (b != 0 && (a > b ? a - b : b - a) > LB_CSTACK_MAX)
-		luaL_error(L, "C stack overflow (nesting too deep)");
-}
-
-/* guard_cont - continuation of lb_cguard */
-static int
-guard_cont(lua_State *L, int status, lua_KContext ctx)
-{
-	(void)status;
-	(void)ctx;
-	return lua_gettop(L);
-}
-
-/* lb_cguard - call upvalue 1 after a C stack check */
-static int
-lb_cguard(lua_State *L)
-{
-	lb_cstack_check(L);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, guard_cont);
-	return lua_gettop(L);
-}
-
-/* guard - replace table[name] by lb_cguard around it */
-static void
-guard(lua_State *L, int t, const char *name)
-{
-	t = lua_absindex(L, t);
-	lua_getfield(L, t, name);
-	lua_pushcclosure(L, lb_cguard, 1);
-	lua_setfield(L, t, name);
-}
-
-/* lb_cowrap - coroutine.wrap, whose result is guarded too */
-static int
-lb_cowrap(lua_State *L)
-{
-	lb_cstack_check(L);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, 1);
-	lua_pushcclosure(L, lb_cguard, 1);
-	return 1;
-}
-
-/* pcall_cont - continuation of the pcall/xpcall/resume wrappers */
-static int
-pcall_cont(lua_State *L, int status, lua_KContext ctx)
-{
-	(void)status;
-	(void)ctx;
-	check_killed(L, lua_gettop(L) > 0 && !lua_toboolean(L, 1));
-	return lua_gettop(L);
-}
-
-/* lb_pcall - pcall, xpcall, coroutine.resume, coroutine.close, wrapped */
-static int
-lb_pcall(lua_State *L)
-{
-	lb_cstack_check(L);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, pcall_cont);
-	return pcall_cont(L, LUA_OK, 0);
-}
-
-/* wrap_protected - replace table[name] by lb_pcall around it */
-static void
-wrap_protected(lua_State *L, int t, const char *name)
-{
-	t = lua_absindex(L, t);
-	lua_getfield(L, t, name);
-	lua_pushcclosure(L, lb_pcall, 1);
-	lua_setfield(L, t, name);
-}
-
-/*
- * Sandbox.
- */
-
-/* lb_load - load() of text chunks only */
-static int
-lb_load(lua_State *L)
-{
-	int top = lua_gettop(L);
-	int nargs = top < 3 ? 3 : top;
-
-	lb_cstack_check(L);
-	lua_settop(L, nargs);
-	lua_pushliteral(L, "t");
-	lua_replace(L, 3);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, nargs, LUA_MULTRET);
-	return lua_gettop(L);
-}
-
-/* lb_print - print() goes to the log at info level */
-static int
-lb_print(lua_State *L)
-{
-	struct lb_interp *in = lb_interp_of(L);
-	luaL_Buffer b;
-	int i, n = lua_gettop(L);
-	const char *s;
-	lua_Debug ar;
-	int line = 0;
-
-	lb_cstack_check(L);
-	luaL_buffinit(L, &b);
-	for (i = 1; i <= n; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
-	s = lua_tostring(L, -1);
-	if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar))
-		line = ar.currentline;
-	in->st->host->log(in->cur_s, PG_LOG_INFO, "%s:%d: %s",
-	    in->st->script, line, s);
-	return 0;
-}
-
-/* valid_module_name - letters, digits, _ and - separated by dots */
-static int
-valid_module_name(const char *s)
-{
-	const char *p;
-
-	if (*s == '\0' || *s == '.' || strlen(s) > 200)
-		return 0;
-	for (p = s; *p; p++) {
-		if (*p == '.' && (p[1] == '.' || p[1] == '\0'))
-			return 0;
-		if (!(*p == '.' || *p == '_' || *p == '-' ||
-		    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9')))
-			return 0;
-	}
-	return 1;
-}
-
-/* lb_require - require "phasegate", or a text module from the path dirs */
-static int
-lb_require(lua_State *L)
-{
-	struct lb_interp *in = lb_interp_of(L);
-	const char *name = luaL_checkstring(L, 1), *dirs, *end;
-	char rel[256], file[1024];
-	size_t i;
-	FILE *fp;
-
-	lb_cstack_check(L);
-	if (strcmp(name, "phasegate") == 0) {
-		lua_getfield(L, LUA_REGISTRYINDEX, REG_MODULE);
-		return 1;
-	}
-	if (!valid_module_name(name))
-		return luaL_error(L, "require: invalid module name '%s'", name);
-	lua_getfield(L, LUA_REGISTRYINDEX, REG_LOADED);
-	if (lua_getfield(L, -1, name) != LUA_TNIL)
-		return 1;
-	lua_pop(L, 1);
-	snprintf(rel, sizeof(rel), "%s", name);
-	for (i = 0; rel[i]; i++)
-		if (rel[i] == '.')
-			rel[i] = '/';
-	for (dirs = in->st->path; dirs && *dirs; dirs = *end ? end + 1 : end) {
-		end = strchr(dirs, ';');
-		if (end == NULL)
-			end = dirs + strlen(dirs);
-		if (end == dirs)
-			continue;
-		snprintf(file, sizeof(file), "%.*s/%s.lua", (int)(end - dirs),
-		    dirs, rel);
-		if ((fp = fopen(file, "r")) == NULL)
-			continue;
-		fclose(fp);
-		if (luaL_loadfilex(L, file, "t") != LUA_OK)
-			return luaL_error(L, "require '%s': %s", name,
-			    lua_tostring(L, -1));
-		lua_pushstring(L, name);
-		lua_pushstring(L, file);
-		lua_call(L, 2, 1);
-		if (lua_isnil(L, -1)) {
-			lua_pop(L, 1);
-			lua_pushboolean(L, 1);
-		}
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -3, name);
-		return 1;
-	}
-	return luaL_error(L, "module '%s' not found in the script path '%s'",
-	    name, in->st->path ? in->st->path : "");
-}
-
 /* lb_on - pg.on(phase, fn): register a handler while the script loads */
 static int
 lua_pg_on(lua_State *L)
@@ -453,65 +106,13 @@ lua_pg_on(lua_State *L)
 	return 0;
 }
 
-/* setup - build the sandbox (run protected) */
+/* setup - build the sandbox, the handler tables and the modules (run protected) */
 static int
 setup(lua_State *L)
 {
-	static const char *const base_drop[] = {
-		"dofile", "loadfile", "collectgarbage", NULL
-	};
-	static const char *const os_keep[] = { "time", "clock", "date", NULL };
 	int i;
 
-	luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
-	lua_pop(L, 1);
-	luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-	lua_pushnil(L);
-	lua_setfield(L, -2, "dump");
-	lb_strpat_open(L, -1);	/* find, match, gmatch, gsub that time out */
-	guard(L, -1, "gsub");
-	guard(L, -1, "format");
-	lua_pop(L, 1);
-	luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-	guard(L, -1, "concat");
-	guard(L, -1, "sort");
-	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-	luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
-	luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
-	wrap_protected(L, -1, "resume");
-	wrap_protected(L, -1, "close");
-	lua_getfield(L, -1, "wrap");
-	lua_pushcclosure(L, lb_cowrap, 1);
-	lua_setfield(L, -2, "wrap");
-	lua_pop(L, 4);
-
-	lua_pushcfunction(L, luaopen_os);
-	lua_call(L, 0, 1);
-	lua_createtable(L, 0, 3);
-	for (i = 0; os_keep[i]; i++) {
-		lua_getfield(L, -2, os_keep[i]);
-		lua_setfield(L, -2, os_keep[i]);
-	}
-	lua_setglobal(L, "os");
-	lua_pop(L, 1);
-
-	lua_pushglobaltable(L);
-	for (i = 0; base_drop[i]; i++) {
-		lua_pushnil(L);
-		lua_setfield(L, -2, base_drop[i]);
-	}
-	wrap_protected(L, -1, "pcall");
-	wrap_protected(L, -1, "xpcall");
-	guard(L, -1, "tostring");
-	lua_getfield(L, -1, "load");
-	lua_pushcclosure(L, lb_load, 1);
-	lua_setfield(L, -2, "load");
-	lua_pushcfunction(L, lb_print);
-	lua_setfield(L, -2, "print");
-	lua_pushcfunction(L, lb_require);
-	lua_setfield(L, -2, "require");
-	lua_pop(L, 1);
-
+	lb_sandbox_open(L);
 	lua_createtable(L, LB_NPHASES, 0);
 	for (i = 0; i < LB_NPHASES; i++) {
 		lua_newtable(L);
@@ -572,7 +173,7 @@ msgh(lua_State *L)
 	char where[128];
 
 	if (in->killed != LB_KILL_NONE) {
-		push_kill_message(L, in);
+		lb_sandbox_kill_message(L, in);
 		msg = lua_tostring(L, -1);
 	} else if (msg == NULL) {
 		if (luaL_callmeta(L, 1, "__tostring") &&
@@ -614,7 +215,7 @@ begin_call(struct lb_interp *in, struct pg_session *s)
 	in->cur_s = s;
 	in->killed = LB_KILL_NONE;
 	in->mem_hit = 0;
-	in->deadline = mono_ns() + in->st->timeout_ms * 1000000ULL;
+	in->deadline = lb_mono_ns() + in->st->timeout_ms * 1000000ULL;
 	if (in->deadline == 0)
 		in->deadline = 1;
 }
@@ -676,7 +277,7 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 	in->st = st;
 	in->mem_max = st->memory_max;
 	snprintf(in->last_src, sizeof(in->last_src), "%s", st->script);
-	if ((L = lua_newstate(lb_alloc, in)) == NULL) {
+	if ((L = lua_newstate(lb_sandbox_alloc, in)) == NULL) {
 		snprintf(err, errlen, "%s: cannot create a Lua state",
 		    st->script);
 		free(in);
@@ -684,7 +285,7 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 	}
 	in->L = L;
 	*(struct lb_interp **)lua_getextraspace(L) = in;
-	lua_sethook(L, hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
+	lua_sethook(L, lb_sandbox_hook, LUA_MASKCOUNT, LB_HOOK_COUNT);
 	lua_pushcfunction(L, setup);
 	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
 		snprintf(err, errlen, "%s: cannot set up the interpreter: %s",
@@ -716,7 +317,7 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 		if (in->killed != LB_KILL_NONE || rc == LUA_ERRMEM) {
 			if (in->killed == LB_KILL_NONE)
 				in->killed = LB_KILL_MEM;
-			push_kill_message(L, in);
+			lb_sandbox_kill_message(L, in);
 		}
 		error_text(err, errlen, lua_tostring(L, -1) ?
 		    lua_tostring(L, -1) : "error");
@@ -899,7 +500,7 @@ run(struct lb_state *st, const struct call *c, struct pg_reply *reply)
 			    in->mem_hit) {
 				if (in->killed == LB_KILL_NONE)
 					in->killed = LB_KILL_MEM;
-				push_kill_message(L, in);
+				lb_sandbox_kill_message(L, in);
 			}
 			error_text(reply->text, sizeof(reply->text),
 			    lua_tostring(L, -1) ? lua_tostring(L, -1) :

@@ -110,8 +110,17 @@ const char	*lb_phase_name(enum lb_phase);
 void		 lb_box_push(lua_State *, const char *mt, void *p);
 void		*lb_box_check(lua_State *, int idx, const char *mt,
 		    const char *what);
+
+/* lua_sandbox.c: the libraries and limits of one interpreter */
+#define REG_MODULE	"phasegate.module"	/* the phasegate module, for require */
+#define REG_LOADED	"phasegate.loaded"	/* modules require() has loaded */
+void		 lb_sandbox_open(lua_State *);
+void		*lb_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+void		 lb_sandbox_hook(lua_State *, lua_Debug *);
+void		 lb_sandbox_kill_message(lua_State *, struct lb_interp *);
 void		 lb_cstack_check(lua_State *);
 void		 lb_deadline_check(lua_State *);
+uint64_t	 lb_mono_ns(void);
 
 /* lua_strpat.c: string.find/match/gmatch/gsub into the table at idx */
 void		 lb_strpat_open(lua_State *, int idx);
