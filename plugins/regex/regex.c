@@ -653,17 +653,65 @@ body_line(struct run *run, const char *line, size_t len)
  * matched on their first RX_SUBJECT_MAX bytes; reading stops after
  * body_max bytes, or as soon as no body rule can change anything more.
  */
+/* A line of the body gathered across reads. */
+struct lines {
+	char		*line;		/* RX_SUBJECT_MAX bytes */
+	size_t		 llen;
+	int		 trunc;		/* the line was longer than the buffer */
+};
+
+/* line_end - the length of a line without its CR (unless it was cut) */
+static size_t
+line_end(const char *p, size_t len, int trunc)
+{
+	return !trunc && len > 0 && p[len - 1] == '\r' ? len - 1 : len;
+}
+
+/* body_chunk - match the lines of one read of the body; a verdict */
+static enum pg_verdict
+body_chunk(struct run *run, struct lines *l, const char *buf, size_t n)
+{
+	const char *p, *e = buf + n, *nl;
+	enum pg_verdict v;
+	size_t seg, take;
+
+	for (p = buf; p < e; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		seg = (size_t)((nl != NULL ? nl : e) - p);
+		if (l->llen == 0 && nl != NULL) {
+			/* a whole line in buf: match it in place */
+			v = body_line(run, p, line_end(p, seg, 0));
+		} else {
+			/* a line across reads: gather its start */
+			take = RX_SUBJECT_MAX - l->llen;
+			if (take > seg)
+				take = seg;
+			else if (take < seg)
+				l->trunc = 1;
+			memcpy(l->line + l->llen, p, take);
+			l->llen += take;
+			if (nl == NULL)
+				return PG_CONTINUE;
+			v = body_line(run, l->line, line_end(l->line, l->llen,
+			    l->trunc));
+			l->llen = 0;
+			l->trunc = 0;
+		}
+		if (v != PG_CONTINUE || nl == NULL)
+			return v;
+	}
+	return PG_CONTINUE;
+}
+
 static enum pg_verdict
 rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 {
 	struct rx *rx = state;
-	char *buf = NULL, *line = NULL;
-	const char *p, *e, *nl;
-	size_t llen = 0, seg, take, len;
+	struct lines l = { NULL, 0, 0 };
+	char *buf = NULL;
 	uint64_t left = rx->body_max;
 	off_t off = 0;
 	ssize_t n;
-	int trunc = 0;
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
 
@@ -672,7 +720,7 @@ rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
 		return PG_ERROR;
 	if ((buf = malloc(RX_CHUNK)) == NULL ||
-	    (line = malloc(RX_SUBJECT_MAX)) == NULL) {
+	    (l.line = malloc(RX_SUBJECT_MAX)) == NULL) {
 		snprintf(reply->text, sizeof(reply->text),
 		    "regex: out of memory");
 		v = PG_ERROR;
@@ -695,52 +743,18 @@ rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 			n = (ssize_t)want;
 		off += n;
 		left -= (uint64_t)n;
-		for (p = buf, e = buf + n; p < e; p = nl + 1) {
-			nl = memchr(p, '\n', (size_t)(e - p));
-			seg = (size_t)((nl != NULL ? nl : e) - p);
-			if (llen == 0 && nl != NULL) {
-				/* a whole line in buf: match it in place */
-				len = seg;
-				if (len > 0 && p[len - 1] == '\r')
-					len--;
-				v = body_line(&run, p, len);
-			} else {
-				/* a line across reads: gather its start */
-				take = RX_SUBJECT_MAX - llen;
-				if (take > seg) {
-					take = seg;
-				} else if (take < seg)
-					trunc = 1;
-				memcpy(line + llen, p, take);
-				llen += take;
-				if (nl == NULL)
-					break;
-				len = llen;
-				if (!trunc && len > 0 && line[len - 1] == '\r')
-					len--;
-				v = body_line(&run, line, len);
-				llen = 0;
-				trunc = 0;
-			}
-			if (v != PG_CONTINUE)
-				goto out;
-			if (nl == NULL)
-				break;
-		}
+		if ((v = body_chunk(&run, &l, buf, (size_t)n)) != PG_CONTINUE)
+			goto out;
 	}
 	/* the last line, without a line end or cut by body_max */
-	if (llen > 0) {
-		len = llen;
-		if (!trunc && line[len - 1] == '\r')
-			len--;
-		v = body_line(&run, line, len);
-	}
+	if (l.llen > 0)
+		v = body_line(&run, l.line, line_end(l.line, l.llen, l.trunc));
 	if (left == 0)
 		rx->host->log(run.s, PG_LOG_DEBUG, "regex: body scan stopped "
 		    "at body_max (%llu bytes)", (unsigned long long)rx->body_max);
 out:
 	free(buf);
-	free(line);
+	free(l.line);
 	run_end(&run);
 	return v;
 }
