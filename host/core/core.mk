@@ -23,7 +23,7 @@ libpgluaconf_la_CPPFLAGS = $(LIB_CPPFLAGS) -I$(top_srcdir)/lua/conf
 
 if HAVE_CMOCKA
 CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
-	tests/unit/test_chain tests/unit/test_plugin_load
+	tests/unit/test_chain tests/unit/test_plugin_load tests/unit/test_reload
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
@@ -46,6 +46,11 @@ tests_unit_test_chain_LDADD = $(UNIT_LDADD)
 tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
 tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)
+# the whole load path (config_load, chain_load) under the allocation injector
+tests_unit_test_reload_SOURCES = tests/unit/test_reload.c
+tests_unit_test_reload_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reload_LDADD = $(UNIT_LDADD)
+tests_unit_test_reload_DEPENDENCIES = libphasegate.la regex.la
 endif
 
 # The header fuzz target: a libFuzzer program with clang; everywhere, the

@@ -115,7 +115,7 @@ convert_value(lua_State *L, struct tree *t, int idx, struct lua_conf_node *node,
 		lua_pushvalue(L, idx);		/* a number's text, not in place */
 		s = lua_tolstring(L, -1, &len);
 		if ((node->str = pg_strndup(s, len)) == NULL)
-			tree_error(L, t, node->line, "out of memory");
+			tree_error(L, t, 0, "out of memory");
 		node->len = len;
 		lua_pop(L, 1);
 		break;
@@ -134,7 +134,7 @@ convert_value(lua_State *L, struct tree *t, int idx, struct lua_conf_node *node,
 	default:
 		node->type = LUA_CONF_OTHER;
 		if ((node->str = pg_strdup(luaL_typename(L, idx))) == NULL)
-			tree_error(L, t, node->line, "out of memory");
+			tree_error(L, t, 0, "out of memory");
 		break;
 	}
 }
@@ -146,7 +146,7 @@ convert_key(lua_State *L, struct tree *t, struct lua_conf_node *k,
 {
 	if (lua_type(L, -2) == LUA_TSTRING) {
 		if ((k->key = pg_strdup(lua_tostring(L, -2))) == NULL)
-			tree_error(L, t, line, "out of memory");
+			tree_error(L, t, 0, "out of memory");
 	} else if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > 0) {
 		k->index = (long long)lua_tointeger(L, -2);
 	} else {
@@ -196,7 +196,7 @@ convert_table(lua_State *L, struct tree *t, int idx, struct lua_conf_node *node,
 	/* scratch space lives on the Lua stack, so an error frees it */
 	orders = lua_newuserdatauv(L, n * sizeof(*orders), 0);
 	if ((node->kids = pg_calloc(n, sizeof(*node->kids))) == NULL)
-		tree_error(L, t, node->line, "out of memory");
+		tree_error(L, t, 0, "out of memory");
 	node->nkids = 0;
 	i = 0;
 	lua_pushnil(L);
