@@ -173,15 +173,80 @@ skip_long(const char *s, size_t len, size_t i, int level, int *line)
 	return len;
 }
 
+/* quoted_end - past the '...' or "..." string at i; *simple: no escapes */
+static size_t
+quoted_end(const char *s, size_t len, size_t i, int *line, int *simple)
+{
+	char q = s[i];
+
+	*simple = 1;
+	for (i++; i < len && s[i] != q; ) {
+		if (s[i] == '\\') {
+			*simple = 0;
+			i++;
+			if (i < len && (s[i] == '\n' || s[i] == '\r'))
+				i = newline(s, len, i, line);
+			else if (i < len)
+				i++;
+		} else if (s[i] == '\n' || s[i] == '\r') {
+			return i;	/* unfinished string: Lua refused it already */
+		} else
+			i++;
+	}
+	return i < len ? i + 1 : i;
+}
+
+/* number_end - past the numeral at i (decimal, hex, exponents) */
+static size_t
+number_end(const char *s, size_t len, size_t i)
+{
+	size_t start = i;
+
+	while (i < len) {
+		char d = s[i];
+
+		if ((d == '+' || d == '-') && i > start &&
+		    strchr("eEpP", s[i - 1]) != NULL)
+			i++;
+		else if (d == '.' || d == '_' || (d >= '0' && d <= '9') ||
+		    (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z'))
+			i++;
+		else
+			break;
+	}
+	return i;
+}
+
+/* punct_len - the length of the operator at i: 3, 2 or 1 */
+static size_t
+punct_len(const char *s, size_t len, size_t i)
+{
+	static const char *ops2[] = { "==", "~=", "<=", ">=", "//", "::",
+	    "..", "<<", ">>", NULL };
+	int k;
+
+	if (len - i >= 3 && memcmp(s + i, "...", 3) == 0)
+		return 3;
+	for (k = 0; ops2[k] != NULL; k++)
+		if (len - i >= 2 && memcmp(s + i, ops2[k], 2) == 0)
+			return 2;
+	return 1;
+}
+
+/* is_name_char - a letter, digit or '_' (digits not first: the caller's) */
+static int
+is_name_char(char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9');
+}
+
 /* lex - split the text into tokens; -1 when out of memory */
 static int
 lex(const char *s, size_t len, struct toks *t)
 {
-	static const char *ops3[] = { "...", NULL };
-	static const char *ops2[] = { "==", "~=", "<=", ">=", "//", "::",
-	    "..", "<<", ">>", NULL };
-	size_t i = 0;
-	int line = 1, k;
+	size_t i = 0, start;
+	int line = 1, l0, k, simple, rc;
 
 	t->src = s;
 	/* a first line starting with '#' is skipped, as by luaL_loadfile */
@@ -190,8 +255,10 @@ lex(const char *s, size_t len, struct toks *t)
 			i++;
 	while (i < len) {
 		char c = s[i];
-		size_t start = i;
 
+		start = i;
+		l0 = line;
+		rc = 0;
 		if (c == '\n' || c == '\r') {
 			i = newline(s, len, i, &line);
 		} else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
@@ -204,66 +271,25 @@ lex(const char *s, size_t len, struct toks *t)
 				while (i < len && s[i] != '\n' && s[i] != '\r')
 					i++;
 		} else if ((k = long_bracket(s, len, i)) >= 0) {
-			int l0 = line;
-
 			i = skip_long(s, len, i, k, &line);
-			if (tok_push(t, T_STRING, l0, start, i - start, 0) == -1)
-				return -1;
+			rc = tok_push(t, T_STRING, l0, start, i - start, 0);
 		} else if (c == '"' || c == '\'') {
-			int l0 = line, simple = 1;
-
-			for (i++; i < len && s[i] != c; ) {
-				if (s[i] == '\\') {
-					simple = 0;
-					i++;
-					if (i < len && (s[i] == '\n' || s[i] == '\r'))
-						i = newline(s, len, i, &line);
-					else if (i < len)
-						i++;
-				} else if (s[i] == '\n' || s[i] == '\r') {
-					break;	/* unfinished string: Lua refused it already */
-				} else
-					i++;
-			}
-			if (i < len && s[i] == c)
+			i = quoted_end(s, len, i, &line, &simple);
+			rc = tok_push(t, T_STRING, l0, start, i - start, simple);
+		} else if (is_name_char(c) && !(c >= '0' && c <= '9')) {
+			while (i < len && is_name_char(s[i]))
 				i++;
-			if (tok_push(t, T_STRING, l0, start, i - start, simple) == -1)
-				return -1;
-		} else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			while (i < len && (s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
-			    (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-				i++;
-			if (tok_push(t, T_NAME, line, start, i - start, 0) == -1)
-				return -1;
-		} else if ((c >= '0' && c <= '9') ||
-		    (c == '.' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9')) {
-			while (i < len) {
-				char d = s[i];
-
-				if ((d == '+' || d == '-') && i > start &&
-				    strchr("eEpP", s[i - 1]) != NULL)
-					i++;
-				else if (d == '.' || d == '_' || (d >= '0' && d <= '9') ||
-				    (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z'))
-					i++;
-				else
-					break;
-			}
-			if (tok_push(t, T_NUMBER, line, start, i - start, 0) == -1)
-				return -1;
+			rc = tok_push(t, T_NAME, line, start, i - start, 0);
+		} else if ((c >= '0' && c <= '9') || (c == '.' && i + 1 < len &&
+		    s[i + 1] >= '0' && s[i + 1] <= '9')) {
+			i = number_end(s, len, i);
+			rc = tok_push(t, T_NUMBER, line, start, i - start, 0);
 		} else {
-			size_t n = 1;
-
-			for (k = 0; ops3[k] != NULL; k++)
-				if (len - i >= 3 && memcmp(s + i, ops3[k], 3) == 0)
-					n = 3;
-			for (k = 0; n == 1 && ops2[k] != NULL; k++)
-				if (len - i >= 2 && memcmp(s + i, ops2[k], 2) == 0)
-					n = 2;
-			i += n;
-			if (tok_push(t, T_PUNCT, line, start, n, 0) == -1)
-				return -1;
+			i += punct_len(s, len, i);
+			rc = tok_push(t, T_PUNCT, line, start, i - start, 0);
 		}
+		if (rc == -1)
+			return -1;
 	}
 	return tok_push(t, T_EOF, line, len, 0, 0);
 }
