@@ -8,7 +8,9 @@
  * configuration again and publishes a new chain generation for new
  * sessions (gen.h; listeners stay as they were; running sessions finish on
  * the old generation). A configuration that fails to load on SIGHUP is
- * logged and the old one stays.
+ * logged with the reason and the old one stays: the whole load path
+ * (config_load, chain_load, plugin init) returns its errors, out of memory
+ * included, and never exits.
  *
  * Process tuning lives here and nowhere else (docs/architecture.md):
  * SIGPIPE ignored (a peer that goes away is an EPIPE), glibc malloc
@@ -92,7 +94,11 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/* reload - a new generation from the file; the old one stays on failure */
+/*
+ * reload - a new generation from the file; on any failure the old one stays
+ * and the log says why ("reload: FILE:LINE: reason", "reload: FILE: out of
+ * memory")
+ */
 static void
 reload(const char *file)
 {

@@ -602,12 +602,14 @@ lb_init(const struct pg_host *host, const struct pg_options *opts,
 	for (i = 0; i < n; i++) {
 		k = host->opt_key(opts, i);
 		v = host->opt_value(opts, i);
-		if (strcmp(k, "script") == 0) {
-			free(st->script);
-			st->script = strdup(v);
-		} else if (strcmp(k, "path") == 0) {
-			free(st->path);
-			st->path = strdup(v);
+		if (strcmp(k, "script") == 0 || strcmp(k, "path") == 0) {
+			char **dst = k[0] == 's' ? &st->script : &st->path;
+
+			free(*dst);
+			if ((*dst = strdup(v)) == NULL) {
+				snprintf(err, errlen, "lua: out of memory");
+				goto fail;
+			}
 		} else if (strcmp(k, "timeout_ms") == 0) {
 			if (parse_uint(v, &u) == -1 || u == 0 ||
 			    u > 24ULL * 3600 * 1000) {

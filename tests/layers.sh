@@ -53,13 +53,14 @@ expect refused lua   "$LAYER_FLAGS_LUA" $core
 expect refused lua   "$LAYER_FLAGS_LUA" $codec
 
 # every quoted include of every source names a header its layer can see
-for layer in lib codec core front lua; do
+for layer in lib codec core front lua luaconf; do
 	case $layer in
 	lib) dirs="$h/lib"; srcs="$h/lib" ;;
 	codec) dirs="$h/lib $h/codec"; srcs="$h/codec" ;;
 	core) dirs="$h/lib $h/codec $h/core $top_srcdir/lua/conf"; srcs="$h/core" ;;
 	front) dirs="$h/lib $h/codec $h/core $h/front $top_srcdir/lua/conf"; srcs="$h/front" ;;
 	lua) dirs="$h/lib $top_srcdir/lua"; srcs="$top_srcdir/lua" ;;
+	luaconf) dirs="$h/lib $top_srcdir/lua/conf"; srcs="$top_srcdir/lua/conf" ;;
 	esac
 	for f in "$srcs"/*.[ch]; do
 		for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/serve.sh - `phasegate serve`: configuration errors at start (exit 1
 # with file and line), a listener that cannot bind, SIGHUP making a new
-# generation for new sessions (and keeping the old one when the new
-# configuration is broken), SIGTERM stopping cleanly (exit 0).
+# generation for new sessions (and keeping the old one, logging why, when
+# the new configuration does not load: a bad option, a syntax error, a
+# missing plugin, a script that does not compile, memory running out),
+# SIGTERM stopping cleanly (exit 0).
 . "$top_srcdir/tests/lib.sh"
 command -v miltertest >/dev/null || { echo "miltertest not installed"; exit 77; }
 plugin=$top_builddir/tests/plugins/.libs/pg_test_all.so
@@ -60,6 +62,49 @@ kill -HUP $pid
 for i in $(seq 50); do grep -q "keeping the running configuration" "$T/serve.log" && break; sleep 0.1; done
 assert "a broken configuration on SIGHUP is logged" grep -q "reload: .*pg.conf:1: .*bad verdict.*keeping the running configuration" "$T/serve.log"
 assert_eq "and the running generation stays" "$(ask)" replycode
+
+# more reloads that fail: each is logged with its reason, and a session
+# started after it still gets generation 2's verdict
+kept=1
+reload_fails() {	# reload_fails DESC LOG-PATTERN: SIGHUP, then check the log and a session
+	kept=$((kept + 1))
+	kill -HUP $pid
+	for i in $(seq 100); do
+		[ "$(grep -c "keeping the running configuration" "$T/serve.log")" -ge $kept ] && break
+		sleep 0.1
+	done
+	assert "reload with $1: logged why" grep -q "reload: $2 (keeping the running configuration)" "$T/serve.log"
+	assert_eq "reload with $1: new sessions keep the running generation" "$(ask)" replycode
+}
+milter_line="milter = { listen = \"inet:$port@127.0.0.1\" }"
+printf '%s\nfilters = {\n  { plugin = "%s", connect = "continue" }\n' "$milter_line" "$plugin" > "$T/pg.conf"
+reload_fails "a syntax error" ".*pg.conf:4: .*expected.*"
+printf '%s\nfilters = {\n  { plugin = "/nonexistent/gone.so" },\n}\n' "$milter_line" > "$T/pg.conf"
+reload_fails "a missing plugin" ".*pg.conf:3: plugin /nonexistent/gone.so: cannot load: .*"
+printf 'local pg = require "phasegate"\npg.on("connect", function(s)\n  return pg.accept(\nend)\n' > "$T/broken.lua"
+printf '%s\nfilters = {\n  { script = "broken.lua" },\n}\n' "$milter_line" > "$T/pg.conf"
+reload_fails "a script that does not compile" ".*pg.conf:3: script broken.lua: .*broken.lua:4: .*"
+
+# out of memory during the reload: the address space is capped just above
+# what the daemon uses, and the new configuration builds a 12 MiB string
+# (within the sandbox's 32 MiB cap: it is the process that runs out). Not
+# under the sanitizers, whose shadow memory cannot live under such a cap.
+vm=$(awk '/^VmSize:/ { print $2 }' /proc/$pid/status)
+if [ "$vm" -lt $((1024 * 1024 * 1024)) ] && command -v prlimit >/dev/null; then
+	printf '%s\nlocal big = string.rep("x", 12 * 1024 * 1024)\nfilters = {\n  { plugin = "%s", connect = "continue" },\n}\n' \
+		"$milter_line" "$plugin" > "$T/pg.conf"
+	prlimit --pid $pid --as=$(((vm + 8 * 1024) * 1024)):
+	reload_fails "memory running out" ".*pg.conf: out of memory"
+	prlimit --pid $pid --as=unlimited:
+else
+	echo "# out-of-memory reload not run: sanitizer build (VmSize $vm kB) or no prlimit"
+fi
+
+# and a good configuration still loads after all that
+conf continue
+kill -HUP $pid
+for i in $(seq 50); do [ "$(grep -c "reload: new configuration" "$T/serve.log")" -ge 2 ] && break; sleep 0.1; done
+assert_eq "a good reload after the failed ones: generation 3" "$(ask)" continue
 kill -TERM $pid
 rc=124
 for i in $(seq 100); do

@@ -12,6 +12,11 @@
  * A chain generation is immutable after chain_load(), so many sessions run
  * it at once without locks; the refcount is atomic.
  *
+ * Loading runs at start and on every SIGHUP reload, in the running daemon:
+ * it allocates with pg_*(), and any failure, out of memory included
+ * ("FILE:LINE: out of memory"), unloads what was loaded so far and returns
+ * NULL, so serve keeps the running generation.
+ *
  * Phases: after a filter's init() the chain asks plugin_phases() once which
  * phases that instance uses (the plugin's phases(), or its non-NULL
  * callbacks) and keeps the mask. A filter is called only at the phases of
@@ -83,12 +88,12 @@ filter_name(const struct config_filter *cf, const struct pg_plugin *p)
 
 	if (cf->script != NULL) {
 		s = strrchr(cf->script, '/');
-		return xstrdup(s ? s + 1 : cf->script);
+		return pg_strdup(s ? s + 1 : cf->script);
 	}
 	if (p->name != NULL && *p->name != '\0')
-		return xstrdup(p->name);
+		return pg_strdup(p->name);
 	s = strrchr(cf->plugin, '/');
-	return xstrdup(s ? s + 1 : cf->plugin);
+	return pg_strdup(s ? s + 1 : cf->plugin);
 }
 
 /* path_option - options whose relative paths the host resolves */
@@ -103,6 +108,91 @@ path_option(const char *key)
 	    (n > 4 && strcmp(key + n - 4, "_dir") == 0);
 }
 
+/* filter_open - load the filter's plugin (a script's is the built-in "lua") */
+static int
+filter_open(const struct config *cfg, const struct config_filter *cf,
+    struct filter *f, char *err, size_t errlen)
+{
+	char perr[1024] = "", *path;
+
+	if (cf->script != NULL)
+		f->handle = plugin_load("lua", perr, sizeof(perr));
+	else if (strchr(cf->plugin, '/') == NULL)
+		f->handle = plugin_load(cf->plugin, perr, sizeof(perr));
+	else if ((path = config_path(cfg, cf->plugin)) == NULL)
+		snprintf(perr, sizeof(perr), "out of memory");
+	else {
+		f->handle = plugin_load(path, perr, sizeof(perr));
+		free(path);
+	}
+	if (f->handle == NULL) {
+		snprintf(err, errlen, "%s: %s", f->where, perr);
+		return -1;
+	}
+	f->p = plugin_desc(f->handle);
+	if ((f->name = filter_name(cf, f->p)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", f->where);
+		return -1;
+	}
+	return 0;
+}
+
+/* script_options - what the Lua bridge needs besides the entry's options */
+static int
+script_options(const struct config *cfg, const struct config_filter *cf,
+    struct pg_options *opts)
+{
+	char timeout[32], memory[32], *script;
+	int rc;
+
+	if ((script = config_path(cfg, cf->script)) == NULL)
+		return -1;
+	snprintf(timeout, sizeof(timeout), "%llu",
+	    (unsigned long long)cfg->timeout_script_ms);
+	snprintf(memory, sizeof(memory), "%llu",
+	    (unsigned long long)cfg->lua_memory_max);
+	rc = host_options_add(opts, "script", script) == -1 ||
+	    host_options_add(opts, "timeout_ms", timeout) == -1 ||
+	    host_options_add(opts, "memory_max", memory) == -1 ||
+	    host_options_add(opts, "path", cfg->lua_path ? cfg->lua_path : "")
+	    == -1 ? -1 : 0;
+	free(script);
+	return rc;
+}
+
+/*
+ * filter_options - the options handed to the filter's init(): its entry's,
+ * with relative paths made absolute; NULL when out of memory
+ */
+static struct pg_options *
+filter_options(const struct config *cfg, const struct config_filter *cf)
+{
+	struct pg_options *opts;
+	size_t k;
+	int rc;
+
+	if ((opts = host_options_new(cf)) == NULL)
+		return NULL;
+	for (k = 0; k < cf->nopts; k++) {
+		const char *v = cf->opts[k].value;
+		char *abs = NULL;
+
+		if (path_option(cf->opts[k].key) && v[0] != '/' && v[0] != '\0' &&
+		    (v = abs = config_path(cfg, v)) == NULL)
+			goto fail;
+		rc = host_options_add(opts, cf->opts[k].key, v);
+		free(abs);
+		if (rc == -1)
+			goto fail;
+	}
+	if (cf->script != NULL && script_options(cfg, cf, opts) == -1)
+		goto fail;
+	return opts;
+fail:
+	host_options_free(opts);
+	return NULL;
+}
+
 /* load_filter - load and init one configured filter; -1 with err */
 static int
 load_filter(struct chain *c, size_t i, char *err, size_t errlen)
@@ -111,51 +201,20 @@ load_filter(struct chain *c, size_t i, char *err, size_t errlen)
 	const struct config_filter *cf = &cfg->filters[i];
 	struct filter *f = &c->f[i];
 	struct pg_options *opts;
-	char perr[1024] = "", num[64], *path = NULL;
-	size_t k;
-	int rc;
+	char perr[1024];
+	int rc = 0;
 
-	f->where = xstrdup(cf->where ? cf->where : cfg->file);
 	f->on_error = cf->on_error;
-	if (cf->script != NULL) {
-		f->handle = plugin_load("lua", perr, sizeof(perr));
-	} else if (strchr(cf->plugin, '/') != NULL) {
-		path = config_path(cfg, cf->plugin);
-		f->handle = plugin_load(path, perr, sizeof(perr));
-	} else
-		f->handle = plugin_load(cf->plugin, perr, sizeof(perr));
-	free(path);
-	if (f->handle == NULL) {
-		snprintf(err, errlen, "%s: %s", f->where, perr);
+	if ((f->where = pg_strdup(cf->where ? cf->where : cfg->file)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", cfg->file);
 		return -1;
 	}
-	f->p = plugin_desc(f->handle);
-	f->name = filter_name(cf, f->p);
-
-	opts = host_options_new(cf);
-	for (k = 0; k < cf->nopts; k++) {
-		const char *v = cf->opts[k].value;
-		char *abs = NULL;
-
-		if (path_option(cf->opts[k].key) && v[0] != '/' && v[0] != '\0')
-			v = abs = config_path(cfg, v);
-		host_options_add(opts, cf->opts[k].key, v);
-		free(abs);
+	if (filter_open(cfg, cf, f, err, errlen) == -1)
+		return -1;
+	if ((opts = filter_options(cfg, cf)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", f->where);
+		return -1;
 	}
-	if (cf->script != NULL) {
-		char *script = config_path(cfg, cf->script);
-
-		host_options_add(opts, "script", script);
-		free(script);
-		snprintf(num, sizeof(num), "%llu",
-		    (unsigned long long)cfg->timeout_script_ms);
-		host_options_add(opts, "timeout_ms", num);
-		snprintf(num, sizeof(num), "%llu",
-		    (unsigned long long)cfg->lua_memory_max);
-		host_options_add(opts, "memory_max", num);
-		host_options_add(opts, "path", cfg->lua_path ? cfg->lua_path : "");
-	}
-	rc = 0;
 	if (f->p->init != NULL) {
 		perr[0] = '\0';
 		rc = f->p->init(host_api(), opts, &f->state, perr, sizeof(perr));
@@ -180,11 +239,15 @@ chain_load(struct config *cfg, char *err, size_t errlen)
 	struct chain *c;
 	size_t i;
 
-	c = xcalloc(1, sizeof(*c));
+	if ((c = pg_calloc(1, sizeof(*c))) == NULL ||
+	    (c->f = pg_calloc(cfg->nfilters, sizeof(*c->f))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", cfg->file);
+		free(c);
+		return NULL;
+	}
 	atomic_init(&c->refs, 1);
 	c->cfg = cfg;
 	c->n = cfg->nfilters;
-	c->f = xcalloc(c->n, sizeof(*c->f));
 	for (i = 0; i < c->n; i++) {
 		if (load_filter(c, i, err, errlen) == -1) {
 			c->cfg = NULL;	/* the caller keeps cfg on failure */

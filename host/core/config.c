@@ -17,22 +17,23 @@
  * script and rules paths are resolved by the caller with config_path().
  *
  * Ownership: the struct and all its strings are the caller's, freed with
- * config_free(). Allocation uses x*(): loading is a startup task.
+ * config_free(). Allocation uses pg_*(): a SIGHUP reload runs this code
+ * in the running daemon, so memory running out fails the load with
+ * "FILE: out of memory" (what was built so far is freed), never exits.
  */
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "file.h"
 #include "lua_conf.h"
 #include "units.h"
 #include "xmalloc.h"
@@ -73,6 +74,13 @@ fail(struct walk *w, int line, const char *fmt, ...)
 	vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* oom - the error for an allocation that failed; returns -1 */
+static int
+oom(struct walk *w)
+{
+	return fail(w, 0, "out of memory");
 }
 
 /* sub_path - "parent.key", "parent[i]" or "key" at the top */
@@ -126,7 +134,8 @@ get_string(struct walk *w, const char *path, const struct lua_conf_node *n,
 	if (n->len == 0)
 		return fail(w, n->line, "%s: must not be empty", path);
 	free(*out);
-	*out = xstrdup(n->str);
+	if ((*out = pg_strdup(n->str)) == NULL)
+		return oom(w);
 	return 0;
 }
 
@@ -493,8 +502,10 @@ do_smtp(struct walk *w, const struct lua_conf_node *n)
 		free(c->smtp[i].upstream);
 	}
 	free(c->smtp);
-	c->smtp = xcalloc(n->nkids ? n->nkids : 1, sizeof(*c->smtp));
 	c->nsmtp = 0;
+	if ((c->smtp = pg_calloc(n->nkids ? n->nkids : 1,
+	    sizeof(*c->smtp))) == NULL)
+		return oom(w);
 	for (i = 0; i < n->nkids; i++) {
 		sub_path(path, sizeof(path), "smtp", &n->kids[i]);
 		c->nsmtp++;
@@ -525,28 +536,58 @@ filter_free(struct config_filter *f)
 	free(f->opts);
 }
 
+/* filter_opt - one option of a filter entry, its value as text */
+static int
+filter_opt(struct walk *w, const char *path, const struct lua_conf_node *k,
+    struct config_filter *f)
+{
+	struct config_opt *o = &f->opts[f->nopts];
+	const char *v;
+
+	switch (k->type) {
+	case LUA_CONF_STRING:
+		if (strlen(k->str) != k->len)
+			return fail(w, k->line, "%s: contains a NUL byte", path);
+		v = k->str;
+		break;
+	case LUA_CONF_NUMBER:
+		v = k->str;
+		break;
+	case LUA_CONF_BOOLEAN:
+		v = k->boolean ? "true" : "false";
+		break;
+	default:
+		return fail(w, k->line, "%s: a filter option must be a string, "
+		    "number or boolean, not a %s", path, lua_conf_type_name(k));
+	}
+	o->key = pg_strdup(k->key);
+	o->value = pg_strdup(v);
+	f->nopts++;		/* filter_free() frees whichever was made */
+	if (o->key == NULL || o->value == NULL)
+		return oom(w);
+	return 0;
+}
+
 /* do_filter_one - { plugin = ... | script = ..., on_error = ..., opt = ... } */
 static int
 do_filter_one(struct walk *w, const char *where, const struct lua_conf_node *n,
     struct config_filter *f)
 {
 	char path[PATH_LEN];
-	size_t i;
+	size_t i, len = strlen(w->file) + 24;
 
 	f->on_error = ON_ERROR_UNSET;
 	f->line = n->line;
-	{
-		size_t len = strlen(w->file) + 24;
-
-		f->where = xmalloc(len);
-		snprintf(f->where, len, "%s:%d", w->file, n->line);
-	}
+	if ((f->where = pg_malloc(len)) == NULL)
+		return oom(w);
+	snprintf(f->where, len, "%s:%d", w->file, n->line);
 	if (want_type(w, where, n, LUA_CONF_TABLE, "a table") == -1)
 		return -1;
-	f->opts = xcalloc(n->nkids ? n->nkids : 1, sizeof(*f->opts));
+	if ((f->opts = pg_calloc(n->nkids ? n->nkids : 1,
+	    sizeof(*f->opts))) == NULL)
+		return oom(w);
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
-		struct config_opt *o;
 
 		sub_path(path, sizeof(path), where, k);
 		if (k->key == NULL)
@@ -558,34 +599,11 @@ do_filter_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 			if (f->plugin != NULL && f->script != NULL)
 				return fail(w, k->line, "%s: has both 'plugin' "
 				    "and 'script'", where);
-			continue;
-		}
-		if (strcmp(k->key, "on_error") == 0) {
+		} else if (strcmp(k->key, "on_error") == 0) {
 			if (get_verdict(w, path, k, &f->on_error) == -1)
 				return -1;
-			continue;
-		}
-		o = &f->opts[f->nopts];
-		switch (k->type) {
-		case LUA_CONF_STRING:
-			if (strlen(k->str) != k->len)
-				return fail(w, k->line, "%s: contains a NUL byte",
-				    path);
-			o->value = xstrdup(k->str);
-			break;
-		case LUA_CONF_NUMBER:
-			o->value = xstrdup(k->str);
-			break;
-		case LUA_CONF_BOOLEAN:
-			o->value = xstrdup(k->boolean ? "true" : "false");
-			break;
-		default:
-			return fail(w, k->line, "%s: a filter option must be a "
-			    "string, number or boolean, not a %s", path,
-			    lua_conf_type_name(k));
-		}
-		o->key = xstrdup(k->key);
-		f->nopts++;
+		} else if (filter_opt(w, path, k, f) == -1)
+			return -1;
 	}
 	if (f->plugin == NULL && f->script == NULL)
 		return fail(w, n->line, "%s: needs 'plugin' or 'script'", where);
@@ -605,8 +623,10 @@ do_filters(struct walk *w, const struct lua_conf_node *n)
 	for (i = 0; i < c->nfilters; i++)
 		filter_free(&c->filters[i]);
 	free(c->filters);
-	c->filters = xcalloc(n->nkids ? n->nkids : 1, sizeof(*c->filters));
 	c->nfilters = 0;
+	if ((c->filters = pg_calloc(n->nkids ? n->nkids : 1,
+	    sizeof(*c->filters))) == NULL)
+		return oom(w);
 	for (i = 0; i < n->nkids; i++) {
 		sub_path(path, sizeof(path), "filters", &n->kids[i]);
 		c->nfilters++;
@@ -690,16 +710,18 @@ do_timeouts(struct walk *w, const struct lua_conf_node *n)
 }
 
 /* resolve - a path relative to the file's directory, in place */
-static void
-resolve(const struct config *c, char **p)
+static int
+resolve(struct walk *w, char **p)
 {
 	char *r;
 
 	if (*p == NULL || (*p)[0] == '/')
-		return;
-	r = config_path(c, *p);
+		return 0;
+	if ((r = config_path(w->cfg, *p)) == NULL)
+		return oom(w);
 	free(*p);
 	*p = r;
+	return 0;
 }
 
 /* do_spool - spool = { memory_max = "1M", dir = "/var/spool/phasegate" } */
@@ -721,49 +743,13 @@ do_spool(struct walk *w, const struct lua_conf_node *n)
 			if (get_size(w, path, k, &c->spool_memory_max) == -1)
 				return -1;
 		} else if (strcmp(key, "dir") == 0) {
-			if (get_string(w, path, k, &c->spool_dir) == -1)
+			if (get_string(w, path, k, &c->spool_dir) == -1 ||
+			    resolve(w, &c->spool_dir) == -1)
 				return -1;
-			resolve(c, &c->spool_dir);
 		} else
 			return unknown(w, "spool", k);
 	}
 	return 0;
-}
-
-/* resolve_list - make each relative entry of "dir;dir" absolute */
-static char *
-resolve_list(const struct config *c, const char *list)
-{
-	size_t cap = strlen(list) * 2 + strlen(c->dir) * 8 + 16, len = 0;
-	char *out = xmalloc(cap);
-	const char *p = list;
-
-	out[0] = '\0';
-	for (;;) {
-		const char *end = strchr(p, ';');
-		size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-		char *one = xmalloc(n + 1), *r;
-		size_t rl;
-
-		memcpy(one, p, n);
-		one[n] = '\0';
-		r = n == 0 ? xstrdup("") : config_path(c, one);
-		rl = strlen(r);
-		if (len + rl + 2 > cap) {
-			cap = (len + rl + 2) * 2;
-			out = xrealloc(out, cap);
-		}
-		if (p != list)
-			out[len++] = ';';
-		memcpy(out + len, r, rl + 1);
-		len += rl;
-		free(one);
-		free(r);
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return out;
 }
 
 /* do_lua - lua = { memory_max = "64M", path = "dir;dir" } */
@@ -793,8 +779,10 @@ do_lua(struct walk *w, const struct lua_conf_node *n)
 			if (get_string(w, path, k, &raw) == -1)
 				return -1;
 			free(c->lua_path);
-			c->lua_path = resolve_list(c, raw);
+			c->lua_path = file_join_list(c->dir, raw);
 			free(raw);
+			if (c->lua_path == NULL)
+				return oom(w);
 		} else
 			return unknown(w, "lua", k);
 	}
@@ -851,34 +839,52 @@ default_spool_dir(void)
 	const char *tmp;
 
 	if (stat("/var/spool/phasegate", &st) == 0 && S_ISDIR(st.st_mode))
-		return xstrdup("/var/spool/phasegate");
+		return pg_strdup("/var/spool/phasegate");
 	if ((tmp = getenv("TMPDIR")) != NULL && tmp[0] != '\0')
-		return xstrdup(tmp);
-	return xstrdup("/tmp");
+		return pg_strdup(tmp);
+	return pg_strdup("/tmp");
 }
 
-/* file_dir - the directory of name, absolute when it exists */
-static char *
-file_dir(const char *name)
+/* config_new - a configuration with every default but the spool dir */
+static struct config *
+config_new(const char *name)
 {
-	const char *slash = strrchr(name, '/');
-	char *dir, *real;
+	struct config *c;
 
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == name)
-		dir = xstrdup("/");
-	else {
-		dir = xmalloc((size_t)(slash - name) + 1);
-		memcpy(dir, name, (size_t)(slash - name));
-		dir[slash - name] = '\0';
+	if ((c = pg_calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->file = pg_strdup(name)) == NULL ||
+	    (c->dir = file_dir(name)) == NULL) {
+		config_free(c);
+		return NULL;
 	}
-	if ((real = realpath(dir, NULL)) != NULL) {
-		free(dir);
-		dir = xstrdup(real);
-		free(real);
-	}
-	return dir;
+	c->act_add_header = c->act_tempfail = c->act_reject = NAN;
+	c->on_error = PG_TEMPFAIL;
+	c->timeout_command_ms = 5 * 60 * 1000;
+	c->timeout_data_ms = 10 * 60 * 1000;
+	c->timeout_upstream_ms = 5 * 60 * 1000;
+	c->timeout_script_ms = 200;
+	c->spool_memory_max = 1024 * 1024;
+	c->lua_memory_max = 64 * 1024 * 1024;
+	return c;
+}
+
+/* walk_tree - every top-level key into c, then what depends on them all */
+static int
+walk_tree(struct walk *w, const struct lua_conf_node *root)
+{
+	struct config *c = w->cfg;
+	size_t i;
+
+	for (i = 0; i < root->nkids; i++)
+		if (do_top(w, &root->kids[i]) == -1)
+			return -1;
+	for (i = 0; i < c->nfilters; i++)
+		if (c->filters[i].on_error == ON_ERROR_UNSET)
+			c->filters[i].on_error = c->on_error;
+	if (c->spool_dir == NULL && (c->spool_dir = default_spool_dir()) == NULL)
+		return oom(w);
+	return 0;
 }
 
 struct config *
@@ -888,7 +894,6 @@ config_load_string(const char *name, const char *text, char *err,
 	struct lua_conf_node *root;
 	struct config *c;
 	struct walk w;
-	size_t i;
 
 	if (errlen > 0)
 		err[0] = '\0';
@@ -900,37 +905,16 @@ config_load_string(const char *name, const char *text, char *err,
 	root = lua_conf_eval(name, text, strlen(text), NULL, err, errlen);
 	if (root == NULL)
 		return NULL;
-
-	c = xcalloc(1, sizeof(*c));
-	c->file = xstrdup(name);
-	c->dir = file_dir(name);
-	c->act_add_header = c->act_tempfail = c->act_reject = NAN;
-	c->on_error = PG_TEMPFAIL;
-	c->timeout_command_ms = 5 * 60 * 1000;
-	c->timeout_data_ms = 10 * 60 * 1000;
-	c->timeout_upstream_ms = 5 * 60 * 1000;
-	c->timeout_script_ms = 200;
-	c->spool_memory_max = 1024 * 1024;
-	c->lua_memory_max = 64 * 1024 * 1024;
-
 	w.file = name;
 	w.err = err;
 	w.errlen = errlen;
-	w.cfg = c;
-	for (i = 0; i < root->nkids; i++) {
-		if (do_top(&w, &root->kids[i]) == -1) {
-			lua_conf_free(root);
-			config_free(c);
-			return NULL;
-		}
+	if ((w.cfg = c = config_new(name)) == NULL)
+		oom(&w);
+	else if (walk_tree(&w, root) == -1) {
+		config_free(c);
+		c = NULL;
 	}
 	lua_conf_free(root);
-
-	for (i = 0; i < c->nfilters; i++)
-		if (c->filters[i].on_error == ON_ERROR_UNSET)
-			c->filters[i].on_error = c->on_error;
-	if (c->spool_dir == NULL)
-		c->spool_dir = default_spool_dir();
 	return c;
 }
 
@@ -938,59 +922,13 @@ struct config *
 config_load(const char *file, char *err, size_t errlen)
 {
 	struct config *c;
-	struct stat st;
 	char *text;
-	size_t len = 0, cap;
-	ssize_t r;
-	int fd;
+	size_t len;
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if ((text = file_read(file, CONFIG_FILE_MAX, &len, err, errlen)) == NULL)
 		return NULL;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s", file, strerror(EISDIR));
-		close(fd);
-		return NULL;
-	}
-	cap = st.st_size > 0 && st.st_size < CONFIG_FILE_MAX ?
-	    (size_t)st.st_size + 1 : 4096;
-	text = xmalloc(cap + 1);
-	for (;;) {
-		if (len == cap) {
-			cap = cap * 2 > CONFIG_FILE_MAX + 1 ? CONFIG_FILE_MAX + 1 :
-			    cap * 2;
-			text = xrealloc(text, cap + 1);
-		}
-		r = read(fd, text + len, cap - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			snprintf(err, errlen, "%s: %s", file, strerror(errno));
-			close(fd);
-			free(text);
-			return NULL;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len > CONFIG_FILE_MAX) {
-			snprintf(err, errlen, "%s: file too large (more than "
-			    "%d KiB)", file, CONFIG_FILE_MAX / 1024);
-			close(fd);
-			free(text);
-			return NULL;
-		}
-	}
-	close(fd);
-	text[len] = '\0';
 	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: contains a NUL byte", file);
 		free(text);
@@ -1028,18 +966,7 @@ config_free(struct config *c)
 char *
 config_path(const struct config *c, const char *p)
 {
-	size_t len;
-	char *r;
-
 	if (p == NULL)
 		return NULL;
-	if (p[0] == '/' || c == NULL || c->dir == NULL)
-		return xstrdup(p);
-	len = strlen(c->dir) + strlen(p) + 2;
-	r = xmalloc(len);
-	if (strcmp(c->dir, "/") == 0)
-		snprintf(r, len, "/%s", p);
-	else
-		snprintf(r, len, "%s/%s", c->dir, p);
-	return r;
+	return file_join(c != NULL ? c->dir : NULL, p);
 }

@@ -76,13 +76,20 @@ struct config {
 	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
 };
 
-/* config_load - parse file; NULL on error with "file:line: reason" in err. */
+/*
+ * config_load - parse file; NULL on error with "file:line: reason" in err
+ * ("file: out of memory" when memory runs out: never an exit, so that a
+ * SIGHUP reload can fail and keep the running configuration).
+ */
 struct config	*config_load(const char *file, char *err, size_t errlen);
 /* config_load_string - the same from memory; name is used in messages. */
 struct config	*config_load_string(const char *name, const char *text,
 		    char *err, size_t errlen);
 void		 config_free(struct config *);
-/* config_path - resolve a path from the file relative to its directory; malloc'd. */
+/*
+ * config_path - resolve a path from the file relative to its directory;
+ * pg_malloc'd, NULL when p is NULL or memory runs out.
+ */
 char		*config_path(const struct config *, const char *);
 
 #endif /* CONFIG_H */

@@ -14,12 +14,16 @@ libpgcore_la_SOURCES = \
 	host/core/plugin_load.c host/core/plugin_load.h \
 	host/core/host_api.c host/core/host_api.h
 libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
-libpgluaconf_la_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h
-libpgluaconf_la_CPPFLAGS = $(BASE_CPPFLAGS) -I$(top_srcdir)/lua/conf
+LUA_CONF_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h \
+	lua/conf/lua_conf_lines.c lua/conf/lua_conf_lines.h \
+	lua/conf/lua_conf_tree.c lua/conf/lua_conf_tree.h
+libpgluaconf_la_SOURCES = $(LUA_CONF_SOURCES)
+# the sandbox allocates through host/lib's pg_*() (xmalloc.h) and nothing else of the host
+libpgluaconf_la_CPPFLAGS = $(LIB_CPPFLAGS) -I$(top_srcdir)/lua/conf
 
 if HAVE_CMOCKA
 CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
-	tests/unit/test_chain tests/unit/test_plugin_load
+	tests/unit/test_chain tests/unit/test_plugin_load tests/unit/test_reload
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
@@ -30,7 +34,8 @@ tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/h
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
-	host/codec/units.c lua/conf/lua_conf.c host/lib/xmalloc.c host/lib/log.c
+	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/xmalloc.c \
+	host/lib/log.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONFIG_TEST_DATA='"$(abs_top_srcdir)/tests/data/config"'
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
@@ -41,6 +46,11 @@ tests_unit_test_chain_LDADD = $(UNIT_LDADD)
 tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
 tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)
+# the whole load path (config_load, chain_load) under the allocation injector
+tests_unit_test_reload_SOURCES = tests/unit/test_reload.c
+tests_unit_test_reload_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reload_LDADD = $(UNIT_LDADD)
+tests_unit_test_reload_DEPENDENCIES = libphasegate.la regex.la
 endif
 
 # The header fuzz target: a libFuzzer program with clang; everywhere, the

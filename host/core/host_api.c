@@ -8,6 +8,8 @@
  * for NULL and bad values and fails with -1 and a reason in last_error()
  * (thread-local) rather than crash. Change functions record into the
  * transaction's msg with the calling filter's name.
+ * Options are built on every (re)load of the chain: they allocate with
+ * pg_*() and fail with NULL or -1 when memory runs out, never exit.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -90,22 +92,40 @@ h_log(struct pg_session *s, enum pg_log_level level, const char *fmt, ...)
 struct pg_options *
 host_options_new(const struct config_filter *cf)
 {
-	struct pg_options *o = xcalloc(1, sizeof(*o));
+	struct pg_options *o;
 
-	o->where = xstrdup(cf && cf->where ? cf->where : "-");
+	if ((o = pg_calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	if ((o->where = pg_strdup(cf && cf->where ? cf->where : "-")) == NULL) {
+		free(o);
+		return NULL;
+	}
 	return o;
 }
 
 int
 host_options_add(struct pg_options *o, const char *key, const char *value)
 {
+	char **nk, **nv, *k, *v;
+
 	if (o->n == o->cap) {
-		o->cap = o->cap ? o->cap * 2 : 8;
-		o->keys = xrealloc(o->keys, o->cap * sizeof(*o->keys));
-		o->values = xrealloc(o->values, o->cap * sizeof(*o->values));
+		size_t ncap = o->cap ? o->cap * 2 : 8;
+
+		if ((nk = pg_realloc(o->keys, ncap * sizeof(*nk))) == NULL)
+			return -1;
+		o->keys = nk;
+		if ((nv = pg_realloc(o->values, ncap * sizeof(*nv))) == NULL)
+			return -1;	/* keys has room to spare: harmless */
+		o->values = nv;
+		o->cap = ncap;
 	}
-	o->keys[o->n] = xstrdup(key);
-	o->values[o->n++] = xstrdup(value ? value : "");
+	if ((k = pg_strdup(key)) == NULL ||
+	    (v = pg_strdup(value ? value : "")) == NULL) {
+		free(k);
+		return -1;
+	}
+	o->keys[o->n] = k;
+	o->values[o->n++] = v;
 	return 0;
 }
 

@@ -11,6 +11,8 @@
  * as NULL. Only plugin_phases() reads such a member (phases), and only
  * after PG_SIZE_HAS(); the rest of the host reads members every ABI 1
  * descriptor has.
+ * Errors: NULL with the reason in err, out of memory included (pg_*()
+ * allocation: plugins are loaded again on every SIGHUP reload).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -77,6 +79,24 @@ check_desc(const struct pg_plugin *d, const char *path, char *err,
 	return 0;
 }
 
+/* handle_new - a handle for a checked descriptor; NULL with err when out of memory */
+static struct plugin_handle *
+handle_new(void *dl, const struct pg_plugin *d, const char *path, char *err,
+    size_t errlen)
+{
+	struct plugin_handle *h;
+
+	if ((h = pg_calloc(1, sizeof(*h))) == NULL ||
+	    (h->path = pg_strdup(path)) == NULL) {
+		snprintf(err, errlen, "plugin %s: out of memory", path);
+		free(h);
+		return NULL;
+	}
+	h->dl = dl;
+	h->desc = d;
+	return h;
+}
+
 struct plugin_handle *
 plugin_load(const char *name, char *err, size_t errlen)
 {
@@ -93,10 +113,8 @@ plugin_load(const char *name, char *err, size_t errlen)
 				continue;
 			if (check_desc(builtins[i].desc, name, err, errlen) == -1)
 				return NULL;
-			h = xcalloc(1, sizeof(*h));
-			h->desc = builtins[i].desc;
-			h->path = xstrdup(name);
-			return h;
+			return handle_new(NULL, builtins[i].desc, name, err,
+			    errlen);
 		}
 		/* $PHASEGATE_PLUGIN_DIR: directories separated by ':' */
 		if ((dir = getenv("PHASEGATE_PLUGIN_DIR")) == NULL || *dir == '\0')
@@ -137,14 +155,11 @@ plugin_load(const char *name, char *err, size_t errlen)
 		dlclose(dl);
 		return NULL;
 	}
-	if (check_desc(d, path, err, errlen) == -1) {
+	if (check_desc(d, path, err, errlen) == -1 ||
+	    (h = handle_new(dl, d, path, err, errlen)) == NULL) {
 		dlclose(dl);
 		return NULL;
 	}
-	h = xcalloc(1, sizeof(*h));
-	h->dl = dl;
-	h->desc = d;
-	h->path = xstrdup(path);
 	return h;
 }
 

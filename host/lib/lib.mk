@@ -1,9 +1,11 @@
-# host/lib/lib.mk - the base layer: logging, allocation, the fiber
-# scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
+# host/lib/lib.mk - the base layer: logging, allocation, whole files and
+# relative paths, the fiber scheduler, the regex wrapper, reverse DNS.
+# Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
+	host/lib/file.c host/lib/file.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h

@@ -35,6 +35,12 @@ pg_alloc_fail_after(unsigned long n)
 	atomic_store(&fail_countdown, n);
 }
 
+unsigned long
+pg_alloc_fail_pending(void)
+{
+	return atomic_load(&fail_countdown);
+}
+
 void *
 pg_malloc(size_t n)
 {

@@ -20,5 +20,10 @@ char	*pg_strndup(const char *, size_t);
 
 /* Tests: make the n-th pg_* allocation from now fail (0: never). */
 void	 pg_alloc_fail_after(unsigned long n);
+/*
+ * Tests: pg_* allocations still to go before the injected failure; 0 when
+ * none is pending (it happened, or none was asked for).
+ */
+unsigned long pg_alloc_fail_pending(void);
 
 #endif /* XMALLOC_H */
