@@ -20,3 +20,6 @@ phasegate_SOURCES += host/version.c host/version.h
 # the command line: --help of every subcommand, --version
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh
+# serve's signals: USR1 reopens the log, USR2 ignored, neither kills
+TESTS += tests/signals.sh
+EXTRA_DIST += tests/signals.sh
