@@ -84,4 +84,4 @@ contrib-uninstall:
 # tests: the installed file list, the notify protocol, the unit, the man pages
 TESTS += tests/install.sh tests/sd_notify.sh tests/systemd_unit.sh tests/man.sh
 EXTRA_DIST += tests/install.sh tests/sd_notify.sh tests/systemd_unit.sh tests/man.sh \
-	tests/notify.py
+	tests/notify.py docs/production.md
