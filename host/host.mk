@@ -15,3 +15,11 @@ TESTS += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_con
 	tests/layers.sh
 EXTRA_DIST += tests/check.sh tests/example_plugin.sh tests/serve.sh tests/example_conf.sh \
 	tests/layers.sh tests/serve tests/lib.sh docs/architecture.md
+# --version: the libraries' versions (host/version.c)
+phasegate_SOURCES += host/version.c host/version.h
+# the command line: --help of every subcommand, --version
+TESTS += tests/cli.sh
+EXTRA_DIST += tests/cli.sh
+# serve's signals: USR1 reopens the log, USR2 ignored, neither kills
+TESTS += tests/signals.sh
+EXTRA_DIST += tests/signals.sh

@@ -11,8 +11,26 @@
 #include "log.h"
 #include "plugin_load.h"
 #include "serve.h"
+#include "version.h"
 
 #include "lua_bridge.h"
+
+static const char serve_usage[] =
+    "usage: phasegate serve -c FILE [-v]\n"
+    "  Runs every front end FILE names, in the foreground (systemd style).\n"
+    "  -c, --config FILE   the configuration (phasegate.conf(5))\n"
+    "  -v, --verbose       log at debug level (twice: more)\n"
+    "  -h, --help          this text\n"
+    "  Signals: HUP reloads, TERM and INT stop, USR1 reopens the log, USR2 is\n"
+    "  ignored. Exit: 0 clean stop, 1 configuration error, 2 runtime failure.\n";
+
+static const char configtest_usage[] =
+    "usage: phasegate configtest -c FILE\n"
+    "  Loads FILE, every plugin and every script it names, and prints the\n"
+    "  first error with file and line.\n"
+    "  -c, --config FILE   the configuration (phasegate.conf(5))\n"
+    "  -h, --help          this text\n"
+    "  Exit: 0 valid, 1 invalid.\n";
 
 static void
 usage(FILE *fp)
@@ -22,34 +40,47 @@ usage(FILE *fp)
 	    "       phasegate check -c FILE [--from A] [--rcpt A]... [--helo N] "
 	    "[--client IP] [--json] [-o OUT] MESSAGE...\n"
 	    "       phasegate configtest -c FILE\n"
-	    "       phasegate --version | --help\n");
+	    "       phasegate --version | --help\n"
+	    "phasegate COMMAND --help tells more; see also phasegate(8).\n");
 }
 
-/* config_arg - the FILE of "-c FILE" in argv, or NULL */
-static const char *
-config_arg(int argc, char **argv, int *verbose)
+/*
+ * config_arg - the FILE of "-c FILE" in argv into *file: 0, or 1 (told on
+ * stderr) on a bad argument, or -1 after printing help to stdout
+ */
+static int
+config_arg(int argc, char **argv, const char *help, const char **file,
+    int *verbose)
 {
-	const char *file = NULL;
 	int i;
 
+	*file = NULL;
 	for (i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "-c") == 0 ||
 		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			file = argv[++i];
+			*file = argv[++i];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
-			file = argv[i] + 9;
+			*file = argv[i] + 9;
 		else if (strcmp(argv[i], "-v") == 0 ||
 		    strcmp(argv[i], "--verbose") == 0)
 			(*verbose)++;
-		else {
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			fputs(help, stdout);
+			return -1;
+		} else {
 			fprintf(stderr, "phasegate %s: unknown argument %s\n",
 			    argv[0], argv[i]);
-			return NULL;
+			fputs(help, stderr);
+			return 1;
 		}
 	}
-	if (file == NULL)
+	if (*file == NULL) {
 		fprintf(stderr, "phasegate %s: -c FILE is required\n", argv[0]);
-	return file;
+		fputs(help, stderr);
+		return 1;
+	}
+	return 0;
 }
 
 /* configtest - load the configuration, every plugin and every script */
@@ -80,16 +111,16 @@ int
 main(int argc, char **argv)
 {
 	const char *file;
-	int verbose = 0;
+	int verbose = 0, rc;
 
 	plugin_builtin_add("lua", &lua_bridge_plugin);
 	if (argc < 2) {
 		usage(stderr);
 		return 1;
 	}
-	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		printf("phasegate %s (plugin ABI %d)\n", PACKAGE_VERSION,
-		    PG_PLUGIN_ABI);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		version_print(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -100,13 +131,15 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "check") == 0)
 		return check_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "serve") == 0) {
-		if ((file = config_arg(argc - 1, argv + 1, &verbose)) == NULL)
-			return 1;
+		if ((rc = config_arg(argc - 1, argv + 1, serve_usage, &file,
+		    &verbose)) != 0)
+			return rc == -1 ? 0 : 1;
 		return serve_main(file, verbose);
 	}
 	if (strcmp(argv[1], "configtest") == 0) {
-		if ((file = config_arg(argc - 1, argv + 1, &verbose)) == NULL)
-			return 1;
+		if ((rc = config_arg(argc - 1, argv + 1, configtest_usage, &file,
+		    &verbose)) != 0)
+			return rc == -1 ? 0 : 1;
 		return configtest(file);
 	}
 	fprintf(stderr, "phasegate: unknown command %s\n", argv[1]);

@@ -2,15 +2,19 @@
  * serve - `phasegate serve`: run the front ends the configuration names
  *
  * Public: serve_main().
- * Signals: SIGTERM, SIGINT and SIGHUP are blocked in every thread before
- * any is started (threads inherit the mask), and the main thread takes
- * them with sigwait(): SIGTERM/SIGINT stop cleanly, SIGHUP loads the
- * configuration again and publishes a new chain generation for new
- * sessions (gen.h; listeners stay as they were; running sessions finish on
- * the old generation). A configuration that fails to load on SIGHUP is
- * logged with the reason and the old one stays: the whole load path
- * (config_load, chain_load, plugin init) returns its errors, out of memory
- * included, and never exits.
+ * Signals: SIGTERM, SIGINT, SIGHUP, SIGUSR1 and SIGUSR2 are blocked first
+ * thing, before any thread is started (threads inherit the mask), and the
+ * main thread takes them with sigwait(): SIGTERM/SIGINT stop cleanly,
+ * SIGHUP loads the configuration again and publishes a new chain
+ * generation for new sessions (gen.h; listeners stay as they were; running
+ * sessions finish on the old generation), SIGUSR1 reopens the log
+ * (reopen_log()), SIGUSR2 is ignored; none of them kills the process. A
+ * configuration that fails to load on SIGHUP is logged with the reason and
+ * the old one stays: the whole load path (config_load, chain_load, plugin
+ * init) returns its errors, out of memory included, and never exits.
+ *
+ * systemd (Type=notify, notify.h): READY=1 once every listener is up,
+ * RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 at stop.
  *
  * Process tuning lives here and nowhere else (docs/architecture.md):
  * SIGPIPE ignored (a peer that goes away is an EPIPE), glibc malloc
@@ -34,6 +38,7 @@
 #include "gen.h"
 #include "log.h"
 #include "milter_front.h"
+#include "notify.h"
 #include "proxy_front.h"
 #include "serve.h"
 
@@ -183,7 +188,18 @@ fronts_start(const struct config *cfg, struct fronts *f)
 	return 0;
 }
 
-/* wait_signals - reload on SIGHUP until SIGTERM or SIGINT */
+/*
+ * reopen_log - SIGUSR1: reopen the log file, for logrotate's postrotate.
+ * stderr and syslog have nothing to reopen; the log file setting
+ * (`log = "/path"`, issue 16 item 1) reopens its file here.
+ */
+static void
+reopen_log(void)
+{
+	log_info("signal USR1: reopening the log");
+}
+
+/* wait_signals - HUP reloads, USR1 reopens the log, until TERM or INT */
 static void
 wait_signals(const char *file, sigset_t *set)
 {
@@ -192,10 +208,20 @@ wait_signals(const char *file, sigset_t *set)
 	for (;;) {
 		if (sigwait(set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP) {
+		switch (sig) {
+		case SIGHUP:
+			(void)notify_reloading();
 			reload(file);
+			(void)notify_send("READY=1");
+			continue;
+		case SIGUSR1:
+			reopen_log();
+			continue;
+		case SIGUSR2:
+			log_debug("signal USR2: ignored");
 			continue;
 		}
+		(void)notify_send("STOPPING=1");
 		log_info("signal %d: stopping", sig);
 		return;
 	}
@@ -210,6 +236,15 @@ serve_main(const char *file, int verbose)
 	sigset_t set;
 	char err[2048];
 	int status;
+
+	/* first: a signal during start-up must not take its default action */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	log_init(LOG_TARGET_STDERR, verbose);
 	if ((cfg = config_load(file, err, sizeof(err))) == NULL) {
@@ -239,11 +274,6 @@ serve_main(const char *file, int verbose)
 	gen_publish(c);
 
 	tune();
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	/* every front end's sessions are fibers (fiber.h): one worker per CPU */
 	if (fiber_start(0, SERVE_FIBER_STACK, err, sizeof(err)) == -1) {
@@ -258,6 +288,9 @@ serve_main(const char *file, int verbose)
 		    cfg->milter_listen ? cfg->milter_listen : "",
 		    cfg->milter_listen ? ", " : "", cfg->nsmtp,
 		    cfg->nsmtp == 1 ? "" : "s");
+		if (notify_send("READY=1") == -1)
+			log_warn("cannot notify the service manager "
+			    "($NOTIFY_SOCKET)");
 		wait_signals(file, &set);
 	}
 	fronts_stop(&f);

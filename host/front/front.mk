@@ -37,3 +37,7 @@ bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
 bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate NULLMILTER=$(abs_top_builddir)/bench/nullmilter \
 		$(abs_top_srcdir)/bench/milter
+# a real Sendmail 8.17 (unpacked, not installed) with phasegate as its
+# milter; skipped only where Sendmail cannot be had
+TESTS += tests/milter/sendmail.sh
+EXTRA_DIST += tests/milter/sendmail.sh tests/milter/filters/sendmail.rules

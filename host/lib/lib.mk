@@ -38,3 +38,6 @@ tests_fuzz_fuzz_re_prefilter_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
 endif
+
+# sd_notify(3) over $NOTIFY_SOCKET, for serve under systemd (host/lib/notify.c)
+libpglib_la_SOURCES += host/lib/notify.c host/lib/notify.h

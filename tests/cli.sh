@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# tests/cli.sh - the command line: --help and -h of every subcommand print
+# its usage on stdout and exit 0; a bad argument is exit 1 with the usage on
+# stderr; --version names the version, the plugin ABI, the plugin directory
+# and the versions of the Lua, PCRE2 and Hyperscan libraries it runs with.
+. "$top_srcdir/tests/lib.sh"
+
+run() {	# run ARGS...: sets $out, $err, $rc
+	out=$("$PHASEGATE" "$@" 2>"$T/err") && rc=0 || rc=$?
+	err=$(cat "$T/err")
+}
+
+for cmd in serve configtest check; do
+	for h in --help -h; do
+		run "$cmd" "$h"
+		assert_eq "$cmd $h: exit 0" "$rc" 0
+		assert "$cmd $h: usage on stdout" grep -q "^usage: phasegate $cmd -c FILE" <<<"$out"
+		assert_eq "$cmd $h: nothing on stderr" "$err" ""
+	done
+done
+run serve --help
+assert "serve --help: names the signals" grep -q "USR1 reopens the log" <<<"$out"
+assert "serve --help: names the exit statuses" grep -q "1 configuration error" <<<"$out"
+run configtest --help
+assert "configtest --help: names the exit statuses" grep -q "Exit: 0 valid, 1 invalid" <<<"$out"
+run check --help
+assert "check --help: names the exit statuses" grep -q "3 discarded, 4 error" <<<"$out"
+for h in --help -h help; do
+	run "$h"
+	assert_eq "phasegate $h: exit 0" "$rc" 0
+	assert "phasegate $h: every command" bash -c 'grep -q "phasegate serve" <<<"$1" &&
+		grep -q "phasegate check" <<<"$1" && grep -q "phasegate configtest" <<<"$1"' _ "$out"
+done
+
+# bad arguments: exit 1, the reason and the usage on stderr, nothing on stdout
+run serve --bogus
+assert_eq "serve --bogus: exit 1" "$rc" 1
+assert "serve --bogus: named" grep -q "unknown argument --bogus" <<<"$err"
+assert "serve --bogus: usage on stderr" grep -q "^usage: phasegate serve" <<<"$err"
+assert_eq "serve --bogus: nothing on stdout" "$out" ""
+run configtest
+assert_eq "configtest without -c: exit 1" "$rc" 1
+assert "configtest without -c: says so" grep -q "\-c FILE is required" <<<"$err"
+run frobnicate
+assert_eq "unknown command: exit 1" "$rc" 1
+assert "unknown command: named" grep -q "unknown command frobnicate" <<<"$err"
+run
+assert_eq "no command: exit 1" "$rc" 1
+
+# --version
+version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
+run --version
+assert_eq "--version: exit 0" "$rc" 0
+assert "--version: version and ABI" grep -qx "phasegate $version (plugin ABI [0-9]*)" <<<"$out"
+lua_v=$(lua5.4 -v 2>&1 | sed -n 's/^\(Lua [0-9.]*\) .*/\1/p')
+assert "--version: the Lua library's release ($lua_v)" grep -qx "Lua: $lua_v" <<<"$out"
+pcre_v=$(pkg-config --modversion libpcre2-8)
+assert "--version: the PCRE2 library's version ($pcre_v)" grep -q "^PCRE2: $pcre_v [0-9-]* (JIT " <<<"$out"
+if [ -n "$(sed -n 's/^HS_LIBS = //p' "$top_builddir/Makefile")" ]; then
+	hs_v=$(pkg-config --modversion libhs)
+	assert "--version: the Hyperscan library's version ($hs_v)" grep -q "^Hyperscan: $hs_v " <<<"$out"
+else
+	assert "--version: Hyperscan not built in" grep -q "^Hyperscan: not built in" <<<"$out"
+fi
+out=$(env -u PHASEGATE_PLUGIN_DIR "$PHASEGATE" --version)
+pkglibdir=$(MAKEFLAGS= make -s --no-print-directory -C "$top_builddir" -f Makefile -f - print-pkglibdir <<<'print-pkglibdir: ; @echo $(pkglibdir)' 2>/dev/null)
+assert_eq "--version: the built-in plugin directory" "$(sed -n 's/^plugin directory: //p' <<<"$out")" "$pkglibdir"
+out=$(PHASEGATE_PLUGIN_DIR=/x:/y "$PHASEGATE" --version)
+assert "--version: PHASEGATE_PLUGIN_DIR shown when set" \
+	grep -qx "plugin directory: /x:/y (from PHASEGATE_PLUGIN_DIR; built-in $pkglibdir)" <<<"$out"
+finish
