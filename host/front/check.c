@@ -24,6 +24,7 @@
 #include "config.h"
 #include "log.h"
 #include "msg.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
@@ -63,10 +64,6 @@ struct report {
 	const char	*result;	/* "accept", "reject", ... */
 	char		 reply[PG_REPLY_MAX];
 	char		 error[512];
-};
-
-static const char *verdicts[] = {
-	"continue", "accept", "reject", "tempfail", "discard", "error"
 };
 
 /* add_step - remember what a phase decided */
@@ -211,11 +208,10 @@ out_file(void *ctx, const void *buf, size_t len)
  */
 static void
 run_one(struct chain *chain, const struct check_opts *o, const char *file,
-    struct report *r, struct pg_session **sp, struct pg_tx **txp)
+    struct report *r, struct run **runp)
 {
-	const struct config *cfg = chain_config(chain);
 	struct msg_limits lim;
-	struct pg_session *s;
+	struct run *run;
 	struct pg_tx *tx = NULL;
 	struct decision d;
 	enum pg_verdict v;
@@ -223,11 +219,8 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 	size_t i, accepted = 0;
 
 	memset(r, 0, sizeof(*r));
-	msg_limits_default(&lim);
-	lim.memory_max = cfg->spool_memory_max;
-	lim.spool_dir = cfg->spool_dir;
-	*sp = NULL;
-	*txp = NULL;
+	chain_limits(chain, &lim);
+	*runp = NULL;
 
 	if (o->from == NULL || o->nrcpt == 0)
 		peek_envelope(file, &lim, from, sizeof(from), to, sizeof(to));
@@ -236,37 +229,28 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 	if (o->nrcpt == 0 && to[0] == '\0')
 		snprintf(to, sizeof(to), "postmaster@localhost");
 
-	if ((s = session_new(chain, "check", o->client, 0,
+	if ((run = run_new(chain, "check", o->client, 0,
 	    o->client_name)) == NULL) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		r->status = CHECK_ERROR;
 		r->result = "error";
 		return;
 	}
-	*sp = s;
+	*runp = run;
 	snprintf(arg, sizeof(arg), "%s [%s]", o->client_name, o->client);
-	v = chain_connect(s, &d);
+	v = run_connect(run, &d);
 	add_step(r, CHAIN_CONNECT, arg, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
 
-	session_set_helo(s, o->helo);
-	v = chain_helo(s, o->helo, &d);
+	v = run_helo(run, o->helo, &d);
 	add_step(r, CHAIN_HELO, o->helo, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
 
-	if ((tx = tx_new(s, &lim)) == NULL || tx_set_sender(tx, from, NULL) == -1) {
-		snprintf(r->error, sizeof(r->error), "%.200s: bad sender <%.200s>",
-		    file, from);
-		r->status = CHECK_ERROR;
-		r->result = "error";
-		tx_free(tx);
-		return;
-	}
-	*txp = tx;
-	snprintf(arg, sizeof(arg), "<%s>", tx_sender(tx));
-	v = chain_mail(tx, tx_sender(tx), &d);
+	v = run_mail(run, from, NULL, &d);
+	tx = run_tx(run);
+	snprintf(arg, sizeof(arg), "<%s>", tx ? tx_sender(tx) : from);
 	add_step(r, CHAIN_MAIL, arg, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
@@ -276,7 +260,7 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 		size_t before = tx_rcpt_count(tx);
 
 		snprintf(arg, sizeof(arg), "<%s>", rc);
-		v = chain_rcpt(tx, rc, &d);
+		v = run_rcpt(run, rc, &d);
 		add_step(r, CHAIN_RCPT, arg, &d);
 		if (tx_rcpt_count(tx) > before)
 			accepted++;
@@ -286,7 +270,7 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 		goto refused;
 	}
 
-	v = chain_data(tx, &d);
+	v = run_data(run, &d);
 	add_step(r, CHAIN_DATA, NULL, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
@@ -296,18 +280,18 @@ run_one(struct chain *chain, const struct check_opts *o, const char *file,
 		r->result = "error";
 		return;
 	}
-	v = chain_headers(tx, &d);
+	v = run_headers(run, &d);
 	snprintf(arg, sizeof(arg), "%zu fields", msg_header_count(tx_msg(tx)));
 	add_step(r, CHAIN_HEADER, arg, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
 
-	v = chain_eom(tx, &d);
+	v = run_eom(run, &d);
 	snprintf(arg, sizeof(arg), "%lld bytes", (long long)msg_size(tx_msg(tx)));
 	add_step(r, CHAIN_EOM, arg, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto refused;
-	finish(r, tx_discarded(tx) ? PG_DISCARD : v, &d);
+	finish(r, run_discarded(run) ? PG_DISCARD : v, &d);
 	return;
 
 refused:
@@ -342,11 +326,6 @@ json_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-static const char *change_names[] = {
-	"add_header", "insert_header", "change_header", "delete_header",
-	"add_rcpt", "del_rcpt", "change_sender", "replace_body", "quarantine"
-};
-
 /* print_text - the report for a person */
 static void
 print_text(FILE *fp, const char *file, const struct report *r,
@@ -363,9 +342,9 @@ print_text(FILE *fp, const char *file, const struct report *r,
 		for (p = reply; (p = strstr(p, "\r\n")) != NULL; )
 			memcpy(p, " /", 2);
 		fprintf(fp, "%-8s %-32s %s", chain_phase_name(st->phase),
-		    st->arg, verdicts[st->d.verdict]);
+		    st->arg, decision_verdict_name(st->d.verdict));
 		if (reply[0])
-			fprintf(fp, "%*s%s", 10 - (int)strlen(verdicts[st->d.verdict]),
+			fprintf(fp, "%*s%s", 10 - (int)strlen(decision_verdict_name(st->d.verdict)),
 			    "", reply);
 		if (st->d.by[0])
 			fprintf(fp, " (by %s%s)", st->d.by,
@@ -394,7 +373,7 @@ print_text(FILE *fp, const char *file, const struct report *r,
 		for (i = 0; i < msg_change_count(tx_msg(tx)); i++) {
 			const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
 
-			fprintf(fp, "  %-14s", change_names[ch->kind]);
+			fprintf(fp, "  %-14s", msg_change_name(ch->kind));
 			switch (ch->kind) {
 			case MSG_ADD_HEADER:
 				fprintf(fp, " %s: %s", ch->name, ch->value);
@@ -460,7 +439,7 @@ print_json(FILE *fp, const char *file, const struct report *r,
 		    chain_phase_name(st->phase));
 		json_str(fp, st->arg);
 		fprintf(fp, ",\"verdict\":\"%s\",\"filter\":",
-		    verdicts[st->d.verdict]);
+		    decision_verdict_name(st->d.verdict));
 		json_str(fp, st->d.by[0] ? st->d.by : NULL);
 		fputs(",\"reply\":", fp);
 		json_str(fp, st->d.reply[0] ? st->d.reply : NULL);
@@ -483,7 +462,7 @@ print_json(FILE *fp, const char *file, const struct report *r,
 		const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
 
 		fprintf(fp, "%s{\"change\":\"%s\",\"name\":", i ? "," : "",
-		    change_names[ch->kind]);
+		    msg_change_name(ch->kind));
 		json_str(fp, ch->name);
 		fputs(",\"value\":", fp);
 		json_str(fp, ch->value);
@@ -581,10 +560,11 @@ check_main(int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		struct report r;
-		struct pg_session *s;
+		struct run *run;
 		struct pg_tx *tx;
 
-		run_one(chain, &o, argv[i], &r, &s, &tx);
+		run_one(chain, &o, argv[i], &r, &run);
+		tx = run ? run_tx(run) : NULL;
 		if (o.json)
 			print_json(stdout, argv[i], &r, tx);
 		else
@@ -602,11 +582,7 @@ check_main(int argc, char **argv)
 		}
 		if (r.error[0] && !o.json)
 			fprintf(stderr, "phasegate check: %s\n", r.error);
-		tx_free(tx);
-		if (s != NULL) {
-			chain_close(s);
-			session_free(s);
-		}
+		run_free(run);
 		free(r.steps);
 		if (r.status > worst)
 			worst = r.status;
