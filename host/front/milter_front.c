@@ -442,8 +442,9 @@ put_reply(struct mf_conn *c, enum pg_verdict v, const char *normal)
 }
 
 /*
- * mf_answer - queue the reply for the chain's verdict at a stage. bit is
- * the stage's no-reply flag (0 for none).
+ * mf_answer - queue the reply for verdict v at a stage; d is the decision
+ * that gave v (its verdict is v) and says the reply (decision_reply()).
+ * bit is the stage's no-reply flag (0 for none).
  */
 static int
 mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
@@ -732,9 +733,7 @@ hold_tempfail(struct mf_conn *c, int reply)
 {
 	struct decision d;
 
-	memset(&d, 0, sizeof(d));
-	snprintf(d.reply, sizeof(d.reply), "%s", reply_default(PG_TEMPFAIL));
-	hold(c, PG_TEMPFAIL, &d);
+	hold(c, decision_set(&d, PG_TEMPFAIL, NULL, NULL), &d);
 	return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
 }
 
@@ -805,10 +804,7 @@ do_body(struct mf_conn *c, const char *p, size_t len, int reply)
 		struct decision d;
 
 		log_warn("milter: session %s: body: spool", sid(c));
-		memset(&d, 0, sizeof(d));
-		snprintf(d.reply, sizeof(d.reply), "%s",
-		    reply_default(PG_TEMPFAIL));
-		hold(c, PG_TEMPFAIL, &d);
+		hold(c, decision_set(&d, PG_TEMPFAIL, NULL, NULL), &d);
 	}
 	if (!reply)
 		return 0;
@@ -1020,11 +1016,8 @@ do_eom(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 		goto out;
 	}
 	v = run_eom(c->run, &d);
-	if ((v == PG_CONTINUE || v == PG_ACCEPT) && mf_replay(c) == -1) {
-		v = PG_TEMPFAIL;
-		snprintf(d.reply, sizeof(d.reply), "%s",
-		    reply_default(PG_TEMPFAIL));
-	}
+	if ((v == PG_CONTINUE || v == PG_ACCEPT) && mf_replay(c) == -1)
+		v = decision_set(&d, PG_TEMPFAIL, NULL, NULL);
 	r = mf_answer(c, CHAIN_EOM, 0, v, &d);
 out:
 	mf_tx_end(c);
