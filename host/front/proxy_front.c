@@ -12,6 +12,14 @@
  * decoder (smtp_data), a 16 KiB input buffer, a reply buffer, and one
  * upstream connection (proxy_upstream).
  *
+ * Each command's phase goes through the session's run (run.h), which
+ * records the HELO name, the envelope and the transaction's limits and
+ * asks the filters; this file moves the bytes and turns a refusing
+ * decision into the client's reply (refuse()). What only a proxy does
+ * stays here: RCPT goes upstream once the run passes it and leaves the
+ * transaction again when the upstream refuses it (run_rcpt_drop());
+ * a discarded transaction is answered here and goes nowhere.
+ *
  * The client's bytes are untrusted: every limit is enforced by the codecs
  * (command line length, message size) or here (recipients, hops). The
  * client gets 250 for end of data only after the upstream's 250 for that
