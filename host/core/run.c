@@ -12,7 +12,8 @@
  * transaction data) with its slots, in the same allocation as the run,
  * and the sticky verdicts. The limits of a transaction's message are
  * taken from the configuration once, at run_new(); nothing is allocated
- * per phase but what the model keeps (the tx, its strings).
+ * per phase but what the model keeps (the tx, its strings) and the
+ * unfolded copy of a header value over 1 KiB.
  *
  * Input (names, addresses, header values) comes from the network and is
  * checked by the model; text from it is logged escaped. Failures are
@@ -216,7 +217,8 @@ transaction_phase(struct run *r, enum chain_phase ph, const char *a1,
 
 	if (blocked(r, d))
 		return d->verdict;
-	take_id(r);
+	if (ph != CHAIN_HEADER)	/* not once per field: no lookup per header */
+		take_id(r);
 	decision_clear(d);
 	if (r->accepted || r->tx_accepted || r->tx_discarded)
 		return PG_CONTINUE;
