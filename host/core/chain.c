@@ -1,8 +1,8 @@
 /*
- * chain - the phase engine: load a generation of filters and run them
+ * chain - the phase engine: load a generation of filters and call them
  *
- * Public: chain_load(), chain_ref(), chain_unref(), chain_*() phases and
- * the queries in chain.h.
+ * Public: chain_load(), chain_ref(), chain_unref(), chain_call(),
+ * chain_actions(), chain_limits() and the queries in chain.h.
  *
  * Trust: filters are trusted code but not trusted to be right. Every
  * verdict and reply they return is checked; an unknown verdict, a bad
@@ -10,7 +10,9 @@
  * turned into that filter's on_error verdict (accept: go on as if the
  * filter were absent, as Postfix's milter_default_action = accept).
  * A chain generation is immutable after chain_load(), so many sessions run
- * it at once without locks; the refcount is atomic.
+ * it at once without locks; the refcount is atomic. What changes per
+ * session (the filter being called, the filters' data) is in the
+ * session's host_frame, which the caller (run.c) owns.
  *
  * Loading runs at start and on every SIGHUP reload, in the running daemon:
  * it allocates with pg_*(), and any failure, out of memory included
@@ -22,10 +24,6 @@
  * callbacks) and keeps the mask. A filter is called only at the phases of
  * its mask, and chain_wants() is the union of the masks, so what a front
  * end negotiates away is exactly what no filter would have been called for.
- * The chain_<phase>() functions do their own work whatever the masks say
- * (chain_rcpt() adds the recipient, chain_eom() holds the score against
- * the actions, sticky refusals and accepts are answered): a front end may
- * skip calling a phase nobody wants only when it needs none of that.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -37,6 +35,7 @@
 
 #include "chain.h"
 #include "config.h"
+#include "decision.h"
 #include "host_api.h"
 #include "log.h"
 #include "msg.h"
@@ -70,9 +69,9 @@ static const char *phase_names[CHAIN_NPHASES] = {
 	"close"
 };
 
+/* a filter's error, when its on_error is tempfail (reject: the default reply) */
 static const char reply_error_tempfail[] =
     "451 4.3.0 Temporary failure in a mail filter, try again later";
-static const char reply_error_reject[] = "550 5.7.1 Message rejected";
 
 const char *
 chain_phase_name(enum chain_phase ph)
@@ -357,19 +356,14 @@ chain_may_change(const struct chain *c)
 	return 0;
 }
 
-/* decision_clear - a continue decision */
-static void
-decision_clear(struct decision *d)
+void
+chain_limits(const struct chain *c, struct msg_limits *lim)
 {
-	d->verdict = PG_CONTINUE;
-	d->error = 0;
-	d->by[0] = '\0';
-	d->reply[0] = '\0';
+	msg_limits_default(lim);
+	lim->memory_max = (size_t)c->cfg->spool_memory_max;
+	if (c->cfg->spool_dir != NULL)
+		lim->spool_dir = c->cfg->spool_dir;
 }
-
-static const char *verdict_names[] = {
-	"continue", "accept", "reject", "tempfail", "discard", "error"
-};
 
 /*
  * filter_error - log a filter's failure and turn it into its on_error
@@ -384,15 +378,13 @@ filter_error(struct pg_session *s, struct filter *f, enum chain_phase ph,
 	log_escape(esc, sizeof(esc), why, strlen(why));
 	log_warnx("session %s: filter %s: %s: %s (on_error %s)",
 	    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
-	    verdict_names[f->on_error]);
+	    decision_verdict_name(f->on_error));
 	decision_clear(d);
 	if (f->on_error == PG_ACCEPT)
 		return PG_CONTINUE;
+	decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
+	    reply_default(PG_REJECT) : reply_error_tempfail);
 	d->error = 1;
-	d->verdict = f->on_error;
-	snprintf(d->by, sizeof(d->by), "%s", f->name);
-	snprintf(d->reply, sizeof(d->reply), "%s", f->on_error == PG_REJECT ?
-	    reply_error_reject : reply_error_tempfail);
 	return d->verdict;
 }
 
@@ -412,19 +404,56 @@ call(struct filter *f, enum chain_phase ph, struct pg_session *s,
 	case CHAIN_HEADER:	return p->on_header(f->state, tx, a1, a2, r);
 	case CHAIN_EOH:		return p->on_eoh(f->state, tx, r);
 	case CHAIN_EOM:		return p->on_eom(f->state, tx, r);
+	case CHAIN_CLOSE:	p->on_close(f->state, s); return PG_CONTINUE;
 	default:		return PG_CONTINUE;
 	}
 }
 
 /*
- * run - run every filter's callback for ph until one returns a verdict
- * other than continue; the decision says which filter and what reply.
+ * verdict_of - check a filter's verdict and reply: the decision it makes,
+ * or the filter's on_error verdict when either is bad
  */
 static enum pg_verdict
-run(struct pg_session *s, struct pg_tx *tx, enum chain_phase ph,
-    const char *a1, const char *a2, struct decision *d)
+verdict_of(struct pg_session *s, struct filter *f, enum chain_phase ph,
+    struct pg_tx *tx, enum pg_verdict v, const struct pg_reply *r,
+    struct decision *d)
 {
-	struct chain *c = session_chain(s);
+	char why[PG_REPLY_MAX + 64];
+
+	switch (v) {
+	case PG_CONTINUE:
+		return PG_CONTINUE;
+	case PG_ACCEPT:
+	case PG_DISCARD:
+		if (v == PG_DISCARD && tx == NULL)
+			return filter_error(s, f, ph, "discard is a verdict "
+			    "for messages, not for connect or HELO", d);
+		return decision_set(d, v, f->name, NULL);
+	case PG_REJECT:
+	case PG_TEMPFAIL:
+		if (reply_normalize(r->text, v, d->reply,
+		    sizeof(d->reply)) != REPLY_OK) {
+			snprintf(why, sizeof(why), "bad %s reply: %s",
+			    decision_verdict_name(v), d->reply);
+			return filter_error(s, f, ph, why, d);
+		}
+		d->verdict = v;
+		snprintf(d->by, sizeof(d->by), "%s", f->name);
+		return v;
+	case PG_ERROR:
+		return filter_error(s, f, ph,
+		    r->text[0] ? r->text : "filter failed", d);
+	default:
+		snprintf(why, sizeof(why), "unknown verdict %d", (int)v);
+		return filter_error(s, f, ph, why, d);
+	}
+}
+
+enum pg_verdict
+chain_call(const struct chain *c, struct host_frame *fr, enum chain_phase ph,
+    struct pg_session *s, struct pg_tx *tx, const char *a1, const char *a2,
+    struct decision *d)
+{
 	struct pg_reply r;
 	enum pg_verdict v;
 	size_t i;
@@ -436,228 +465,23 @@ run(struct pg_session *s, struct pg_tx *tx, enum chain_phase ph,
 		if (!wants(f, ph))
 			continue;
 		r.text[0] = '\0';
-		session_set_filter(s, (int)i);
+		fr->filter = (int)i;
+		fr->name = f->name;
 		v = call(f, ph, s, tx, a1, a2, &r);
-		session_set_filter(s, -1);
+		fr->filter = -1;
+		fr->name = NULL;
 		r.text[sizeof(r.text) - 1] = '\0';
-
-		switch (v) {
-		case PG_CONTINUE:
-			continue;
-		case PG_ACCEPT:
-		case PG_DISCARD:
-			if (v == PG_DISCARD && tx == NULL) {
-				v = filter_error(s, f, ph, "discard is a verdict "
-				    "for messages, not for connect or HELO", d);
-				break;
-			}
-			d->verdict = v;
-			snprintf(d->by, sizeof(d->by), "%s", f->name);
-			break;
-		case PG_REJECT:
-		case PG_TEMPFAIL: {
-			char why[PG_REPLY_MAX + 64];
-
-			if (reply_normalize(r.text, v, d->reply,
-			    sizeof(d->reply)) != REPLY_OK) {
-				snprintf(why, sizeof(why), "bad %s reply: %s",
-				    verdict_names[v], d->reply);
-				v = filter_error(s, f, ph, why, d);
-				break;
-			}
-			d->verdict = v;
-			snprintf(d->by, sizeof(d->by), "%s", f->name);
-			break;
-		}
-		case PG_ERROR:
-			v = filter_error(s, f, ph,
-			    r.text[0] ? r.text : "filter failed", d);
-			break;
-		default: {
-			char why[64];
-
-			snprintf(why, sizeof(why), "unknown verdict %d", (int)v);
-			v = filter_error(s, f, ph, why, d);
-			break;
-		}
-		}
+		v = verdict_of(s, f, ph, tx, v, &r, d);
 		if (v != PG_CONTINUE) {
 			if (v != PG_ACCEPT)
 				log_info("session %s: %s: %s by %s%s%s",
 				    session_str(s, PG_S_ID), phase_names[ph],
-				    verdict_names[v], d->by,
+				    decision_verdict_name(v), d->by,
 				    d->reply[0] ? ": " : "", d->reply);
 			return v;
 		}
 	}
 	return PG_CONTINUE;
-}
-
-/* refused - copy the session's sticky refusal into d, if any */
-static int
-refused(struct pg_session *s, struct decision *d)
-{
-	const struct decision *r = session_refusal(s);
-
-	if (r == NULL)
-		return 0;
-	memcpy(d, r, sizeof(*d));
-	return 1;
-}
-
-/* session_phase - connect and HELO: refusals and accepts stick */
-static enum pg_verdict
-session_phase(struct pg_session *s, enum chain_phase ph, const char *arg,
-    struct decision *d)
-{
-	enum pg_verdict v;
-
-	if (refused(s, d))
-		return d->verdict;
-	decision_clear(d);
-	if (session_accepted(s))
-		return PG_CONTINUE;
-	v = run(s, NULL, ph, arg, NULL, d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		session_set_refusal(s, d);
-	else if (v == PG_ACCEPT)
-		session_set_accepted(s);
-	return v;
-}
-
-enum pg_verdict
-chain_connect(struct pg_session *s, struct decision *d)
-{
-	return session_phase(s, CHAIN_CONNECT, NULL, d);
-}
-
-enum pg_verdict
-chain_helo(struct pg_session *s, const char *name, struct decision *d)
-{
-	return session_phase(s, CHAIN_HELO, name, d);
-}
-
-/* tx_phase - a phase of a transaction: sticky refusal, accept, discard */
-static enum pg_verdict
-tx_phase(struct pg_tx *tx, enum chain_phase ph, const char *a1,
-    const char *a2, struct decision *d)
-{
-	struct pg_session *s = tx_session(tx);
-	enum pg_verdict v;
-
-	if (refused(s, d))
-		return d->verdict;
-	decision_clear(d);
-	if (session_accepted(s) || tx_accepted(tx) || tx_discarded(tx))
-		return PG_CONTINUE;
-	v = run(s, tx, ph, a1, a2, d);
-	if (v == PG_ACCEPT)
-		tx_set_accepted(tx);
-	else if (v == PG_DISCARD)
-		tx_set_discarded(tx);
-	return v;
-}
-
-enum pg_verdict
-chain_mail(struct pg_tx *tx, const char *sender, struct decision *d)
-{
-	return tx_phase(tx, CHAIN_MAIL, sender, NULL, d);
-}
-
-enum pg_verdict
-chain_rcpt(struct pg_tx *tx, const char *rcpt, struct decision *d)
-{
-	char bare[1024];
-	enum pg_verdict v;
-
-	if (tx_addr_strip(rcpt, bare, sizeof(bare)) == -1 || bare[0] == '\0') {
-		decision_clear(d);
-		d->verdict = PG_REJECT;
-		snprintf(d->reply, sizeof(d->reply),
-		    "501 5.1.3 Bad recipient address syntax");
-		return PG_REJECT;
-	}
-	v = tx_phase(tx, CHAIN_RCPT, bare, NULL, d);
-	if (v != PG_REJECT && v != PG_TEMPFAIL && tx_add_rcpt(tx, bare) == -1) {
-		decision_clear(d);
-		d->verdict = PG_TEMPFAIL;
-		snprintf(d->reply, sizeof(d->reply),
-		    "452 4.3.1 Insufficient system resources");
-		return PG_TEMPFAIL;
-	}
-	return v;
-}
-
-enum pg_verdict
-chain_data(struct pg_tx *tx, struct decision *d)
-{
-	return tx_phase(tx, CHAIN_DATA, NULL, NULL, d);
-}
-
-/* unfold - a header value without line ends and outer white space */
-static char *
-unfold(const char *v, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
-		v++;
-	for (; *v != '\0' && o + 1 < len; v++)
-		if (*v != '\r' && *v != '\n')
-			buf[o++] = *v;
-	while (o > 0 && (buf[o - 1] == ' ' || buf[o - 1] == '\t'))
-		o--;
-	buf[o] = '\0';
-	return buf;
-}
-
-enum pg_verdict
-chain_header(struct pg_tx *tx, const char *name, const char *value,
-    struct decision *d)
-{
-	char small[1024], *buf = small;
-	size_t len = strlen(value) + 1;
-	enum pg_verdict v;
-
-	if (len > sizeof(small) && (buf = pg_malloc(len)) == NULL) {
-		decision_clear(d);
-		d->verdict = PG_TEMPFAIL;
-		snprintf(d->reply, sizeof(d->reply),
-		    "451 4.3.1 Insufficient system resources");
-		return PG_TEMPFAIL;
-	}
-	if (len <= sizeof(small))
-		len = sizeof(small);
-	v = tx_phase(tx, CHAIN_HEADER, name, unfold(value, buf, len), d);
-	if (buf != small)
-		free(buf);
-	return v;
-}
-
-enum pg_verdict
-chain_eoh(struct pg_tx *tx, struct decision *d)
-{
-	return tx_phase(tx, CHAIN_EOH, NULL, NULL, d);
-}
-
-enum pg_verdict
-chain_headers(struct pg_tx *tx, struct decision *d)
-{
-	struct msg *m = tx_msg(tx);
-	const char *name, *value, *raw;
-	enum pg_verdict v;
-	size_t i, n = msg_header_count(m);
-
-	if (chain_wants(session_chain(tx_session(tx)), CHAIN_HEADER)) {
-		for (i = 0; i < n; i++) {
-			if (msg_header_at(m, i, &name, &value, &raw) == -1)
-				continue;
-			v = tx_phase(tx, CHAIN_HEADER, name, value, d);
-			if (v != PG_CONTINUE)
-				return v;
-		}
-	}
-	return chain_eoh(tx, d);
 }
 
 /* spam_headers - drop incoming X-Spam-* fields, add ours */
@@ -748,36 +572,24 @@ static enum pg_verdict
 by_actions(struct pg_session *s, struct decision *d, enum pg_verdict v,
     double total, double threshold)
 {
-	d->verdict = v;
-	snprintf(d->by, sizeof(d->by), "actions");
-	snprintf(d->reply, sizeof(d->reply), "%s", v == PG_REJECT ?
-	    "550 5.7.1 Message rejected as spam" : "451 4.7.1 Try again later");
+	decision_set(d, v, "actions", v == PG_REJECT ?
+	    "550 5.7.1 Message rejected as spam" : reply_default(v));
 	log_info("session %s: eom: %s by actions: score %.2f >= %.2f",
-	    session_str(s, PG_S_ID), verdict_names[v], total, threshold);
+	    session_str(s, PG_S_ID), decision_verdict_name(v), total,
+	    threshold);
 	return v;
 }
 
 enum pg_verdict
-chain_eom(struct pg_tx *tx, struct decision *d)
+chain_actions(const struct chain *c, struct pg_tx *tx, struct decision *d)
 {
+	const struct config *cfg = c->cfg;
 	struct pg_session *s = tx_session(tx);
-	const struct config *cfg = session_chain(s)->cfg;
-	enum pg_verdict v;
 	double total;
 
-	if (refused(s, d))
-		return d->verdict;
 	decision_clear(d);
-	if (tx_discarded(tx)) {
-		d->verdict = PG_DISCARD;
-		return PG_DISCARD;
-	}
-	if (session_accepted(s) || tx_accepted(tx))
+	if (!cfg->has_actions)
 		return PG_CONTINUE;
-	v = tx_phase(tx, CHAIN_EOM, NULL, NULL, d);
-	if (v != PG_CONTINUE || !cfg->has_actions)
-		return v;
-
 	total = tx_score_total(tx);
 	if (!isnan(cfg->act_reject) && total >= cfg->act_reject)
 		return by_actions(s, d, PG_REJECT, total, cfg->act_reject);
@@ -786,25 +598,8 @@ chain_eom(struct pg_tx *tx, struct decision *d)
 	if (spam_headers(tx, cfg, total) == -1) {
 		log_warn("session %s: eom: cannot record X-Spam headers",
 		    session_str(s, PG_S_ID));
-		d->verdict = PG_TEMPFAIL;
-		snprintf(d->reply, sizeof(d->reply),
+		return decision_set(d, PG_TEMPFAIL, NULL,
 		    "451 4.3.0 Temporary failure, try again later");
-		return PG_TEMPFAIL;
 	}
 	return PG_CONTINUE;
-}
-
-void
-chain_close(struct pg_session *s)
-{
-	struct chain *c = session_chain(s);
-	size_t i;
-
-	for (i = 0; i < c->n; i++) {
-		if (!wants(&c->f[i], CHAIN_CLOSE))
-			continue;
-		session_set_filter(s, (int)i);
-		c->f[i].p->on_close(c->f[i].state, s);
-		session_set_filter(s, -1);
-	}
 }

@@ -1,6 +1,7 @@
 # host/core/core.mk - the model and the engine: spool, message, session,
-# transaction, configuration, chain generations, plugin loader and host
-# table. Includes host/lib, host/codec, its own folder and lua/conf (the
+# transaction, configuration, chain generations, a session's run through
+# its chain (the per-phase API of the drivers), decisions, plugin loader
+# and host table. Includes host/lib, host/codec, its own folder and lua/conf (the
 # configuration file's Lua sandbox, built below as its own library).
 noinst_LTLIBRARIES += libpgcore.la libpgluaconf.la
 libpgcore_la_SOURCES = \
@@ -9,7 +10,9 @@ libpgcore_la_SOURCES = \
 	host/core/session.c host/core/session.h \
 	host/core/tx.c host/core/tx.h \
 	host/core/config.c host/core/config.h \
+	host/core/decision.c host/core/decision.h \
 	host/core/chain.c host/core/chain.h \
+	host/core/run.c host/core/run.h \
 	host/core/gen.c host/core/gen.h \
 	host/core/plugin_load.c host/core/plugin_load.h \
 	host/core/host_api.c host/core/host_api.h
@@ -23,7 +26,8 @@ libpgluaconf_la_CPPFLAGS = $(LIB_CPPFLAGS) -I$(top_srcdir)/lua/conf
 
 if HAVE_CMOCKA
 CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
-	tests/unit/test_chain tests/unit/test_plugin_load tests/unit/test_reload
+	tests/unit/test_session tests/unit/test_tx tests/unit/test_chain \
+	tests/unit/test_plugin_load tests/unit/test_reload
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
@@ -33,6 +37,15 @@ tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/h
 	host/core/spool.c host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_LDADD = $(CMOCKA_LIBS)
+# session and tx without a chain: the model and lib only
+tests_unit_test_session_SOURCES = tests/unit/test_session.c host/core/session.c \
+	host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_session_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_session_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_tx_SOURCES = tests/unit/test_tx.c host/core/tx.c host/core/session.c \
+	host/core/msg.c host/codec/hdr.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_tx_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tx_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
 	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/xmalloc.c \
 	host/lib/log.c

@@ -3,11 +3,15 @@
  * options of a filter's configuration entry (struct pg_options)
  *
  * Public: host_api(), host_options_new(), host_options_add(),
- * host_options_free(), host_set_error().
+ * host_options_free(), host_set_error(), host_slots_clear().
  * Trust: arguments come from plugins and scripts. Every function checks
  * for NULL and bad values and fails with -1 and a reason in last_error()
  * (thread-local) rather than crash. Change functions record into the
- * transaction's msg with the calling filter's name.
+ * transaction's msg with the calling filter's name, which comes from the
+ * session's struct host_frame (the engine's; read here, never changed but
+ * for the data slots). A data slot is reachable only while the engine
+ * calls a filter: outside a call the getters give NULL and the setters do
+ * nothing.
  * Options are built on every (re)load of the chain: they allocate with
  * pg_*() and fail with NULL or -1 when memory runs out, never exit.
  */
@@ -17,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain.h"
 #include "config.h"
 #include "host_api.h"
 #include "log.h"
@@ -56,15 +59,58 @@ h_last_error(void)
 	return last_err;
 }
 
+void
+host_slots_clear(struct host_slot *sl, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sl[i].free_fn != NULL && sl[i].data != NULL)
+			sl[i].free_fn(sl[i].data);
+		sl[i].data = NULL;
+		sl[i].free_fn = NULL;
+	}
+}
+
+/* frame - the engine's frame of a session, or NULL */
+static struct host_frame *
+frame(struct pg_session *s)
+{
+	return s != NULL ? session_engine(s) : NULL;
+}
+
 /* current_filter - name of the filter the session is calling, or "-" */
 static const char *
 current_filter(struct pg_session *s)
 {
-	int f;
+	struct host_frame *fr = frame(s);
 
-	if (s == NULL || (f = session_filter(s)) < 0)
+	if (fr == NULL || fr->filter < 0 || fr->name == NULL)
 		return "-";
-	return chain_filter_name(session_chain(s), (size_t)f);
+	return fr->name;
+}
+
+/* slot - the calling filter's session (tx 0) or transaction slot, or NULL */
+static struct host_slot *
+slot(struct pg_session *s, int tx)
+{
+	struct host_frame *fr = frame(s);
+
+	if (fr == NULL || fr->filter < 0 || (size_t)fr->filter >= fr->n)
+		return NULL;
+	return tx ? &fr->tx_slots[fr->filter] : &fr->session_slots[fr->filter];
+}
+
+/* slot_set - keep data in a slot, freeing what a different pointer held */
+static void
+slot_set(struct host_slot *sl, void *data, void (*free_fn)(void *))
+{
+	if (sl == NULL)
+		return;
+	if (sl->free_fn != NULL && sl->data != NULL && sl->data != data)
+		sl->free_fn(sl->data);
+	sl->data = data;
+	sl->free_fn = free_fn;
 }
 
 static void h_log(struct pg_session *, enum pg_log_level, const char *, ...)
@@ -206,14 +252,15 @@ h_session_macro(struct pg_session *s, const char *name)
 static void *
 h_session_data_get(struct pg_session *s)
 {
-	return s ? session_data_get(s) : NULL;
+	struct host_slot *sl = slot(s, 0);
+
+	return sl ? sl->data : NULL;
 }
 
 static void
 h_session_data_set(struct pg_session *s, void *d, void (*fn)(void *))
 {
-	if (s != NULL)
-		session_data_set(s, d, fn);
+	slot_set(slot(s, 0), d, fn);
 }
 
 /* transaction: envelope */
@@ -251,14 +298,16 @@ h_tx_rcpt(struct pg_tx *tx, size_t i)
 static void *
 h_tx_data_get(struct pg_tx *tx)
 {
-	return tx ? tx_data_get(tx) : NULL;
+	struct host_slot *sl = tx ? slot(tx_session(tx), 1) : NULL;
+
+	return sl ? sl->data : NULL;
 }
 
 static void
 h_tx_data_set(struct pg_tx *tx, void *d, void (*fn)(void *))
 {
 	if (tx != NULL)
-		tx_data_set(tx, d, fn);
+		slot_set(slot(tx_session(tx), 1), d, fn);
 }
 
 /* transaction: message */
@@ -324,16 +373,12 @@ static int
 change(struct pg_tx *tx, enum msg_change_kind kind, const char *name,
     size_t index, const char *value, const char *addr)
 {
-	static const char *what[] = {
-		"add_header", "insert_header", "change_header", "delete_header",
-		"add_rcpt", "del_rcpt", "change_sender", "replace_body",
-		"quarantine"
-	};
+	const char *what = msg_change_name(kind);
 	struct msg_change ch;
 	char bare[1024];
 
 	if (tx == NULL) {
-		host_set_error("%s: no transaction", what[kind]);
+		host_set_error("%s: no transaction", what);
 		return -1;
 	}
 	memset(&ch, 0, sizeof(ch));
@@ -346,7 +391,7 @@ change(struct pg_tx *tx, enum msg_change_kind kind, const char *name,
 		if (tx_addr_strip(addr, bare, sizeof(bare)) == -1 ||
 		    (bare[0] == '\0' && kind != MSG_CHANGE_SENDER)) {
 			host_set_error("%s: not an address: \"%.200s\"",
-			    what[kind], addr);
+			    what, addr);
 			return -1;
 		}
 		ch.addr = bare;
@@ -354,14 +399,14 @@ change(struct pg_tx *tx, enum msg_change_kind kind, const char *name,
 	if ((kind <= MSG_DELETE_HEADER && name == NULL) ||
 	    ((kind == MSG_ADD_HEADER || kind == MSG_INSERT_HEADER) &&
 	    value == NULL) || (kind == MSG_QUARANTINE && value == NULL)) {
-		host_set_error("%s: missing argument", what[kind]);
+		host_set_error("%s: missing argument", what);
 		return -1;
 	}
 	if (msg_change_add(tx_msg(tx), &ch) == -1) {
 		if (errno == EINVAL)
-			host_set_error("%s: bad header name or value", what[kind]);
+			host_set_error("%s: bad header name or value", what);
 		else
-			host_set_error("%s: %s", what[kind], strerror(errno));
+			host_set_error("%s: %s", what, strerror(errno));
 		return -1;
 	}
 	return 0;

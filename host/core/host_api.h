@@ -1,13 +1,44 @@
 /*
  * host_api - the struct pg_host table handed to every plugin's init(), and
  * the struct pg_options built from a configuration entry.
+ *
+ * The table reaches what the engine keeps per session through struct
+ * host_frame, which the engine (run.c) fills in and hangs on the session
+ * (session_set_engine()), and which chain_call() updates as it calls
+ * filters; this module only reads it and keeps the data slots. So the
+ * dependencies run one way: chain -> host_api -> session, tx -> msg.
  */
 #ifndef HOST_API_H
 #define HOST_API_H
 
+#include <stddef.h>
 #include <phasegate/plugin.h>
 
 struct config_filter;
+
+/* one filter's data: session_data_set() / tx_data_set() */
+struct host_slot {
+	void	*data;
+	void	(*free_fn)(void *);
+};
+
+/*
+ * host_frame - the engine's side of a session as the host table sees it:
+ * the filter being called (index and name; -1 and NULL between calls) and
+ * n slots, one per filter, for the session and for the current
+ * transaction. The slots are the engine's memory; host_slots_clear()
+ * frees what filters left in them.
+ */
+struct host_frame {
+	int			 filter;
+	const char		*name;
+	size_t			 n;
+	struct host_slot	*session_slots;
+	struct host_slot	*tx_slots;
+};
+
+/* host_slots_clear - free the data in n slots (their free_fn) and empty them */
+void		 host_slots_clear(struct host_slot *, size_t n);
 
 const struct pg_host *host_api(void);
 

@@ -5,8 +5,8 @@
  * msg_write_end(), msg_add_field(), msg_end_header(), msg_body_write(),
  * msg_header_done(), msg_header_count(), msg_header_at(), msg_header(),
  * msg_header_raw(), msg_size(), msg_body_size(), msg_body_read(), msg_eol(),
- * msg_change_add(), msg_replace_body(), msg_change_count(), msg_change_at(),
- * msg_new_body_read(), msg_new_body_size(), msg_output().
+ * msg_change_add(), msg_replace_body(), msg_change_name(), msg_change_count(),
+ * msg_change_at(), msg_new_body_read(), msg_new_body_size(), msg_output().
  *
  * The raw stream goes through the hdr codec until the header ends; from
  * then on bytes go straight to the body spool. Each field is kept once, in
@@ -655,6 +655,26 @@ msg_replace_body(struct msg *m, const void *data, size_t len, const char *filter
 	m->nbody = s;
 	m->nch++;
 	return 0;
+}
+
+const char *
+msg_change_name(enum msg_change_kind kind)
+{
+	static const char *const names[] = {
+		[MSG_ADD_HEADER] = "add_header",
+		[MSG_INSERT_HEADER] = "insert_header",
+		[MSG_CHANGE_HEADER] = "change_header",
+		[MSG_DELETE_HEADER] = "delete_header",
+		[MSG_ADD_RCPT] = "add_rcpt",
+		[MSG_DEL_RCPT] = "del_rcpt",
+		[MSG_CHANGE_SENDER] = "change_sender",
+		[MSG_REPLACE_BODY] = "replace_body",
+		[MSG_QUARANTINE] = "quarantine",
+	};
+
+	if ((unsigned)kind >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[kind];
 }
 
 size_t

@@ -91,6 +91,8 @@ struct msg_change {
 	const char		*filter;	/* who asked, for logs and check */
 };
 
+/* msg_change_name - "add_header", "insert_header", ...; "?" for others */
+const char	*msg_change_name(enum msg_change_kind);
 /* msg_change_add - validate and record a copy of ch. */
 int		 msg_change_add(struct msg *, const struct msg_change *ch);
 int		 msg_replace_body(struct msg *, const void *, size_t, const char *filter);

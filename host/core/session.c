@@ -2,10 +2,12 @@
  * session - one SMTP session, whatever the front end
  *
  * Public: session_new(), session_free() and the accessors in session.h.
- * Owns copies of every string it is given, one data slot per filter of its
- * chain generation, and a reference to that generation. Only one thread
- * works on a session at a time, so nothing here locks. session_new()
- * returns NULL with errno ENOMEM when memory runs out.
+ * Owns copies of every string it is given; the engine pointer and the
+ * macro context are not owned. Only one thread works on a session at a
+ * time, so nothing here locks; the id counter and the process start stamp
+ * in the ids are atomics, as sessions start on any worker thread.
+ * session_new() and the setters fail with ENOMEM when memory runs out and
+ * leave the session as it was.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -14,17 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
 #include "session.h"
 #include "xmalloc.h"
 
-struct slot {
-	void	*data;
-	void	(*free_fn)(void *);
-};
-
 struct pg_session {
-	struct chain	*chain;
 	char		 id[24];
 	char		*frontend;
 	char		*addr;
@@ -35,16 +30,12 @@ struct pg_session {
 	int		 port;
 	session_macro_fn macro_fn;
 	void		*macro_ctx;
-	int		 filter;
-	struct slot	*slots;
-	size_t		 nslots;
-	int		 accepted;
-	struct decision	*refusal;
-	int		 refusal_static;
+	void		*engine;
 	unsigned	 ntx;
 };
 
 static atomic_uint session_counter;
+static atomic_uint session_start;	/* time of the first session, 0 before */
 
 /* set_str - replace *dst by a copy of src (NULL allowed); 0 or -1 */
 static int
@@ -52,91 +43,85 @@ set_str(char **dst, const char *src)
 {
 	char *p = NULL;
 
-	if (src != NULL && (p = pg_strdup(src)) == NULL)
+	if (src != NULL && (p = pg_strdup(src)) == NULL) {
+		errno = ENOMEM;
 		return -1;
+	}
 	free(*dst);
 	*dst = p;
 	return 0;
 }
 
-struct pg_session *
-session_new(struct chain *chain, const char *frontend, const char *addr,
-    int port, const char *name)
+/* start_stamp - the process's first session time, the same for every id */
+static unsigned
+start_stamp(void)
 {
-	static unsigned start;
+	unsigned st = atomic_load(&session_start), now;
+
+	if (st != 0)
+		return st;
+	now = (unsigned)time(NULL) | 1;	/* never 0 */
+	/* the first thread to get here sets it; the others take its value */
+	if (atomic_compare_exchange_strong(&session_start, &st, now))
+		return now;
+	return st;
+}
+
+struct pg_session *
+session_new(const char *frontend, const char *addr, int port,
+    const char *name)
+{
 	struct pg_session *s;
 	unsigned n;
 
-	if ((s = pg_calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	if (start == 0)
-		start = (unsigned)time(NULL);
-	n = atomic_fetch_add(&session_counter, 1) + 1;
-	snprintf(s->id, sizeof(s->id), "%05X%06X", start & 0xfffff, n & 0xffffff);
-	s->filter = -1;
-	s->port = port;
-	s->nslots = chain_filter_count(chain);
-	if (set_str(&s->frontend, frontend) == -1 ||
-	    set_str(&s->addr, addr ? addr : "unknown") == -1 ||
-	    set_str(&s->name, name ? name : "unknown") == -1 ||
-	    (s->slots = pg_calloc(s->nslots, sizeof(*s->slots))) == NULL) {
-		free(s->frontend);
-		free(s->addr);
-		free(s->name);
-		free(s);
+	if ((s = pg_calloc(1, sizeof(*s))) == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	chain_ref(chain);
-	s->chain = chain;
+	n = atomic_fetch_add(&session_counter, 1) + 1;
+	snprintf(s->id, sizeof(s->id), "%05X%06X", start_stamp() & 0xfffff,
+	    n & 0xffffff);
+	s->port = port;
+	if (set_str(&s->frontend, frontend) == -1 ||
+	    set_str(&s->addr, addr ? addr : "unknown") == -1 ||
+	    set_str(&s->name, name ? name : "unknown") == -1) {
+		session_free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return s;
 }
 
 void
 session_free(struct pg_session *s)
 {
-	size_t i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < s->nslots; i++)
-		if (s->slots[i].free_fn != NULL && s->slots[i].data != NULL)
-			s->slots[i].free_fn(s->slots[i].data);
-	free(s->slots);
 	free(s->frontend);
 	free(s->addr);
 	free(s->name);
 	free(s->helo);
 	free(s->tls);
 	free(s->auth);
-	if (!s->refusal_static)
-		free(s->refusal);
-	chain_unref(s->chain);
 	free(s);
 }
 
-struct chain *
-session_chain(struct pg_session *s)
-{
-	return s->chain;
-}
-
-void
+int
 session_set_helo(struct pg_session *s, const char *v)
 {
-	(void)set_str(&s->helo, v);
+	return set_str(&s->helo, v);
 }
 
-void
+int
 session_set_tls(struct pg_session *s, const char *v)
 {
-	(void)set_str(&s->tls, v);
+	return set_str(&s->tls, v);
 }
 
-void
+int
 session_set_auth(struct pg_session *s, const char *v)
 {
-	(void)set_str(&s->auth, v);
+	return set_str(&s->auth, v);
 }
 
 void
@@ -182,79 +167,20 @@ session_macro(struct pg_session *s, const char *name)
 	return s->macro_fn(s->macro_ctx, name);
 }
 
-void
-session_set_filter(struct pg_session *s, int i)
-{
-	s->filter = i;
-}
-
-int
-session_filter(struct pg_session *s)
-{
-	return s->filter;
-}
-
-void *
-session_data_get(struct pg_session *s)
-{
-	if (s->filter < 0 || (size_t)s->filter >= s->nslots)
-		return NULL;
-	return s->slots[s->filter].data;
-}
-
-void
-session_data_set(struct pg_session *s, void *data, void (*free_fn)(void *))
-{
-	struct slot *sl;
-
-	if (s->filter < 0 || (size_t)s->filter >= s->nslots)
-		return;
-	sl = &s->slots[s->filter];
-	if (sl->free_fn != NULL && sl->data != NULL && sl->data != data)
-		sl->free_fn(sl->data);
-	sl->data = data;
-	sl->free_fn = free_fn;
-}
-
-int
-session_accepted(struct pg_session *s)
-{
-	return s->accepted;
-}
-
-void
-session_set_accepted(struct pg_session *s)
-{
-	s->accepted = 1;
-}
-
-const struct decision *
-session_refusal(struct pg_session *s)
-{
-	return s->refusal;
-}
-
-void
-session_set_refusal(struct pg_session *s, const struct decision *d)
-{
-	/* Out of memory, the session is still refused: with a 421 that ends it. */
-	static const struct decision oom = {
-		.verdict = PG_TEMPFAIL,
-		.by = "phasegate",
-		.reply = "421 4.3.1 Insufficient system resources",
-	};
-
-	if (s->refusal == NULL && (s->refusal = pg_malloc(sizeof(*d))) == NULL) {
-		s->refusal = (struct decision *)&oom;
-		s->refusal_static = 1;
-		return;
-	}
-	if (!s->refusal_static)
-		memcpy(s->refusal, d, sizeof(*d));
-}
-
 unsigned
 session_next_tx(struct pg_session *s)
 {
 	return ++s->ntx;
+}
+
+void
+session_set_engine(struct pg_session *s, void *engine)
+{
+	s->engine = engine;
+}
+
+void *
+session_engine(struct pg_session *s)
+{
+	return s->engine;
 }

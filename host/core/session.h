@@ -1,47 +1,43 @@
 /*
  * session - one SMTP session (a client connection, a milter connection, or
- * one run of `phasegate check`), whatever the front end.
+ * one run of `phasegate check`), whatever the front end: the model only.
  *
- * A session holds a reference to the chain generation it started with, so a
- * reload never changes the filters under a running session. Only one thread
- * works on a session at a time. Strings passed in are copied.
+ * The engine's state for the session (the filter being called, each
+ * filter's data, sticky verdicts) is not here: the engine (run.h) keeps it
+ * and hangs it on the session through an opaque pointer
+ * (session_set_engine()), which the host table reads. Only one thread
+ * works on a session at a time. Strings passed in are copied; strings
+ * handed out stay valid until they are set again or session_free().
  */
 #ifndef SESSION_H
 #define SESSION_H
 
 #include <phasegate/plugin.h>
 
-struct chain;
-
 typedef const char *(*session_macro_fn)(void *ctx, const char *name);
 
-struct pg_session *session_new(struct chain *, const char *frontend,
-		    const char *addr, int port, const char *name);
-void		 session_free(struct pg_session *);	/* frees filter data too */
+/*
+ * session_new - addr and name NULL mean "unknown"; frontend is "smtp",
+ * "milter" or "check". NULL with errno ENOMEM.
+ */
+struct pg_session *session_new(const char *frontend, const char *addr,
+		    int port, const char *name);
+void		 session_free(struct pg_session *);
 
-struct chain	*session_chain(struct pg_session *);
-void		 session_set_helo(struct pg_session *, const char *);
-void		 session_set_tls(struct pg_session *, const char *);
-void		 session_set_auth(struct pg_session *, const char *);
+/* Setters copy the string (NULL clears it); 0, or -1 (ENOMEM: unchanged). */
+int		 session_set_helo(struct pg_session *, const char *);
+int		 session_set_tls(struct pg_session *, const char *);
+int		 session_set_auth(struct pg_session *, const char *);
+/* session_set_macro_fn - where session_macro() asks; ctx is not owned */
 void		 session_set_macro_fn(struct pg_session *, session_macro_fn, void *ctx);
 
 const char	*session_str(struct pg_session *, enum pg_session_str);
 int		 session_client_port(struct pg_session *);
 const char	*session_macro(struct pg_session *, const char *name);
-
-/* The filter the chain is calling now (index into the chain), -1 for none. */
-void		 session_set_filter(struct pg_session *, int);
-int		 session_filter(struct pg_session *);
-void		*session_data_get(struct pg_session *);
-void		 session_data_set(struct pg_session *, void *, void (*)(void *));
-
-/* Sticky state set by the chain. */
-struct decision;
-int		 session_accepted(struct pg_session *);	/* accept at connect/helo */
-void		 session_set_accepted(struct pg_session *);
-/* a reject/tempfail at connect/HELO: every later command gets it */
-const struct decision *session_refusal(struct pg_session *);
-void		 session_set_refusal(struct pg_session *, const struct decision *);
 unsigned	 session_next_tx(struct pg_session *);	/* 1, 2, ... */
+
+/* session_set_engine - the engine's record for this session; not owned */
+void		 session_set_engine(struct pg_session *, void *);
+void		*session_engine(struct pg_session *);
 
 #endif /* SESSION_H */

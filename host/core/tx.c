@@ -1,27 +1,21 @@
 /*
- * tx - one mail transaction: envelope, message, scores, filter data
+ * tx - one mail transaction: envelope, message, scores
  *
  * Public: tx_new(), tx_free(), the accessors in tx.h, tx_addr_strip().
- * Owns copies of every string it is given and the msg. Filter data slots
- * are indexed by the session's current filter (session_filter()). One
- * thread at a time. Functions returning int return 0, or -1 with errno
- * (ENOMEM, EINVAL for an address that is not one).
+ * Owns copies of every string it is given and the msg; the session is not
+ * owned. One thread at a time. Functions returning int return 0, or -1
+ * with errno (ENOMEM, EINVAL for an address that is not one or a bad
+ * score, ENOENT for a recipient that is not there); a failed call leaves
+ * the tx as it was.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain.h"
 #include "msg.h"
-#include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
-
-struct slot {
-	void	*data;
-	void	(*free_fn)(void *);
-};
 
 struct pg_tx {
 	struct pg_session *s;
@@ -32,14 +26,10 @@ struct pg_tx {
 	char		**rcpts;
 	size_t		 nrcpts;
 	size_t		 rcap;
-	struct slot	*slots;
-	size_t		 nslots;
 	struct tx_score	*scores;
 	size_t		 nscores;
 	size_t		 scap;
 	double		 total;
-	int		 accepted;
-	int		 discarded;
 };
 
 struct pg_tx *
@@ -55,9 +45,7 @@ tx_new(struct pg_session *s, const struct msg_limits *lim)
 	if ((tx = pg_calloc(1, sizeof(*tx))) == NULL)
 		return NULL;
 	tx->s = s;
-	tx->nslots = chain_filter_count(session_chain(s));
-	if ((tx->slots = pg_calloc(tx->nslots, sizeof(*tx->slots))) == NULL ||
-	    (tx->msg = msg_new(lim)) == NULL ||
+	if ((tx->msg = msg_new(lim)) == NULL ||
 	    (tx->sender = pg_strdup("")) == NULL) {
 		tx_free(tx);
 		errno = ENOMEM;
@@ -73,10 +61,6 @@ tx_free(struct pg_tx *tx)
 
 	if (tx == NULL)
 		return;
-	for (i = 0; i < tx->nslots && tx->slots != NULL; i++)
-		if (tx->slots[i].free_fn != NULL && tx->slots[i].data != NULL)
-			tx->slots[i].free_fn(tx->slots[i].data);
-	free(tx->slots);
 	msg_free(tx->msg);
 	free(tx->id);
 	free(tx->sender);
@@ -111,13 +95,18 @@ tx_id(struct pg_tx *tx)
 	return tx->id;
 }
 
-void
+int
 tx_set_id(struct pg_tx *tx, const char *id)
 {
-	char *p = id ? pg_strdup(id) : NULL;
+	char *p = NULL;
 
+	if (id != NULL && (p = pg_strdup(id)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
 	free(tx->id);
 	tx->id = p;
+	return 0;
 }
 
 const char *
@@ -210,38 +199,6 @@ tx_del_rcpt(struct pg_tx *tx, const char *addr)
 	return -1;
 }
 
-/* slot - the current filter's data slot, or NULL outside a filter call */
-static struct slot *
-slot(struct pg_tx *tx)
-{
-	int f = session_filter(tx->s);
-
-	if (f < 0 || (size_t)f >= tx->nslots)
-		return NULL;
-	return &tx->slots[f];
-}
-
-void *
-tx_data_get(struct pg_tx *tx)
-{
-	struct slot *sl = slot(tx);
-
-	return sl ? sl->data : NULL;
-}
-
-void
-tx_data_set(struct pg_tx *tx, void *data, void (*free_fn)(void *))
-{
-	struct slot *sl = slot(tx);
-
-	if (sl == NULL)
-		return;
-	if (sl->free_fn != NULL && sl->data != NULL && sl->data != data)
-		sl->free_fn(sl->data);
-	sl->data = data;
-	sl->free_fn = free_fn;
-}
-
 int
 tx_score_add(struct pg_tx *tx, double points, const char *symbol,
     const char *detail, const char *filter)
@@ -301,30 +258,6 @@ double
 tx_score_total(struct pg_tx *tx)
 {
 	return tx->total;
-}
-
-int
-tx_accepted(struct pg_tx *tx)
-{
-	return tx->accepted;
-}
-
-void
-tx_set_accepted(struct pg_tx *tx)
-{
-	tx->accepted = 1;
-}
-
-int
-tx_discarded(struct pg_tx *tx)
-{
-	return tx->discarded;
-}
-
-void
-tx_set_discarded(struct pg_tx *tx)
-{
-	tx->discarded = 1;
 }
 
 int

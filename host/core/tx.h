@@ -1,9 +1,11 @@
 /*
  * tx - one mail transaction (MAIL .. end of data or RSET/abort) of a
- * session: envelope, message, scores and filter data.
+ * session: envelope, message and scores; the model only.
  *
- * Strings passed in are copied. Strings handed out stay valid until
- * tx_free(). A tx is worked on by one thread at a time.
+ * Filter data and the engine's sticky verdicts for the transaction are the
+ * engine's (run.h), not here. Strings passed in are copied. Strings handed
+ * out stay valid until they are set again or tx_free(). A tx is worked on
+ * by one thread at a time.
  */
 #ifndef TX_H
 #define TX_H
@@ -21,36 +23,34 @@ struct tx_score {
 	char	*filter;
 };
 
-struct pg_tx	*tx_new(struct pg_session *, const struct msg_limits *);
-void		 tx_free(struct pg_tx *);	/* frees filter data too */
+/* tx_new - s is not owned; lim NULL: msg_limits_default(). NULL: ENOMEM */
+struct pg_tx	*tx_new(struct pg_session *s, const struct msg_limits *lim);
+void		 tx_free(struct pg_tx *);
 
 struct pg_session *tx_session(struct pg_tx *);
 struct msg	*tx_msg(struct pg_tx *);
-const char	*tx_id(struct pg_tx *);
-void		 tx_set_id(struct pg_tx *, const char *);	/* queue id */
-const char	*tx_sender(struct pg_tx *);
+const char	*tx_id(struct pg_tx *);		/* queue id, or NULL */
+int		 tx_set_id(struct pg_tx *, const char *);	/* NULL clears */
+const char	*tx_sender(struct pg_tx *);	/* bare; "" before MAIL and for <> */
 const char	*tx_sender_args(struct pg_tx *);	/* ESMTP args or NULL */
+/* tx_set_sender - addr with or without brackets; args "" or NULL: none */
 int		 tx_set_sender(struct pg_tx *, const char *addr, const char *args);
 size_t		 tx_rcpt_count(struct pg_tx *);
-const char	*tx_rcpt(struct pg_tx *, size_t);
+const char	*tx_rcpt(struct pg_tx *, size_t);	/* bare; NULL past the end */
+/* tx_add_rcpt - addr with or without brackets; "" and <> are EINVAL */
 int		 tx_add_rcpt(struct pg_tx *, const char *addr);
-/* tx_del_rcpt - drop the last recipient equal to addr (the upstream refused it); -1 if none */
+/* tx_del_rcpt - drop the last recipient equal to addr (the upstream refused it); -1 (ENOENT) if none */
 int		 tx_del_rcpt(struct pg_tx *, const char *addr);
 
-void		*tx_data_get(struct pg_tx *);
-void		 tx_data_set(struct pg_tx *, void *, void (*)(void *));
-
+/*
+ * tx_score_add - symbol: letters, digits, '_', '-', '.' (at most 128);
+ * points finite within +-1e9 (else EINVAL); detail and filter may be NULL
+ */
 int		 tx_score_add(struct pg_tx *, double, const char *symbol,
 		    const char *detail, const char *filter);
 size_t		 tx_score_count(struct pg_tx *);
-const struct tx_score *tx_score_at(struct pg_tx *, size_t);
+const struct tx_score *tx_score_at(struct pg_tx *, size_t);	/* NULL past the end */
 double		 tx_score_total(struct pg_tx *);
-
-/* Sticky state set by the chain. */
-int		 tx_accepted(struct pg_tx *);	/* a filter accepted: no more filtering */
-void		 tx_set_accepted(struct pg_tx *);
-int		 tx_discarded(struct pg_tx *);	/* deliver nowhere */
-void		 tx_set_discarded(struct pg_tx *);
 
 /*
  * tx_addr_strip - copy an address without its angle brackets into dst

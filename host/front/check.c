@@ -1,6 +1,7 @@
 /*
  * check - `phasegate check`: run message files through the whole chain
- * offline, exactly as a front end drives it, and report each phase
+ * offline, through the same per-phase calls as the front ends (run.h),
+ * and report each phase
  *
  * Public: check_main().
  * The phases run in SMTP order: connect, HELO, MAIL, RCPT (each), DATA,
@@ -24,6 +25,7 @@
 #include "config.h"
 #include "log.h"
 #include "msg.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
@@ -65,10 +67,6 @@ struct report {
 	char		 error[512];
 };
 
-static const char *verdicts[] = {
-	"continue", "accept", "reject", "tempfail", "discard", "error"
-};
-
 /* add_step - remember what a phase decided */
 static void
 add_step(struct report *r, enum chain_phase ph, const char *arg,
@@ -86,10 +84,12 @@ add_step(struct report *r, enum chain_phase ph, const char *arg,
 	memcpy(&st->d, d, sizeof(*d));
 }
 
-/* finish - the message's fate from a final decision */
+/* finish - the message's fate: verdict v, with d's reply if it refuses */
 static void
 finish(struct report *r, enum pg_verdict v, const struct decision *d)
 {
+	const char *reply = decision_reply(d);
+
 	switch (v) {
 	case PG_REJECT:
 		r->status = CHECK_REJECT;
@@ -108,7 +108,27 @@ finish(struct report *r, enum pg_verdict v, const struct decision *d)
 		r->result = "accept";
 		break;
 	}
-	snprintf(r->reply, sizeof(r->reply), "%s", d ? d->reply : "");
+	snprintf(r->reply, sizeof(r->reply), "%s", reply ? reply : "");
+}
+
+/* step - note a phase's decision; 1 when it refused (the report is done) */
+static int
+step(struct report *r, enum chain_phase ph, const char *arg,
+    const struct decision *d)
+{
+	add_step(r, ph, arg, d);
+	if (!decision_refuses(d))
+		return 0;
+	finish(r, d->verdict, d);
+	return 1;
+}
+
+/* fail - the report of a message that could not be checked */
+static void
+fail(struct report *r)
+{
+	r->status = CHECK_ERROR;
+	r->result = "error";
 }
 
 /* addr_from_header - the first address in a From:/To:-like value */
@@ -206,112 +226,108 @@ out_file(void *ctx, const void *buf, size_t len)
 }
 
 /*
- * run_one - one message through the chain; fills the report and leaves the
- * transaction in *txp for the caller to print changes and scores.
+ * check_envelope - connect, HELO, MAIL and every RCPT; 0 when at least one
+ * recipient passed, 1 when the report is done (refused)
  */
-static void
-run_one(struct chain *chain, const struct check_opts *o, const char *file,
-    struct report *r, struct pg_session **sp, struct pg_tx **txp)
+static int
+check_envelope(struct run *run, const struct check_opts *o,
+    const char *from, const char *to, struct report *r)
 {
-	const struct config *cfg = chain_config(chain);
-	struct msg_limits lim;
-	struct pg_session *s;
-	struct pg_tx *tx = NULL;
+	struct pg_tx *tx;
 	struct decision d;
-	enum pg_verdict v;
-	char from[512] = "", to[512] = "", arg[600];
+	char arg[600];
 	size_t i, accepted = 0;
 
-	memset(r, 0, sizeof(*r));
-	msg_limits_default(&lim);
-	lim.memory_max = cfg->spool_memory_max;
-	lim.spool_dir = cfg->spool_dir;
-	*sp = NULL;
-	*txp = NULL;
-
-	if (o->from == NULL || o->nrcpt == 0)
-		peek_envelope(file, &lim, from, sizeof(from), to, sizeof(to));
-	if (o->from != NULL)
-		snprintf(from, sizeof(from), "%s", o->from);
-	if (o->nrcpt == 0 && to[0] == '\0')
-		snprintf(to, sizeof(to), "postmaster@localhost");
-
-	if ((s = session_new(chain, "check", o->client, 0,
-	    o->client_name)) == NULL) {
-		snprintf(r->error, sizeof(r->error), "out of memory");
-		r->status = CHECK_ERROR;
-		r->result = "error";
-		return;
-	}
-	*sp = s;
 	snprintf(arg, sizeof(arg), "%s [%s]", o->client_name, o->client);
-	v = chain_connect(s, &d);
-	add_step(r, CHAIN_CONNECT, arg, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
-
-	session_set_helo(s, o->helo);
-	v = chain_helo(s, o->helo, &d);
-	add_step(r, CHAIN_HELO, o->helo, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
-
-	if ((tx = tx_new(s, &lim)) == NULL || tx_set_sender(tx, from, NULL) == -1) {
-		snprintf(r->error, sizeof(r->error), "%.200s: bad sender <%.200s>",
-		    file, from);
-		r->status = CHECK_ERROR;
-		r->result = "error";
-		tx_free(tx);
-		return;
-	}
-	*txp = tx;
-	snprintf(arg, sizeof(arg), "<%s>", tx_sender(tx));
-	v = chain_mail(tx, tx_sender(tx), &d);
-	add_step(r, CHAIN_MAIL, arg, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
-
+	(void)run_connect(run, &d);
+	if (step(r, CHAIN_CONNECT, arg, &d))
+		return 1;
+	(void)run_helo(run, o->helo, &d);
+	if (step(r, CHAIN_HELO, o->helo, &d))
+		return 1;
+	(void)run_mail(run, from, NULL, &d);
+	tx = run_tx(run);
+	snprintf(arg, sizeof(arg), "<%s>", tx ? tx_sender(tx) : from);
+	if (step(r, CHAIN_MAIL, arg, &d))
+		return 1;
 	for (i = 0; i < (o->nrcpt ? o->nrcpt : 1); i++) {
 		const char *rc = o->nrcpt ? o->rcpt[i] : to;
 		size_t before = tx_rcpt_count(tx);
 
 		snprintf(arg, sizeof(arg), "<%s>", rc);
-		v = chain_rcpt(tx, rc, &d);
+		(void)run_rcpt(run, rc, &d);
 		add_step(r, CHAIN_RCPT, arg, &d);
 		if (tx_rcpt_count(tx) > before)
 			accepted++;
 	}
-	if (accepted == 0) {
-		/* every recipient refused: no DATA, the last refusal stands */
-		goto refused;
-	}
+	if (accepted > 0)
+		return 0;
+	/* every recipient refused: no DATA, the last refusal stands */
+	finish(r, d.verdict == PG_TEMPFAIL ? PG_TEMPFAIL : PG_REJECT, &d);
+	return 1;
+}
 
-	v = chain_data(tx, &d);
-	add_step(r, CHAIN_DATA, NULL, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
+/* check_message - DATA, the message file, the header, end of data */
+static void
+check_message(struct run *run, const char *file, struct report *r)
+{
+	struct pg_tx *tx = run_tx(run);
+	struct decision d;
+	enum pg_verdict v;
+	char arg[64];
 
-	if (read_message(file, tx_msg(tx), 0, r->error, sizeof(r->error)) == -1) {
-		r->status = CHECK_ERROR;
-		r->result = "error";
+	(void)run_data(run, &d);
+	if (step(r, CHAIN_DATA, NULL, &d))
+		return;
+	if (read_message(file, tx_msg(tx), 0, r->error,
+	    sizeof(r->error)) == -1) {
+		fail(r);
 		return;
 	}
-	v = chain_headers(tx, &d);
+	(void)run_headers(run, &d);
 	snprintf(arg, sizeof(arg), "%zu fields", msg_header_count(tx_msg(tx)));
-	add_step(r, CHAIN_HEADER, arg, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
-
-	v = chain_eom(tx, &d);
+	if (step(r, CHAIN_HEADER, arg, &d))
+		return;
+	v = run_eom(run, &d);
 	snprintf(arg, sizeof(arg), "%lld bytes", (long long)msg_size(tx_msg(tx)));
-	add_step(r, CHAIN_EOM, arg, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL)
-		goto refused;
-	finish(r, tx_discarded(tx) ? PG_DISCARD : v, &d);
-	return;
+	if (step(r, CHAIN_EOM, arg, &d))
+		return;
+	finish(r, run_discarded(run) ? PG_DISCARD : v, &d);
+}
 
-refused:
-	finish(r, v == PG_TEMPFAIL ? PG_TEMPFAIL : PG_REJECT, &d);
+/*
+ * check_one - one message through the chain; fills the report and leaves
+ * the run in *runp (NULL when none could be made) for the caller to print
+ * the transaction's changes and scores, and free.
+ */
+static void
+check_one(struct chain *chain, const struct check_opts *o, const char *file,
+    struct report *r, struct run **runp)
+{
+	struct msg_limits lim;
+	struct run *run;
+	char from[512] = "", to[512] = "";
+
+	memset(r, 0, sizeof(*r));
+	*runp = NULL;
+	if (o->from == NULL || o->nrcpt == 0) {
+		chain_limits(chain, &lim);
+		peek_envelope(file, &lim, from, sizeof(from), to, sizeof(to));
+	}
+	if (o->from != NULL)
+		snprintf(from, sizeof(from), "%s", o->from);
+	if (o->nrcpt == 0 && to[0] == '\0')
+		snprintf(to, sizeof(to), "postmaster@localhost");
+
+	if ((run = run_new(chain, "check", o->client, 0,
+	    o->client_name)) == NULL) {
+		snprintf(r->error, sizeof(r->error), "out of memory");
+		fail(r);
+		return;
+	}
+	*runp = run;
+	if (check_envelope(run, o, from, to, r) == 0)
+		check_message(run, file, r);
 }
 
 /* json_str - write s as a JSON string */
@@ -342,10 +358,51 @@ json_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
-static const char *change_names[] = {
-	"add_header", "insert_header", "change_header", "delete_header",
-	"add_rcpt", "del_rcpt", "change_sender", "replace_body", "quarantine"
-};
+/* print_changes - the change list, one line each, for a person */
+static void
+print_changes(FILE *fp, const struct msg *m)
+{
+	size_t i;
+
+	fprintf(fp, "changes\n");
+	for (i = 0; i < msg_change_count(m); i++) {
+		const struct msg_change *ch = msg_change_at(m, i);
+
+		fprintf(fp, "  %-14s", msg_change_name(ch->kind));
+		switch (ch->kind) {
+		case MSG_ADD_HEADER:
+			fprintf(fp, " %s: %s", ch->name, ch->value);
+			break;
+		case MSG_INSERT_HEADER:
+			fprintf(fp, " at %zu %s: %s", ch->index, ch->name,
+			    ch->value);
+			break;
+		case MSG_CHANGE_HEADER:
+			fprintf(fp, " %s[%zu]: %s", ch->name, ch->index,
+			    ch->value);
+			break;
+		case MSG_DELETE_HEADER:
+			fprintf(fp, " %s[%zu]", ch->name, ch->index);
+			break;
+		case MSG_ADD_RCPT:
+		case MSG_DEL_RCPT:
+			fprintf(fp, " <%s>", ch->addr);
+			break;
+		case MSG_CHANGE_SENDER:
+			fprintf(fp, " <%s>%s%s", ch->addr, ch->value ? " " : "",
+			    ch->value ? ch->value : "");
+			break;
+		case MSG_REPLACE_BODY:
+			fprintf(fp, " %lld bytes",
+			    (long long)msg_new_body_size(m));
+			break;
+		case MSG_QUARANTINE:
+			fprintf(fp, " %s", ch->value);
+			break;
+		}
+		fprintf(fp, "  (%s)\n", ch->filter ? ch->filter : "-");
+	}
+}
 
 /* print_text - the report for a person */
 static void
@@ -357,16 +414,17 @@ print_text(FILE *fp, const char *file, const struct report *r,
 	fprintf(fp, "== %s\n", file);
 	for (i = 0; i < r->n; i++) {
 		const struct step *st = &r->steps[i];
+		const char *verdict;
 		char reply[PG_REPLY_MAX], *p;
 
 		snprintf(reply, sizeof(reply), "%s", st->d.reply);
 		for (p = reply; (p = strstr(p, "\r\n")) != NULL; )
 			memcpy(p, " /", 2);
+		verdict = decision_verdict_name(st->d.verdict);
 		fprintf(fp, "%-8s %-32s %s", chain_phase_name(st->phase),
-		    st->arg, verdicts[st->d.verdict]);
+		    st->arg, verdict);
 		if (reply[0])
-			fprintf(fp, "%*s%s", 10 - (int)strlen(verdicts[st->d.verdict]),
-			    "", reply);
+			fprintf(fp, "%*s%s", 10 - (int)strlen(verdict), "", reply);
 		if (st->d.by[0])
 			fprintf(fp, " (by %s%s)", st->d.by,
 			    st->d.error ? ", filter error" : "");
@@ -389,46 +447,8 @@ print_text(FILE *fp, const char *file, const struct report *r,
 			    sc->detail ? " " : "", sc->detail ? sc->detail : "");
 		}
 	}
-	if (tx != NULL && msg_change_count(tx_msg(tx)) > 0) {
-		fprintf(fp, "changes\n");
-		for (i = 0; i < msg_change_count(tx_msg(tx)); i++) {
-			const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
-
-			fprintf(fp, "  %-14s", change_names[ch->kind]);
-			switch (ch->kind) {
-			case MSG_ADD_HEADER:
-				fprintf(fp, " %s: %s", ch->name, ch->value);
-				break;
-			case MSG_INSERT_HEADER:
-				fprintf(fp, " at %zu %s: %s", ch->index,
-				    ch->name, ch->value);
-				break;
-			case MSG_CHANGE_HEADER:
-				fprintf(fp, " %s[%zu]: %s", ch->name, ch->index,
-				    ch->value);
-				break;
-			case MSG_DELETE_HEADER:
-				fprintf(fp, " %s[%zu]", ch->name, ch->index);
-				break;
-			case MSG_ADD_RCPT:
-			case MSG_DEL_RCPT:
-				fprintf(fp, " <%s>", ch->addr);
-				break;
-			case MSG_CHANGE_SENDER:
-				fprintf(fp, " <%s>%s%s", ch->addr,
-				    ch->value ? " " : "", ch->value ? ch->value : "");
-				break;
-			case MSG_REPLACE_BODY:
-				fprintf(fp, " %lld bytes",
-				    (long long)msg_new_body_size(tx_msg(tx)));
-				break;
-			case MSG_QUARANTINE:
-				fprintf(fp, " %s", ch->value);
-				break;
-			}
-			fprintf(fp, "  (%s)\n", ch->filter ? ch->filter : "-");
-		}
-	}
+	if (tx != NULL && msg_change_count(tx_msg(tx)) > 0)
+		print_changes(fp, tx_msg(tx));
 	if (r->error[0])
 		fprintf(fp, "error    %s\n", r->error);
 	fprintf(fp, "result   %s", r->result);
@@ -460,7 +480,7 @@ print_json(FILE *fp, const char *file, const struct report *r,
 		    chain_phase_name(st->phase));
 		json_str(fp, st->arg);
 		fprintf(fp, ",\"verdict\":\"%s\",\"filter\":",
-		    verdicts[st->d.verdict]);
+		    decision_verdict_name(st->d.verdict));
 		json_str(fp, st->d.by[0] ? st->d.by : NULL);
 		fputs(",\"reply\":", fp);
 		json_str(fp, st->d.reply[0] ? st->d.reply : NULL);
@@ -483,7 +503,7 @@ print_json(FILE *fp, const char *file, const struct report *r,
 		const struct msg_change *ch = msg_change_at(tx_msg(tx), i);
 
 		fprintf(fp, "%s{\"change\":\"%s\",\"name\":", i ? "," : "",
-		    change_names[ch->kind]);
+		    msg_change_name(ch->kind));
 		json_str(fp, ch->name);
 		fputs(",\"value\":", fp);
 		json_str(fp, ch->value);
@@ -510,8 +530,13 @@ usage(FILE *fp)
 	    "  exit: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error\n");
 }
 
-int
-check_main(int argc, char **argv)
+/*
+ * parse_args - the command line into o; 0 to go on, else the exit status
+ * to return at once (after --help: 0, as *help says)
+ */
+static int
+parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
+    int *help)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -526,48 +551,91 @@ check_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct check_opts o;
-	struct config *cfg;
-	struct chain *chain;
-	char err[2048];
-	int ch, i, worst = 0, verbose = -1;
+	int ch;
 
-	memset(&o, 0, sizeof(o));
-	o.helo = "localhost";
-	o.client = "127.0.0.1";
-	o.client_name = "localhost";
+	memset(o, 0, sizeof(*o));
+	o->helo = "localhost";
+	o->client = "127.0.0.1";
+	o->client_name = "localhost";
+	*verbose = -1;
+	*help = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:f:r:H:a:n:jo:vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.config = optarg; break;
-		case 'f': o.from = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'f': o->from = optarg; break;
 		case 'r':
-			if (o.nrcpt == RCPT_MAX) {
+			if (o->nrcpt == RCPT_MAX) {
 				fprintf(stderr, "phasegate check: more than %d "
 				    "recipients\n", RCPT_MAX);
 				return CHECK_ERROR;
 			}
-			o.rcpt[o.nrcpt++] = optarg;
+			o->rcpt[o->nrcpt++] = optarg;
 			break;
-		case 'H': o.helo = optarg; break;
-		case 'a': o.client = optarg; break;
-		case 'n': o.client_name = optarg; break;
-		case 'j': o.json = 1; break;
-		case 'o': o.output = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
+		case 'H': o->helo = optarg; break;
+		case 'a': o->client = optarg; break;
+		case 'n': o->client_name = optarg; break;
+		case 'j': o->json = 1; break;
+		case 'o': o->output = optarg; break;
+		case 'v': (*verbose)++; break;
+		case 'h': usage(stdout); *help = 1; return 0;
 		default: usage(stderr); return CHECK_ERROR;
 		}
 	}
-	if (o.config == NULL || optind >= argc) {
+	if (o->config == NULL || optind >= argc) {
 		usage(stderr);
 		return CHECK_ERROR;
 	}
-	if (o.output != NULL && argc - optind > 1) {
+	if (o->output != NULL && argc - optind > 1) {
 		fprintf(stderr, "phasegate check: -o takes one message\n");
 		return CHECK_ERROR;
 	}
+	return 0;
+}
+
+/* check_file - check one message file, print the report; its exit status */
+static int
+check_file(struct chain *chain, const struct check_opts *o, const char *file)
+{
+	struct report r;
+	struct run *run;
+	struct pg_tx *tx;
+	struct outctx oc;
+
+	check_one(chain, o, file, &r, &run);
+	tx = run ? run_tx(run) : NULL;
+	if (o->json)
+		print_json(stdout, file, &r, tx);
+	else
+		print_text(stdout, file, &r, tx, chain_config(chain));
+	if (o->output != NULL && tx != NULL && r.status != CHECK_ERROR) {
+		if ((oc.fp = fopen(o->output, "w")) == NULL ||
+		    msg_output(tx_msg(tx), out_file, &oc) == -1 ||
+		    fclose(oc.fp) != 0) {
+			fprintf(stderr, "phasegate check: %s: %s\n", o->output,
+			    strerror(errno));
+			r.status = CHECK_ERROR;
+		}
+	}
+	if (r.error[0] && !o->json)
+		fprintf(stderr, "phasegate check: %s\n", r.error);
+	run_free(run);
+	free(r.steps);
+	return r.status;
+}
+
+int
+check_main(int argc, char **argv)
+{
+	struct check_opts o;
+	struct config *cfg;
+	struct chain *chain;
+	char err[2048];
+	int i, rc, status, worst = 0, verbose, help;
+
+	if ((rc = parse_args(argc, argv, &o, &verbose, &help)) != 0 || help)
+		return rc;
 	log_init(LOG_TARGET_STDERR, verbose);
 	if ((cfg = config_load(o.config, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "phasegate: %s\n", err);
@@ -578,39 +646,9 @@ check_main(int argc, char **argv)
 		config_free(cfg);
 		return CHECK_ERROR;
 	}
-
-	for (i = optind; i < argc; i++) {
-		struct report r;
-		struct pg_session *s;
-		struct pg_tx *tx;
-
-		run_one(chain, &o, argv[i], &r, &s, &tx);
-		if (o.json)
-			print_json(stdout, argv[i], &r, tx);
-		else
-			print_text(stdout, argv[i], &r, tx, chain_config(chain));
-		if (o.output != NULL && tx != NULL && r.status != CHECK_ERROR) {
-			struct outctx oc;
-
-			if ((oc.fp = fopen(o.output, "w")) == NULL ||
-			    msg_output(tx_msg(tx), out_file, &oc) == -1 ||
-			    fclose(oc.fp) != 0) {
-				fprintf(stderr, "phasegate check: %s: %s\n",
-				    o.output, strerror(errno));
-				r.status = CHECK_ERROR;
-			}
-		}
-		if (r.error[0] && !o.json)
-			fprintf(stderr, "phasegate check: %s\n", r.error);
-		tx_free(tx);
-		if (s != NULL) {
-			chain_close(s);
-			session_free(s);
-		}
-		free(r.steps);
-		if (r.status > worst)
-			worst = r.status;
-	}
+	for (i = optind; i < argc; i++)
+		if ((status = check_file(chain, &o, argv[i])) > worst)
+			worst = status;
 	fflush(stdout);
 	chain_unref(chain);
 	return worst;

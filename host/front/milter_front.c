@@ -13,9 +13,9 @@
  * daemon a worker goes from one session to the next without sleeping.
  *
  * Each connection has a struct mf_conn: the chain generation taken at
- * negotiation, the session made at connect, the transaction of MAIL .. end
- * of message, and the macros per stage. The chain's verdict at a stage
- * becomes the reply there:
+ * negotiation, the session's run (run.h) made at connect, which holds the
+ * session and the transaction of MAIL .. end of message, and the macros
+ * per stage. The run's verdict at a stage becomes the reply there:
  *
  *	continue -> continue (nothing where the stage has no reply)
  *	accept   -> accept (but see mf_answer(): changes or scores already
@@ -74,6 +74,7 @@
 #include "msg.h"
 #include "reply.h"
 #include "gen.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 
@@ -100,8 +101,7 @@ struct mf_conn {
 	struct milter_proto_buf	 out;
 	unsigned char		*rbuf;
 	struct chain		*chain;
-	struct pg_session	*s;
-	struct pg_tx		*tx;
+	struct run		*run;		/* connect .. close */
 	unsigned long		 prot;		/* negotiated protocol flags */
 	unsigned long		 act;		/* negotiated actions */
 	int			 negotiated;
@@ -159,7 +159,8 @@ esc(const char *s)
 static const char *
 sid(struct mf_conn *c)
 {
-	const char *id = c && c->s ? session_str(c->s, PG_S_ID) : NULL;
+	const char *id = c && c->run ? session_str(run_session(c->run), PG_S_ID) :
+	    NULL;
 
 	return id ? id : "-";
 }
@@ -273,26 +274,30 @@ mf_macro(void *ctx, const char *name)
 	return mac_get(c, name);
 }
 
-/* tx_end - drop the transaction (abort, end of message, a new MAIL) */
-static void
-tx_end(struct mf_conn *c)
+/* mf_tx - the transaction, or NULL */
+static struct pg_tx *
+mf_tx(struct mf_conn *c)
 {
-	tx_free(c->tx);
-	c->tx = NULL;
+	return c->run != NULL ? run_tx(c->run) : NULL;
+}
+
+/* mf_tx_end - drop the transaction (abort, end of message, a new MAIL) */
+static void
+mf_tx_end(struct mf_conn *c)
+{
+	if (c->run != NULL)
+		run_tx_end(c->run);
 	c->eoh_done = 0;
 	c->held = 0;
 }
 
-/* session_end - on_close hooks, the session and its transaction go */
+/* mf_session_end - on_close hooks, the session and its transaction go */
 static void
-session_end(struct mf_conn *c)
+mf_session_end(struct mf_conn *c)
 {
-	tx_end(c);
-	if (c->s != NULL) {
-		chain_close(c->s);
-		session_free(c->s);
-		c->s = NULL;
-	}
+	mf_tx_end(c);
+	run_free(c->run);
+	c->run = NULL;
 }
 
 /* mf_conn_destroy - free a connection shell and its buffers */
@@ -309,7 +314,7 @@ mf_conn_destroy(struct mf_conn *c)
 static void
 mf_conn_end(struct mf_conn *c)
 {
-	session_end(c);
+	mf_session_end(c);
 	if (c->chain != NULL) {
 		chain_unref(c->chain);
 		c->chain = NULL;
@@ -437,8 +442,9 @@ put_reply(struct mf_conn *c, enum pg_verdict v, const char *normal)
 }
 
 /*
- * mf_answer - queue the reply for the chain's verdict at a stage. bit is
- * the stage's no-reply flag (0 for none).
+ * mf_answer - queue the reply for verdict v at a stage; d is the decision
+ * that gave v (its verdict is v) and says the reply (decision_reply()).
+ * bit is the stage's no-reply flag (0 for none).
  */
 static int
 mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
@@ -463,7 +469,7 @@ mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
 		 * the proxy gives the same result).
 		 */
 		if (ph != CHAIN_CONNECT && ph != CHAIN_HELO && ph != CHAIN_EOM &&
-		    !tx_pristine(c->tx))
+		    !tx_pristine(mf_tx(c)))
 			return put_simple(c, MILTER_PROTO_REP_CONTINUE);
 		return put_simple(c, MILTER_PROTO_REP_ACCEPT);
 	case PG_REJECT:
@@ -473,7 +479,7 @@ mf_answer(struct mf_conn *c, enum chain_phase ph, unsigned long bit,
 			    "goes to the MTA, but Postfix greets the client "
 			    "with its own \"554 ... not accepting "
 			    "connections\" (see docs/milter.md)", sid(c));
-		return put_reply(c, v, d->reply);
+		return put_reply(c, v, decision_reply(d));
 	case PG_DISCARD:
 		return put_simple(c, MILTER_PROTO_REP_DISCARD);
 	default:
@@ -497,21 +503,12 @@ mf_session_macros(struct mf_conn *c)
 {
 	const char *m;
 
-	if ((m = mac_get(c, "{auth_authen}")) != NULL && *m)
-		session_set_auth(c->s, m);
-	if ((m = mac_get(c, "{tls_version}")) != NULL && *m)
-		session_set_tls(c->s, m);
-}
-
-/* mf_set_id - the queue id, once the MTA has one ({i}) */
-static void
-mf_set_id(struct mf_conn *c)
-{
-	const char *m;
-
-	if (c->tx != NULL && tx_id(c->tx) == NULL &&
-	    (m = mac_get(c, "i")) != NULL && *m)
-		tx_set_id(c->tx, m);
+	if ((m = mac_get(c, "{auth_authen}")) != NULL && *m &&
+	    session_set_auth(run_session(c->run), m) == -1)
+		log_warn("milter: session %s: auth", sid(c));
+	if ((m = mac_get(c, "{tls_version}")) != NULL && *m &&
+	    session_set_tls(run_session(c->run), m) == -1)
+		log_warn("milter: session %s: tls", sid(c));
 }
 
 /* mf_end_header - end the message header once (eoh may be negotiated away) */
@@ -521,7 +518,7 @@ mf_end_header(struct mf_conn *c)
 	if (c->eoh_done)
 		return 0;
 	c->eoh_done = 1;
-	return msg_end_header(tx_msg(c->tx));
+	return msg_end_header(tx_msg(mf_tx(c)));
 }
 
 /* mf_chain - the connection's chain generation; NULL when stopping */
@@ -620,7 +617,7 @@ do_connect(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	int port = 0;
 
 	/* a new SMTP session on the same connection (after QUIT_NC) */
-	session_end(c);
+	mf_session_end(c);
 	if (mf_chain(c) == NULL)
 		return -1;
 	norm_addr(cmd, addr, sizeof(addr));
@@ -634,13 +631,12 @@ do_connect(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	/* an MTA passes "[192.0.2.1]" when the address has no name */
 	name = cmd->host[0] != '\0' && cmd->host[0] != '[' ? cmd->host :
 	    "unknown";
-	if ((c->s = session_new(c->chain, "milter", addr, port, name)) == NULL)
+	if ((c->run = run_new(c->chain, "milter", addr, port, name)) == NULL)
 		return mf_fail(c, MILTER_PROTO_NR_CONN, "connect: session");
-	session_set_macro_fn(c->s, mf_macro, c);
+	session_set_macro_fn(run_session(c->run), mf_macro, c);
 	log_debug("milter: session %s: connect from %s [%s]:%d", sid(c),
 	    esc(name), addr, port);
-	memset(&d, 0, sizeof(d));
-	v = chain_connect(c->s, &d);
+	v = run_connect(c->run, &d);
 	return mf_answer(c, CHAIN_CONNECT, MILTER_PROTO_NR_CONN, v, &d);
 }
 
@@ -650,40 +646,28 @@ do_helo(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c->s == NULL)
+	if (c->run == NULL)
 		return nr(c, MILTER_PROTO_NR_HELO) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
-	session_set_helo(c->s, cmd->str);
 	mf_session_macros(c);
-	memset(&d, 0, sizeof(d));
-	v = chain_helo(c->s, cmd->str, &d);
+	v = run_helo(c->run, cmd->str, &d);
 	return mf_answer(c, CHAIN_HELO, MILTER_PROTO_NR_HELO, v, &d);
 }
 
 static int
 do_mail(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
-	const struct config *cfg;
-	struct msg_limits lim;
 	struct decision d;
 	enum pg_verdict v;
 	char *args = NULL;
 	size_t i, n = 0;
 
-	if (c->s == NULL)
+	if (c->run == NULL)
 		return nr(c, MILTER_PROTO_NR_MAIL) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
-	tx_end(c);
+	mf_tx_end(c);
 	mf_session_macros(c);
-	msg_limits_default(&lim);
-	if ((cfg = chain_config(c->chain)) != NULL) {
-		if (cfg->spool_memory_max > 0)
-			lim.memory_max = (size_t)cfg->spool_memory_max;
-		if (cfg->spool_dir != NULL)
-			lim.spool_dir = cfg->spool_dir;
-	}
-	if ((c->tx = tx_new(c->s, &lim)) == NULL)
-		return mf_fail(c, MILTER_PROTO_NR_MAIL, "mail: transaction");
+	/* the ESMTP parameters, one string as in the MAIL command */
 	for (i = 1; i < cmd->argc; i++)
 		n += strlen(cmd->argv[i]) + 1;
 	if (n > 0) {
@@ -703,18 +687,8 @@ do_mail(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 		}
 		*o = '\0';
 	}
-	if (tx_set_sender(c->tx, cmd->argv[0], args) == -1) {
-		free(args);
-		log_warnx("milter: session %s: mail: sender %s not usable",
-		    sid(c), esc(cmd->argv[0]));
-		if (nr(c, MILTER_PROTO_NR_MAIL))
-			return 0;
-		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
-	}
+	v = run_mail(c->run, cmd->argv[0], args, &d);
 	free(args);
-	mf_set_id(c);
-	memset(&d, 0, sizeof(d));
-	v = chain_mail(c->tx, tx_sender(c->tx), &d);
 	return mf_answer(c, CHAIN_MAIL, MILTER_PROTO_NR_MAIL, v, &d);
 }
 
@@ -723,22 +697,11 @@ do_rcpt(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 {
 	struct decision d;
 	enum pg_verdict v;
-	char bare[1024];
 
-	if (c->tx == NULL)
+	if (mf_tx(c) == NULL)
 		return nr(c, MILTER_PROTO_NR_RCPT) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
-	if (tx_addr_strip(cmd->argv[0], bare, sizeof(bare)) == -1 ||
-	    bare[0] == '\0') {
-		log_warnx("milter: session %s: rcpt: recipient %s not usable",
-		    sid(c), esc(cmd->argv[0]));
-		if (nr(c, MILTER_PROTO_NR_RCPT))
-			return 0;
-		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
-	}
-	mf_set_id(c);
-	memset(&d, 0, sizeof(d));
-	v = chain_rcpt(c->tx, bare, &d);
+	v = run_rcpt(c->run, cmd->argv[0], &d);
 	return mf_answer(c, CHAIN_RCPT, MILTER_PROTO_NR_RCPT, v, &d);
 }
 
@@ -748,12 +711,10 @@ do_data(struct mf_conn *c)
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c->tx == NULL)
+	if (mf_tx(c) == NULL)
 		return nr(c, MILTER_PROTO_NR_DATA) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
-	mf_set_id(c);
-	memset(&d, 0, sizeof(d));
-	v = chain_data(c->tx, &d);
+	v = run_data(c->run, &d);
 	return mf_answer(c, CHAIN_DATA, MILTER_PROTO_NR_DATA, v, &d);
 }
 
@@ -772,9 +733,7 @@ hold_tempfail(struct mf_conn *c, int reply)
 {
 	struct decision d;
 
-	memset(&d, 0, sizeof(d));
-	snprintf(d.reply, sizeof(d.reply), "%s", reply_default(PG_TEMPFAIL));
-	hold(c, PG_TEMPFAIL, &d);
+	hold(c, decision_set(&d, PG_TEMPFAIL, NULL, NULL), &d);
 	return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
 }
 
@@ -786,14 +745,14 @@ do_header(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	char *val;
 	int reply = !nr(c, MILTER_PROTO_NR_HDR);
 
-	if (c->tx == NULL || c->held)
+	if (mf_tx(c) == NULL || c->held)
 		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
 	if ((val = milter_util_header_value(cmd->value,
 	    (c->prot & MILTER_PROTO_HDR_LEADSPC) != 0)) == NULL) {
 		log_warn("milter: session %s: header", sid(c));
 		return hold_tempfail(c, reply);
 	}
-	if (msg_add_field(tx_msg(c->tx), cmd->name, val) == -1) {
+	if (msg_add_field(tx_msg(mf_tx(c)), cmd->name, val) == -1) {
 		if (errno != EINVAL) {
 			free(val);
 			log_warn("milter: session %s: header: message", sid(c));
@@ -802,8 +761,7 @@ do_header(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 		log_debug("milter: session %s: header %s not kept: not a "
 		    "valid field", sid(c), esc(cmd->name));
 	}
-	memset(&d, 0, sizeof(d));
-	v = chain_header(c->tx, cmd->name, val, &d);
+	v = run_header(c->run, cmd->name, val, &d);
 	free(val);
 	if (v != PG_CONTINUE) {
 		/* no reply per header: the verdict goes out at the next answered stage */
@@ -820,7 +778,7 @@ do_eoh(struct mf_conn *c)
 	struct decision d;
 	enum pg_verdict v;
 
-	if (c->tx == NULL)
+	if (mf_tx(c) == NULL)
 		return nr(c, MILTER_PROTO_NR_EOH) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
 	if (c->held) {
@@ -831,8 +789,7 @@ do_eoh(struct mf_conn *c)
 	}
 	if (mf_end_header(c) == -1)
 		return mf_fail(c, MILTER_PROTO_NR_EOH, "end of header");
-	memset(&d, 0, sizeof(d));
-	v = chain_eoh(c->tx, &d);
+	v = run_eoh(c->run, &d);
 	return mf_answer(c, CHAIN_EOH, MILTER_PROTO_NR_EOH, v, &d);
 }
 
@@ -840,25 +797,20 @@ do_eoh(struct mf_conn *c)
 static int
 do_body(struct mf_conn *c, const char *p, size_t len, int reply)
 {
-	if (c->tx == NULL)
+	if (mf_tx(c) == NULL)
 		return reply ? put_simple(c, MILTER_PROTO_REP_CONTINUE) : 0;
-	if (!c->held && !tx_accepted(c->tx) && !tx_discarded(c->tx) &&
-	    !session_accepted(c->s) && (mf_end_header(c) == -1 ||
-	    msg_body_write(tx_msg(c->tx), p, len) == -1)) {
+	if (!c->held && run_filtering(c->run) && (mf_end_header(c) == -1 ||
+	    msg_body_write(tx_msg(mf_tx(c)), p, len) == -1)) {
 		struct decision d;
 
 		log_warn("milter: session %s: body: spool", sid(c));
-		memset(&d, 0, sizeof(d));
-		snprintf(d.reply, sizeof(d.reply), "%s",
-		    reply_default(PG_TEMPFAIL));
-		hold(c, PG_TEMPFAIL, &d);
+		hold(c, decision_set(&d, PG_TEMPFAIL, NULL, NULL), &d);
 	}
 	if (!reply)
 		return 0;
 	/* no filter will run on this message any more: the rest can go */
 	if ((c->prot & MILTER_PROTO_SKIP) && (c->held ||
-	    tx_accepted(c->tx) || tx_discarded(c->tx) ||
-	    session_accepted(c->s)))
+	    !run_filtering(c->run)))
 		return put_simple(c, MILTER_PROTO_REP_SKIP);
 	return put_simple(c, MILTER_PROTO_REP_CONTINUE);
 }
@@ -895,7 +847,7 @@ bracket(const char *addr, char *buf, size_t len)
 static int
 put_body(struct mf_conn *c)
 {
-	const struct msg *m = tx_msg(c->tx);
+	const struct msg *m = tx_msg(mf_tx(c));
 	unsigned char *buf;
 	off_t off = 0;
 	ssize_t n;
@@ -924,7 +876,7 @@ put_body(struct mf_conn *c)
 static int
 mf_replay(struct mf_conn *c)
 {
-	const struct msg *m = tx_msg(c->tx);
+	const struct msg *m = tx_msg(mf_tx(c));
 	size_t i, n = msg_change_count(m), last_body = (size_t)-1;
 	size_t mark = c->out.len;
 	int leadspc = (c->prot & MILTER_PROTO_HDR_LEADSPC) != 0;
@@ -1049,13 +1001,13 @@ do_eom(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	enum pg_verdict v;
 	int r;
 
-	if (c->tx == NULL) {
+	if (mf_tx(c) == NULL) {
 		r = put_simple(c, MILTER_PROTO_REP_CONTINUE);
 		goto out;
 	}
 	if (cmd->len > 0)	/* a last body chunk with the end */
 		(void)do_body(c, cmd->data, cmd->len, 0);
-	if (c->held && (c->held_v != PG_ACCEPT || tx_pristine(c->tx))) {
+	if (c->held && (c->held_v != PG_ACCEPT || tx_pristine(mf_tx(c)))) {
 		r = mf_answer(c, CHAIN_HEADER, 0, c->held_v, &c->held_d);
 		goto out;
 	}
@@ -1063,17 +1015,12 @@ do_eom(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 		r = mf_fail(c, 0, "end of message");
 		goto out;
 	}
-	mf_set_id(c);
-	memset(&d, 0, sizeof(d));
-	v = chain_eom(c->tx, &d);
-	if ((v == PG_CONTINUE || v == PG_ACCEPT) && mf_replay(c) == -1) {
-		v = PG_TEMPFAIL;
-		snprintf(d.reply, sizeof(d.reply), "%s",
-		    reply_default(PG_TEMPFAIL));
-	}
+	v = run_eom(c->run, &d);
+	if ((v == PG_CONTINUE || v == PG_ACCEPT) && mf_replay(c) == -1)
+		v = decision_set(&d, PG_TEMPFAIL, NULL, NULL);
 	r = mf_answer(c, CHAIN_EOM, 0, v, &d);
 out:
-	tx_end(c);
+	mf_tx_end(c);
 	mac_clear(c, MILTER_PROTO_MAC_ENVFROM);
 	return r;
 }
@@ -1125,12 +1072,12 @@ dispatch(struct mf_conn *c, const struct milter_proto_cmd *cmd)
 	case MILTER_PROTO_CMD_BODYEOB:
 		return do_eom(c, cmd);
 	case MILTER_PROTO_CMD_ABORT:
-		tx_end(c);
+		mf_tx_end(c);
 		mac_clear(c, MILTER_PROTO_MAC_ENVFROM);
 		return 0;
 	case MILTER_PROTO_CMD_QUIT_NC:
 		/* the next SMTP session comes on this connection */
-		session_end(c);
+		mf_session_end(c);
 		mac_clear(c, 0);
 		if (c->chain != NULL) {
 			chain_unref(c->chain);

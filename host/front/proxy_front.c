@@ -12,6 +12,14 @@
  * decoder (smtp_data), a 16 KiB input buffer, a reply buffer, and one
  * upstream connection (proxy_upstream).
  *
+ * Each command's phase goes through the session's run (run.h), which
+ * records the HELO name, the envelope and the transaction's limits and
+ * asks the filters; this file moves the bytes and turns a refusing
+ * decision into the client's reply (refuse()). What only a proxy does
+ * stays here: RCPT goes upstream once the run passes it and leaves the
+ * transaction again when the upstream refuses it (run_rcpt_drop());
+ * a discarded transaction is answered here and goes nowhere.
+ *
  * The client's bytes are untrusted: every limit is enforced by the codecs
  * (command line length, message size) or here (recipients, hops). The
  * client gets 250 for end of data only after the upstream's 250 for that
@@ -44,6 +52,7 @@
 #include "proxy_upstream.h"
 #include "rdns.h"
 #include "gen.h"
+#include "run.h"
 #include "session.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -78,7 +87,7 @@ struct psess {
 	int			 port;
 	char			 name[256];
 	char			 id[32];
-	struct pg_session	*s;
+	struct run		*run;		/* the session's run: session and tx */
 	struct proxy_upstream	*up;
 	struct smtp_cmd_parser	*cp;
 	char			*in;
@@ -90,8 +99,7 @@ struct psess {
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 caps;
 	int			 xclient_done;
-	/* the transaction */
-	struct pg_tx		*tx;
+	/* the transaction (run_tx()) */
 	int			 discard;	/* answered locally, delivered nowhere */
 	int			 up_mail;	/* the upstream has MAIL open */
 	char			**rcpts;	/* accepted by the upstream */
@@ -156,17 +164,17 @@ reply(struct psess *ps, const char *fmt, ...)
 	out_add(ps, buf, (size_t)n + 2);
 }
 
-/* reply_decision - queue a chain decision's reply (normal form) */
-static void
-reply_decision(struct psess *ps, const struct decision *d)
+/* refuse - queue the reply of a refusing decision; 1 when it refused */
+static int
+refuse(struct psess *ps, const struct decision *d)
 {
-	const char *r = d->reply;
+	const char *r = decision_reply(d);
 
-	if (r[0] == '\0')
-		r = d->verdict == PG_TEMPFAIL ? "451 4.7.1 Try again later" :
-		    "550 5.7.1 Message rejected";
+	if (r == NULL)
+		return 0;
 	out_add(ps, r, strlen(r));
 	out_add(ps, "\r\n", 2);
+	return 1;
 }
 
 /* reply_up - queue the upstream's reply as it is */
@@ -293,14 +301,14 @@ up_lost(struct psess *ps, const char *when)
 	ps->close = 1;
 }
 
-/* tx_end - forget the transaction on our side */
+/* drop_tx - forget the transaction on our side */
 static void
-tx_end(struct psess *ps)
+drop_tx(struct psess *ps)
 {
 	size_t i;
 
-	tx_free(ps->tx);
-	ps->tx = NULL;
+	if (ps->run != NULL)
+		run_tx_end(ps->run);
 	for (i = 0; i < ps->nrcpts; i++)
 		free(ps->rcpts[i]);
 	free(ps->rcpts);
@@ -331,13 +339,12 @@ up_rset(struct psess *ps)
 static int
 refused(struct psess *ps, enum smtp_cmd_verb v)
 {
-	const struct decision *d = session_refusal(ps->s);
+	const struct decision *d = run_refusal(ps->run);
 
 	if (d == NULL || v == SMTP_VERB_QUIT || v == SMTP_VERB_NOOP ||
 	    v == SMTP_VERB_RSET)
 		return 0;
-	reply_decision(ps, d);
-	return 1;
+	return refuse(ps, d);
 }
 
 /* is_passed_cap - EHLO keywords passed on to the client */
@@ -430,18 +437,14 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	struct decision d;
 	struct smtp_reply r;
-	enum pg_verdict v;
 	char line[2400], a[300], n[600], h[1100];
 	int is_ehlo = cmd->verb == SMTP_VERB_EHLO;
 
-	v = chain_helo(ps->s, cmd->arg, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
-		reply_decision(ps, &d);
+	(void)run_helo(ps->run, cmd->arg, &d);
+	if (refuse(ps, &d))
 		return;
-	}
-	session_set_helo(ps->s, cmd->arg);
 	/* a new EHLO resets the transaction on both sides */
-	tx_end(ps);
+	drop_tx(ps);
 	ps->up_mail = 0;
 	snprintf(line, sizeof(line), "EHLO %s", cmd->arg);
 	if (proxy_upstream_cmd(ps->up, line, strlen(line), &r) < 0) {
@@ -500,18 +503,15 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 static void
 do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 {
-	const struct config *cfg = ps->pf->cfg;
 	const struct config_smtp *sc = ps->pf->sc;
-	struct msg_limits lim;
 	struct decision d;
 	struct smtp_reply r;
-	enum pg_verdict v;
 
 	if (!ps->helo) {
 		reply(ps, "503 5.5.1 Error: send HELO/EHLO first");
 		return;
 	}
-	if (ps->tx != NULL) {
+	if (run_tx(ps->run) != NULL) {
 		reply(ps, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
@@ -519,26 +519,13 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
-	msg_limits_default(&lim);
-	lim.memory_max = cfg->spool_memory_max;
-	lim.spool_dir = cfg->spool_dir;
-	if ((ps->tx = tx_new(ps->s, &lim)) == NULL) {
-		reply(ps, "451 4.3.0 Error: insufficient system resources");
-		return;
-	}
-	if (tx_set_sender(ps->tx, cmd->addr, cmd->params[0] ? cmd->params : NULL) < 0) {
-		tx_end(ps);
-		reply(ps, "501 5.1.7 Bad sender address syntax");
+	(void)run_mail(ps->run, cmd->addr, cmd->params, &d);
+	if (refuse(ps, &d)) {
+		drop_tx(ps);
 		return;
 	}
 	ps->mail_params = strdup(cmd->params);
-	v = chain_mail(ps->tx, tx_sender(ps->tx), &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
-		tx_end(ps);
-		reply_decision(ps, &d);
-		return;
-	}
-	if (v == PG_DISCARD || tx_discarded(ps->tx)) {
+	if (run_discarded(ps->run)) {
 		ps->discard = 1;
 		reply(ps, "250 2.1.0 Ok");
 		return;
@@ -550,7 +537,7 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 	if (r.code / 100 == 2)
 		ps->up_mail = 1;
 	else
-		tx_end(ps);
+		drop_tx(ps);
 	reply_up(ps, &r);
 }
 
@@ -588,9 +575,8 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	struct decision d;
 	struct smtp_reply r;
-	enum pg_verdict v;
 
-	if (ps->tx == NULL) {
+	if (run_tx(ps->run) == NULL) {
 		reply(ps, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
@@ -598,12 +584,10 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	v = chain_rcpt(ps->tx, cmd->addr, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
-		reply_decision(ps, &d);
+	(void)run_rcpt(ps->run, cmd->addr, &d);
+	if (refuse(ps, &d))
 		return;
-	}
-	if (v == PG_DISCARD || tx_discarded(ps->tx))
+	if (run_discarded(ps->run))
 		ps->discard = 1;
 	if (ps->discard) {
 		if (up_rset(ps) < 0)
@@ -620,12 +604,12 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	/*
-	 * The chain has added the recipient to the tx already; one the
+	 * The run has added the recipient to the tx already; one the
 	 * upstream refuses leaves it again, so filters at end of data see
 	 * only the recipients the message goes to.
 	 */
 	if (r.code / 100 != 2)
-		(void)tx_del_rcpt(ps->tx, cmd->addr);
+		(void)run_rcpt_drop(ps->run, cmd->addr);
 	else if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
@@ -665,7 +649,7 @@ static void
 received(struct psess *ps, char *buf, size_t len)
 {
 	char date[64], h[300], n[300], id[64];
-	const char *helo = session_str(ps->s, PG_S_HELO);
+	const char *helo = session_str(run_session(ps->run), PG_S_HELO);
 	time_t t = time(NULL);
 	struct tm tm;
 	size_t o;
@@ -674,7 +658,8 @@ received(struct psess *ps, char *buf, size_t len)
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	log_escape(h, sizeof(h), helo ? helo : "unknown", helo ? strlen(helo) : 7);
 	log_escape(n, sizeof(n), ps->name, strlen(ps->name));
-	snprintf(id, sizeof(id), "%s", tx_id(ps->tx) ? tx_id(ps->tx) : "");
+	snprintf(id, sizeof(id), "%s", tx_id(run_tx(ps->run)) ?
+	    tx_id(run_tx(ps->run)) : "");
 	o = (size_t)snprintf(buf, len, "Received: from %s (%s [%s])\r\n"
 	    "\tby %s (phasegate) with %s%s%s", h, n, ps->addr, ps->pf->hostname,
 	    ps->helo == 2 ? "ESMTP" : "SMTP", id[0] ? " id " : "", id);
@@ -688,7 +673,7 @@ received(struct psess *ps, char *buf, size_t len)
 static int
 envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 {
-	struct msg *m = tx_msg(ps->tx);
+	struct msg *m = tx_msg(run_tx(ps->run));
 	const struct msg_change *ch;
 	char **list = NULL, line[1200];
 	const char *sender = NULL, *sargs = NULL, **rargs = NULL;
@@ -744,7 +729,7 @@ envelope(struct psess *ps, struct smtp_reply *r, int *ok)
 		return 0;
 	}
 	if (sender == NULL)
-		sender = tx_sender(ps->tx);
+		sender = tx_sender(run_tx(ps->run));
 	if (sargs == NULL)
 		sargs = ps->mail_params;
 	if (proxy_upstream_cmd(ps->up, "RSET", 4, r) < 0)
@@ -821,8 +806,8 @@ deliver(struct psess *ps)
 		return;
 	}
 	smtp_data_encoder_init(&o.enc);
-	for (e = 0; e < msg_change_count(tx_msg(ps->tx)); e++) {
-		const struct msg_change *ch = msg_change_at(tx_msg(ps->tx), e);
+	for (e = 0; e < msg_change_count(tx_msg(run_tx(ps->run))); e++) {
+		const struct msg_change *ch = msg_change_at(tx_msg(run_tx(ps->run)), e);
 		if (ch->kind == MSG_QUARANTINE)
 			log_warnx("session %s: quarantine asked by %s (%s): a proxy "
 			    "has no hold queue, delivering", ps->id,
@@ -833,7 +818,7 @@ deliver(struct psess *ps)
 		if (proxy_upstream_write(ps->up, rec, strlen(rec)) < 0)
 			goto lost;
 	}
-	if (msg_output(tx_msg(ps->tx), out_cb, &o) < 0)
+	if (msg_output(tx_msg(run_tx(ps->run)), out_cb, &o) < 0)
 		goto lost;
 	e = smtp_data_encode_end(&o.enc, end);
 	if (proxy_upstream_write(ps->up, end, e) < 0 ||
@@ -844,7 +829,7 @@ deliver(struct psess *ps)
 	reply_up(ps, &r);
 	if (r.code / 100 == 2)
 		log_info("session %s: delivered from <%s> to %zu recipient%s: %.*s",
-		    ps->id, tx_sender(ps->tx), ps->nrcpts, ps->nrcpts == 1 ? "" : "s",
+		    ps->id, tx_sender(run_tx(ps->run)), ps->nrcpts, ps->nrcpts == 1 ? "" : "s",
 		    (int)(r.len > 2 ? r.len - 2 : 0), r.text);
 	return;
 lost:
@@ -874,7 +859,6 @@ do_data(struct psess *ps)
 	struct smtp_data_limits dl;
 	struct smtp_data_decoder *dec = NULL;
 	struct decision d;
-	enum pg_verdict v;
 	enum smtp_data_status st = SMTP_DATA_MORE;
 	struct msg *m;
 	char *obuf;
@@ -882,7 +866,7 @@ do_data(struct psess *ps)
 	unsigned flags;
 	int r, werr = 0;
 
-	if (ps->tx == NULL) {
+	if (run_tx(ps->run) == NULL) {
 		reply(ps, "503 5.5.1 Error: need RCPT command");
 		return;
 	}
@@ -890,12 +874,10 @@ do_data(struct psess *ps)
 		reply(ps, "554 5.5.1 Error: no valid recipients");
 		return;
 	}
-	v = chain_data(ps->tx, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
-		reply_decision(ps, &d);
+	(void)run_data(ps->run, &d);
+	if (refuse(ps, &d))
 		return;
-	}
-	if (v == PG_DISCARD)
+	if (run_discarded(ps->run))
 		ps->discard = 1;
 	dl.max_size = sc->max_message_size;
 	dl.normalize_lf = sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
@@ -912,7 +894,7 @@ do_data(struct psess *ps)
 		ps->close = 1;
 		goto out;
 	}
-	m = tx_msg(ps->tx);
+	m = tx_msg(run_tx(ps->run));
 	for (;;) {
 		while (ps->inoff < ps->inlen) {
 			st = smtp_data_decode(dec, ps->in + ps->inoff,
@@ -958,24 +940,22 @@ do_data(struct psess *ps)
 		reply(ps, "554 5.4.6 Error: too many hops (mail loop)");
 		goto end_tx;
 	}
-	v = chain_headers(ps->tx, &d);
-	if (v != PG_REJECT && v != PG_TEMPFAIL)
-		v = chain_eom(ps->tx, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
-		reply_decision(ps, &d);
+	(void)run_headers(ps->run, &d);
+	if (!decision_refuses(&d))
+		(void)run_eom(ps->run, &d);
+	if (refuse(ps, &d))
 		goto end_tx;
-	}
-	if (ps->discard || tx_discarded(ps->tx)) {
+	if (ps->discard || run_discarded(ps->run)) {
 		log_info("session %s: message discarded by %s", ps->id,
 		    d.by[0] ? d.by : "a filter");
 		reply(ps, "250 2.0.0 Ok: discarded");
 		goto end_tx;
 	}
 	deliver(ps);
-	tx_end(ps);
+	drop_tx(ps);
 	goto out;
 end_tx:
-	tx_end(ps);
+	drop_tx(ps);
 	up_rset(ps);
 out:
 	smtp_data_decoder_free(dec);
@@ -989,7 +969,7 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 
 	switch (cmd->verb) {
 	case SMTP_VERB_RSET:
-		tx_end(ps);
+		drop_tx(ps);
 		if (up_rset(ps) == 0)
 			reply(ps, "250 2.0.0 Ok");
 		break;
@@ -1085,11 +1065,10 @@ start(struct psess *ps)
 {
 	struct decision d;
 	struct smtp_reply r;
-	enum pg_verdict v;
 	char err[512];
 
-	v = chain_connect(ps->s, &d);
-	if (v == PG_REJECT || v == PG_TEMPFAIL) {
+	(void)run_connect(ps->run, &d);
+	if (decision_refuses(&d)) {
 		/* as a milter would: a greeting, then every command gets the reply */
 		reply(ps, "220 %s ESMTP", ps->pf->hostname);
 		return 0;
@@ -1115,9 +1094,9 @@ start(struct psess *ps)
 	return 0;
 }
 
-/* session_run - one client session, start to end; frees ps */
+/* client_run - one client session, start to end; frees ps */
 static void
-session_run(struct psess *ps)
+client_run(struct psess *ps)
 {
 	struct proxy_front *pf = ps->pf;
 	struct smtp_cmd_limits cl;
@@ -1137,7 +1116,7 @@ session_run(struct psess *ps)
 	cl.line_max = SMTP_CMD_LINE_MAX;
 	cl.normalize_lf = pf->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
 	if ((chain = gen_acquire()) == NULL ||
-	    (ps->s = session_new(chain, "smtp", ps->addr, ps->port, ps->name)) == NULL ||
+	    (ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name)) == NULL ||
 	    (ps->cp = smtp_cmd_parser_new(&cl)) == NULL ||
 	    (ps->in = malloc(PF_INBUF)) == NULL) {
 		if (chain)
@@ -1147,8 +1126,9 @@ session_run(struct psess *ps)
 		flush(ps);
 		goto done;
 	}
-	chain_unref(chain);	/* the session holds its own reference */
-	snprintf(ps->id, sizeof(ps->id), "%s", session_str(ps->s, PG_S_ID));
+	chain_unref(chain);	/* the run holds its own reference */
+	snprintf(ps->id, sizeof(ps->id), "%s",
+	    session_str(run_session(ps->run), PG_S_ID));
 	log_debug("session %s: connect from %s [%s]:%d", ps->id, ps->name,
 	    ps->addr, ps->port);
 	(void)fiber_watch(ps->fd);	/* parking on it costs no system call */
@@ -1187,11 +1167,8 @@ session_run(struct psess *ps)
 		(void)proxy_upstream_cmd(ps->up, "QUIT", 4, &rr);
 	}
 done:
-	tx_end(ps);
-	if (ps->s != NULL) {
-		chain_close(ps->s);
-		session_free(ps->s);
-	}
+	drop_tx(ps);
+	run_free(ps->run);
 	proxy_upstream_free(ps->up);
 	smtp_cmd_parser_free(ps->cp);
 	fiber_forget(ps->fd);	/* the close takes it out of the epoll set */
@@ -1208,7 +1185,7 @@ done:
 static void
 session_fiber(void *arg)
 {
-	session_run(arg);
+	client_run(arg);
 }
 
 /* turn_away - over max_sessions: 421 and close, without a session */

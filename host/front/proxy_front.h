@@ -1,7 +1,7 @@
 /*
  * proxy_front - the SMTP proxy front end (DESIGN section 6): one listener
- * of config->smtp[], a thread per client session, one upstream session per
- * client session.
+ * of config->smtp[], a fiber per client session (fiber.h: the worker
+ * threads run many sessions), one upstream session per client session.
  */
 #ifndef PROXY_FRONT_H
 #define PROXY_FRONT_H
@@ -19,7 +19,7 @@ struct proxy_front;
  */
 struct proxy_front *proxy_front_new(const struct config *cfg,
 		    const struct config_smtp *sc, char *err, size_t errlen);
-/* proxy_front_start - run the accept loop in its own thread; 0 or -1 */
+/* proxy_front_start - run the accept loop in its own fiber; 0 or -1 */
 int		 proxy_front_start(struct proxy_front *);
 /*
  * proxy_front_stop - stop accepting; idle sessions get 421 at once, busy

@@ -2,7 +2,8 @@
 # tests/milter/milter.sh - the milter front end against miltertest (the
 # MTA side, Lua-scripted): every phase x verdict with custom replies,
 # per-recipient reject, script errors, every change, negotiation, macros,
-# abort then another message, header verdicts held; rawmta.py: packets
+# abort then another message, header verdicts held, the spool limits of
+# the configuration; rawmta.py: packets
 # split over reads, pipelined, oversized and malformed; and the daemon around it: bad listen specs
 # and sockets in use are configuration errors, SIGHUP leaves the milter
 # listening, SIGTERM stops cleanly. Skipped (77) without miltertest.
@@ -76,6 +77,15 @@ conf "$T/h.conf" "{ script = \"$M/filters/hold.lua\" }"
 serve "$T/h.conf"
 mt hold hold.lua -D sock="$sock"
 stop
+
+# the configuration's spool limits: memory_max = 0 is a file for every
+# body byte (here in no directory), not "the default"
+conf "$T/s.conf" "{ script = \"$M/filters/hold.lua\" }" \
+	"spool = { memory_max = 0, dir = \"$T/no-such-dir\" }"
+serve "$T/s.conf"
+mt spool spool.lua -D sock="$sock"
+stop
+assert "spool failure: logged" grep -q "body: spool" "$T/s.conf.log"
 
 # every change, scores and X-Spam-* headers
 conf "$T/c.conf" '{ plugin = "pg_test_all", add_header = "X-Added: added", insert_header = "X-Top: top",

@@ -1,8 +1,10 @@
 /*
- * test_chain - the phase engine with real configurations and the test
- * plugin (tests/plugins/pg_test_all): every verdict at every phase, sticky
- * session refusals, per-recipient rejects, bad replies and filter errors
- * with on_error, scores against actions, generations held by sessions;
+ * test_chain - the phase engine (chain.c and a session's run, run.c) with
+ * real configurations and the test plugin (tests/plugins/pg_test_all):
+ * every verdict at every phase, sticky session refusals, per-recipient
+ * rejects, bad replies and filter errors with on_error, scores against
+ * actions, generations held by sessions, what the run records before the
+ * filters see it, failures of the run itself;
  * which phases each filter uses (chain_wants() exact for Lua scripts, the
  * regex plugin, plugins with and without phases(), an old-size descriptor).
  */
@@ -22,6 +24,7 @@
 #include "lua_bridge.h"
 #include "msg.h"
 #include "plugin_load.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
@@ -76,36 +79,32 @@ load(const char *entry, const char *extra)
 	return c;
 }
 
-/* run - connect .. eom with two recipients (the first "nobody@x") */
+/* drive - connect .. eom with two recipients (the first "nobody@x") */
 static void
-run(struct chain *c, struct flow *f)
+drive(struct chain *c, struct flow *f)
 {
-	struct pg_session *s;
+	struct run *r;
 	struct pg_tx *tx;
 
 	memset(f, 0, sizeof(*f));
-	s = session_new(c, "check", "192.0.2.1", 4000, "client.example");
-	assert_non_null(s);
-	f->v[CHAIN_CONNECT] = chain_connect(s, &f->d[CHAIN_CONNECT]);
-	f->v[CHAIN_HELO] = chain_helo(s, "client.example", &f->d[CHAIN_HELO]);
-	tx = tx_new(s, NULL);
-	assert_non_null(tx);
-	assert_int_equal(tx_set_sender(tx, "<a@example.com>", NULL), 0);
-	f->v[CHAIN_MAIL] = chain_mail(tx, "a@example.com", &f->d[CHAIN_MAIL]);
-	f->v[CHAIN_RCPT] = chain_rcpt(tx, "<nobody@x>", &f->d[CHAIN_RCPT]);
-	f->rcpt2 = chain_rcpt(tx, "b@example.org", &f->d[CHAIN_NPHASES]);
+	r = run_new(c, "check", "192.0.2.1", 4000, "client.example");
+	assert_non_null(r);
+	f->v[CHAIN_CONNECT] = run_connect(r, &f->d[CHAIN_CONNECT]);
+	f->v[CHAIN_HELO] = run_helo(r, "client.example", &f->d[CHAIN_HELO]);
+	f->v[CHAIN_MAIL] = run_mail(r, "<a@example.com>", NULL, &f->d[CHAIN_MAIL]);
+	assert_non_null(tx = run_tx(r));
+	f->v[CHAIN_RCPT] = run_rcpt(r, "<nobody@x>", &f->d[CHAIN_RCPT]);
+	f->rcpt2 = run_rcpt(r, "b@example.org", &f->d[CHAIN_NPHASES]);
 	f->nrcpt = tx_rcpt_count(tx);
-	f->v[CHAIN_DATA] = chain_data(tx, &f->d[CHAIN_DATA]);
+	f->v[CHAIN_DATA] = run_data(r, &f->d[CHAIN_DATA]);
 	assert_int_equal(msg_write(tx_msg(tx), message, sizeof(message) - 1), 0);
 	assert_int_equal(msg_write_end(tx_msg(tx)), 0);
-	f->v[CHAIN_HEADER] = chain_headers(tx, &f->d[CHAIN_HEADER]);
-	f->v[CHAIN_EOM] = chain_eom(tx, &f->d[CHAIN_EOM]);
+	f->v[CHAIN_HEADER] = run_headers(r, &f->d[CHAIN_HEADER]);
+	f->v[CHAIN_EOM] = run_eom(r, &f->d[CHAIN_EOM]);
 	f->nchanges = msg_change_count(tx_msg(tx));
 	f->score = tx_score_total(tx);
 	assert_int_equal(msg_output(tx_msg(tx), out_buf, f->out), 0);
-	tx_free(tx);
-	chain_close(s);
-	session_free(s);
+	run_free(r);
 }
 
 static const struct {
@@ -160,7 +159,7 @@ test_rows(void **unused)
 		struct chain *c = load(rows[i].entry, rows[i].extra);
 		const struct decision *d;
 
-		run(c, &f);
+		drive(c, &f);
 		d = &f.d[rows[i].phase];
 		if (f.v[rows[i].phase] != rows[i].v ||
 		    strstr(d->reply, rows[i].reply) == NULL ||
@@ -181,7 +180,7 @@ test_rcpt_reject_is_per_recipient(void **unused)
 	struct flow f;
 
 	(void)unused;
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
 	assert_int_equal(f.rcpt2, PG_CONTINUE);
 	assert_int_equal(f.nrcpt, 1);
@@ -198,7 +197,7 @@ test_spam_headers(void **unused)
 	struct flow f;
 
 	(void)unused;
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.v[CHAIN_EOM], PG_CONTINUE);
 	/* the forged incoming X-Spam-Flag is gone, ours are there */
 	assert_non_null(strstr(f.out, "X-Test: 1\r\nX-Spam-Flag: YES\r\n"
@@ -208,7 +207,7 @@ test_spam_headers(void **unused)
 	chain_unref(c);
 
 	c = load("score = '1 LOW'", "actions = { add_header = 5, reject = 15 }");
-	run(c, &f);
+	drive(c, &f);
 	assert_non_null(strstr(f.out, "X-Spam-Status: No, score=1.0 required=5.0 tests=LOW\r\n"));
 	assert_null(strstr(f.out, "X-Spam-Flag"));
 	chain_unref(c);
@@ -221,7 +220,7 @@ test_no_change_is_byte_exact(void **unused)
 	struct flow f;
 
 	(void)unused;
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.nchanges, 0);
 	assert_string_equal(f.out, message);
 	chain_unref(c);
@@ -232,24 +231,19 @@ test_generation_outlives_reload(void **unused)
 {
 	struct chain *old = load("mail = 'reject 550 5.7.1 old'", NULL);
 	struct chain *new;
-	struct pg_session *s = session_new(old, "check", "192.0.2.1", 1, NULL);
-	struct pg_tx *tx;
+	struct run *r = run_new(old, "check", "192.0.2.1", 1, NULL);
 	struct decision d;
 
 	(void)unused;
-	chain_unref(old);	/* the "reload": only the session holds it now */
+	chain_unref(old);	/* the "reload": only the run holds it now */
 	new = load("mail = 'reject 550 5.7.1 new'", NULL);
-	tx = tx_new(s, NULL);
-	assert_int_equal(chain_mail(tx, "a@b", &d), PG_REJECT);
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_REJECT);
 	assert_string_equal(d.reply, "550 5.7.1 old");
-	tx_free(tx);
-	session_free(s);	/* frees the old generation */
-	s = session_new(new, "check", "192.0.2.1", 1, NULL);
-	tx = tx_new(s, NULL);
-	assert_int_equal(chain_mail(tx, "a@b", &d), PG_REJECT);
+	run_free(r);	/* frees the old generation */
+	r = run_new(new, "check", "192.0.2.1", 1, NULL);
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_REJECT);
 	assert_string_equal(d.reply, "550 5.7.1 new");
-	tx_free(tx);
-	session_free(s);
+	run_free(r);
 	chain_unref(new);
 }
 
@@ -290,21 +284,23 @@ static void
 test_del_rcpt(void **unused)
 {
 	struct chain *c = load("", NULL);
-	struct pg_session *s = session_new(c, "check", "192.0.2.1", 1, NULL);
-	struct pg_tx *tx = tx_new(s, NULL);
+	struct run *r = run_new(c, "check", "192.0.2.1", 1, NULL);
+	struct pg_tx *tx;
 	struct decision d;
 
 	(void)unused;
-	assert_int_equal(chain_rcpt(tx, "<a@x>", &d), PG_CONTINUE);
-	assert_int_equal(chain_rcpt(tx, "b@x", &d), PG_CONTINUE);
-	assert_int_equal(chain_rcpt(tx, "c@x", &d), PG_CONTINUE);
-	assert_int_equal(tx_del_rcpt(tx, "<b@x>"), 0);	/* the upstream refused it */
+	assert_int_equal(run_rcpt_drop(r, "a@x"), -1);	/* no transaction */
+	assert_int_equal(run_mail(r, "", NULL, &d), PG_CONTINUE);
+	tx = run_tx(r);
+	assert_int_equal(run_rcpt(r, "<a@x>", &d), PG_CONTINUE);
+	assert_int_equal(run_rcpt(r, "b@x", &d), PG_CONTINUE);
+	assert_int_equal(run_rcpt(r, "c@x", &d), PG_CONTINUE);
+	assert_int_equal(run_rcpt_drop(r, "<b@x>"), 0);	/* the upstream refused it */
 	assert_int_equal(tx_rcpt_count(tx), 2);
 	assert_string_equal(tx_rcpt(tx, 0), "a@x");
 	assert_string_equal(tx_rcpt(tx, 1), "c@x");
-	assert_int_equal(tx_del_rcpt(tx, "b@x"), -1);
-	tx_free(tx);
-	session_free(s);
+	assert_int_equal(run_rcpt_drop(r, "b@x"), -1);
+	run_free(r);
 	chain_unref(c);
 }
 
@@ -320,37 +316,40 @@ test_out_of_memory(void **unused)
 	    "add_header = 'X-A: b', score = '1 S'", "actions = { add_header = 5 }");
 	struct decision d;
 	unsigned long n;
-	int completed = 0;
+	int completed = 0, ok;
 
 	(void)unused;
 	for (n = 1; n < 400 && !completed; n++) {
-		struct pg_session *s;
+		struct run *r;
 		struct pg_tx *tx;
 		char out[8192] = "";
 
 		pg_alloc_fail_after(n);
-		if ((s = session_new(c, "check", "192.0.2.1", 1, "x")) == NULL)
+		if ((r = run_new(c, "check", "192.0.2.1", 1, "x")) == NULL)
 			continue;
-		(void)chain_connect(s, &d);
-		(void)chain_helo(s, "x.example", &d);
-		if ((tx = tx_new(s, NULL)) != NULL) {
-			(void)tx_set_sender(tx, "a@b", NULL);
-			(void)chain_mail(tx, "a@b", &d);
-			(void)chain_rcpt(tx, "nobody@x", &d);
-			(void)chain_rcpt(tx, "b@x", &d);
-			(void)chain_data(tx, &d);
+		/* each phase must give what it gives with memory to spare */
+		ok = run_connect(r, &d) == PG_CONTINUE;
+		ok = run_helo(r, "x.example", &d) == PG_CONTINUE && ok;
+		if (run_mail(r, "a@b", NULL, &d) == PG_CONTINUE) {
+			tx = run_tx(r);
+			assert_non_null(tx);
+			ok = run_rcpt(r, "nobody@x", &d) == PG_REJECT && ok;
+			ok = run_rcpt(r, "b@x", &d) == PG_CONTINUE && ok;
+			ok = run_data(r, &d) == PG_CONTINUE && ok;
 			if (msg_write(tx_msg(tx), message, sizeof(message) - 1) == 0 &&
 			    msg_write_end(tx_msg(tx)) == 0) {
-				(void)chain_headers(tx, &d);
-				if (chain_eom(tx, &d) == PG_CONTINUE &&
+				ok = run_headers(r, &d) == PG_CONTINUE && ok;
+				if (run_eom(r, &d) == PG_CONTINUE &&
 				    msg_output(tx_msg(tx), out_buf, out) == 0 &&
-				    strstr(out, "X-Spam-Status") != NULL)
+				    strstr(out, "X-Spam-Status") != NULL && ok)
 					completed = 1;
 			}
-			tx_free(tx);
+		} else {
+			/* no transaction, or a tempfail for want of memory */
+			assert_true(run_tx(r) == NULL ||
+			    d.verdict == PG_TEMPFAIL);
 		}
-		chain_close(s);
-		session_free(s);
+		run_free(r);
 		pg_alloc_fail_after(0);
 	}
 	assert_true(completed);	/* past the last allocation the flow completes */
@@ -479,7 +478,7 @@ test_phases_lua_flow(void **unused)
 	snprintf(conf, sizeof(conf), "filters = { { script = '%s' } }\n", path);
 	c = load_text(conf);
 	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT);
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
 	assert_string_equal(f.d[CHAIN_RCPT].reply, "550 5.1.1 no such user");
 	assert_int_equal(f.rcpt2, PG_CONTINUE);
@@ -544,7 +543,7 @@ test_phases_regex_flow(void **unused)
 	    " '%s' } }\n", path);
 	c = load_text(conf);
 	assert_int_equal(wanted(c), PG_PHASE_HEADER);
-	run(c, &f);
+	drive(c, &f);
 	/* recipients are recorded though no filter looks at them */
 	assert_int_equal(f.v[CHAIN_RCPT], PG_CONTINUE);
 	assert_int_equal(f.nrcpt, 2);
@@ -588,7 +587,7 @@ test_phases_derived(void **unused)
 	(void)unused;
 	c = load_text("filters = { { plugin = 'nophases' } }\n");
 	assert_int_equal(wanted(c), PG_PHASE_MAIL | PG_PHASE_EOM);
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.v[CHAIN_MAIL], PG_REJECT);
 	chain_unref(c);
 	c = load_text("filters = { { plugin = 'nophases_body' } }\n");
@@ -603,7 +602,7 @@ test_phases_derived(void **unused)
 	/* PG_PLUGIN_F_BODY without on_eom: no body */
 	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT |
 	    PG_PHASE_CLOSE);
-	run(c, &f);	/* its close is called; the trap past its size is not */
+	drive(c, &f);	/* its close is called; the trap past its size is not */
 	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
 	assert_string_equal(f.d[CHAIN_RCPT].reply, "550 5.1.1 no such user");
 	assert_int_equal(f.nrcpt, 1);
@@ -637,7 +636,7 @@ test_phases_obeyed(void **unused)
 	c = load("phases = 'helo rcpt', mail = 'reject', eom = 'reject',"
 	    " rcpt = 'reject 550 5.1.1 no', match = 'nobody'", NULL);
 	assert_int_equal(wanted(c), PG_PHASE_HELO | PG_PHASE_RCPT);
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.v[CHAIN_MAIL], PG_CONTINUE);
 	assert_int_equal(f.v[CHAIN_RCPT], PG_REJECT);
 	assert_int_equal(f.v[CHAIN_EOM], PG_CONTINUE);
@@ -649,13 +648,196 @@ test_phases_obeyed(void **unused)
 	chain_unref(c);
 	c = load("phases = ''", NULL);
 	assert_int_equal(wanted(c), 0);
-	run(c, &f);
+	drive(c, &f);
 	assert_int_equal(f.nrcpt, 2);
 	assert_string_equal(f.out, message);
 	chain_unref(c);
 	/* without the option pg_test_all reports everything, as before */
 	c = load("", NULL);
 	assert_int_equal(wanted(c), PG_PHASE_ALL);
+	chain_unref(c);
+}
+
+/*
+ * The run (run.c): what it records before the filters see it. A script
+ * rejects, naming the field, when a field disagrees with the phase's
+ * argument: the HELO name in helo, the sender and the queue id (the
+ * session's macro "i") in mail, the recipients so far in rcpt.
+ */
+static const char *
+macro_i(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "i") == 0 ? "4QID" : NULL;
+}
+
+static void
+test_run_records(void **unused)
+{
+	char path[128], conf[512];
+	struct chain *c;
+	struct run *r;
+	struct decision d;
+	struct pg_tx *tx;
+
+	(void)unused;
+	put("records.lua", "local pg = require 'phasegate'\n"
+	    "local function want(what, got, expected)\n"
+	    "  if got ~= expected then\n"
+	    "    return pg.reject('550 5.7.1 ' .. what .. ' ' .. tostring(got))\n"
+	    "  end\n"
+	    "end\n"
+	    "pg.on('connect', function(s) return want('helo', s.helo, nil) end)\n"
+	    "pg.on('helo', function(s, n) return want('helo', s.helo, n) end)\n"
+	    "pg.on('mail', function(tx, a)\n"
+	    "  return want('sender', tx.sender, a) or want('id', tx.id, '4QID')\n"
+	    "    or want('rcpts', #tx.recipients, 0)\n"
+	    "end)\n"
+	    "pg.on('rcpt', function(tx, a)\n"
+	    "  local so_far = table.concat(tx.recipients, ',')\n"
+	    "  if a == 'c@x' then return want('rcpts', so_far, 'a@x') end\n"
+	    "  if a == 'nobody@x' then return pg.reject('550 5.1.1 no') end\n"
+	    "end)\n", path, sizeof(path));
+	snprintf(conf, sizeof(conf), "filters = { { script = '%s' } }\n", path);
+	c = load_text(conf);
+	assert_non_null(r = run_new(c, "milter", "192.0.2.1", 25, "x"));
+	session_set_macro_fn(run_session(r), macro_i, NULL);
+	assert_int_equal(run_connect(r, &d), PG_CONTINUE);
+	assert_int_equal(run_helo(r, "client.example", &d), PG_CONTINUE);
+	assert_string_equal(session_str(run_session(r), PG_S_HELO),
+	    "client.example");
+	assert_int_equal(run_mail(r, "<a@example.com>", "SIZE=10", &d),
+	    PG_CONTINUE);
+	assert_non_null(tx = run_tx(r));
+	assert_string_equal(tx_sender(tx), "a@example.com");
+	assert_string_equal(tx_sender_args(tx), "SIZE=10");
+	assert_string_equal(tx_id(tx), "4QID");
+	assert_int_equal(run_rcpt(r, "<a@x>", &d), PG_CONTINUE);
+	assert_int_equal(run_rcpt(r, "nobody@x", &d), PG_REJECT);
+	assert_int_equal(run_rcpt(r, "c@x", &d), PG_CONTINUE);
+	assert_int_equal(tx_rcpt_count(tx), 2);
+	/* a second HELO is recorded too, and a new MAIL starts over */
+	assert_int_equal(run_helo(r, "other.example", &d), PG_CONTINUE);
+	assert_int_equal(run_mail(r, "", NULL, &d), PG_CONTINUE);
+	assert_ptr_not_equal(run_tx(r), NULL);
+	assert_int_equal(tx_rcpt_count(run_tx(r)), 0);
+	assert_null(tx_sender_args(run_tx(r)));
+	run_free(r);
+	chain_unref(c);
+}
+
+/* The run's own decisions: bad addresses, no transaction, run_tx_end(). */
+static void
+test_run_errors(void **unused)
+{
+	struct chain *c = load("", NULL);
+	struct run *r;
+	struct decision d;
+
+	(void)unused;
+	assert_non_null(r = run_new(c, "smtp", "192.0.2.1", 25, NULL));
+	assert_null(run_tx(r));
+	assert_int_equal(run_rcpt(r, "a@x", &d), PG_REJECT);
+	assert_string_equal(decision_reply(&d), "503 5.5.1 Error: need MAIL command");
+	assert_int_equal(run_data(r, &d), PG_REJECT);
+	assert_int_equal(run_eom(r, &d), PG_REJECT);
+	assert_false(run_discarded(r));
+	assert_false(run_filtering(r));
+
+	assert_int_equal(run_mail(r, "<a@b", NULL, &d), PG_REJECT);
+	assert_string_equal(decision_reply(&d), "501 5.1.7 Bad sender address syntax");
+	assert_null(run_tx(r));	/* no transaction without a sender */
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_true(run_filtering(r));
+	assert_int_equal(run_rcpt(r, "a b@c", &d), PG_REJECT);
+	assert_string_equal(decision_reply(&d), "501 5.1.3 Bad recipient address syntax");
+	assert_int_equal(run_rcpt(r, "<>", &d), PG_REJECT);
+	assert_int_equal(run_rcpt(r, NULL, &d), PG_REJECT);
+	assert_int_equal(tx_rcpt_count(run_tx(r)), 0);
+	assert_int_equal(run_header(r, "Subject", " folded\r\n\tvalue ", &d),
+	    PG_CONTINUE);
+	run_tx_end(r);
+	assert_null(run_tx(r));
+	run_tx_end(r);	/* twice is fine */
+	run_free(r);
+	run_free(NULL);
+	chain_unref(c);
+}
+
+/* Sticky state: a refusal, an accept, a discard; what run_*() say then. */
+static void
+test_run_sticky(void **unused)
+{
+	struct chain *c;
+	struct run *r;
+	struct decision d;
+
+	(void)unused;
+	c = load("helo = 'tempfail 421 4.7.0 later'", NULL);
+	assert_non_null(r = run_new(c, "milter", "192.0.2.1", 25, NULL));
+	assert_null(run_refusal(r));
+	assert_int_equal(run_helo(r, "a.example", &d), PG_TEMPFAIL);
+	assert_non_null(run_refusal(r));
+	assert_string_equal(run_refusal(r)->reply, "421 4.7.0 later");
+	/* every later phase: the same decision, with or without a tx */
+	assert_int_equal(run_rcpt(r, "a@x", &d), PG_TEMPFAIL);
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_TEMPFAIL);
+	assert_string_equal(decision_reply(&d), "421 4.7.0 later");
+	assert_false(run_filtering(r));
+	assert_int_equal(run_eom(r, &d), PG_TEMPFAIL);
+	run_free(r);
+	chain_unref(c);
+
+	c = load("rcpt = 'discard'", NULL);
+	assert_non_null(r = run_new(c, "smtp", "192.0.2.1", 25, NULL));
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_false(run_discarded(r));
+	assert_int_equal(run_rcpt(r, "a@x", &d), PG_DISCARD);
+	assert_int_equal(tx_rcpt_count(run_tx(r)), 1);
+	assert_true(run_discarded(r));
+	assert_false(run_filtering(r));
+	assert_int_equal(run_data(r, &d), PG_CONTINUE);
+	assert_int_equal(run_eom(r, &d), PG_DISCARD);
+	assert_null(decision_reply(&d));
+	/* the next transaction starts afresh */
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_false(run_discarded(r));
+	run_free(r);
+	chain_unref(c);
+
+	c = load("connect = 'accept', eom = 'reject'", NULL);
+	assert_non_null(r = run_new(c, "smtp", "192.0.2.1", 25, NULL));
+	assert_int_equal(run_connect(r, &d), PG_ACCEPT);
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_false(run_filtering(r));
+	assert_int_equal(run_eom(r, &d), PG_CONTINUE);
+	run_free(r);
+	chain_unref(c);
+}
+
+/* The configuration's spool limits reach every transaction, 0 included. */
+static void
+test_run_limits(void **unused)
+{
+	static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+	struct chain *c;
+	struct run *r;
+	struct decision d;
+
+	(void)unused;
+	/* memory_max = 0: every body byte to a file, here in no directory */
+	c = load("", "spool = { memory_max = 0, dir = '/nonexistent/pg-test' }");
+	assert_non_null(r = run_new(c, "milter", "192.0.2.1", 25, NULL));
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_int_equal(msg_write(tx_msg(run_tx(r)), msg, sizeof(msg) - 1), -1);
+	run_free(r);
+	chain_unref(c);
+	/* the same directory with memory to spare: no file needed */
+	c = load("", "spool = { memory_max = '1K', dir = '/nonexistent/pg-test' }");
+	assert_non_null(r = run_new(c, "milter", "192.0.2.1", 25, NULL));
+	assert_int_equal(run_mail(r, "a@b", NULL, &d), PG_CONTINUE);
+	assert_int_equal(msg_write(tx_msg(run_tx(r)), msg, sizeof(msg) - 1), 0);
+	run_free(r);
 	chain_unref(c);
 }
 
@@ -677,6 +859,10 @@ main(void)
 		cmocka_unit_test(test_phases_regex_flow),
 		cmocka_unit_test(test_phases_derived),
 		cmocka_unit_test(test_phases_obeyed),
+		cmocka_unit_test(test_run_records),
+		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_run_sticky),
+		cmocka_unit_test(test_run_limits),
 	};
 	const char *b = getenv("top_builddir");
 	char cmd[128];

@@ -22,6 +22,7 @@
 #include "lua_bridge.h"
 #include "msg.h"
 #include "plugin_load.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 
@@ -66,8 +67,8 @@ load(const char *script, const char *extra)
 	fputs(script, fp);
 	fclose(fp);
 	snprintf(conf, sizeof(conf), "filters = { { script = '%s', on_error ="
-	    " 'tempfail' } }\nactions = { add_header = 5, reject = 20 }\n%s",
-	    path, extra ? extra : "");
+	    " 'tempfail' } }\nactions = { add_header = 5, reject = 20 }\n"
+	    "spool = { dir = '%s' }\n%s", path, dir, extra ? extra : "");
 	if ((cfg = config_load_string("test.conf", conf, err, sizeof(err)))
 	    == NULL)
 		fail_msg("config: %s", err);
@@ -76,32 +77,27 @@ load(const char *script, const char *extra)
 	return c;
 }
 
-/* transaction - one transaction on s; returns the eom verdict */
+/* transaction - one transaction on r; returns the eom verdict */
 static enum pg_verdict
-transaction(struct pg_session *s, const char *sender, struct pg_tx **txp,
+transaction(struct run *r, const char *sender, struct pg_tx **txp,
     struct decision *d)
 {
-	struct msg_limits lim;
 	struct pg_tx *tx;
 	enum pg_verdict v;
 
-	msg_limits_default(&lim);
-	lim.spool_dir = dir;
-	tx = tx_new(s, &lim);
-	assert_non_null(tx);
-	assert_int_equal(tx_set_sender(tx, sender, NULL), 0);
-	assert_int_equal(chain_mail(tx, sender, d), PG_CONTINUE);
-	assert_int_equal(chain_rcpt(tx, "nobody@example.net", d), PG_REJECT);
+	assert_int_equal(run_mail(r, sender, NULL, d), PG_CONTINUE);
+	assert_non_null(tx = run_tx(r));
+	assert_int_equal(run_rcpt(r, "nobody@example.net", d), PG_REJECT);
 	assert_string_equal(d->by, "rules.lua");
 	assert_non_null(strstr(d->reply, "550 5.1.1 <nobody@example.net>: no"
 	    " such user"));
-	assert_int_equal(chain_rcpt(tx, "bob@example.net", d), PG_CONTINUE);
+	assert_int_equal(run_rcpt(r, "bob@example.net", d), PG_CONTINUE);
 	assert_int_equal(tx_rcpt_count(tx), 1);
-	assert_int_equal(chain_data(tx, d), PG_CONTINUE);
+	assert_int_equal(run_data(r, d), PG_CONTINUE);
 	assert_int_equal(msg_write(tx_msg(tx), message, sizeof(message) - 1), 0);
 	assert_int_equal(msg_write_end(tx_msg(tx)), 0);
-	assert_int_equal(chain_headers(tx, d), PG_CONTINUE);
-	v = chain_eom(tx, d);
+	assert_int_equal(run_headers(r, d), PG_CONTINUE);
+	v = run_eom(r, d);
 	*txp = tx;
 	return v;
 }
@@ -126,17 +122,16 @@ static void
 test_real_host(void **state)
 {
 	struct chain *c = load(script_text, NULL);
-	struct pg_session *s;
+	struct run *s;
 	struct pg_tx *tx;
 	struct decision d;
 	const struct tx_score *sc;
 
 	(void)state;
-	s = session_new(c, "check", "192.0.2.1", 25, "client.example.org");
+	s = run_new(c, "check", "192.0.2.1", 25, "client.example.org");
 	assert_non_null(s);
-	assert_int_equal(chain_connect(s, &d), PG_CONTINUE);
-	session_set_helo(s, "client.example.org");
-	assert_int_equal(chain_helo(s, "client.example.org", &d), PG_CONTINUE);
+	assert_int_equal(run_connect(s, &d), PG_CONTINUE);
+	assert_int_equal(run_helo(s, "client.example.org", &d), PG_CONTINUE);
 
 	/* first transaction: scored, flagged, changed */
 	assert_int_equal(transaction(s, "alice@example.org", &tx, &d),
@@ -150,23 +145,21 @@ test_real_host(void **state)
 	assert_true(has_change(tx, MSG_CHANGE_HEADER, "[SPAM] BUY CHEAP PILLS"));
 	assert_true(has_change(tx, MSG_ADD_RCPT, "archive@example.net"));
 	assert_true(has_change(tx, MSG_ADD_HEADER, "YES"));	/* X-Spam-Flag */
-	tx_free(tx);
+	run_tx_end(s);
 
 	/* second transaction: session.vars went on, tx.vars did not */
 	assert_int_equal(transaction(s, "alice@example.org", &tx, &d),
 	    PG_CONTINUE);
 	assert_true(has_change(tx, MSG_ADD_HEADER, "2"));
-	tx_free(tx);
+	run_tx_end(s);
 
 	/* a script error becomes the entry's on_error */
 	assert_int_equal(transaction(s, "boom@example.org", &tx, &d),
 	    PG_TEMPFAIL);
 	assert_int_equal(d.error, 1);
 	assert_string_equal(d.by, "rules.lua");
-	tx_free(tx);
 
-	chain_close(s);
-	session_free(s);
+	run_free(s);	/* the transaction goes with the run */
 	chain_unref(c);
 }
 
@@ -174,46 +167,35 @@ static void
 test_real_generations(void **state)
 {
 	struct chain *c1, *c2;
-	struct pg_session *s1, *s2;
+	struct run *s1, *s2;
 	struct pg_tx *tx;
 	struct decision d;
 
 	(void)state;
 	c1 = load("local pg = require 'phasegate'\n"
 	    "pg.on('eom', function(tx) tx:score(1, 'GEN1') end)\n", NULL);
-	s1 = session_new(c1, "check", "192.0.2.1", 25, "a.example.org");
-	assert_int_equal(chain_connect(s1, &d), PG_CONTINUE);
+	s1 = run_new(c1, "check", "192.0.2.1", 25, "a.example.org");
+	assert_int_equal(run_connect(s1, &d), PG_CONTINUE);
 	/* reload: the file changes, a new generation is loaded */
 	c2 = load("local pg = require 'phasegate'\n"
 	    "pg.on('rcpt', function(tx, r) if r == 'nobody@example.net' then"
 	    " return pg.reject('550 5.1.1 <' .. r .. '>: no such user') end end)\n"
 	    "pg.on('eom', function(tx) tx:score(2, 'GEN2') end)\n", NULL);
 	chain_unref(c1);	/* the running session keeps generation 1 */
-	s2 = session_new(c2, "check", "192.0.2.2", 25, "b.example.org");
+	s2 = run_new(c2, "check", "192.0.2.2", 25, "b.example.org");
 	assert_int_equal(transaction(s2, "a@example.org", &tx, &d),
 	    PG_CONTINUE);
 	assert_string_equal(tx_score_at(tx, 0)->symbol, "GEN2");
-	tx_free(tx);
-	{
-		struct msg_limits lim;
-
-		msg_limits_default(&lim);
-		lim.spool_dir = dir;
-		tx = tx_new(s1, &lim);
-		assert_int_equal(tx_set_sender(tx, "a@example.org", NULL), 0);
-		assert_int_equal(chain_rcpt(tx, "bob@example.net", &d),
-		    PG_CONTINUE);
-		assert_int_equal(msg_write(tx_msg(tx), message,
-		    sizeof(message) - 1), 0);
-		assert_int_equal(msg_write_end(tx_msg(tx)), 0);
-		assert_int_equal(chain_eom(tx, &d), PG_CONTINUE);
-		assert_string_equal(tx_score_at(tx, 0)->symbol, "GEN1");
-		tx_free(tx);
-	}
-	chain_close(s1);
-	session_free(s1);	/* generation 1 goes with its last session */
-	chain_close(s2);
-	session_free(s2);
+	run_tx_end(s2);
+	assert_int_equal(run_mail(s1, "a@example.org", NULL, &d), PG_CONTINUE);
+	tx = run_tx(s1);
+	assert_int_equal(run_rcpt(s1, "bob@example.net", &d), PG_CONTINUE);
+	assert_int_equal(msg_write(tx_msg(tx), message, sizeof(message) - 1), 0);
+	assert_int_equal(msg_write_end(tx_msg(tx)), 0);
+	assert_int_equal(run_eom(s1, &d), PG_CONTINUE);
+	assert_string_equal(tx_score_at(tx, 0)->symbol, "GEN1");
+	run_free(s1);	/* generation 1 goes with its last session */
+	run_free(s2);
 	chain_unref(c2);
 }
 

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "log.h"
 #include "msg.h"
+#include "run.h"
 #include "session.h"
 #include "tx.h"
 
@@ -310,8 +311,7 @@ drive(struct chain *c, const struct scen *sc, const char *msg, size_t mlen,
     struct outcome *o)
 {
 	const char *rcpt[3] = { "b@example.org", NULL, NULL };
-	struct msg_limits lim;
-	struct pg_session *s;
+	struct run *s;
 	struct pg_tx *tx = NULL;
 	struct decision d;
 	enum pg_verdict v;
@@ -319,36 +319,32 @@ drive(struct chain *c, const struct scen *sc, const char *msg, size_t mlen,
 	int rc = 0;
 
 	memset(o, 0, sizeof(*o));
-	msg_limits_default(&lim);
 	if (sc->rcpt[0] != NULL)
 		memcpy(rcpt, sc->rcpt, sizeof(rcpt));
-	s = session_new(c, "check", sc->addr ? sc->addr : "192.0.2.1", 25,
+	s = run_new(c, "check", sc->addr ? sc->addr : "192.0.2.1", 25,
 	    sc->cname ? sc->cname : "mail.example.org");
 	if (s == NULL)
 		return -1;
-	v = chain_connect(s, &d);
+	v = run_connect(s, &d);
 	note(o, CHAIN_CONNECT, v, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto done;
-	session_set_helo(s, sc->helo ? sc->helo : "mail.example.org");
-	v = chain_helo(s, sc->helo ? sc->helo : "mail.example.org", &d);
+	v = run_helo(s, sc->helo ? sc->helo : "mail.example.org", &d);
 	note(o, CHAIN_HELO, v, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto done;
-	if ((tx = tx_new(s, &lim)) == NULL ||
-	    tx_set_sender(tx, sc->from ? sc->from : "a@example.org",
-	    NULL) == -1) {
+	v = run_mail(s, sc->from ? sc->from : "a@example.org", NULL, &d);
+	if ((tx = run_tx(s)) == NULL) {
 		rc = -1;
 		goto done;
 	}
-	v = chain_mail(tx, tx_sender(tx), &d);
 	note(o, CHAIN_MAIL, v, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto done;
 	for (i = 0; i < 3 && rcpt[i] != NULL; i++) {
 		size_t before = tx_rcpt_count(tx);
 
-		v = chain_rcpt(tx, rcpt[i], &d);
+		v = run_rcpt(s, rcpt[i], &d);
 		note(o, CHAIN_RCPT, v, &d);
 		if (tx_rcpt_count(tx) > before)
 			ok++;
@@ -359,7 +355,7 @@ drive(struct chain *c, const struct scen *sc, const char *msg, size_t mlen,
 		snprintf(o->reply, sizeof(o->reply), "%s", d.reply);
 		goto done;
 	}
-	v = chain_data(tx, &d);
+	v = run_data(s, &d);
 	note(o, CHAIN_DATA, v, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto done;
@@ -368,22 +364,19 @@ drive(struct chain *c, const struct scen *sc, const char *msg, size_t mlen,
 		rc = -1;
 		goto done;
 	}
-	v = chain_headers(tx, &d);
+	v = run_headers(s, &d);
 	note(o, CHAIN_HEADER, v, &d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		goto done;
-	v = chain_eom(tx, &d);
+	v = run_eom(s, &d);
 	note(o, CHAIN_EOM, v, &d);
 	if (v == PG_CONTINUE || v == PG_ACCEPT)
-		v = tx_discarded(tx) ? PG_DISCARD : PG_ACCEPT;
+		v = run_discarded(s) ? PG_DISCARD : PG_ACCEPT;
 done:
 	o->result = v == PG_CONTINUE ? PG_ACCEPT : v;
-	if (tx != NULL) {
+	if (tx != NULL)
 		collect(tx, o);
-		tx_free(tx);
-	}
-	chain_close(s);
-	session_free(s);
+	run_free(s);
 	return rc;
 }
 
@@ -437,8 +430,7 @@ test_scenarios(void **state)
 static void
 test_session_effects(void **state)
 {
-	struct msg_limits lim;
-	struct pg_session *s;
+	struct run *s;
 	struct pg_tx *tx;
 	struct decision d;
 	char err[2048];
@@ -449,37 +441,33 @@ test_session_effects(void **state)
 	c = load_rules("good.rules", NULL, err, sizeof(err));
 	if (c == NULL)
 		fail_msg("load: %s", err);
-	msg_limits_default(&lim);
-	s = session_new(c, "check", "192.0.2.7", 25, "x.dynamic.example.net");
+	s = run_new(c, "check", "192.0.2.7", 25, "x.dynamic.example.net");
 	assert_non_null(s);
-	assert_int_equal(chain_connect(s, &d), PG_CONTINUE);
-	session_set_helo(s, "[10.0.0.1]");
-	assert_int_equal(chain_helo(s, "[10.0.0.1]", &d), PG_CONTINUE);
+	assert_int_equal(run_connect(s, &d), PG_CONTINUE);
+	assert_int_equal(run_helo(s, "[10.0.0.1]", &d), PG_CONTINUE);
 	/* a second HELO matching again adds nothing */
-	assert_int_equal(chain_helo(s, "[10.0.0.2]", &d), PG_CONTINUE);
+	assert_int_equal(run_helo(s, "[10.0.0.2]", &d), PG_CONTINUE);
 	for (t = 0; t < 2; t++) {
 		struct outcome o;
 		const char *m = MSG_PLAIN;
 
-		assert_non_null(tx = tx_new(s, &lim));
-		assert_int_equal(tx_set_sender(tx, "a@example.org", NULL), 0);
-		assert_int_equal(chain_mail(tx, "a@example.org", &d),
+		assert_int_equal(run_mail(s, "a@example.org", NULL, &d),
 		    PG_CONTINUE);
-		assert_int_equal(chain_rcpt(tx, "b@example.org", &d),
+		assert_non_null(tx = run_tx(s));
+		assert_int_equal(run_rcpt(s, "b@example.org", &d),
 		    PG_CONTINUE);
-		assert_int_equal(chain_data(tx, &d), PG_CONTINUE);
+		assert_int_equal(run_data(s, &d), PG_CONTINUE);
 		assert_int_equal(msg_write(tx_msg(tx), m, strlen(m)), 0);
 		assert_int_equal(msg_write_end(tx_msg(tx)), 0);
-		assert_int_equal(chain_headers(tx, &d), PG_CONTINUE);
-		(void)chain_eom(tx, &d);
+		assert_int_equal(run_headers(s, &d), PG_CONTINUE);
+		(void)run_eom(s, &d);
 		memset(&o, 0, sizeof(o));
 		collect(tx, &o);
 		assert_string_equal(o.scores, "DYNAMIC_CLIENT=2.5");
 		assert_string_equal(o.headers, "X-Helo-Private: 10.0.0.1");
-		tx_free(tx);
+		run_tx_end(s);
 	}
-	chain_close(s);
-	session_free(s);
+	run_free(s);
 	chain_unref(c);
 }
 
