@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "clock.h"
 #include "config.h"
 #include "fiber.h"
 #include "log.h"
@@ -1167,10 +1168,10 @@ flush(struct mf_conn *c)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (deadline == 0)
-				deadline = fiber_now_ms() + mf_write_ms;
+				deadline = clock_ms() + mf_write_ms;
 			if (fiber_wait(c->fd, FIBER_OUT, deadline) == 0 &&
 			    (atomic_load(&mf_stopping) ||
-			    fiber_now_ms() >= deadline)) {
+			    clock_ms() >= deadline)) {
 				log_warnx("milter: session %s: MTA %s: reply "
 				    "not taken within %llu ms: connection "
 				    "closed", sid(c), c->peer,
@@ -1220,11 +1221,11 @@ wait_in(struct mf_conn *c, uint64_t *deadline)
 	if (atomic_load(&mf_stopping))
 		return -1;
 	if (*deadline == 0)
-		*deadline = fiber_now_ms() + MF_IDLE_MS;
+		*deadline = clock_ms() + MF_IDLE_MS;
 	if (fiber_wait(c->fd, FIBER_IN, *deadline) == 0) {
 		if (atomic_load(&mf_stopping))
 			return -1;
-		if (fiber_now_ms() >= *deadline) {
+		if (clock_ms() >= *deadline) {
 			log_warnx("milter: session %s: MTA %s: idle for %llu s: "
 			    "connection closed", sid(c), c->peer,
 			    MF_IDLE_MS / 1000);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fiber.h"
 #include "proxy_upstream.h"
 
@@ -43,22 +44,12 @@ struct proxy_upstream {
 	char		 err[256];
 };
 
-/* now_ms - monotonic clock in milliseconds */
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* wait_fd - park until fd is ready for ev or the deadline; 1 ready, 0 timeout */
 static int
 wait_fd(int fd, unsigned ev, uint64_t deadline)
 {
 	for (;;) {
-		if (now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			return 0;
 		if (fiber_wait(fd, ev, deadline) == 1)
 			return 1;
@@ -120,7 +111,7 @@ proxy_upstream_connect(const char *hostport, uint64_t timeout_ms, char *err,
 	int fd = -1, one = 1, e = 0, r;
 	socklen_t elen, plen;
 	struct sockaddr_storage peer;
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = clock_ms() + timeout_ms;
 
 	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) < 0) {
 		snprintf(err, errlen, "bad upstream address %s", hostport);
@@ -234,7 +225,7 @@ fail(struct proxy_upstream *u, const char *why)
 static int
 send_all(struct proxy_upstream *u, const char *p, size_t n)
 {
-	uint64_t deadline = now_ms() + u->timeout_ms;
+	uint64_t deadline = clock_ms() + u->timeout_ms;
 	ssize_t w;
 
 	while (n > 0) {
@@ -287,7 +278,7 @@ proxy_upstream_write(struct proxy_upstream *u, const void *p, size_t n)
 int
 proxy_upstream_reply(struct proxy_upstream *u, struct smtp_reply *r)
 {
-	uint64_t deadline = now_ms() + u->timeout_ms;
+	uint64_t deadline = clock_ms() + u->timeout_ms;
 	enum smtp_reply_status st;
 	ssize_t n;
 

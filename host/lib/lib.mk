@@ -1,9 +1,10 @@
-# host/lib/lib.mk - the base layer: logging, allocation, the fiber
-# scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
+# host/lib/lib.mk - the base layer: logging, allocation, the clock, the
+# fiber scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
+	host/lib/clock.c host/lib/clock.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
@@ -12,7 +13,8 @@ libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re
 TESTS += tests/unit/test_fiber tests/unit/test_re
-tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/log.c
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
+	host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread
