@@ -30,7 +30,7 @@ tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/h
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
-	host/codec/units.c lua/conf/lua_conf.c host/lib/xmalloc.c host/lib/log.c
+	host/codec/units.c lua/conf/lua_conf.c host/lib/addr.c host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONFIG_TEST_DATA='"$(abs_top_srcdir)/tests/data/config"'
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)

@@ -64,6 +64,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "chain.h"
 #include "clock.h"
 #include "config.h"
@@ -114,7 +115,7 @@ struct mf_conn {
 	struct mf_conn		*prev, *next;	/* live connections */
 };
 
-static struct milter_listen mf_listen;
+static struct addr	 mf_listen;
 static char		*mf_spec;
 static int		 mf_fd = -1;
 static int		 mf_started;
@@ -1511,7 +1512,7 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 		    "per process)");
 		return -1;
 	}
-	if (milter_util_listen_parse(cfg->milter_listen, &mf_listen, err,
+	if (addr_parse(cfg->milter_listen, 0, &mf_listen, err,
 	    errlen) == -1)
 		return -1;
 	free(mf_spec);

@@ -1,18 +1,21 @@
 # host/lib/lib.mk - the base layer: logging, allocation, the clock, the
-# fiber scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
+# fiber scheduler, socket addresses, the regex wrapper, reverse DNS.
+# Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
 	host/lib/clock.c host/lib/clock.h \
+	host/lib/addr.c host/lib/addr.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re
-TESTS += tests/unit/test_fiber tests/unit/test_re
+LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr
+check_PROGRAMS += $(LIB_UNIT_TESTS)
+TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
 	host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
@@ -21,6 +24,9 @@ tests_unit_test_fiber_LDFLAGS = -pthread
 tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
 tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c host/lib/addr.c host/lib/addr.h
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(CMOCKA_LIBS)
 endif
 
 # The Hyperscan prefilter changes no result (host/lib/re.c): a differential
@@ -37,4 +43,17 @@ tests_fuzz_fuzz_re_prefilter_SOURCES = tests/fuzz/fuzz_re_prefilter.c host/lib/r
 tests_fuzz_fuzz_re_prefilter_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
+endif
+
+# The address parser reads the configuration: a fuzz target like the codecs'.
+check_PROGRAMS += tests/fuzz/fuzz_addr_replay
+TESTS += tests/fuzz/fuzz_addr_replay
+tests_fuzz_fuzz_addr_replay_SOURCES = tests/fuzz/fuzz_addr.c tests/fuzz/fuzz_smtp_replay.c \
+	host/lib/addr.c host/lib/addr.h
+tests_fuzz_fuzz_addr_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"addr"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_addr
+tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c host/lib/addr.c host/lib/addr.h
+tests_fuzz_fuzz_addr_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
