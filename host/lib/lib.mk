@@ -1,5 +1,6 @@
 # host/lib/lib.mk - the base layer: logging, allocation, the clock, the
-# fiber scheduler, socket addresses, the regex wrapper, reverse DNS.
+# fiber scheduler, socket addresses, buffered connections, the regex
+# wrapper, reverse DNS.
 # Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
@@ -7,13 +8,15 @@ libpglib_la_SOURCES = \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
 	host/lib/clock.c host/lib/clock.h \
 	host/lib/addr.c host/lib/addr.h \
+	host/lib/conn.c host/lib/conn.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
-LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr
+LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
+	tests/unit/test_conn
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
@@ -27,6 +30,11 @@ tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c host/lib/addr.c host/lib/addr.h
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_conn_SOURCES = tests/unit/test_conn.c host/lib/conn.c host/lib/addr.c \
+	host/lib/fiber.c host/lib/clock.c host/lib/log.c
+tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conn_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_conn_LDFLAGS = -pthread
 endif
 
 # The Hyperscan prefilter changes no result (host/lib/re.c): a differential
