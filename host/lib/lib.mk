@@ -1,6 +1,6 @@
 # host/lib/lib.mk - the base layer: logging, allocation, the clock, the
-# fiber scheduler, socket addresses, buffered connections, the regex
-# wrapper, reverse DNS.
+# fiber scheduler, socket addresses, buffered connections, listeners, the
+# regex wrapper, reverse DNS.
 # Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
@@ -9,6 +9,7 @@ libpglib_la_SOURCES = \
 	host/lib/clock.c host/lib/clock.h \
 	host/lib/addr.c host/lib/addr.h \
 	host/lib/conn.c host/lib/conn.h \
+	host/lib/listen.c host/lib/listen.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
@@ -16,7 +17,7 @@ libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
 LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
-	tests/unit/test_conn
+	tests/unit/test_conn tests/unit/test_listen
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
@@ -35,6 +36,11 @@ tests_unit_test_conn_SOURCES = tests/unit/test_conn.c host/lib/conn.c host/lib/a
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_conn_LDFLAGS = -pthread
+tests_unit_test_listen_SOURCES = tests/unit/test_listen.c host/lib/listen.c host/lib/conn.c \
+	host/lib/addr.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+tests_unit_test_listen_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_listen_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_listen_LDFLAGS = -pthread
 endif
 
 # The Hyperscan prefilter changes no result (host/lib/re.c): a differential
