@@ -322,6 +322,12 @@ addr_format(const struct addr *a, char *buf, size_t len)
 		    a->family == AF_INET ? "0.0.0.0" : "*", a->port);
 	else if (strchr(a->host, ':') != NULL)
 		snprintf(buf, len, "[%s]:%s", a->host, a->port);
+	else if (strcasecmp(a->host, "unix") == 0 ||
+	    strcasecmp(a->host, "local") == 0 ||
+	    strncasecmp(a->host, "inet", 4) == 0)
+		/* "unix:25" would read as a socket type: say it as libmilter does */
+		snprintf(buf, len, "%s:%s@%s", a->family == AF_INET6 ? "inet6" :
+		    "inet", a->port, a->host);
 	else
 		snprintf(buf, len, "%s:%s", a->host, a->port);
 	return buf;

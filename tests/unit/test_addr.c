@@ -52,6 +52,10 @@ static const struct good goods[] = {
 	{ "inet6:8891@::1", C, AF_INET6, "::1", "8891", "", "[::1]:8891" },
 	{ "inet6:8891@localhost", 0, AF_INET6, "localhost", "8891", "", "localhost:8891" },
 	{ "inet6:8891", 0, AF_INET6, "", "8891", "", "[::]:8891" },
+	/* a host named like a socket type: shown in a form that reads back */
+	{ "inet:81@unix", 0, AF_INET, "unix", "81", "", "inet:81@unix" },
+	{ "inet6:81@inet6", 0, AF_INET6, "inet6", "81", "", "inet6:81@inet6" },
+	{ "inetx:25", 0, AF_UNSPEC, "inetx", "25", "", "inet:25@inetx" },
 };
 
 struct badcase {
