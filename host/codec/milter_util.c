@@ -1,155 +1,22 @@
 /*
  * milter_util - pure helpers of the milter front end
  *
- * Public: milter_util_listen_parse(), milter_util_flags(),
- * milter_util_reply_split(), milter_util_header_value(),
- * milter_util_header_out().
+ * Public: milter_util_flags(), milter_util_reply_split(),
+ * milter_util_header_value(), milter_util_header_out().
  *
- * Input: the listen spec comes from the configuration; replies come from
- * reply_normalize() but are checked again here; header values come from
- * the MTA. Nothing here logs or touches a descriptor. Errors are returned
- * (with a message for the listen spec).
+ * Input: replies come from reply_normalize() but are checked again here;
+ * header values come from the MTA. Nothing here logs or touches a
+ * descriptor. Errors are returned.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
 
 #include "milter_proto.h"
 #include "milter_util.h"
-
-int
-milter_util_listen_parse(const char *spec, struct milter_listen *l,
-    char *err, size_t errlen)
-{
-	const char *colon, *rest, *at, *p;
-	size_t n;
-
-	memset(l, 0, sizeof(*l));
-	if (spec == NULL || *spec == '\0') {
-		snprintf(err, errlen, "milter listen: empty socket spec");
-		return -1;
-	}
-	colon = strchr(spec, ':');
-	if (colon == NULL) {
-		l->family = AF_UNIX;
-		rest = spec;
-	} else {
-		n = (size_t)(colon - spec);
-		rest = colon + 1;
-		if (n == 0 || (n == 4 && strncasecmp(spec, "unix", 4) == 0) ||
-		    (n == 5 && strncasecmp(spec, "local", 5) == 0))
-			l->family = AF_UNIX;
-		else if (n == 4 && strncasecmp(spec, "inet", 4) == 0)
-			l->family = AF_INET;
-		else if (n == 5 && strncasecmp(spec, "inet6", 5) == 0)
-			l->family = AF_INET6;
-		else {
-			snprintf(err, errlen, "milter listen \"%s\": unknown "
-			    "socket type \"%.*s\" (use unix:PATH, "
-			    "inet:PORT@HOST or inet6:PORT@HOST)", spec,
-			    (int)(n > 32 ? 32 : n), spec);
-			return -1;
-		}
-	}
-	for (p = spec; *p != '\0'; p++)
-		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p)) {
-			snprintf(err, errlen, "milter listen \"%s\": white "
-			    "space or control character in the spec", spec);
-			return -1;
-		}
-	if (l->family == AF_UNIX) {
-		if (*rest == '\0') {
-			snprintf(err, errlen, "milter listen \"%s\": no socket "
-			    "path", spec);
-			return -1;
-		}
-		if (strlen(rest) >= sizeof(l->path)) {
-			snprintf(err, errlen, "milter listen \"%s\": socket "
-			    "path longer than %zu bytes", spec,
-			    sizeof(l->path) - 1);
-			return -1;
-		}
-		strcpy(l->path, rest);
-		return 0;
-	}
-
-	/* inet: PORT[@HOST] */
-	at = strchr(rest, '@');
-	n = at ? (size_t)(at - rest) : strlen(rest);
-	if (n == 0 || n >= sizeof(l->port)) {
-		snprintf(err, errlen, "milter listen \"%s\": missing or bad "
-		    "port (libmilter's form is inet:PORT@HOST, e.g. "
-		    "inet:8891@127.0.0.1)", spec);
-		return -1;
-	}
-	memcpy(l->port, rest, n);
-	l->port[n] = '\0';
-	if (strchr(l->port, ':') != NULL || strchr(l->port, '.') != NULL) {
-		snprintf(err, errlen, "milter listen \"%s\": bad port \"%s\" "
-		    "(Postfix writes inet:HOST:PORT, libmilter "
-		    "inet:PORT@HOST)", spec, l->port);
-		return -1;
-	}
-	if (isdigit((unsigned char)l->port[0])) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(l->port, &end, 10);
-		if (*end != '\0' || errno != 0 || v < 1 || v > 65535) {
-			snprintf(err, errlen, "milter listen \"%s\": port "
-			    "\"%s\" is not a number from 1 to 65535", spec,
-			    l->port);
-			return -1;
-		}
-	} else {
-		for (p = l->port; *p != '\0'; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-') {
-				snprintf(err, errlen, "milter listen \"%s\": "
-				    "bad port \"%s\" (Postfix writes "
-				    "inet:HOST:PORT, libmilter "
-				    "inet:PORT@HOST)", spec, l->port);
-				return -1;
-			}
-	}
-	if (at == NULL)
-		return 0;
-	at++;
-	n = strlen(at);
-	if (n == 0) {
-		snprintf(err, errlen, "milter listen \"%s\": empty host after "
-		    "'@'", spec);
-		return -1;
-	}
-	if (at[0] == '[') {
-		if (n < 3 || at[n - 1] != ']') {
-			snprintf(err, errlen, "milter listen \"%s\": bad "
-			    "numeric host \"%s\"", spec, at);
-			return -1;
-		}
-		at++;
-		n -= 2;
-	}
-	if (n >= sizeof(l->host)) {
-		snprintf(err, errlen, "milter listen \"%s\": host name too "
-		    "long", spec);
-		return -1;
-	}
-	memcpy(l->host, at, n);
-	l->host[n] = '\0';
-	for (p = l->host; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && strchr(".-:_%", *p) == NULL) {
-			snprintf(err, errlen, "milter listen \"%s\": bad "
-			    "character in host \"%s\"", spec, l->host);
-			return -1;
-		}
-	return 0;
-}
 
 unsigned long
 milter_util_flags(const struct milter_wants *w, unsigned long mta_act,

@@ -1,8 +1,9 @@
 /*
- * milter_util - the pure parts of the milter front end: the listen spec,
- * the negotiation flags and the reply conversion. No libmilter calls, no
- * sockets, no logging: each function takes values and returns values, so
- * tests/unit/test_milter_util.c covers them without an MTA.
+ * milter_util - the pure parts of the milter front end: the negotiation
+ * flags, the reply and header value conversions (the listen spec is
+ * addr.h's). No libmilter calls, no sockets, no logging: each function
+ * takes values and returns values, so tests/unit/test_milter_util.c covers
+ * them without an MTA.
  */
 #ifndef MILTER_UTIL_H
 #define MILTER_UTIL_H
@@ -12,22 +13,6 @@
 /* libmilter's limits for smfi_setmlreply() (MAXREPLYLEN, MAXREPLIES) */
 #define MILTER_UTIL_REPLY_TEXT_MAX	980
 #define MILTER_UTIL_REPLY_LINES_MAX	32
-
-struct milter_listen {
-	int	 family;	/* AF_UNIX, AF_INET or AF_INET6 */
-	char	 path[108];	/* AF_UNIX */
-	char	 host[256];	/* AF_INET*: "" (any), a name, or a bare address ("[...]" removed) */
-	char	 port[32];	/* AF_INET*: digits or a service name */
-};
-
-/*
- * milter_util_listen_parse - check a libmilter socket spec the way
- * libmilter reads it ("unix:/path", "local:/path", "/path",
- * "inet:PORT@HOST", "inet:PORT", "inet6:PORT@[::1]") and split it into l.
- * Returns 0, or -1 with a message in err. Pure.
- */
-int	milter_util_listen_parse(const char *spec, struct milter_listen *l,
-	    char *err, size_t errlen);
 
 /* What the chain uses, for the negotiation. */
 struct milter_wants {

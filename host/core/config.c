@@ -23,7 +23,6 @@
  */
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -32,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "file.h"
 #include "lua_conf.h"
@@ -278,116 +278,20 @@ want_list(struct walk *w, const char *path, const struct lua_conf_node *n,
 	return 0;
 }
 
-/* valid_port - decimal 1..65535 */
+/*
+ * check_addr - an address key: addr.h's grammar with flags (ADDR_*); 0, or
+ * -1 with "PATH: bad WHAT 'SPEC': reason"
+ */
 static int
-valid_port(const char *s, size_t len)
+check_addr(struct walk *w, const char *path, const struct lua_conf_node *k,
+    const char *what, unsigned flags)
 {
-	unsigned long v = 0;
-	size_t i;
+	struct addr a;
+	char why[256];
 
-	if (len == 0 || len > 5)
+	if (addr_parse(k->str, flags, &a, why, sizeof(why)) == 0)
 		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	return v >= 1 && v <= 65535;
-}
-
-/* valid_host - an IPv4 address or a host name */
-static int
-valid_host(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
-			return 0;
-	}
-	return 1;
-}
-
-/* valid_v6 - an IPv6 address literal */
-static int
-valid_v6(const char *s, size_t len)
-{
-	char buf[INET6_ADDRSTRLEN + 1];
-	struct in6_addr a;
-
-	if (len == 0 || len >= sizeof(buf))
-		return 0;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return inet_pton(AF_INET6, buf, &a) == 1;
-}
-
-/* check_hostport - "host:port" or "[v6]:port"; NULL or a reason */
-static const char *
-check_hostport(const char *s)
-{
-	const char *colon;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (close == NULL || !valid_v6(s + 1, (size_t)(close - s - 1)))
-			return "bad IPv6 address";
-		if (close[1] != ':')
-			return "expected host:port";
-		return valid_port(close + 2, strlen(close + 2)) ? NULL :
-		    "bad port";
-	}
-	if ((colon = strrchr(s, ':')) == NULL)
-		return "expected host:port";
-	if (memchr(s, ':', (size_t)(colon - s)) != NULL)
-		return "an IPv6 address goes in brackets: [::1]:25";
-	if (!valid_host(s, (size_t)(colon - s)))
-		return "bad host";
-	return valid_port(colon + 1, strlen(colon + 1)) ? NULL : "bad port";
-}
-
-/* check_milter_spec - libmilter's socket syntax; NULL or a reason */
-static const char *
-check_milter_spec(const char *s)
-{
-	const char *p, *at;
-
-	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0) {
-		p = strchr(s, ':') + 1;
-		if (p[0] != '/')
-			return "the socket path must be absolute";
-		if (strlen(p) >= 108)	/* sizeof(sun_path) */
-			return "the socket path is too long";
-		return NULL;
-	}
-	if (strncmp(s, "inet:", 5) == 0)
-		p = s + 5;
-	else if (strncmp(s, "inet6:", 6) == 0)
-		p = s + 6;
-	else
-		return "expected inet:PORT@HOST, inet6:PORT@HOST, unix:/path "
-		    "or local:/path";
-	at = strchr(p, '@');
-	if (!valid_port(p, at != NULL ? (size_t)(at - p) : strlen(p)))
-		return "bad port";
-	if (at == NULL)
-		return NULL;	/* libmilter: every address */
-	at++;
-	if (s[4] == '6') {
-		size_t n = strlen(at);
-
-		if (n >= 2 && at[0] == '[' && at[n - 1] == ']')
-			return valid_v6(at + 1, n - 2) ? NULL : "bad IPv6 address";
-		return valid_v6(at, n) || valid_host(at, n) ? NULL :
-		    "bad host";
-	}
-	return valid_host(at, strlen(at)) ? NULL : "bad host";
+	return fail(w, k->line, "%s: bad %s '%s': %s", path, what, k->str, why);
 }
 
 /* do_milter - milter = { listen = "inet:8891@127.0.0.1" } */
@@ -395,7 +299,6 @@ static int
 do_milter(struct walk *w, const struct lua_conf_node *n)
 {
 	char path[PATH_LEN];
-	const char *why;
 	size_t i;
 
 	if (want_table(w, "milter", n) == -1)
@@ -406,11 +309,9 @@ do_milter(struct walk *w, const struct lua_conf_node *n)
 		sub_path(path, sizeof(path), "milter", k);
 		if (k->key == NULL || strcmp(k->key, "listen") != 0)
 			return unknown(w, "milter", k);
-		if (get_string(w, path, k, &w->cfg->milter_listen) == -1)
+		if (get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
+		    check_addr(w, path, k, "socket", 0) == -1)
 			return -1;
-		if ((why = check_milter_spec(k->str)) != NULL)
-			return fail(w, k->line, "%s: bad socket '%s': %s", path,
-			    k->str, why);
 	}
 	if (w->cfg->milter_listen == NULL)
 		return fail(w, n->line, "milter: needs 'listen'");
@@ -423,7 +324,6 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
     struct config_smtp *s)
 {
 	char path[PATH_LEN];
-	const char *why;
 	size_t i;
 
 	s->received = 1;
@@ -444,11 +344,11 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 		if (strcmp(key, "listen") == 0 || strcmp(key, "upstream") == 0) {
 			char **dst = key[0] == 'l' ? &s->listen : &s->upstream;
 
-			if (get_string(w, path, k, dst) == -1)
+			/* the proxy listens on TCP only, for now */
+			if (get_string(w, path, k, dst) == -1 ||
+			    check_addr(w, path, k, "address", key[0] == 'l' ?
+			    ADDR_HOSTPORT : ADDR_CONNECT) == -1)
 				return -1;
-			if ((why = check_hostport(*dst)) != NULL)
-				return fail(w, k->line, "%s: bad address '%s': %s",
-				    path, *dst, why);
 			continue;
 		}
 		if (strcmp(key, "xclient") == 0)

@@ -47,8 +47,8 @@ tests_unit_test_tx_SOURCES = tests/unit/test_tx.c host/core/tx.c host/core/sessi
 tests_unit_test_tx_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tx_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
-	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/xmalloc.c \
-	host/lib/log.c
+	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/addr.c \
+	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONFIG_TEST_DATA='"$(abs_top_srcdir)/tests/data/config"'
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)

@@ -64,7 +64,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "chain.h"
+#include "clock.h"
 #include "config.h"
 #include "fiber.h"
 #include "log.h"
@@ -113,7 +115,7 @@ struct mf_conn {
 	struct mf_conn		*prev, *next;	/* live connections */
 };
 
-static struct milter_listen mf_listen;
+static struct addr	 mf_listen;
 static char		*mf_spec;
 static int		 mf_fd = -1;
 static int		 mf_started;
@@ -1114,10 +1116,10 @@ flush(struct mf_conn *c)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			if (deadline == 0)
-				deadline = fiber_now_ms() + mf_write_ms;
+				deadline = clock_ms() + mf_write_ms;
 			if (fiber_wait(c->fd, FIBER_OUT, deadline) == 0 &&
 			    (atomic_load(&mf_stopping) ||
-			    fiber_now_ms() >= deadline)) {
+			    clock_ms() >= deadline)) {
 				log_warnx("milter: session %s: MTA %s: reply "
 				    "not taken within %llu ms: connection "
 				    "closed", sid(c), c->peer,
@@ -1167,11 +1169,11 @@ wait_in(struct mf_conn *c, uint64_t *deadline)
 	if (atomic_load(&mf_stopping))
 		return -1;
 	if (*deadline == 0)
-		*deadline = fiber_now_ms() + MF_IDLE_MS;
+		*deadline = clock_ms() + MF_IDLE_MS;
 	if (fiber_wait(c->fd, FIBER_IN, *deadline) == 0) {
 		if (atomic_load(&mf_stopping))
 			return -1;
-		if (fiber_now_ms() >= *deadline) {
+		if (clock_ms() >= *deadline) {
 			log_warnx("milter: session %s: MTA %s: idle for %llu s: "
 			    "connection closed", sid(c), c->peer,
 			    MF_IDLE_MS / 1000);
@@ -1457,7 +1459,7 @@ milter_front_start(const struct config *cfg, char *err, size_t errlen)
 		    "per process)");
 		return -1;
 	}
-	if (milter_util_listen_parse(cfg->milter_listen, &mf_listen, err,
+	if (addr_parse(cfg->milter_listen, 0, &mf_listen, err,
 	    errlen) == -1)
 		return -1;
 	free(mf_spec);

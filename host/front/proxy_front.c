@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "clock.h"
 #include "config.h"
 #include "fiber.h"
 #include "log.h"
@@ -108,16 +109,6 @@ struct psess {
 	char			*dbuf;		/* DATA: decoder output (PF_INBUF + 16) */
 	char			*ebuf;		/* DATA: encoder output (PF_EBUF) */
 };
-
-/* now_ms - monotonic milliseconds */
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* reply - queue a reply line (CRLF added) */
 static void
@@ -205,7 +196,7 @@ wait_client(struct psess *ps, unsigned ev, uint64_t deadline, int idle)
 	}
 	if (fiber_wait(ps->fd, ev, dl) == 1)
 		return 0;
-	now = now_ms();
+	now = clock_ms();
 	if (atomic_load(&pf->stop) && (idle || now >= pf->stop_deadline))
 		return -3;
 	if (now >= deadline)
@@ -232,7 +223,7 @@ flush(struct psess *ps)
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
 			break;
 		if (deadline == 0)
-			deadline = now_ms() + ps->pf->cfg->timeout_command_ms;
+			deadline = clock_ms() + ps->pf->cfg->timeout_command_ms;
 		if (wait_client(ps, FIBER_OUT, deadline, 0) != 0)
 			break;
 	}
@@ -267,7 +258,7 @@ fill(struct psess *ps, uint64_t timeout_ms, int idle)
 		if (ps->drained) {
 			ps->drained = 0;
 			if (deadline == 0)
-				deadline = now_ms() + timeout_ms;
+				deadline = clock_ms() + timeout_ms;
 			if ((w = wait_client(ps, FIBER_IN, deadline, idle)) != 0)
 				return w;
 		}
@@ -284,7 +275,7 @@ fill(struct psess *ps, uint64_t timeout_ms, int idle)
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
 		if (deadline == 0)
-			deadline = now_ms() + timeout_ms;
+			deadline = clock_ms() + timeout_ms;
 		if ((w = wait_client(ps, FIBER_IN, deadline, idle)) != 0)
 			return w;
 	}
@@ -1347,7 +1338,7 @@ proxy_front_stop(struct proxy_front *pf)
 
 	if (pf == NULL)
 		return;
-	pf->stop_deadline = now_ms() + PF_GRACE_MS;
+	pf->stop_deadline = clock_ms() + PF_GRACE_MS;
 	atomic_store(&pf->stop, 1);
 	fiber_kick_all();
 	while (atomic_load(&pf->accepting))
@@ -1357,8 +1348,8 @@ proxy_front_stop(struct proxy_front *pf)
 		pf->lfd = -1;
 	}
 	hard = pf->stop_deadline + 5000;
-	while (atomic_load(&pf->nsessions) > 0 && now_ms() < hard) {
-		if (!kicked_late && now_ms() >= pf->stop_deadline) {
+	while (atomic_load(&pf->nsessions) > 0 && clock_ms() < hard) {
+		if (!kicked_late && clock_ms() >= pf->stop_deadline) {
 			fiber_kick_all();	/* busy sessions: the grace is over */
 			kicked_late = 1;
 		}

@@ -18,7 +18,10 @@
 
 struct proxy_upstream;
 
-/* "host:port", "[v6addr]:port"; NULL with the reason in err. */
+/*
+ * an address of addr.h with a host ("host:port", "[v6addr]:port",
+ * "inet:PORT@HOST") or a unix socket; NULL with the reason in err.
+ */
 struct proxy_upstream *proxy_upstream_connect(const char *hostport,
 		    uint64_t timeout_ms, char *err, size_t errlen);
 void		 proxy_upstream_free(struct proxy_upstream *);

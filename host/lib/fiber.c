@@ -2,8 +2,8 @@
  * fiber - the front ends' sessions as fibers on a few worker threads (M:N)
  *
  * Public: fiber_start(), fiber_stop(), fiber_spawn(), fiber_wait(),
- * fiber_kick_all(), fiber_self(), fiber_count(), fiber_workers(),
- * fiber_now_ms(). See fiber.h for the rules fiber code follows.
+ * fiber_kick_all(), fiber_self(), fiber_count(), fiber_workers().
+ * See fiber.h for the rules fiber code follows.
  *
  * Pieces:
  * - one epoll set shared by every worker; a parked fiber's descriptor is in
@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fiber.h"
 #include "log.h"
 
@@ -192,15 +193,6 @@ static __thread struct worker *tls_worker;
 
 /* the eventfd's epoll data: not a fiber */
 static char evfd_tag;
-
-uint64_t
-fiber_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* coarse_ms - a cheap clock for the stuck-worker watch */
 static uint64_t
@@ -755,7 +747,7 @@ monitor_main(void *arg)
 		pthread_cond_timedwait(&S.mcond, &S.mlock, &ts);
 		if (atomic_load(&S.quit))
 			break;
-		now = fiber_now_ms();
+		now = clock_ms();
 		kick = atomic_load(&S.kick_gen);
 		due = NULL;
 		pthread_mutex_lock(&S.lock);
@@ -1008,7 +1000,7 @@ fiber_wait(int fd, unsigned events, uint64_t deadline_ms)
 		pfd.fd = fd;
 		pfd.events = (short)(((events & FIBER_IN) ? POLLIN : 0) |
 		    ((events & FIBER_OUT) ? POLLOUT : 0));
-		now = fiber_now_ms();
+		now = clock_ms();
 		if (deadline_ms != 0 && now >= deadline_ms)
 			return 0;
 		ms = deadline_ms == 0 ? 1000 : (int)(deadline_ms - now > 1000 ?

@@ -21,7 +21,7 @@
  * - no other blocking but disk I/O and the filters' own calls.
  *
  * There is one scheduler per process: fiber_start() once, fiber_stop() at
- * the end. Deadlines are fiber_now_ms() values (CLOCK_MONOTONIC, ms);
+ * the end. Deadlines are clock_ms() values (clock.h: CLOCK_MONOTONIC, ms);
  * they are looked at every FIBER_TICK_MS.
  */
 #ifndef FIBER_H
@@ -100,6 +100,5 @@ int		 fiber_self(void);
 size_t		 fiber_count(void);
 /* fiber_workers - worker threads now */
 unsigned	 fiber_workers(void);
-uint64_t	 fiber_now_ms(void);
 
 #endif /* FIBER_H */

@@ -1,26 +1,47 @@
 # host/lib/lib.mk - the base layer: logging, allocation, whole files and
-# relative paths, the fiber scheduler, the regex wrapper, reverse DNS.
+# relative paths, the clock, the fiber scheduler, socket addresses, buffered
+# connections, listeners, the regex wrapper, reverse DNS.
 # Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
 	host/lib/file.c host/lib/file.h \
+	host/lib/clock.c host/lib/clock.h \
+	host/lib/addr.c host/lib/addr.h \
+	host/lib/conn.c host/lib/conn.h \
+	host/lib/listen.c host/lib/listen.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re
-TESTS += tests/unit/test_fiber tests/unit/test_re
-tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/log.c
+LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
+	tests/unit/test_conn tests/unit/test_listen
+check_PROGRAMS += $(LIB_UNIT_TESTS)
+TESTS += $(LIB_UNIT_TESTS)
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
+	host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread
 tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
 tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c host/lib/addr.c host/lib/addr.h
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_conn_SOURCES = tests/unit/test_conn.c host/lib/conn.c host/lib/addr.c \
+	host/lib/fiber.c host/lib/clock.c host/lib/log.c
+tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conn_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_conn_LDFLAGS = -pthread
+tests_unit_test_listen_SOURCES = tests/unit/test_listen.c host/lib/listen.c host/lib/conn.c \
+	host/lib/addr.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+tests_unit_test_listen_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_listen_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_listen_LDFLAGS = -pthread
 endif
 
 # The Hyperscan prefilter changes no result (host/lib/re.c): a differential
@@ -41,3 +62,16 @@ endif
 
 # sd_notify(3) over $NOTIFY_SOCKET, for serve under systemd (host/lib/notify.c)
 libpglib_la_SOURCES += host/lib/notify.c host/lib/notify.h
+
+# The address parser reads the configuration: a fuzz target like the codecs'.
+check_PROGRAMS += tests/fuzz/fuzz_addr_replay
+TESTS += tests/fuzz/fuzz_addr_replay
+tests_fuzz_fuzz_addr_replay_SOURCES = tests/fuzz/fuzz_addr.c tests/fuzz/fuzz_smtp_replay.c \
+	host/lib/addr.c host/lib/addr.h
+tests_fuzz_fuzz_addr_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"addr"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_addr
+tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c host/lib/addr.c host/lib/addr.h
+tests_fuzz_fuzz_addr_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif

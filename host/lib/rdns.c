@@ -13,13 +13,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "fiber.h"
 #include "rdns.h"
 
 struct slot {
 	char		addr[64];	/* "" when free */
 	char		name[256];
-	uint64_t	expires;	/* ms, fiber_now_ms() */
+	uint64_t	expires;	/* ms, clock_ms() */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -60,7 +61,7 @@ rdns_name(const struct sockaddr *sa, socklen_t salen, const char *addr,
 {
 	struct lookup lk = { sa, salen, name, namelen };
 	struct slot *sl = &slots[hash(addr)];
-	uint64_t now = fiber_now_ms();
+	uint64_t now = clock_ms();
 	int hit = 0;
 
 	pthread_mutex_lock(&lock);
@@ -78,6 +79,6 @@ rdns_name(const struct sockaddr *sa, socklen_t salen, const char *addr,
 	pthread_mutex_lock(&lock);
 	memcpy(sl->addr, addr, strlen(addr) + 1);
 	memcpy(sl->name, name, strlen(name) + 1);
-	sl->expires = fiber_now_ms() + RDNS_TTL_S * 1000;
+	sl->expires = clock_ms() + RDNS_TTL_S * 1000;
 	pthread_mutex_unlock(&lock);
 }

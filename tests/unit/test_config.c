@@ -47,19 +47,33 @@ static const struct bad bads[] = {
 	{ "milter = \"inet:8891@127.0.0.1\"\n",
 	  NAME ":1: milter: expected a table, got string" },
 	{ "\n\nmilter = {\n  listen = \"inet:99999@127.0.0.1\" }\n",
-	  NAME ":4: milter.listen: bad socket 'inet:99999@127.0.0.1': bad port" },
-	{ "milter = { listen = \"127.0.0.1:8891\" }\n",
-	  NAME ":1: milter.listen: bad socket '127.0.0.1:8891': expected "
-	  "inet:PORT@HOST, inet6:PORT@HOST, unix:/path or local:/path" },
+	  NAME ":4: milter.listen: bad socket 'inet:99999@127.0.0.1': port 99999 "
+	  "is out of range (1 to 65535)" },
+	{ "milter = { listen = \"tcp:8891@127.0.0.1\" }\n",
+	  NAME ":1: milter.listen: bad socket 'tcp:8891@127.0.0.1': unknown "
+	  "socket type 'tcp' (use HOST:PORT, unix:/PATH, inet:PORT@HOST or "
+	  "inet6:PORT@HOST)" },
 	{ "milter = { listen = \"inet:127.0.0.1:8891\" }\n",
-	  NAME ":1: milter.listen: bad socket 'inet:127.0.0.1:8891': bad port" },
+	  NAME ":1: milter.listen: bad socket 'inet:127.0.0.1:8891': that is "
+	  "Postfix's form (inet:HOST:PORT); libmilter's is inet:PORT@HOST: write "
+	  "inet:8891@127.0.0.1" },
+	{ "milter = { listen = \"inet:8891@[::1]\" }\n",
+	  NAME ":1: milter.listen: bad socket 'inet:8891@[::1]': an IPv6 address "
+	  "needs inet6: write inet6:8891@[::1]" },
+	{ "milter = { listen = \"inet:smtp@localhost\" }\n",
+	  NAME ":1: milter.listen: bad socket 'inet:smtp@localhost': port 'smtp' "
+	  "is not a number from 1 to 65535 (service names are not looked up)" },
 	{ "milter = { listen = \"unix:run/milter.sock\" }\n",
 	  NAME ":1: milter.listen: bad socket 'unix:run/milter.sock': the "
-	  "socket path must be absolute" },
+	  "socket path must be absolute (unix:/PATH)" },
 	{ "milter = { listen = \"inet:8891@bad host\" }\n",
-	  NAME ":1: milter.listen: bad socket 'inet:8891@bad host': bad host" },
+	  NAME ":1: milter.listen: bad socket 'inet:8891@bad host': white space "
+	  "or a control character in the address" },
+	{ "milter = { listen = \"inet:8891@a/b\" }\n",
+	  NAME ":1: milter.listen: bad socket 'inet:8891@a/b': bad host 'a/b'" },
 	{ "milter = { listen = \"inet6:8891@[::g]\" }\n",
-	  NAME ":1: milter.listen: bad socket 'inet6:8891@[::g]': bad IPv6 address" },
+	  NAME ":1: milter.listen: bad socket 'inet6:8891@[::g]': bad IPv6 "
+	  "address '::g'" },
 	{ "milter = { listen = 8891 }\n",
 	  NAME ":1: milter.listen: expected a string, got number" },
 	{ "milter = { listen = \"inet:8891\\0@x\" }\n",
@@ -83,15 +97,25 @@ static const struct bad bads[] = {
 	  NAME ":1: smtp[1].listen: bad address '::1:25': an IPv6 address "
 	  "goes in brackets: [::1]:25" },
 	{ "smtp = { { listen = \"127.0.0.1\", upstream = \"127.0.0.1:26\" } }\n",
-	  NAME ":1: smtp[1].listen: bad address '127.0.0.1': expected host:port" },
+	  NAME ":1: smtp[1].listen: bad address '127.0.0.1': expected HOST:PORT" },
 	{ "smtp = { { listen = \"127.0.0.1:0\", upstream = \"127.0.0.1:26\" } }\n",
-	  NAME ":1: smtp[1].listen: bad address '127.0.0.1:0': bad port" },
+	  NAME ":1: smtp[1].listen: bad address '127.0.0.1:0': port 0 is out of "
+	  "range (1 to 65535)" },
+	{ "smtp = { { listen = \"unix:/run/pg.sock\", upstream = \"127.0.0.1:26\" } }\n",
+	  NAME ":1: smtp[1].listen: bad address 'unix:/run/pg.sock': expected "
+	  "HOST:PORT or [ADDRESS]:PORT here, not a unix socket" },
+	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \":26\" } }\n",
+	  NAME ":1: smtp[1].upstream: bad address ':26': no host (one is needed "
+	  "to connect)" },
 	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"[::g]:26\" } }\n",
-	  NAME ":1: smtp[1].upstream: bad address '[::g]:26': bad IPv6 address" },
+	  NAME ":1: smtp[1].upstream: bad address '[::g]:26': bad IPv6 address "
+	  "'::g'" },
 	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"[::1]26\" } }\n",
-	  NAME ":1: smtp[1].upstream: bad address '[::1]26': expected host:port" },
+	  NAME ":1: smtp[1].upstream: bad address '[::1]26': expected "
+	  "[ADDRESS]:PORT" },
 	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"a b:26\" } }\n",
-	  NAME ":1: smtp[1].upstream: bad address 'a b:26': bad host" },
+	  NAME ":1: smtp[1].upstream: bad address 'a b:26': white space or a "
+	  "control character in the address" },
 	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
 	  "  bare_newline = \"strip\" } }\n",
 	  NAME ":2: smtp[1].bare_newline: 'strip' is not one of reject, normalize" },
@@ -513,6 +537,28 @@ check_milter_anyaddr(const struct config *c)
 	assert_string_equal(c->milter_listen, "inet:8891");
 }
 
+/* the one address grammar: HOST:PORT and a bare path are milter sockets too */
+static void
+check_milter_hostport(const struct config *c)
+{
+	assert_string_equal(c->milter_listen, "127.0.0.1:8891");
+}
+
+static void
+check_milter_path(const struct config *c)
+{
+	assert_string_equal(c->milter_listen, "/run/m.sock");
+}
+
+/* an upstream in any form that names a host or a socket */
+static void
+check_upstream_forms(const struct config *c)
+{
+	assert_int_equal(c->nsmtp, 2);
+	assert_string_equal(c->smtp[0].upstream, "unix:/run/up.sock");
+	assert_string_equal(c->smtp[1].upstream, "inet:25@127.0.0.1");
+}
+
 /* check_smtp - every listener key, several listeners */
 static void
 check_smtp(const struct config *c)
@@ -632,6 +678,11 @@ static const struct good goods[] = {
 	  check_milter_unix },
 	{ NAME, "milter = { listen = \"local:/tmp/m.sock\" }\n", check_milter_local },
 	{ NAME, "milter = { listen = \"inet:8891\" }\n", check_milter_anyaddr },
+	{ NAME, "milter = { listen = \"127.0.0.1:8891\" }\n", check_milter_hostport },
+	{ NAME, "milter = { listen = \"/run/m.sock\" }\n", check_milter_path },
+	{ NAME, "smtp = { { listen = \"127.0.0.1:1\", upstream = \"unix:/run/up.sock\" },\n"
+	  "  { listen = \":2\", upstream = \"inet:25@127.0.0.1\" } }\n",
+	  check_upstream_forms },
 	{ NAME,
 	  "smtp = {\n"
 	  "  { listen = \"[::1]:10025\", upstream = \"localhost:25\", xclient = false,\n"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "clock.h"
 #include "fiber.h"
 
 static void
@@ -38,7 +39,7 @@ xread(int fd, char *buf, size_t n)
 		else if (r == 0)
 			return -1;
 		else if (errno == EAGAIN)
-			fiber_wait(fd, FIBER_IN, fiber_now_ms() + 10000);
+			fiber_wait(fd, FIBER_IN, clock_ms() + 10000);
 		else
 			return -1;
 	}
@@ -56,7 +57,7 @@ xwrite(int fd, const char *buf, size_t n)
 		if (r > 0)
 			off += (size_t)r;
 		else if (r < 0 && errno == EAGAIN)
-			fiber_wait(fd, FIBER_OUT, fiber_now_ms() + 10000);
+			fiber_wait(fd, FIBER_OUT, clock_ms() + 10000);
 		else
 			return -1;
 	}
@@ -155,10 +156,10 @@ static void
 deadline_fiber(void *arg)
 {
 	int fd = *(int *)arg;
-	uint64_t t0 = fiber_now_ms();
+	uint64_t t0 = clock_ms();
 
 	atomic_store(&wait_result, fiber_wait(fd, FIBER_IN, t0 + 150));
-	atomic_store(&waited_ms, (int)(fiber_now_ms() - t0));
+	atomic_store(&waited_ms, (int)(clock_ms() - t0));
 }
 
 static void
@@ -227,7 +228,7 @@ quick(void *arg)
 {
 	uint64_t t0 = *(uint64_t *)arg;
 
-	atomic_store(&quick_done_ms, (int)(fiber_now_ms() - t0));
+	atomic_store(&quick_done_ms, (int)(clock_ms() - t0));
 }
 
 static void
@@ -240,7 +241,7 @@ test_blocking_filter(void **state)
 	assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
 	assert_int_equal(fiber_spawn(blocker, NULL), 0);
 	usleep(20 * 1000);
-	t0 = fiber_now_ms();
+	t0 = clock_ms();
 	assert_int_equal(fiber_spawn(quick, &t0), 0);
 	usleep(500 * 1000);
 	/* the only worker is stuck: the monitor must have added one */
@@ -262,13 +263,13 @@ fin_reader(void *arg)
 	uint64_t t0;
 
 	fiber_watch(sv[0]);
-	fiber_wait(sv[2], FIBER_IN, fiber_now_ms() + 100);	/* elsewhere */
-	fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 2000);
+	fiber_wait(sv[2], FIBER_IN, clock_ms() + 100);	/* elsewhere */
+	fiber_wait(sv[0], FIBER_IN, clock_ms() + 2000);
 	if (read(sv[0], buf, sizeof(buf)) != 3)
 		return;
-	t0 = fiber_now_ms();
-	fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 2000);	/* wait first */
-	atomic_store(&eof_ms, (int)(fiber_now_ms() - t0));
+	t0 = clock_ms();
+	fiber_wait(sv[0], FIBER_IN, clock_ms() + 2000);	/* wait first */
+	atomic_store(&eof_ms, (int)(clock_ms() - t0));
 	atomic_store(&eof_read, (int)read(sv[0], buf, sizeof(buf)));
 	fiber_unwatch(sv[0]);
 }
@@ -310,12 +311,12 @@ slow_call(void *arg)
 static void
 offloader(void *arg)
 {
-	uint64_t t0 = fiber_now_ms();
+	uint64_t t0 = clock_ms();
 
 	(void)arg;
 	fiber_offload(slow_call, NULL);
 	if (atomic_load(&offload_ran) >= 1 && fiber_self())
-		atomic_store(&offload_back_ms, (int)(fiber_now_ms() - t0));
+		atomic_store(&offload_back_ms, (int)(clock_ms() - t0));
 }
 
 static void
@@ -330,7 +331,7 @@ test_offload(void **state)
 	assert_int_equal(fiber_spawn(offloader, NULL), 0);
 	assert_int_equal(fiber_spawn(offloader, NULL), 0);
 	usleep(20 * 1000);
-	t0 = fiber_now_ms();
+	t0 = clock_ms();
 	atomic_store(&quick_done_ms, -1);
 	assert_int_equal(fiber_spawn(quick, &t0), 0);
 	usleep(60 * 1000);
@@ -353,11 +354,11 @@ test_outside(void **state)
 	(void)state;
 	assert_int_equal(fiber_self(), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	t0 = fiber_now_ms();
+	t0 = clock_ms();
 	assert_int_equal(fiber_wait(sv[0], FIBER_IN, t0 + 50), 0);
-	assert_true(fiber_now_ms() - t0 >= 49);
+	assert_true(clock_ms() - t0 >= 49);
 	assert_int_equal(write(sv[1], "x", 1), 1);
-	assert_int_equal(fiber_wait(sv[0], FIBER_IN, fiber_now_ms() + 1000), 1);
+	assert_int_equal(fiber_wait(sv[0], FIBER_IN, clock_ms() + 1000), 1);
 	assert_int_equal(fiber_spawn(quick, &t0), -1);
 	assert_int_equal(errno, ESRCH);
 	close(sv[0]);

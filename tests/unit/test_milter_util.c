@@ -1,6 +1,7 @@
 /*
- * test_milter_util - the milter front end's pure parts: listen spec,
- * negotiation flags, reply splitting, header value conversion.
+ * test_milter_util - the milter front end's pure parts: negotiation
+ * flags, reply splitting, header value conversion (the listen spec's cases
+ * are in test_addr).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,71 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <cmocka.h>
 
 
 #include "milter_proto.h"
 #include "milter_util.h"
-
-static void
-test_listen(void **state)
-{
-	static const struct {
-		const char	*spec;
-		int		 ok;
-		int		 family;
-		const char	*path, *host, *port, *errpart;
-	} t[] = {
-		{ "inet:8891@127.0.0.1", 1, AF_INET, "", "127.0.0.1", "8891", NULL },
-		{ "inet:8891", 1, AF_INET, "", "", "8891", NULL },
-		{ "INET:smtp@localhost", 1, AF_INET, "", "localhost", "smtp", NULL },
-		{ "inet6:8891@[::1]", 1, AF_INET6, "", "::1", "8891", NULL },
-		{ "inet:8891@[10.0.0.1]", 1, AF_INET, "", "10.0.0.1", "8891", NULL },
-		{ "unix:/run/pg/milter.sock", 1, AF_UNIX, "/run/pg/milter.sock", "", "", NULL },
-		{ "local:/tmp/x", 1, AF_UNIX, "/tmp/x", "", "", NULL },
-		{ "/tmp/y", 1, AF_UNIX, "/tmp/y", "", "", NULL },
-		{ ":/tmp/z", 1, AF_UNIX, "/tmp/z", "", "", NULL },
-		{ "", 0, 0, "", "", "", "empty" },
-		{ "tcp:8891@127.0.0.1", 0, 0, "", "", "", "unknown socket type" },
-		{ "inet:127.0.0.1:8891", 0, 0, "", "", "", "bad port" },
-		{ "inet:@127.0.0.1", 0, 0, "", "", "", "missing or bad port" },
-		{ "inet:0@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
-		{ "inet:70000@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
-		{ "inet:12x@127.0.0.1", 0, 0, "", "", "", "1 to 65535" },
-		{ "inet:8891@", 0, 0, "", "", "", "empty host" },
-		{ "inet:8891@[::1", 0, 0, "", "", "", "bad numeric host" },
-		{ "inet:8891@a/b", 0, 0, "", "", "", "bad character" },
-		{ "unix:", 0, 0, "", "", "", "no socket path" },
-		{ "unix:/tmp/a b", 0, 0, "", "", "", "white space" },
-		{ "unix:/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789", 0, 0, "", "", "", "longer than" },
-	};
-	struct milter_listen l;
-	char err[512];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		int r;
-
-		err[0] = '\0';
-		r = milter_util_listen_parse(t[i].spec, &l, err, sizeof(err));
-		if (t[i].ok) {
-			if (r != 0)
-				fail_msg("%s: %s", t[i].spec, err);
-			assert_int_equal(l.family, t[i].family);
-			assert_string_equal(l.path, t[i].path);
-			assert_string_equal(l.host, t[i].host);
-			assert_string_equal(l.port, t[i].port);
-		} else {
-			if (r != -1)
-				fail_msg("%s: accepted", t[i].spec);
-			if (strstr(err, t[i].errpart) == NULL)
-				fail_msg("%s: error \"%s\" lacks \"%s\"",
-				    t[i].spec, err, t[i].errpart);
-		}
-	}
-}
 
 #define ALLPROT	(MILTER_PROTO_NOCONNECT | MILTER_PROTO_NOHELO | MILTER_PROTO_NOMAIL | MILTER_PROTO_NORCPT | \
 	MILTER_PROTO_NOBODY | MILTER_PROTO_NOHDRS | MILTER_PROTO_NOEOH | MILTER_PROTO_NR_HDR | MILTER_PROTO_NOUNKNOWN | \
@@ -282,7 +223,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_header_value),
