@@ -360,6 +360,13 @@ smtp_cmd_parse_line(const char *s, size_t n, struct smtp_cmd *cmd,
 			cmd->error = "hostname required";
 			return SMTP_CMD_ERR_SYNTAX;
 		}
+		/* the rule MAIL and RCPT addresses follow: nothing below
+		 * space and no DEL, so no escape sequence goes upstream */
+		for (k = i; k < n; k++)
+			if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) {
+				cmd->error = "control character in hostname";
+				return SMTP_CMD_ERR_SYNTAX;
+			}
 		return SMTP_CMD_OK;
 	case SMTP_VERB_DATA:
 	case SMTP_VERB_RSET:

@@ -93,4 +93,18 @@ send b"Subject: n\n\nbare\rCR\n.\n"
 expect 550 5.5.2
 EOS
 assert "normalize: a bare CR is still refused" test $? = 0
+# HELO/EHLO arguments follow the address rule: no control characters go
+# upstream (an ESC sequence would reach the upstream's logs and terminals)
+smtpc >"$T/out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO a\x1b[31m.example\r\n"
+expect 501 5.5.4
+send b"HELO a.example\x07\r\n"
+expect 501 5.5.4
+send b"EHLO c.example\r\n"
+expect 250
+send b"QUIT\r\n"
+expect 221
+EOS
+assert "EHLO/HELO with control characters: 501, then a good EHLO works" test $? = 0
 finish
