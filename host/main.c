@@ -101,6 +101,10 @@ configtest(const char *file)
 		config_free(cfg);
 		return 1;
 	}
+	if (serve_check_spool(cfg) == -1) {
+		chain_unref(c);
+		return 1;
+	}
 	printf("%s: configuration OK (%zu filter%s)\n", file,
 	    chain_filter_count(c), chain_filter_count(c) == 1 ? "" : "s");
 	chain_unref(c);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chain.h"
@@ -41,6 +42,7 @@
 #include "notify.h"
 #include "proxy_front.h"
 #include "serve.h"
+#include "spool.h"
 
 /* a session's stack: reserved, only touched pages count (filters run on it) */
 #define SERVE_FIBER_STACK	(256 * 1024)
@@ -125,6 +127,50 @@ reload(const char *file)
 	    file);
 }
 
+/* spool_refused - say why spool.dir cannot take a message file */
+static void
+spool_refused(const struct config *cfg, int e)
+{
+	fprintf(stderr, "phasegate: %s: spool.dir %s: cannot create a file "
+	    "there%s%s: %s\n", cfg->file, cfg->spool_dir,
+	    cfg->user != NULL ? " as user " : "",
+	    cfg->user != NULL ? cfg->user : "", strerror(e));
+}
+
+int
+serve_check_spool(const struct config *cfg)
+{
+	pid_t pid;
+	int st, e = 0;
+
+	if (cfg->user == NULL || getuid() != 0) {
+		if (spool_check_dir(cfg->spool_dir) == 0)
+			return 0;
+		spool_refused(cfg, errno);
+		return -1;
+	}
+	/* as serve will run: in a child that drops privileges first */
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "phasegate: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (drop_privileges(cfg->user) == -1)
+			_exit(255);
+		_exit(spool_check_dir(cfg->spool_dir) == 0 ? 0 :
+		    errno > 0 && errno < 255 ? errno : EIO);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) != 255)
+		e = WEXITSTATUS(st);
+	if (e != 0)
+		spool_refused(cfg, e);
+	return -1;
+}
+
 /* The front ends serve runs. */
 struct fronts {
 	struct proxy_front **proxies;
@@ -179,6 +225,10 @@ fronts_start(const struct config *cfg, struct fronts *f)
 	}
 	if (drop_privileges(cfg->user) == -1)
 		return 1;
+	if (spool_check_dir(cfg->spool_dir) == -1) {
+		spool_refused(cfg, errno);
+		return 1;
+	}
 	for (i = 0; i < f->nproxies; i++)
 		if (proxy_front_start(f->proxies[i]) == -1) {
 			log_warnx("cannot start the SMTP listener %s",

@@ -8,5 +8,11 @@
 
 /* Returns the process exit status: 0 clean stop, 1 config error, 2 runtime failure. */
 int		 serve_main(const char *config_file, int verbose);
+/*
+ * serve_check_spool - can serve, as the configured user, create a file in
+ * spool.dir? 0, or -1 with the reason on stderr (for configtest)
+ */
+struct config;
+int		 serve_check_spool(const struct config *cfg);
 
 #endif /* SERVE_H */

@@ -30,6 +30,27 @@ timeout 20 "$PHASEGATE" serve -c "$T/none.conf" 2>"$T/err"; rc=$?
 assert_eq "serve: no front end: exit 1" "$rc" 1
 assert "serve: says what is missing" grep -q "no front end" "$T/err"
 
+# a spool directory the configured user cannot write: refused at start
+# (after the privilege drop) and by configtest, not when a big message comes
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -m 0700 "$T/rootonly"
+	printf 'user = "nobody"\nspool = { dir = "%s" }\nmilter = { listen = "inet:%s@127.0.0.1" }\nfilters = {}\n' \
+		"$T/rootonly" "$port" > "$T/spool.conf"
+	timeout 20 "$PHASEGATE" serve -c "$T/spool.conf" 2>"$T/err"; rc=$?
+	assert_eq "serve: unwritable spool: exit 1" "$rc" 1
+	assert "serve: says spool.dir, the user and why" \
+		grep -q "spool.dir $T/rootonly: cannot create a file there as user nobody: Permission denied" "$T/err"
+	"$PHASEGATE" configtest -c "$T/spool.conf" >"$T/out" 2>"$T/err"; rc=$?
+	assert_eq "configtest: unwritable spool: exit 1" "$rc" 1
+	assert "configtest: says why" grep -q "cannot create a file there as user nobody" "$T/err"
+	# (T itself is 0700: a spool for nobody must be reachable by nobody)
+	open_spool=$(mktemp -d /tmp/pgspool.XXXXXX); chmod 0777 "$open_spool"
+	sed -i "s|$T/rootonly|$open_spool|" "$T/spool.conf"
+	"$PHASEGATE" configtest -c "$T/spool.conf" >"$T/out" 2>"$T/err"; rc=$?
+	assert_eq "configtest: a spool nobody can write: OK" "$rc" 0
+	rm -rf "$open_spool"
+fi
+
 # a listener that cannot bind is a start-up error: a process of ours holds
 # the port (it picks it itself, so no other test can take it in between)
 /usr/bin/python3 -c '

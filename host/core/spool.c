@@ -308,3 +308,19 @@ spool_truncate(struct spool *s)
 	s->err = 0;
 	return 0;
 }
+
+int
+spool_check_dir(const char *dir)
+{
+	int fd, e;
+
+	if ((fd = open_tmp(dir)) == -1)
+		return -1;
+	if (write_all(fd, "x", 1) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}

@@ -22,5 +22,10 @@ off_t		 spool_size(const struct spool *);
 int		 spool_in_memory(const struct spool *);
 /* spool_truncate - drop all content (size 0). */
 int		 spool_truncate(struct spool *);
+/*
+ * spool_check_dir - can this process create and write a spool file under
+ * dir? 0, or -1 with errno (EACCES, ENOENT, EROFS, ENOSPC ...)
+ */
+int		 spool_check_dir(const char *dir);
 
 #endif /* SPOOL_H */
