@@ -11,6 +11,7 @@
  * not one, all raise a Lua error at the caller's line.
  */
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -99,8 +100,10 @@ lb_check_text(lua_State *L, int idx, const char *fn, const char *what)
 
 /*
  * check_reply - a reply for pg.reject (class '5') or pg.tempfail ('4'):
- * lines separated by "\n", each "CCC text", "CCC-text" or "CCC", the same
- * code on every line.
+ * lines separated by "\n"; the first starts with its code ("CCC text",
+ * "CCC-text" or "CCC"), each later one may repeat that code or leave it out
+ * (the host then puts it there): the rule of docs/verdicts.md, the same the
+ * host applies to a C plugin's reply (host/codec/reply.c).
  */
 static void
 check_reply(lua_State *L, const char *text, size_t len, char cls,
@@ -126,17 +129,18 @@ check_reply(lua_State *L, const char *text, size_t len, char cls,
 			if ((unsigned char)*p < 0x20 && *p != '\t')
 				luaL_error(L, "%s: %s inside a reply line", fn,
 				    *p == '\r' ? "CR" : "control character");
-		if (ll < 3 || line[0] < '2' || line[0] > '5' ||
-		    line[1] < '0' || line[1] > '9' ||
-		    line[2] < '0' || line[2] > '9' ||
-		    (ll > 3 && line[3] != ' ' && line[3] != '-'))
-			luaL_error(L, "%s: reply line '%s' does not start with"
-			    " a reply code (a LF must start a new line with"
-			    " its code)", fn, lua_pushlstring(L, line, ll));
-		if (line[0] != cls)
+		if (ll < 3 || !isdigit((unsigned char)line[0]) ||
+		    !isdigit((unsigned char)line[1]) ||
+		    !isdigit((unsigned char)line[2]) ||
+		    (ll > 3 && line[3] != ' ' && line[3] != '-')) {
+			if (line == text)
+				luaL_error(L, "%s: reply '%s' does not start "
+				    "with a reply code", fn,
+				    lua_pushlstring(L, line, ll));
+		} else if (line == text && line[0] != cls)
 			luaL_error(L, "%s: needs a %cxx reply, got '%s'", fn,
 			    cls, lua_pushlstring(L, line, ll));
-		if (memcmp(line, text, 3) != 0)
+		else if (memcmp(line, text, 3) != 0)
 			luaL_error(L, "%s: reply lines with different codes",
 			    fn);
 		line = end + 1;
