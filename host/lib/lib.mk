@@ -1,21 +1,39 @@
 # host/lib/lib.mk - the base layer: logging, allocation, the fiber
-# scheduler, the regex wrapper, reverse DNS. Includes only its own folder.
+# scheduler, the regex wrapper, reverse DNS, the resolver (dns: c-ares on
+# the scheduler; dnsmsg: answers; dnsname: names). Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
-	host/lib/rdns.c host/lib/rdns.h
+	host/lib/rdns.c host/lib/rdns.h \
+	host/lib/dns.c host/lib/dns.h \
+	host/lib/dnsmsg.c host/lib/dnsmsg.h \
+	host/lib/dnsname.c host/lib/dnsname.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re
-TESTS += tests/unit/test_fiber tests/unit/test_re
+check_PROGRAMS += tests/unit/test_fiber tests/unit/test_re tests/unit/test_dnsname \
+	tests/unit/test_dns
+TESTS += tests/unit/test_fiber tests/unit/test_re tests/unit/test_dnsname \
+	tests/unit/test_dns
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread
+tests_unit_test_dnsname_SOURCES = tests/unit/test_dnsname.c host/lib/dnsname.c
+tests_unit_test_dnsname_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dnsname_LDADD = $(CMOCKA_LIBS)
+# the resolver against rbldnsd and tests/dns/fakedns.py (tests/dns/dnspeer.c)
+DNS_TEST_SOURCES = tests/dns/dnspeer.c tests/dns/dnspeer.h host/lib/dns.c \
+	host/lib/dnsmsg.c host/lib/dnsname.c host/lib/fiber.c host/lib/log.c
+tests_unit_test_dns_SOURCES = tests/unit/test_dns.c $(DNS_TEST_SOURCES)
+tests_unit_test_dns_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/dns \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_dns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dns_LDADD = $(CARES_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_dns_LDFLAGS = -pthread
 tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
 tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
@@ -36,3 +54,4 @@ tests_fuzz_fuzz_re_prefilter_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
 endif
+EXTRA_DIST += tests/dns tests/data/dns
