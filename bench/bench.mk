@@ -3,10 +3,10 @@
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
-	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h
+	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
-bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) -lm
+bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) -lm
 # the floors beside phasegate in bench/proxy and bench/milter: a proxy that
 # only copies bytes (bench/relay.c), a milter that only answers (bench/nullmilter.c)
 bench_relay_SOURCES = bench/relay.c

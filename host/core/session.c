@@ -42,6 +42,7 @@ struct pg_session {
 	struct decision	*refusal;
 	int		 refusal_static;
 	unsigned	 ntx;
+	uint64_t	 lookup_ms;	/* parked in lookups in this filter call */
 };
 
 static atomic_uint session_counter;
@@ -186,6 +187,8 @@ void
 session_set_filter(struct pg_session *s, int i)
 {
 	s->filter = i;
+	if (i >= 0)
+		s->lookup_ms = 0;	/* a new filter call: a new lookup budget */
 }
 
 int
@@ -257,4 +260,16 @@ unsigned
 session_next_tx(struct pg_session *s)
 {
 	return ++s->ntx;
+}
+
+uint64_t
+session_lookup_ms(struct pg_session *s)
+{
+	return s->lookup_ms;
+}
+
+void
+session_lookup_add(struct pg_session *s, uint64_t ms)
+{
+	s->lookup_ms += ms;
 }

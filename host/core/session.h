@@ -9,6 +9,7 @@
 #ifndef SESSION_H
 #define SESSION_H
 
+#include <stdint.h>
 #include <phasegate/plugin.h>
 
 struct chain;
@@ -34,6 +35,13 @@ void		 session_set_filter(struct pg_session *, int);
 int		 session_filter(struct pg_session *);
 void		*session_data_get(struct pg_session *);
 void		 session_data_set(struct pg_session *, void *, void (*)(void *));
+
+/*
+ * Time parked in DNS lookups during the current filter call, against
+ * timeouts.lookups: session_set_filter(s, i >= 0) starts it at 0.
+ */
+uint64_t	 session_lookup_ms(struct pg_session *);
+void		 session_lookup_add(struct pg_session *, uint64_t ms);
 
 /* Sticky state set by the chain. */
 struct decision;

@@ -403,9 +403,12 @@ on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 	free(p);
 }
 
-/* submit - answer q from the cache, or send it; under the mutex */
+/*
+ * submit - answer q from the cache, or send it (with late, the caller's
+ * deadline has passed already: the cache only); under the mutex
+ */
 static void
-submit(struct dns *d, struct waiter *w, struct dns_query *q)
+submit(struct dns *d, struct waiter *w, struct dns_query *q, int late)
 {
 	char name[DNSNAME_MAX], key[DNSNAME_MAX + 16];
 	struct dns_answer *a;
@@ -429,6 +432,10 @@ submit(struct dns *d, struct waiter *w, struct dns_query *q)
 		set_result(q, a);
 		q->cached = 1;
 		d->hits++;
+		return;
+	}
+	if (late) {
+		q->status = DNS_TIMEOUT;
 		return;
 	}
 	if (d->inflight >= DNS_INFLIGHT_MAX) {
@@ -588,6 +595,7 @@ dns_query(struct dns *d, struct dns_query *q, size_t n, uint64_t deadline)
 {
 	struct waiter w;
 	size_t i, next = 0;
+	int late = deadline != 0 && fiber_now_ms() >= deadline;
 
 	if (d == NULL || (q == NULL && n > 0)) {
 		errno = EINVAL;
@@ -607,7 +615,7 @@ dns_query(struct dns *d, struct dns_query *q, size_t n, uint64_t deadline)
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		while (next < n && w.pending < DNS_WINDOW)
-			submit(d, &w, &q[next++]);
+			submit(d, &w, &q[next++], late);
 		w.more = next < n;
 		if (w.pending == 0 && !w.more)
 			break;

@@ -118,7 +118,9 @@ void		 dns_free(struct dns *);
  * (fiber_now_ms() time; 0: as long as the resolver's own timeouts and
  * attempts take) has passed. Every query gets a status: the ones still
  * out at the deadline get DNS_TIMEOUT (their answers, when they come,
- * still go into the cache). Returns 0, or -1 with errno EINVAL for a
+ * still go into the cache). With a deadline passed already, queries are
+ * answered from the cache or get DNS_TIMEOUT at once, and nothing is
+ * sent. Returns 0, or -1 with errno EINVAL for a
  * NULL resolver or array. Call dns_release(q, n) after, whatever the
  * statuses. From any number of fibers and threads at once.
  */

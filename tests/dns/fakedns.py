@@ -13,6 +13,8 @@ Zones it answers itself:
               badrr, badptr, big, loop, servfail, refused, formerr, nx,
               nodata, manytxt, nul-txt
   all.test    a broken blocklist that lists everything as 127.0.0.1
+  drop.test   a blocklist whose server never answers
+  slow.test   a blocklist that lists everything, answering after 300 ms
   wild255.test  a blocklist answering 127.255.255.254 (an error code)
   stats.test  TXT: "queries=N" (every query this server has seen)
 Anything else is forwarded to --upstream (after --delay ms), or REFUSED.
@@ -186,6 +188,12 @@ class Server:
             return 0, [good(qid, qname, qtype, question)]
         if qname.endswith('.bad.test'):
             return bad(qid, qname, qtype, question, tcp)
+        if qname.endswith('.drop.test'):
+            return 0, []
+        if qname.endswith('.slow.test'):
+            ans = [rr(qname, T_TXT, b'\x0bslow listed')] if qtype == T_TXT else \
+                [rr(qname, T_A, a('127.0.0.2'))]
+            return 0.3, [reply(qid, question, ans)]
         if qname.endswith('.all.test'):
             return 0, [reply(qid, question, [rr(qname, T_A, a('127.0.0.1'))])]
         if qname.endswith('.wild255.test'):
