@@ -54,4 +54,16 @@ tests_fuzz_fuzz_re_prefilter_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_re_prefilter_LDADD = $(PCRE2_LIBS) $(HS_LIBS)
 endif
+# The DNS answer reader: a fuzz target, replayed over its corpus by make check.
+check_PROGRAMS += tests/fuzz/fuzz_dnsmsg_replay
+TESTS += tests/fuzz/fuzz_dnsmsg_replay
+tests_fuzz_fuzz_dnsmsg_replay_SOURCES = tests/fuzz/fuzz_dnsmsg.c \
+	tests/fuzz/fuzz_smtp_replay.c host/lib/dnsmsg.c host/lib/dnsmsg.h
+tests_fuzz_fuzz_dnsmsg_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dnsmsg"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_dnsmsg
+tests_fuzz_fuzz_dnsmsg_SOURCES = tests/fuzz/fuzz_dnsmsg.c host/lib/dnsmsg.c host/lib/dnsmsg.h
+tests_fuzz_fuzz_dnsmsg_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_dnsmsg_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
 EXTRA_DIST += tests/dns tests/data/dns
