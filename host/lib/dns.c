@@ -67,6 +67,7 @@
 #define DNS_SLICE_MS	10	/* a non-fiber caller's poll while a fiber leads */
 #define DNS_POLL_MAX_MS	1000
 #define DNS_NEVENTS	16
+#define DNS_RCVBUF	(4 * 1024 * 1024)
 
 struct dns_answer {
 	_Atomic unsigned	 refs;
@@ -768,8 +769,15 @@ dns_new(const struct dns_conf *c, char *err, size_t errlen)
 	o.tries = (int)(c->attempts ? c->attempts : 2);
 	o.sock_state_cb = sock_state;
 	o.sock_state_cb_data = d;
+	/*
+	 * One UDP socket per server carries every query in flight: a burst
+	 * of answers (hundreds of sessions asking at once) must fit in its
+	 * receive buffer until the leader reads it. The kernel caps this at
+	 * net.core.rmem_max.
+	 */
+	o.socket_receive_buffer_size = DNS_RCVBUF;
 	rc = ares_init_options(&d->ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB);
+	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF);
 	if (rc != ARES_SUCCESS) {
 		d->ch = NULL;
 		snprintf(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
