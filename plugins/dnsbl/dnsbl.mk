@@ -21,4 +21,9 @@ endif
 
 # `phasegate check` with the plugin against rbldnsd and tests/dns/fakedns.py
 TESTS += tests/dnsbl.sh
-EXTRA_DIST += docs/dnsbl-plugin.md tests/dnsbl.sh tests/data/dnsbl examples/dnsbl.zones
+# ... and in the daemon: the proxy and the milter front ends refusing a
+# listed client with the configured reply (the tests live beside their
+# front ends' tests; they are registered here, with the plugin)
+TESTS += tests/proxy/dnsbl.sh tests/milter/dnsbl.sh
+EXTRA_DIST += docs/dnsbl-plugin.md tests/dnsbl.sh tests/data/dnsbl examples/dnsbl.zones \
+	tests/proxy/dnsbl.sh tests/milter/dnsbl.sh tests/milter/mt/dnsbl.lua

@@ -15,6 +15,8 @@ Zones it answers itself:
   all.test    a broken blocklist that lists everything as 127.0.0.1
   drop.test   a blocklist whose server never answers
   slow.test   a blocklist that lists everything, answering after 300 ms
+  listall.test  a blocklist that lists everything, at once (127.0.0.2):
+              the proxy's loopback client is listed there
   wild255.test  a blocklist answering 127.255.255.254 (an error code)
   stats.test  TXT: "queries=N" (every query this server has seen)
 Anything else is forwarded to --upstream (after --delay ms), or REFUSED.
@@ -190,6 +192,10 @@ class Server:
             return bad(qid, qname, qtype, question, tcp)
         if qname.endswith('.drop.test'):
             return 0, []
+        if qname.endswith('.listall.test'):
+            ans = [rr(qname, T_TXT, b'\x12listed for testing')] if qtype == T_TXT else \
+                [rr(qname, T_A, a('127.0.0.2'))]
+            return 0, [reply(qid, question, ans)]
         if qname.endswith('.slow.test'):
             ans = [rr(qname, T_TXT, b'\x0bslow listed')] if qtype == T_TXT else \
                 [rr(qname, T_A, a('127.0.0.2'))]
