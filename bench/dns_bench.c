@@ -14,9 +14,10 @@
  * session a thread, every lookup a thread doing a blocking UDP query.
  *
  * Prints one line: mode, sessions, concurrency, seconds, sessions/s,
- * lookups/s, peak threads, peak RSS, RSS per concurrent session and per
+ * lookups/s, peak threads (not counting the sampling thread), peak RSS, RSS per concurrent session and per
  * lookup in flight (peak RSS minus the RSS before, divided).
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
@@ -241,21 +242,51 @@ rss_kb(void)
 	return kb;
 }
 
+static atomic_int sampling = 1, peak_thr;
+static atomic_long peak_rss;
+
+/* sampler - peak threads and RSS, every 5 ms, until the run ends */
+static void *
+sampler(void *arg)
+{
+	long r;
+	int n;
+
+	(void)arg;
+	while (atomic_load(&sampling)) {
+		if ((n = threads()) > atomic_load(&peak_thr))
+			atomic_store(&peak_thr, n);
+		if ((r = rss_kb()) > atomic_load(&peak_rss))
+			atomic_store(&peak_rss, r);
+		usleep(5000);
+	}
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *servers[1];
 	struct dns_conf c;
 	char err[256];
-	pthread_t *th = NULL;
-	int conc, i, fibers, peak_thr = 0, n;
-	long rss0, peak_rss = 0, r;
+	pthread_t *th = NULL, samp;
+	int conc, i, fibers;
+	long rss0;
 	uint64_t t0, ms;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: dns_bench fiber|thread SERVER SESSIONS "
 		    "CONC [WORKERS]\n");
 		return 2;
+	}
+	/* a thread per lookup holds a socket per lookup: raise the fd limit */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
 	fibers = strcmp(argv[1], "fiber") == 0;
 	servers[0] = argv[2];
@@ -276,6 +307,7 @@ main(int argc, char **argv)
 		}
 	}
 	rss0 = rss_kb();
+	pthread_create(&samp, NULL, sampler, NULL);
 	t0 = fiber_now_ms();
 	if (fibers) {
 		for (i = 0; i < conc; i++)
@@ -285,14 +317,11 @@ main(int argc, char **argv)
 		for (i = 0; i < conc; i++)
 			pthread_create(&th[i], NULL, thread_loop, NULL);
 	}
-	while (atomic_load(&done_sessions) < nsessions) {
-		if ((n = threads()) > peak_thr)
-			peak_thr = n;
-		if ((r = rss_kb()) > peak_rss)
-			peak_rss = r;
-		usleep(5000);
-	}
+	while (atomic_load(&done_sessions) < nsessions)
+		usleep(1000);
 	ms = fiber_now_ms() - t0;
+	atomic_store(&sampling, 0);
+	pthread_join(samp, NULL);
 	if (!fibers)
 		for (i = 0; i < conc; i++)
 			pthread_join(th[i], NULL);
@@ -301,9 +330,10 @@ main(int argc, char **argv)
 	    "%5.1f KiB/session  %4.2f KiB/lookup\n", argv[1], nsessions, conc,
 	    ms / 1000.0, nsessions * 1000.0 / (double)ms,
 	    4.0 * nsessions * 1000.0 / (double)ms, atomic_load(&answered),
-	    atomic_load(&failed), peak_thr, peak_rss / 1024.0,
-	    (double)(peak_rss - rss0) / conc, (double)(peak_rss - rss0) /
-	    (3.0 * conc));
+	    atomic_load(&failed), atomic_load(&peak_thr) - 1,
+	    atomic_load(&peak_rss) / 1024.0,
+	    (double)(atomic_load(&peak_rss) - rss0) / conc,
+	    (double)(atomic_load(&peak_rss) - rss0) / (3.0 * conc));
 	if (fibers) {
 		fiber_stop();
 		dns_free(d);

@@ -5,11 +5,13 @@
  * Public: dns_new(), dns_free(), dns_query(), dns_release(),
  * dns_status_name(), dns_stats(). See dns.h.
  *
- * Design. One c-ares channel per resolver, used under the resolver's
- * mutex (c-ares 1.18 channels are not thread-safe). c-ares tells us
- * which of its sockets it wants watched (ARES_OPT_SOCK_STATE_CB); they
- * go into a private epoll set, and that set's descriptor is what a fiber
- * waits on, in the scheduler's epoll set like any socket. There is no
+ * Design. DNS_SHARDS c-ares channels per resolver (a query goes to the
+ * least busy: more sockets, so more receive buffer for a burst of
+ * answers), used under the resolver's mutex (c-ares 1.18 channels are
+ * not thread-safe). c-ares tells us which of its sockets it wants
+ * watched (ARES_OPT_SOCK_STATE_CB); they go into a private epoll set,
+ * and that set's descriptor is what a fiber waits on, in the scheduler's
+ * epoll set like any socket. There is no
  * resolver thread and no resolver fiber: the callers drive c-ares
  * themselves, one at a time (leader and followers).
  *
@@ -68,6 +70,7 @@
 #define DNS_POLL_MAX_MS	1000
 #define DNS_NEVENTS	16
 #define DNS_RCVBUF	(4 * 1024 * 1024)
+#define DNS_SHARDS	4	/* c-ares channels: sockets per server */
 
 struct dns_answer {
 	_Atomic unsigned	 refs;
@@ -85,10 +88,20 @@ struct dns_answer {
 };
 
 struct waiter;
+struct dns;
+
+/* shard - one c-ares channel of a resolver, with its own sockets */
+struct shard {
+	struct dns		*d;
+	ares_channel		 ch;
+	unsigned		 idx;
+	size_t			 inflight;
+};
 
 /* pq - one query handed to c-ares */
 struct pq {
 	struct dns		*d;
+	struct shard		*sh;
 	struct waiter		*w;		/* NULL: the caller left */
 	struct dns_query	*q;
 	struct pq		*wprev, *wnext;	/* the waiter's queries */
@@ -108,7 +121,7 @@ struct waiter {
 
 struct dns {
 	pthread_mutex_t		 mu;		/* everything below */
-	ares_channel		 ch;
+	struct shard		 sh[DNS_SHARDS];
 	int			 epfd;
 	struct waiter		*leader;
 	struct waiter		*fhead, *ftail;
@@ -401,6 +414,7 @@ on_answer(void *arg, int st, int timeouts, unsigned char *abuf, int alen)
 	} else
 		answer_unref(a);
 	d->inflight--;
+	p->sh->inflight--;
 	free(p);
 }
 
@@ -413,7 +427,9 @@ submit(struct dns *d, struct waiter *w, struct dns_query *q, int late)
 {
 	char name[DNSNAME_MAX], key[DNSNAME_MAX + 16];
 	struct dns_answer *a;
+	struct shard *sh;
 	struct pq *p;
+	unsigned i;
 
 	q->start = fiber_now_ms();
 	switch (q->type) {
@@ -447,7 +463,12 @@ submit(struct dns *d, struct waiter *w, struct dns_query *q, int late)
 		q->status = DNS_NOMEM;
 		return;
 	}
+	/* the channel with the fewest queries out: its socket's buffer */
+	for (sh = &d->sh[0], i = 1; i < DNS_SHARDS; i++)
+		if (d->sh[i].inflight < sh->inflight)
+			sh = &d->sh[i];
 	p->d = d;
+	p->sh = sh;
 	p->w = w;
 	p->q = q;
 	p->type = q->type;
@@ -458,9 +479,10 @@ submit(struct dns *d, struct waiter *w, struct dns_query *q, int late)
 	w->pqs = p;
 	w->pending++;
 	d->inflight++;
+	sh->inflight++;
 	d->sent++;
 	/* may call on_answer() before it returns (a bad name, no memory) */
-	ares_query(d->ch, p->name, 1 /* IN */, p->type, on_answer, p);
+	ares_query(sh->ch, p->name, 1 /* IN */, p->type, on_answer, p);
 }
 
 /* process - let c-ares read what is ready and run its timeouts */
@@ -473,26 +495,37 @@ process(struct dns *d)
 	do {
 		n = epoll_wait(d->epfd, ev, DNS_NEVENTS, 0);
 		for (i = 0; i < n; i++) {
-			int fd = ev[i].data.fd;
+			/* the data: the shard in the high half, the fd in the low */
+			unsigned k = (unsigned)(ev[i].data.u64 >> 32) % DNS_SHARDS;
+			int fd = (int)(uint32_t)ev[i].data.u64;
 
-			ares_process_fd(d->ch,
+			ares_process_fd(d->sh[k].ch,
 			    ev[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP) ?
 			    fd : ARES_SOCKET_BAD,
 			    ev[i].events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
 		}
 	} while (n == DNS_NEVENTS && ++rounds < 8);
-	ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	for (i = 0; i < DNS_SHARDS; i++)	/* timeouts */
+		ares_process_fd(d->sh[i].ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
 /* next_timeout - when c-ares wants to run its timeouts (ms), 0: never */
 static uint64_t
 next_timeout(struct dns *d, uint64_t now)
 {
-	struct timeval tv, *t = ares_timeout(d->ch, NULL, &tv);
+	struct timeval tv, *t;
+	uint64_t at, first = 0;
+	int i;
 
-	if (t == NULL)
-		return 0;
-	return now + (uint64_t)t->tv_sec * 1000 + (uint64_t)t->tv_usec / 1000 + 1;
+	for (i = 0; i < DNS_SHARDS; i++) {
+		if ((t = ares_timeout(d->sh[i].ch, NULL, &tv)) == NULL)
+			continue;
+		at = now + (uint64_t)t->tv_sec * 1000 +
+		    (uint64_t)t->tv_usec / 1000 + 1;
+		if (first == 0 || at < first)
+			first = at;
+	}
+	return first;
 }
 
 /* earliest - the earlier of two deadlines, 0 being none */
@@ -650,7 +683,8 @@ dns_release(struct dns_query *q, size_t n)
 static void
 sock_state(void *data, ares_socket_t fd, int readable, int writable)
 {
-	struct dns *d = data;
+	struct shard *sh = data;
+	struct dns *d = sh->d;
 	struct epoll_event ev;
 
 	if (!readable && !writable) {
@@ -659,7 +693,7 @@ sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = (readable ? EPOLLIN : 0) | (writable ? EPOLLOUT : 0);
-	ev.data.fd = fd;
+	ev.data.u64 = (uint64_t)sh->idx << 32 | (uint32_t)fd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) == -1 && errno == ENOENT)
 		(void)epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
@@ -732,14 +766,56 @@ bad:
 	return -1;
 }
 
+/* shard_init - one c-ares channel; 0, or -1 with err */
+static int
+shard_init(struct dns *d, struct shard *sh, unsigned idx,
+    const struct dns_conf *c, const char *csv, char *err, size_t errlen)
+{
+	struct ares_options o;
+	int rc;
+
+	sh->d = d;
+	sh->idx = idx;
+	memset(&o, 0, sizeof(o));
+	/* NOCHECKRESP: a SERVFAIL or REFUSED is the answer, not "try the next" */
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
+	o.timeout = (int)(c->timeout_ms ? c->timeout_ms : 2000);
+	o.tries = (int)(c->attempts ? c->attempts : 2);
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = sh;
+	/*
+	 * A channel's UDP socket to a server carries all its queries in
+	 * flight: a burst of answers (hundreds of sessions asking at once)
+	 * must fit in its receive buffer until the leader reads it. The
+	 * kernel caps the size at net.core.rmem_max; DNS_SHARDS channels,
+	 * queries going to the least busy, spread a burst over as many
+	 * sockets.
+	 */
+	o.socket_receive_buffer_size = DNS_RCVBUF;
+	rc = ares_init_options(&sh->ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
+	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF);
+	if (rc != ARES_SUCCESS) {
+		sh->ch = NULL;
+		snprintf(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
+		return -1;
+	}
+	ares_set_socket_callback(sh->ch, sock_created, NULL);
+	if (csv[0] != '\0' &&
+	    (rc = ares_set_servers_ports_csv(sh->ch, csv)) != ARES_SUCCESS) {
+		snprintf(err, errlen, "dns: servers '%s': %s", csv,
+		    ares_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 struct dns *
 dns_new(const struct dns_conf *c, char *err, size_t errlen)
 {
 	static const struct dns_conf none;
-	struct ares_options o;
 	struct dns *d;
 	char csv[2048];
-	int rc;
+	int i;
 
 	if (c == NULL)
 		c = &none;
@@ -762,34 +838,10 @@ dns_new(const struct dns_conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "dns: epoll: %s", strerror(errno));
 		goto fail;
 	}
-	memset(&o, 0, sizeof(o));
-	/* NOCHECKRESP: a SERVFAIL or REFUSED is the answer, not "try the next" */
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_NOCHECKRESP;
-	o.timeout = (int)(c->timeout_ms ? c->timeout_ms : 2000);
-	o.tries = (int)(c->attempts ? c->attempts : 2);
-	o.sock_state_cb = sock_state;
-	o.sock_state_cb_data = d;
-	/*
-	 * One UDP socket per server carries every query in flight: a burst
-	 * of answers (hundreds of sessions asking at once) must fit in its
-	 * receive buffer until the leader reads it. The kernel caps this at
-	 * net.core.rmem_max.
-	 */
-	o.socket_receive_buffer_size = DNS_RCVBUF;
-	rc = ares_init_options(&d->ch, &o, ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS |
-	    ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_SOCK_RCVBUF);
-	if (rc != ARES_SUCCESS) {
-		d->ch = NULL;
-		snprintf(err, errlen, "dns: c-ares: %s", ares_strerror(rc));
-		goto fail;
-	}
-	ares_set_socket_callback(d->ch, sock_created, NULL);
-	if (csv[0] != '\0' &&
-	    (rc = ares_set_servers_ports_csv(d->ch, csv)) != ARES_SUCCESS) {
-		snprintf(err, errlen, "dns: servers '%s': %s", csv,
-		    ares_strerror(rc));
-		goto fail;
-	}
+	for (i = 0; i < DNS_SHARDS; i++)
+		if (shard_init(d, &d->sh[i], (unsigned)i, c, csv, err,
+		    errlen) == -1)
+			goto fail;
 	return d;
 nomem:
 	snprintf(err, errlen, "dns: out of memory");
@@ -801,13 +853,15 @@ fail:
 void
 dns_free(struct dns *d)
 {
+	int i;
+
 	if (d == NULL)
 		return;
-	if (d->ch != NULL) {
-		pthread_mutex_lock(&d->mu);
-		ares_destroy(d->ch);	/* calls back every query still out */
-		pthread_mutex_unlock(&d->mu);
-	}
+	pthread_mutex_lock(&d->mu);
+	for (i = 0; i < DNS_SHARDS; i++)
+		if (d->sh[i].ch != NULL)
+			ares_destroy(d->sh[i].ch);	/* calls back every query still out */
+	pthread_mutex_unlock(&d->mu);
 	while (d->lru_head != NULL)
 		cache_drop(d, d->lru_head);
 	if (d->epfd != -1)
