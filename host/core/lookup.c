@@ -3,7 +3,7 @@
  *
  * Public: lookup_check(), lookup_shutdown(), lookup_dns(),
  * lookup_dns_release(), lookup_dnsbl(), lookup_dnsbl_release(),
- * lookup_code_ok(), lookup_strerror(). See lookup.h.
+ * lookup_fcrdns(), lookup_code_ok(), lookup_strerror(). See lookup.h.
  *
  * One resolver per dns section in use (host/lib/dns.c), so the answer
  * cache is shared by every session and generation with that section. A
@@ -529,4 +529,86 @@ lookup_dnsbl_release(struct pg_dnsbl_zone *z, size_t n)
 		z[i].ncodes = 0;
 		z[i].txt = NULL;
 	}
+}
+
+/* same_addr - whether two addresses in text are the same address */
+static int
+same_addr(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa = strchr(a, ':') != NULL ? AF_INET6 : AF_INET;
+	int fb = strchr(b, ':') != NULL ? AF_INET6 : AF_INET;
+
+	if (fa != fb || inet_pton(fa, a, x) != 1 || inet_pton(fb, b, y) != 1)
+		return 0;
+	return memcmp(x, y, fa == AF_INET ? 4 : 16) == 0;
+}
+
+/* confirm - the forward lookups of the PTR names of p; the confirmed one */
+static int
+confirm(struct dns *d, const struct dns_query *p, const char *addr,
+    int v6, uint64_t deadline, char *name, size_t namelen)
+{
+	struct dns_query f[LOOKUP_FCRDNS_NAMES];
+	char a4[INET_ADDRSTRLEN];
+	unsigned char raw[16];
+	size_t n = p->nrr < LOOKUP_FCRDNS_NAMES ? p->nrr : LOOKUP_FCRDNS_NAMES;
+	size_t i, j;
+	int found = 0;
+
+	/* an IPv4-mapped client is asked, and compared, as IPv4 */
+	if (v6 && dnsname_is_addr(addr) == 4 &&
+	    inet_pton(AF_INET6, addr, raw) == 1 &&
+	    inet_ntop(AF_INET, raw + 12, a4, sizeof(a4)) != NULL) {
+		addr = a4;
+		v6 = 0;
+	}
+	memset(f, 0, sizeof(f));
+	for (i = 0; i < n; i++) {
+		f[i].name = p->rr[i].text;
+		f[i].type = v6 ? DNS_T_AAAA : DNS_T_A;
+	}
+	(void)dns_query(d, f, n, deadline);
+	for (i = 0; i < n && !found; i++)
+		for (j = 0; f[i].status == DNS_OK && j < f[i].nrr; j++)
+			if (same_addr(f[i].rr[j].text, addr)) {
+				snprintf(name, namelen, "%s", f[i].name);
+				found = 1;
+				break;
+			}
+	dns_release(f, n);
+	return found;
+}
+
+int
+lookup_fcrdns(const struct lookup_conf *c, const char *addr, uint64_t deadline,
+    char *name, size_t namelen, char *ptr, size_t ptrlen)
+{
+	char rev[DNSNAME_MAX];
+	struct dns_query p;
+	struct rv *r;
+	int rc = 0;
+
+	snprintf(name, namelen, "unknown");
+	if (ptr != NULL)
+		snprintf(ptr, ptrlen, "unknown");
+	if (addr == NULL || dnsname_ptr(addr, rev, sizeof(rev)) == -1)
+		return 0;
+	if ((r = rv_get(c)) == NULL)
+		return -1;
+	memset(&p, 0, sizeof(p));
+	p.name = rev;
+	p.type = DNS_T_PTR;
+	(void)dns_query(r->d, &p, 1, deadline);
+	if (p.status == DNS_OK) {
+		if (ptr != NULL)
+			snprintf(ptr, ptrlen, "%s", p.rr[0].text);
+		rc = confirm(r->d, &p, addr, strchr(addr, ':') != NULL,
+		    deadline, name, namelen);
+	} else if (p.status != DNS_NXDOMAIN && p.status != DNS_NODATA &&
+	    p.status != DNS_BADNAME)
+		rc = -1;
+	dns_release(&p, 1);
+	rv_put(r);
+	return rc;
 }

@@ -52,6 +52,23 @@ int		 lookup_dnsbl(const struct lookup_conf *c, const char *subject,
 		    struct pg_dnsbl_zone *z, size_t n, uint64_t deadline_ms);
 void		 lookup_dnsbl_release(struct pg_dnsbl_zone *z, size_t n);
 
+/*
+ * lookup_fcrdns - the verified name of a client address (forward-
+ * confirmed reverse DNS, what Postfix calls the client name): the PTR
+ * names of addr, then the A (or AAAA) records of each of them (at most
+ * LOOKUP_FCRDNS_NAMES, all at once); the first name whose records include
+ * addr is confirmed. name gets it, or "unknown"; ptr (NULL: not wanted)
+ * gets the first PTR name, confirmed or not, or "unknown" (what Postfix
+ * calls the reverse name). Returns 1 confirmed, 0 not confirmed (no PTR,
+ * or no name leads back), -1 a temporary failure of the PTR lookup
+ * (timeout, SERVFAIL: the caller may tempfail, as Postfix's
+ * reject_unknown_client_hostname does).
+ */
+#define LOOKUP_FCRDNS_NAMES	4
+int		 lookup_fcrdns(const struct lookup_conf *c, const char *addr,
+		    uint64_t deadline_ms, char *name, size_t namelen, char *ptr,
+		    size_t ptrlen);
+
 /* lookup_code_ok - a DNS list's answer that counts as a listing (1) or not (0) */
 int		 lookup_code_ok(const char *addr);
 

@@ -7,7 +7,10 @@ Zones it answers itself:
   good.test   an authoritative zone with what rbldnsd cannot serve:
               www AAAA, alias CNAME www (+ A), chain CNAME alias, NS, SOA,
               ttl0 A with TTL 0;
-              PTR for 2.0.192.in-addr.arpa and 8.b.d.0.1.0.0.2.ip6.arpa
+              PTR for 2.0.192.in-addr.arpa and 8.b.d.0.1.0.0.2.ip6.arpa:
+              192.0.2.2 and 2001:db8::1 confirmed by their names' A/AAAA,
+              192.0.2.3 not (liar.good.test points elsewhere), 192.0.2.5
+              never answered
   bad.test    a server that misbehaves, chosen by the first label:
               drop, slow-MS, wrongid, wrongid-then-good, trunc, short,
               badrr, badptr, big, loop, servfail, refused, formerr, nx,
@@ -90,6 +93,13 @@ def good(qid, qname, qtype, question):
         ('ttl0.good.test', T_A): [rr('ttl0.good.test', T_A, a('192.0.2.40'), ttl=0)],
         ('2.2.0.192.in-addr.arpa', T_PTR): [rr('2.2.0.192.in-addr.arpa', T_PTR,
                                                enc_name('host.good.test'))],
+        ('host.good.test', T_A): [rr('host.good.test', T_A, a('192.0.2.2'))],
+        # a PTR whose name points elsewhere: not confirmed
+        ('3.2.0.192.in-addr.arpa', T_PTR): [rr('3.2.0.192.in-addr.arpa', T_PTR,
+                                               enc_name('liar.good.test'))],
+        ('liar.good.test', T_A): [rr('liar.good.test', T_A, a('192.0.2.99'))],
+        ('v6host.good.test', T_AAAA): [rr('v6host.good.test', T_AAAA,
+                                          socket.inet_pton(socket.AF_INET6, '2001:db8::1'))],
         ('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', T_PTR):
             [rr('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa',
                 T_PTR, enc_name('v6host.good.test'))],
@@ -185,6 +195,8 @@ class Server:
         if qname == 'stats.test':
             txt = ('queries=%d' % count).encode()
             return 0, [reply(qid, question, [rr(qname, T_TXT, bytes([len(txt)]) + txt, ttl=0)])]
+        if qname == '5.2.0.192.in-addr.arpa':
+            return 0, []                            # a PTR server that never answers
         if qname == 'good.test' or qname.endswith('.good.test') or \
                 qname.endswith('.2.0.192.in-addr.arpa') or qname.endswith('ip6.arpa'):
             return 0, [good(qid, qname, qtype, question)]

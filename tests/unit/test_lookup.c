@@ -3,7 +3,7 @@
  * dns_query/dnsbl_query, timeouts.lookups counted per filter call in the
  * session, the resolver following each configuration's dns section (two
  * generations with different servers alive at once), DNS list return
- * codes, and 120 sessions in fibers parked in a script's lookups at once
+ * codes, verified client names (FCrDNS), and 120 sessions in fibers parked in a script's lookups at once
  * (more than the Lua pool holds) without blocking a worker.
  */
 #include "config.h"
@@ -224,6 +224,45 @@ test_codes(void **state)
 	assert_int_equal(lookup_code_ok(NULL), 0);
 }
 
+static const struct {
+	const char	*addr;
+	int		 rc;
+	const char	*name, *ptr;
+} fcrdns[] = {
+	{ "192.0.2.2", 1, "host.good.test", "host.good.test" },
+	{ "::ffff:192.0.2.2", 1, "host.good.test", "host.good.test" },
+	{ "2001:db8::1", 1, "v6host.good.test", "v6host.good.test" },
+	/* its PTR name points elsewhere */
+	{ "192.0.2.3", 0, "unknown", "liar.good.test" },
+	/* no PTR */
+	{ "192.0.2.4", 0, "unknown", "unknown" },
+	/* a PTR server that never answers: a temporary failure */
+	{ "192.0.2.5", -1, "unknown", "unknown" },
+	{ "not an address", 0, "unknown", "unknown" },
+};
+
+/* test_fcrdns - the verified client name, and the unverified one */
+static void
+test_fcrdns(void **state)
+{
+	const char *servers[1] = { peer.fake_server };
+	struct lookup_conf c = { servers, 1, 300, 1 };
+	char name[256], ptr[256];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(fcrdns) / sizeof(fcrdns[0]); i++) {
+		rc = lookup_fcrdns(&c, fcrdns[i].addr, fiber_now_ms() + 2000,
+		    name, sizeof(name), ptr, sizeof(ptr));
+		if (rc != fcrdns[i].rc || strcmp(name, fcrdns[i].name) != 0 ||
+		    strcmp(ptr, fcrdns[i].ptr) != 0)
+			fail_msg("%s: got %d %s %s", fcrdns[i].addr, rc, name, ptr);
+	}
+	assert_int_equal(lookup_fcrdns(&c, "192.0.2.2", 0, name, sizeof(name),
+	    NULL, 0), 1);
+}
+
 static const char which_script[] =
     "local pg = require 'phasegate'\n"
     "pg.on('connect', function(s)\n"
@@ -361,6 +400,7 @@ main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_host_table),
 		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_fcrdns),
 		cmocka_unit_test(test_generations),
 		cmocka_unit_test(test_fibers),
 	};
