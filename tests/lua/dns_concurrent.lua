@@ -4,7 +4,7 @@
 -- dns: fake
 -- run1: verdict connect reject 550 5.7.1 listed 3
 -- run1: minms 550
--- run1: maxms 1100
+-- run1: maxms 1500
 local pg = require "phasegate"
 
 pg.on("connect", function(s)

@@ -217,7 +217,7 @@ test_deadlines(void **state)
 		took = fiber_now_ms() - t0;
 		if (q.status != DNS_TIMEOUT)
 			fail_msg("%s: got %s", silent[i], dns_status_name(q.status));
-		assert_true(took >= 290 && took < 600);
+		assert_true(took >= 290 && took < 1000);
 		assert_true(q.ms >= 290);
 		dns_release(&q, 1);
 	}
@@ -316,7 +316,7 @@ test_concurrent(void **state)
 		q[i].type = DNS_T_A;
 	}
 	assert_int_equal(dns_query(fake, q, 6, t0 + 3000), 0);
-	assert_true(fiber_now_ms() - t0 < 600);
+	assert_true(fiber_now_ms() - t0 < 1000);	/* one after the other: 1.5 s */
 	for (i = 0; i < 6; i++)
 		assert_int_equal(q[i].status, DNS_OK);
 	assert_string_equal(q[5].rr[0].text, "127.0.0.2");

@@ -118,7 +118,7 @@ test_budget(void **state)
 	assert_int_equal(chain_connect(s, &d), PG_REJECT);
 	ms = fiber_now_ms() - t0;
 	assert_non_null(strstr(d.reply, "spent"));
-	assert_true(ms >= 290 && ms < 800);
+	assert_true(ms >= 290 && ms < 1000);
 	session_free(s);
 
 	/* a new session, connect accepted by another chain: helo's own budget */
