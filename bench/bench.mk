@@ -1,21 +1,30 @@
 # bench/bench.mk - benchmarks (built by `make bench`, not run by make check)
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
-EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter
+EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
-	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h
+	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
-bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) -lm
+bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) -lm
 # the floors beside phasegate in bench/proxy and bench/milter: a proxy that
 # only copies bytes (bench/relay.c), a milter that only answers (bench/nullmilter.c)
 bench_relay_SOURCES = bench/relay.c
 bench_relay_LDADD = $(PTHREAD_LIBS)
 bench_nullmilter_SOURCES = bench/nullmilter.c
 bench_nullmilter_LDADD = $(PTHREAD_LIBS)
+# lookups at the resolver level (bench/lookups): a delaying DNS forwarder,
+# and sessions doing a PTR and a DNS list check, as fibers or threads
+bench_dnsdelay_SOURCES = bench/dnsdelay.c
+bench_dns_bench_SOURCES = bench/dns_bench.c host/lib/dns.c host/lib/dnsmsg.c \
+	host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+bench_dns_bench_LDADD = $(CARES_LIBS) $(PTHREAD_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-.PHONY: bench bench-lua
+.PHONY: bench bench-lua bench-lookups
+bench-lookups: bench/dnsdelay$(EXEEXT) bench/dns_bench$(EXEEXT)
+	$(abs_top_srcdir)/bench/lookups $(abs_top_builddir)
 bench: bench-lua
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
+EXTRA_DIST += bench/lookups bench/README-lookups.md

@@ -3,19 +3,24 @@
 LUA_BRIDGE_SOURCES = \
 	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h lua/lua_sandbox.c \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
-	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c \
+	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c lua/lua_dns.c \
 	lua/store.c lua/store.h
 # the bridge sees include/ (plugin.h), host/lib (re.h) and its own folder
 noinst_LTLIBRARIES += libpglua.la
 libpglua_la_SOURCES = $(LUA_BRIDGE_SOURCES)
 libpglua_la_CPPFLAGS = $(LUA_BRIDGE_CPPFLAGS)
 
+# The test host's lookups use the real resolver, and the tests' DNS servers.
+TH_DNS_SOURCES = host/core/lookup.c host/lib/dns.c host/lib/dnsmsg.c \
+	host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c tests/dns/dnspeer.c
+
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).
 LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/lib/re.c host/lib/re.h \
-	tests/unit/test_lua_host.c tests/unit/test_lua_host.h
-LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"'
-LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS) -lm
+	tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
+LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' \
+	-I$(top_srcdir)/tests/dns
+LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(CMOCKA_LIBS) -lm
 LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
 	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real \
 	tests/unit/test_lua_strpat

@@ -6,8 +6,9 @@
  *
  * init() compiles the script once (text only), keeps its bytecode, and
  * builds the first interpreter of a pool; more are made on demand up to
- * LB_POOL_MAX, after which callers wait for a free one. No lock is held
- * while a script runs. All state hangs off the struct lb_state that init()
+ * LB_POOL_MAX, after which callers wait for a free one (a fiber parks, so
+ * a full pool never blocks a worker thread: a session parked in a DNS
+ * lookup holds its interpreter). No lock is held while a script runs. All state hangs off the struct lb_state that init()
  * returns, so two generations of the same script live side by side; the
  * only process-wide state is pg.store (store.c), shared on purpose.
  *
@@ -43,6 +44,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "fiber.h"
 #include "lua_bridge.h"
 #include "lua_int.h"
 
@@ -342,6 +344,56 @@ fail:
  * The pool.
  */
 
+/*
+ * wait_free - wait for checkin() (the mutex held): a thread on the
+ * condition variable, a fiber parked in the waiter queue, so that a full
+ * pool never blocks a worker thread while the holders are parked in DNS
+ */
+static void
+wait_free(struct lb_state *st)
+{
+	struct lb_waiter w = { fiber_current(), NULL, 1 }, **pp;
+
+	if (w.f == NULL) {
+		pthread_cond_wait(&st->cv, &st->mu);
+		return;
+	}
+	if (st->wtail != NULL)
+		st->wtail->next = &w;
+	else
+		st->whead = &w;
+	st->wtail = &w;
+	pthread_mutex_unlock(&st->mu);
+	(void)fiber_park(0);
+	pthread_mutex_lock(&st->mu);
+	if (!w.queued)
+		return;
+	/* woken by something else: leave the queue */
+	for (pp = &st->whead; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &w) {
+			*pp = w.next;
+			break;
+		}
+	st->wtail = NULL;
+	for (pp = &st->whead; *pp != NULL; pp = &(*pp)->next)
+		st->wtail = *pp;
+}
+
+/* wake_one - a waiting thread and the first waiting fiber (the mutex held) */
+static void
+wake_one(struct lb_state *st)
+{
+	struct lb_waiter *w;
+
+	pthread_cond_signal(&st->cv);
+	if ((w = st->whead) != NULL) {
+		if ((st->whead = w->next) == NULL)
+			st->wtail = NULL;
+		w->queued = 0;
+		fiber_unpark(w->f);
+	}
+}
+
 /* checkout - a free interpreter, a new one, or wait for one */
 static struct lb_interp *
 checkout(struct lb_state *st, char *err, size_t errlen)
@@ -350,7 +402,7 @@ checkout(struct lb_state *st, char *err, size_t errlen)
 
 	pthread_mutex_lock(&st->mu);
 	while (st->free_list == NULL && st->ninterp >= st->max_interp)
-		pthread_cond_wait(&st->cv, &st->mu);
+		wait_free(st);
 	if ((in = st->free_list) != NULL) {
 		st->free_list = in->next_free;
 		pthread_mutex_unlock(&st->mu);
@@ -362,7 +414,7 @@ checkout(struct lb_state *st, char *err, size_t errlen)
 	if ((in = interp_new(st, err, errlen)) == NULL) {
 		pthread_mutex_lock(&st->mu);
 		st->ninterp--;
-		pthread_cond_signal(&st->cv);
+		wake_one(st);
 		pthread_mutex_unlock(&st->mu);
 		return NULL;
 	}
@@ -383,7 +435,7 @@ checkin(struct lb_state *st, struct lb_interp *in, int discard)
 		in->next_free = st->free_list;
 		st->free_list = in;
 	}
-	pthread_cond_signal(&st->cv);
+	wake_one(st);
 	pthread_mutex_unlock(&st->mu);
 	if (discard)
 		interp_close(in);

@@ -61,6 +61,16 @@ struct lb_interp {
 	int		 nhandlers[LB_NPHASES];
 };
 
+/*
+ * A fiber waiting for a free interpreter: parked, not blocking its worker
+ * (a session parked in a DNS lookup holds its interpreter meanwhile).
+ */
+struct lb_waiter {
+	struct fiber	*f;
+	struct lb_waiter *next;
+	int		 queued;
+};
+
 /* One loaded script: a generation's filter state. */
 struct lb_state {
 	const struct pg_host *host;
@@ -72,7 +82,8 @@ struct lb_state {
 	size_t		 chunklen;
 	int		 nhandlers[LB_NPHASES];
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* threads waiting for an interpreter */
+	struct lb_waiter *whead, *wtail;	/* fibers waiting for one */
 	struct lb_interp *free_list;
 	size_t		 ninterp;	/* alive, free or busy */
 	size_t		 max_interp;
@@ -142,10 +153,15 @@ void		 lb_regex_open(lua_State *);
 int		 lua_pg_regex(lua_State *);
 int		 lua_pg_regex_set(lua_State *);
 
+/* lua_dns.c: pg.dns.* and pg.dnsbl */
+void		 lb_dns_open(lua_State *);
+int		 lua_pg_dnsbl(lua_State *);
+
 /* API names, for the docs check: NULL-terminated lists. */
 extern const luaL_Reg lb_pg_funcs[];
 extern const luaL_Reg lb_log_funcs[];
 extern const luaL_Reg lb_store_funcs[];
+extern const luaL_Reg lb_dns_funcs[];
 extern const luaL_Reg lb_session_methods[];
 extern const char *const lb_session_fields[];
 extern const luaL_Reg lb_tx_methods[];

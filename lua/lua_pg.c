@@ -4,7 +4,8 @@
  *
  * Public (to lua/): lb_pg_open(), lb_check_addr(), lb_check_header_name(),
  * lb_check_text(), lb_pg_funcs, lb_log_funcs, lb_store_funcs, lb_pg_fields.
- * pg.on is added by lua_bridge.c, pg.regex lives in lua_regex.c.
+ * pg.on is added by lua_bridge.c, pg.regex lives in lua_regex.c, pg.dns
+ * and pg.dnsbl in lua_dns.c.
  *
  * Script input is untrusted: a reply of the wrong class, a CR or LF inside
  * a reply line, a header name with a colon or space, an address that is
@@ -439,6 +440,7 @@ const luaL_Reg lb_pg_funcs[] = {
 	{ "discard", lua_pg_discard },
 	{ "regex", lua_pg_regex },
 	{ "regex_set", lua_pg_regex_set },
+	{ "dnsbl", lua_pg_dnsbl },	/* lua_dns.c */
 	{ "on", NULL },			/* lua_bridge.c */
 	{ NULL, NULL }
 };
@@ -491,4 +493,6 @@ lb_pg_open(lua_State *L)
 
 	luaL_newlib(L, lb_store_funcs);
 	lua_setfield(L, -2, "store");
+
+	lb_dns_open(L);
 }

@@ -27,6 +27,7 @@ assert "make install: no libtool warning (no 'libtool --finish' to remember)" \
 
 cat > "$T/want" <<EOF2
 $bindir/phasegate
+$pkglibdir/dnsbl.so
 $pkglibdir/regex.so
 $includedir/phasegate/plugin.h
 $libdir/pkgconfig/phasegate.pc
@@ -54,8 +55,13 @@ assert "the unit names the installed binary and configuration" \
 assert "the configuration names the installed spool" grep -q "dir = \"$pgspooldir\"" "$R$pgconfdir/phasegate.conf"
 
 # the installed configuration, plugin and scripts work together
-out=$(PHASEGATE_PLUGIN_DIR=$R$pkglibdir "$R$bindir/phasegate" configtest -c "$R$pgconfdir/phasegate.conf" 2>&1)
+# (configtest checks that the spool can take a file: point it at the staged
+# spool directory, which is the installed one under DESTDIR)
+sed "s|dir = \"$pgspooldir\"|dir = \"$R$pgspooldir\"|" "$R$pgconfdir/phasegate.conf" >"$T/staged.conf"
+cp "$T/staged.conf" "$R$pgconfdir/staged.conf"
+out=$(PHASEGATE_PLUGIN_DIR=$R$pkglibdir "$R$bindir/phasegate" configtest -c "$R$pgconfdir/staged.conf" 2>&1)
 assert_eq "installed: configtest exit 0" "$?" 0
+rm -f "$R$pgconfdir/staged.conf"
 assert "installed: configtest loads both filters" grep -q "configuration OK (2 filters)" <<<"$out"
 out=$(PHASEGATE_PLUGIN_DIR=$R$pkglibdir "$R$bindir/phasegate" check -c "$R$pgconfdir/phasegate.conf" \
 	"$top_srcdir/examples/mail/spam-01-pharmacy.eml" 2>&1)

@@ -467,6 +467,7 @@ chain_call(const struct chain *c, struct host_frame *fr, enum chain_phase ph,
 		r.text[0] = '\0';
 		fr->filter = (int)i;
 		fr->name = f->name;
+		session_lookup_reset(s);	/* a new call, a new lookup budget */
 		v = call(f, ph, s, tx, a1, a2, &r);
 		fr->filter = -1;
 		fr->name = NULL;

@@ -21,7 +21,10 @@
  * in the running daemon, so memory running out fails the load with
  * "FILE: out of memory" (what was built so far is freed), never exits.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -577,7 +580,7 @@ do_actions(struct walk *w, const struct lua_conf_node *n)
 	return 0;
 }
 
-/* do_timeouts - timeouts = { command, data, upstream, script } */
+/* do_timeouts - timeouts = { command, data, upstream, script, lookups } */
 static int
 do_timeouts(struct walk *w, const struct lua_conf_node *n)
 {
@@ -601,6 +604,8 @@ do_timeouts(struct walk *w, const struct lua_conf_node *n)
 			dst = &c->timeout_upstream_ms;
 		else if (strcmp(key, "script") == 0)
 			dst = &c->timeout_script_ms;
+		else if (strcmp(key, "lookups") == 0)
+			dst = &c->timeout_lookups_ms;
 		else
 			return unknown(w, "timeouts", k);
 		if (get_duration(w, path, k, dst) == -1)
@@ -689,6 +694,105 @@ do_lua(struct walk *w, const struct lua_conf_node *n)
 	return 0;
 }
 
+/* check_dns_server - "192.0.2.1", "192.0.2.1:53", "::1", "[::1]:53"; NULL or a reason */
+static const char *
+check_dns_server(const char *s)
+{
+	unsigned char a[16];
+	const char *colon = strrchr(s, ':');
+	struct addr ad;
+	char why[256], host[64];
+	int ok;
+
+	if (inet_pton(AF_INET6, s, a) == 1 || inet_pton(AF_INET, s, a) == 1)
+		return NULL;
+	ok = addr_parse(s, ADDR_CONNECT | ADDR_HOSTPORT, &ad, why,
+	    sizeof(why)) == 0;
+	if (s[0] == '[')
+		return ok && ad.family == AF_INET6 ? NULL :
+		    "expected [IPv6]:port";
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		return "expected an IP address";
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (inet_pton(AF_INET, host, a) != 1)
+		return "expected an IP address";
+	return ok ? NULL : "bad port";
+}
+
+/* do_dns_servers - dns.servers = { "127.0.0.1", "[::1]:53", ... } */
+static int
+do_dns_servers(struct walk *w, const char *path, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char sub[PATH_LEN];
+	const char *why;
+	size_t i;
+
+	if (want_type(w, path, n, LUA_CONF_TABLE, "a list of addresses") == -1)
+		return -1;
+	if (n->nkids == 0)
+		return fail(w, n->line, "%s: must not be empty (leave it out "
+		    "for /etc/resolv.conf)", path);
+	for (i = 0; i < c->ndns_servers; i++)
+		free(c->dns_servers[i]);
+	free(c->dns_servers);
+	if ((c->dns_servers = pg_calloc(n->nkids, sizeof(*c->dns_servers))) ==
+	    NULL)
+		return oom(w);
+	c->ndns_servers = 0;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		char **dst = &c->dns_servers[c->ndns_servers];
+
+		sub_path(sub, sizeof(sub), path, k);
+		if (k->key != NULL || k->index != (long long)i + 1)
+			return fail(w, k->line, "%s: a list of addresses: "
+			    "{ \"127.0.0.1\", \"[::1]:53\" }", path);
+		if (get_string(w, sub, k, dst) == -1)
+			return -1;
+		c->ndns_servers++;
+		if ((why = check_dns_server(*dst)) != NULL)
+			return fail(w, k->line, "%s: bad server '%s': %s", sub,
+			    *dst, why);
+	}
+	return 0;
+}
+
+/* do_dns - dns = { servers = { ... }, timeout = "2s", attempts = 2 } */
+static int
+do_dns(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	size_t i;
+	int rc;
+
+	if (want_table(w, "dns", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *key = k->key != NULL ? k->key : "";
+
+		sub_path(path, sizeof(path), "dns", k);
+		if (strcmp(key, "servers") == 0)
+			rc = do_dns_servers(w, path, k);
+		else if (strcmp(key, "timeout") == 0) {
+			if ((rc = get_duration(w, path, k, &c->dns_timeout_ms)) == 0 &&
+			    c->dns_timeout_ms > 60000)
+				rc = fail(w, k->line, "%s: at most 60s", path);
+		} else if (strcmp(key, "attempts") == 0) {
+			if ((rc = get_count(w, path, k, 1, &c->dns_attempts)) == 0 &&
+			    c->dns_attempts > 10)
+				rc = fail(w, k->line, "%s: at most 10", path);
+		} else
+			return unknown(w, "dns", k);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* do_top - one top-level key */
 static int
 do_top(struct walk *w, const struct lua_conf_node *k)
@@ -728,6 +832,8 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 	}
 	if (strcmp(key, "lua") == 0)
 		return do_lua(w, k);
+	if (strcmp(key, "dns") == 0)
+		return do_dns(w, k);
 	return unknown(w, "", k);
 }
 
@@ -764,6 +870,9 @@ config_new(const char *name)
 	c->timeout_data_ms = 10 * 60 * 1000;
 	c->timeout_upstream_ms = 5 * 60 * 1000;
 	c->timeout_script_ms = 200;
+	c->timeout_lookups_ms = 5000;
+	c->dns_timeout_ms = 2000;
+	c->dns_attempts = 2;
 	c->spool_memory_max = 1024 * 1024;
 	c->lua_memory_max = 64 * 1024 * 1024;
 	return c;
@@ -860,6 +969,9 @@ config_free(struct config *c)
 	free(c->spool_dir);
 	free(c->user);
 	free(c->lua_path);
+	for (i = 0; i < c->ndns_servers; i++)
+		free(c->dns_servers[i]);
+	free(c->dns_servers);
 	free(c);
 }
 

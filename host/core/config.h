@@ -68,12 +68,17 @@ struct config {
 	uint64_t	 timeout_data_ms;	/* default 10m */
 	uint64_t	 timeout_upstream_ms;	/* default 5m */
 	uint64_t	 timeout_script_ms;	/* default 200ms */
+	uint64_t	 timeout_lookups_ms;	/* default 5s: parked in lookups per handler call */
 	uint64_t	 spool_memory_max;	/* default 1M */
 	char		*spool_dir;		/* default "/var/spool/phasegate", else $TMPDIR or /tmp if absent */
 	char		*user;			/* NULL: stay who we are */
 	int		 log_syslog;		/* log = "syslog" */
 	uint64_t	 lua_memory_max;	/* lua = { memory_max = "64M" }, per interpreter */
 	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
+	char		**dns_servers;		/* dns.servers: "ip", "ip:port", "[ip6]:port"; NULL: resolv.conf */
+	size_t		 ndns_servers;
+	uint64_t	 dns_timeout_ms;	/* dns.timeout, per try; default 2s */
+	unsigned	 dns_attempts;		/* dns.attempts, tries per server; default 2 */
 };
 
 /*

@@ -1,7 +1,8 @@
 # host/core/core.mk - the model and the engine: spool, message, session,
 # transaction, configuration, chain generations, a session's run through
-# its chain (the per-phase API of the drivers), decisions, plugin loader
-# and host table. Includes host/lib, host/codec, its own folder and lua/conf (the
+# its chain (the per-phase API of the drivers), decisions, plugin loader,
+# host table and lookups (the resolver's face for plugins and scripts).
+# Includes host/lib, host/codec, its own folder and lua/conf (the
 # configuration file's Lua sandbox, built below as its own library).
 noinst_LTLIBRARIES += libpgcore.la libpgluaconf.la
 libpgcore_la_SOURCES = \
@@ -15,7 +16,8 @@ libpgcore_la_SOURCES = \
 	host/core/run.c host/core/run.h \
 	host/core/gen.c host/core/gen.h \
 	host/core/plugin_load.c host/core/plugin_load.h \
-	host/core/host_api.c host/core/host_api.h
+	host/core/host_api.c host/core/host_api.h \
+	host/core/lookup.c host/core/lookup.h
 libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
 LUA_CONF_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h \
 	lua/conf/lua_conf_lines.c lua/conf/lua_conf_lines.h \
@@ -27,7 +29,7 @@ libpgluaconf_la_CPPFLAGS = $(LIB_CPPFLAGS) -I$(top_srcdir)/lua/conf
 if HAVE_CMOCKA
 CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
 	tests/unit/test_session tests/unit/test_tx tests/unit/test_chain \
-	tests/unit/test_plugin_load tests/unit/test_reload
+	tests/unit/test_plugin_load tests/unit/test_reload tests/unit/test_lookup
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
@@ -56,6 +58,13 @@ tests_unit_test_config_LDADD = $(LUA_LIBS) $(CMOCKA_LIBS) -lm
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c
 tests_unit_test_chain_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_chain_LDADD = $(UNIT_LDADD)
+# lookups in the real host, against rbldnsd and tests/dns/fakedns.py
+tests_unit_test_lookup_SOURCES = tests/unit/test_lookup.c tests/dns/dnspeer.c \
+	tests/dns/dnspeer.h
+tests_unit_test_lookup_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/dns \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_lookup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lookup_LDADD = $(UNIT_LDADD)
 tests_unit_test_plugin_load_SOURCES = tests/unit/test_plugin_load.c
 tests_unit_test_plugin_load_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_plugin_load_LDADD = $(UNIT_LDADD)

@@ -4,6 +4,10 @@
  *
  * Public: host_api(), host_options_new(), host_options_add(),
  * host_options_free(), host_set_error(), host_slots_clear().
+ * Lookups (dns_query, dnsbl_query) park the session in lookup.c; the time
+ * parked counts against timeouts.lookups per filter call, kept in the
+ * session (session_lookup_ms()), and the resolver follows the session's
+ * configuration (its dns section).
  * Trust: arguments come from plugins and scripts. Every function checks
  * for NULL and bad values and fails with -1 and a reason in last_error()
  * (thread-local) rather than crash. Change functions record into the
@@ -21,9 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
+#include "fiber.h"
 #include "host_api.h"
 #include "log.h"
+#include "lookup.h"
 #include "msg.h"
 #include "session.h"
 #include "tx.h"
@@ -522,6 +529,14 @@ h_tx_score_total(struct pg_tx *tx)
 	return tx ? tx_score_total(tx) : 0;
 }
 
+/* lookups: defined at the end of the file */
+static int	 h_dns_query(struct pg_session *, struct pg_dns_query *, size_t);
+static void	 h_dns_release(struct pg_dns_query *, size_t);
+static int	 h_dnsbl_query(struct pg_session *, const char *,
+		    struct pg_dnsbl_zone *, size_t);
+static void	 h_dnsbl_release(struct pg_dnsbl_zone *, size_t);
+static const char *h_dns_strerror(int);
+
 static const struct pg_host host = {
 	.abi = PG_PLUGIN_ABI,
 	.size = sizeof(struct pg_host),
@@ -563,10 +578,110 @@ static const struct pg_host host = {
 	.tx_quarantine = h_tx_quarantine,
 	.tx_score = h_tx_score,
 	.tx_score_total = h_tx_score_total,
+	.dns_query = h_dns_query,
+	.dns_release = h_dns_release,
+	.dnsbl_query = h_dnsbl_query,
+	.dnsbl_release = h_dnsbl_release,
+	.dns_strerror = h_dns_strerror,
 };
 
 const struct pg_host *
 host_api(void)
 {
 	return &host;
+}
+
+/* --- lookups --- */
+
+#define HOST_LOOKUPS_MS	5000	/* the budget outside a session (init) */
+
+/*
+ * lookup_begin - the dns section of s's configuration into lc (NULL
+ * without a session: the resolver used last), and the deadline for a
+ * lookup of s now: what is left of the filter call's timeouts.lookups
+ * (now itself when it is spent: the cache only)
+ */
+static const struct lookup_conf *
+lookup_begin(struct pg_session *s, uint64_t now, struct lookup_conf *lc,
+    uint64_t *deadline)
+{
+	const struct host_frame *fr = frame(s);
+	const struct config *c;
+	uint64_t budget = HOST_LOOKUPS_MS, spent = 0;
+
+	*deadline = now + budget;
+	if (fr == NULL || (c = fr->cfg) == NULL)
+		return NULL;
+	memset(lc, 0, sizeof(*lc));
+	lc->servers = (const char *const *)c->dns_servers;
+	lc->nservers = c->ndns_servers;
+	lc->timeout_ms = (unsigned)c->dns_timeout_ms;
+	lc->attempts = c->dns_attempts;
+	budget = c->timeout_lookups_ms;
+	spent = session_lookup_ms(s);
+	*deadline = spent >= budget ? now : now + (budget - spent);
+	return lc;
+}
+
+/* lookup_end - count the time parked since t0 against s's budget */
+static void
+lookup_end(struct pg_session *s, uint64_t t0)
+{
+	if (s != NULL)
+		session_lookup_add(s, clock_ms() - t0);
+}
+
+static int
+h_dns_query(struct pg_session *s, struct pg_dns_query *q, size_t n)
+{
+	const struct lookup_conf *c;
+	struct lookup_conf lc;
+	uint64_t t0 = clock_ms(), deadline;
+
+	if ((q == NULL && n > 0) || n > PG_DNS_MAX) {
+		host_set_error("dns_query: %s", q == NULL ? "no queries" :
+		    "too many queries at once");
+		return -1;
+	}
+	c = lookup_begin(s, t0, &lc, &deadline);
+	(void)lookup_dns(c, q, n, deadline);
+	lookup_end(s, t0);
+	return 0;
+}
+
+static void
+h_dns_release(struct pg_dns_query *q, size_t n)
+{
+	lookup_dns_release(q, n);
+}
+
+static int
+h_dnsbl_query(struct pg_session *s, const char *subject,
+    struct pg_dnsbl_zone *z, size_t n)
+{
+	const struct lookup_conf *c;
+	struct lookup_conf lc;
+	uint64_t t0 = clock_ms(), deadline;
+
+	if ((z == NULL && n > 0) || n > PG_DNS_MAX) {
+		host_set_error("dnsbl_query: %s", z == NULL ? "no zones" :
+		    "too many zones at once");
+		return -1;
+	}
+	c = lookup_begin(s, t0, &lc, &deadline);
+	(void)lookup_dnsbl(c, subject, z, n, deadline);
+	lookup_end(s, t0);
+	return 0;
+}
+
+static void
+h_dnsbl_release(struct pg_dnsbl_zone *z, size_t n)
+{
+	lookup_dnsbl_release(z, n);
+}
+
+static const char *
+h_dns_strerror(int status)
+{
+	return lookup_strerror(status);
 }

@@ -29,7 +29,10 @@ struct host_slot {
  * transaction. The slots are the engine's memory; host_slots_clear()
  * frees what filters left in them.
  */
+struct config;
+
 struct host_frame {
+	const struct config	*cfg;		/* the generation's configuration */
 	int			 filter;
 	const char		*name;
 	size_t			 n;

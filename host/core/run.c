@@ -75,6 +75,7 @@ run_new(struct chain *c, const char *frontend, const char *addr, int port,
 	chain_ref(c);
 	r->chain = c;
 	chain_limits(c, &r->lim);
+	r->frame.cfg = chain_config(c);
 	r->frame.filter = -1;
 	r->frame.n = n;
 	r->frame.session_slots = r->slots;

@@ -32,6 +32,7 @@ struct pg_session {
 	void		*macro_ctx;
 	void		*engine;
 	unsigned	 ntx;
+	uint64_t	 lookup_ms;	/* parked in lookups in this filter call */
 };
 
 static atomic_uint session_counter;
@@ -183,4 +184,22 @@ void *
 session_engine(struct pg_session *s)
 {
 	return s->engine;
+}
+
+uint64_t
+session_lookup_ms(struct pg_session *s)
+{
+	return s->lookup_ms;
+}
+
+void
+session_lookup_add(struct pg_session *s, uint64_t ms)
+{
+	s->lookup_ms += ms;
+}
+
+void
+session_lookup_reset(struct pg_session *s)
+{
+	s->lookup_ms = 0;
 }

@@ -12,6 +12,7 @@
 #ifndef SESSION_H
 #define SESSION_H
 
+#include <stdint.h>
 #include <phasegate/plugin.h>
 
 typedef const char *(*session_macro_fn)(void *ctx, const char *name);
@@ -34,6 +35,15 @@ void		 session_set_macro_fn(struct pg_session *, session_macro_fn, void *ctx);
 const char	*session_str(struct pg_session *, enum pg_session_str);
 int		 session_client_port(struct pg_session *);
 const char	*session_macro(struct pg_session *, const char *name);
+
+/*
+ * Time parked in DNS lookups during the current filter call, against
+ * timeouts.lookups: the engine calls session_lookup_reset() as it calls a
+ * filter.
+ */
+uint64_t	 session_lookup_ms(struct pg_session *);
+void		 session_lookup_add(struct pg_session *, uint64_t ms);
+void		 session_lookup_reset(struct pg_session *);
 unsigned	 session_next_tx(struct pg_session *);	/* 1, 2, ... */
 
 /* session_set_engine - the engine's record for this session; not owned */

@@ -2,8 +2,9 @@
  * fiber - the front ends' sessions as fibers on a few worker threads (M:N)
  *
  * Public: fiber_start(), fiber_stop(), fiber_spawn(), fiber_wait(),
- * fiber_kick_all(), fiber_self(), fiber_count(), fiber_workers().
- * See fiber.h for the rules fiber code follows.
+ * fiber_kick_all(), fiber_self(), fiber_count(), fiber_workers(),
+ * fiber_current(), fiber_park(), fiber_unpark(). See fiber.h for the
+ * rules fiber code follows.
  *
  * Pieces:
  * - one epoll set shared by every worker; a parked fiber's descriptor is in
@@ -117,6 +118,7 @@ struct fiber {
 	int			 parked_fd;	/* one-shot: in the set since its last wait, or -1 */
 	struct fiber_watch	 oneshot;
 	struct fiber_watch	 watch[FIBER_WATCH_MAX];
+	struct fiber_watch	 parkw;		/* fiber_park(): no fd; pending = unparked */
 	struct fiber_watch *_Atomic waiting;	/* what it is parked on */
 	_Atomic uint64_t	 deadline;	/* 0: none */
 	_Atomic unsigned	 kick_seen;	/* kick generation when it parked */
@@ -970,6 +972,11 @@ fiber_spawn(void (*fn)(void *), void *arg)
 		atomic_store(&f->watch[i].pending, 0);
 		atomic_store(&f->watch[i].hup, 0);
 	}
+	f->parkw.f = f;
+	f->parkw.fd = -1;
+	f->parkw.et = 1;
+	atomic_store(&f->parkw.pending, 0);
+	atomic_store(&f->parkw.hup, 0);
 	atomic_store(&f->waiting, &f->oneshot);
 	atomic_store(&f->deadline, 0);
 	frame_init(f);
@@ -1139,4 +1146,58 @@ unsigned
 fiber_workers(void)
 {
 	return atomic_load(&S.nworkers);
+}
+
+/* --- parking without a descriptor (fiber_park / fiber_unpark) --- */
+
+/*
+ * A parked fiber waits on its parkw watch: edge-triggered in park()'s
+ * sense (state F_WAIT, then a look at pending) but never in the epoll
+ * set. fiber_unpark() sets pending, then takes the fiber if it is parked
+ * on parkw: one of the two sees the other, as with an edge of a watched
+ * descriptor. The monitor wakes it at its deadline or on a kick, as any
+ * parked fiber.
+ */
+
+struct fiber *
+fiber_current(void)
+{
+	struct worker *w = cur_worker();
+
+	return w != NULL ? w->cur : NULL;
+}
+
+int
+fiber_park(uint64_t deadline_ms)
+{
+	struct fiber *f = fiber_current();
+
+	if (f == NULL)
+		return 0;
+	if (atomic_exchange(&f->parkw.pending, 0))
+		return 1;	/* unparked before it parked */
+	atomic_store(&f->waiting, &f->parkw);
+	f->woke = 0;
+	atomic_store(&f->deadline, deadline_ms);
+	atomic_store(&f->kick_seen, atomic_load(&S.kick_gen));
+	f->op = OP_WAIT;
+	to_worker(f, 0);
+	return f->woke;
+}
+
+void
+fiber_unpark(struct fiber *f)
+{
+	int expect = F_WAIT;
+
+	if (f == NULL)
+		return;
+	atomic_store(&f->parkw.pending, 1);
+	if (atomic_load(&f->waiting) != &f->parkw)
+		return;		/* not parked yet: its fiber_park() sees pending */
+	if (!atomic_compare_exchange_strong(&f->state, &expect, F_QUEUED))
+		return;		/* running, or already woken */
+	atomic_store(&f->parkw.pending, 0);
+	f->woke = 1;
+	runq_push(f, cur_worker() != NULL);
 }

@@ -101,4 +101,28 @@ size_t		 fiber_count(void);
 /* fiber_workers - worker threads now */
 unsigned	 fiber_workers(void);
 
+/*
+ * Parking without a descriptor, for a fiber that waits for another party
+ * (the resolver: a fiber waits for its answers while another one reads
+ * the resolver's sockets).
+ *
+ * fiber_current - the calling fiber, or NULL outside a fiber. The handle
+ * names the fiber until it returns; whoever keeps it must stop using it
+ * before then (the waiter takes itself off the waker's list).
+ *
+ * fiber_park - from a fiber: park until fiber_unpark() names it, the
+ * deadline passes (0: none) or fiber_kick_all(). Returns 1 when unparked,
+ * 0 at the deadline or on a kick. An unpark that came before the park is
+ * not lost: the park then returns 1 at once. A return may be spurious (a
+ * late unpark meant for an earlier park): callers loop on their own
+ * condition. Outside a fiber it returns 0 at once (the caller waits its
+ * own way).
+ *
+ * fiber_unpark - wake f from fiber_park(); from any thread or fiber.
+ */
+struct fiber;
+struct fiber	*fiber_current(void);
+int		 fiber_park(uint64_t deadline_ms);
+void		 fiber_unpark(struct fiber *f);
+
 #endif /* FIBER_H */

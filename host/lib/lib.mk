@@ -1,6 +1,7 @@
 # host/lib/lib.mk - the base layer: logging, allocation, whole files and
 # relative paths, the clock, the fiber scheduler, socket addresses, buffered
-# connections, listeners, the regex wrapper, reverse DNS.
+# connections, listeners, the regex wrapper, reverse DNS, the resolver (dns:
+# c-ares on the scheduler; dnsmsg: answers; dnsname: names).
 # Includes only its own folder.
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
@@ -13,12 +14,15 @@ libpglib_la_SOURCES = \
 	host/lib/listen.c host/lib/listen.h \
 	host/lib/fiber.c host/lib/fiber.h \
 	host/lib/re.c host/lib/re.h \
-	host/lib/rdns.c host/lib/rdns.h
+	host/lib/rdns.c host/lib/rdns.h \
+	host/lib/dns.c host/lib/dns.h \
+	host/lib/dnsmsg.c host/lib/dnsmsg.h \
+	host/lib/dnsname.c host/lib/dnsname.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
 LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
-	tests/unit/test_conn tests/unit/test_listen
+	tests/unit/test_conn tests/unit/test_listen tests/unit/test_dnsname tests/unit/test_dns
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
@@ -26,6 +30,18 @@ tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/li
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread
+tests_unit_test_dnsname_SOURCES = tests/unit/test_dnsname.c host/lib/dnsname.c
+tests_unit_test_dnsname_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dnsname_LDADD = $(CMOCKA_LIBS)
+# the resolver against rbldnsd and tests/dns/fakedns.py (tests/dns/dnspeer.c)
+DNS_TEST_SOURCES = tests/dns/dnspeer.c tests/dns/dnspeer.h host/lib/dns.c \
+	host/lib/dnsmsg.c host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+tests_unit_test_dns_SOURCES = tests/unit/test_dns.c $(DNS_TEST_SOURCES)
+tests_unit_test_dns_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/dns \
+	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_dns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dns_LDADD = $(CARES_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_dns_LDFLAGS = -pthread
 tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
 tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
@@ -75,3 +91,17 @@ tests_fuzz_fuzz_addr_SOURCES = tests/fuzz/fuzz_addr.c host/lib/addr.c host/lib/a
 tests_fuzz_fuzz_addr_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_addr_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
+
+# The DNS answer reader: a fuzz target, replayed over its corpus by make check.
+check_PROGRAMS += tests/fuzz/fuzz_dnsmsg_replay
+TESTS += tests/fuzz/fuzz_dnsmsg_replay
+tests_fuzz_fuzz_dnsmsg_replay_SOURCES = tests/fuzz/fuzz_dnsmsg.c \
+	tests/fuzz/fuzz_smtp_replay.c host/lib/dnsmsg.c host/lib/dnsmsg.h
+tests_fuzz_fuzz_dnsmsg_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"dnsmsg"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_dnsmsg
+tests_fuzz_fuzz_dnsmsg_SOURCES = tests/fuzz/fuzz_dnsmsg.c host/lib/dnsmsg.c host/lib/dnsmsg.h
+tests_fuzz_fuzz_dnsmsg_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_dnsmsg_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif
+EXTRA_DIST += tests/dns tests/data/dns

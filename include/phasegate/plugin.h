@@ -87,12 +87,76 @@ enum pg_session_str {
 	PG_S_FRONTEND		/* "milter", "smtp" or "check" */
 };
 
+/* The most queries of one dns_query() call, zones of one dnsbl_query(). */
+#define PG_DNS_MAX	10000
+
 /* Log levels for pg_host.log(). */
 enum pg_log_level {
 	PG_LOG_ERR = 0,
 	PG_LOG_WARN,
 	PG_LOG_INFO,
 	PG_LOG_DEBUG
+};
+
+/*
+ * Lookups (DESIGN section 9): record types for pg_host.dns_query(), the
+ * status of each query, and what comes back.
+ */
+#define PG_DNS_A	1
+#define PG_DNS_NS	2
+#define PG_DNS_PTR	12
+#define PG_DNS_MX	15
+#define PG_DNS_TXT	16
+#define PG_DNS_AAAA	28
+
+/* pg_host.dns_strerror() gives the word scripts see: "nxdomain", "timeout", ... */
+enum pg_dns_status {
+	PG_DNS_OK = 0,		/* "ok" */
+	PG_DNS_NXDOMAIN,	/* "nxdomain": no such name (for a DNS list: not listed) */
+	PG_DNS_NODATA,		/* "nodata": the name has no record of that type */
+	PG_DNS_TIMEOUT,		/* "timeout": no answer in time, or the budget is spent */
+	PG_DNS_SERVFAIL,	/* "servfail" */
+	PG_DNS_REFUSED,		/* "refused" */
+	PG_DNS_BADRESP,		/* "badresp": a malformed answer */
+	PG_DNS_LOOP,		/* "loop": a CNAME loop */
+	PG_DNS_BADNAME,		/* "badname": not a name (or address) that can be asked */
+	PG_DNS_NOMEM,		/* "nomem" */
+	PG_DNS_BUSY,		/* "busy": too many lookups in flight in the process */
+	PG_DNS_UNREACH,		/* "unreachable": no server could be reached */
+	PG_DNS_ERROR,		/* "error": anything else */
+	PG_DNS_BADCODE		/* "badcode": a DNS list answered outside 127.0.0.0/8
+				 * or in 127.255.255.0/24: an error, not a listing */
+};
+
+/* One record of an answer: A/AAAA address, NS/PTR/MX host, or a TXT record's strings joined. */
+struct pg_dns_rr {
+	const char	*text;
+	uint32_t	 pref;		/* MX preference, 0 otherwise */
+	uint32_t	 ttl;
+};
+
+/* One query for pg_host.dns_query(). */
+struct pg_dns_query {
+	const char	*name;		/* in: a name; for PG_DNS_PTR an address
+					 * ("192.0.2.1", "2001:db8::1") or a reversed name */
+	int		 type;		/* in: PG_DNS_* */
+	int		 status;	/* out: enum pg_dns_status */
+	const struct pg_dns_rr *rr;	/* out: PG_DNS_OK: nrr >= 1 records */
+	size_t		 nrr;
+	uint32_t	 ms;		/* out: how long it waited (0: from the cache) */
+	void		*priv;		/* the host's, for dns_release() */
+};
+
+/* One zone for pg_host.dnsbl_query(). */
+struct pg_dnsbl_zone {
+	const char	*zone;		/* in: "zen.example" */
+	int		 status;	/* out: PG_DNS_OK listed, PG_DNS_NXDOMAIN not
+					 * listed, anything else an error */
+	const char *const *codes;	/* out, listed: the A answers, "127.0.0.2" ... */
+	size_t		 ncodes;
+	const char	*txt;		/* out, listed: the TXT answer, or NULL */
+	uint32_t	 ms;		/* out: how long it waited */
+	void		*priv;		/* the host's, for dnsbl_release() */
 };
 
 /*
@@ -176,6 +240,33 @@ struct pg_host {
 	int		 (*tx_score)(struct pg_tx *, double points,
 			    const char *symbol, const char *detail);
 	double		 (*tx_score_total)(struct pg_tx *);
+
+	/*
+	 * Lookups (DESIGN section 9). Added to ABI 1 after its first release:
+	 * check PG_SIZE_HAS(host, struct pg_host, dns_query) (and the same
+	 * for each later member) before use.
+	 *
+	 * dns_query asks q[0..n-1] at once; dnsbl_query asks a DNS list
+	 * (RFC 5782) about subject, an IPv4 or IPv6 address (reversed) or a
+	 * name (as it is), in every zone z[0..n-1] at once, then for the TXT
+	 * of the listed ones. Both park the calling session (no worker thread
+	 * waits) until every answer is in or the filter call's lookup budget,
+	 * timeouts.lookups, is spent: the time parked in one callback counts
+	 * against it, and a lookup after it is spent gets PG_DNS_TIMEOUT at
+	 * once (unless the answer is cached). s may be NULL (init()): then
+	 * the wait is bounded by timeouts.lookups alone. Every query or zone
+	 * gets a status. They return 0, or -1 for bad arguments (NULL, more
+	 * than PG_DNS_MAX) with the reason in last_error(). What the results
+	 * point to stays valid until dns_release() / dnsbl_release(), which
+	 * must be called after every successful call.
+	 */
+	int		 (*dns_query)(struct pg_session *s, struct pg_dns_query *q,
+			    size_t n);
+	void		 (*dns_release)(struct pg_dns_query *q, size_t n);
+	int		 (*dnsbl_query)(struct pg_session *s, const char *subject,
+			    struct pg_dnsbl_zone *z, size_t n);
+	void		 (*dnsbl_release)(struct pg_dnsbl_zone *z, size_t n);
+	const char	*(*dns_strerror)(int status);	/* "nxdomain", ... */
 
 	/* new members go here */
 };

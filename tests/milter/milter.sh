@@ -79,10 +79,14 @@ mt hold hold.lua -D sock="$sock"
 stop
 
 # the configuration's spool limits: memory_max = 0 is a file for every
-# body byte (here in no directory), not "the default"
+# body byte (here in a directory removed after start: serve refuses to
+# start without a writable one), not "the default"
+mkdir "$T/gone-dir"
 conf "$T/s.conf" "{ script = \"$M/filters/hold.lua\" }" \
-	"spool = { memory_max = 0, dir = \"$T/no-such-dir\" }"
+	"spool = { memory_max = 0, dir = \"$T/gone-dir\" }"
 serve "$T/s.conf"
+for i in $(seq 100); do grep -q "serving" "$T/s.conf.log" && break; sleep 0.05; done
+rmdir "$T/gone-dir"
 mt spool spool.lua -D sock="$sock"
 stop
 assert "spool failure: logged" grep -q "body: spool" "$T/s.conf.log"

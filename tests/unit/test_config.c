@@ -216,6 +216,41 @@ static const struct bad bads[] = {
 	  NAME ":1: unknown key 'idle' in timeouts" },
 	{ "timeouts = { data = \"99999999999999999999d\" }\n",
 	  NAME ":1: timeouts.data: duration '99999999999999999999d' is too long" },
+	{ "timeouts = { lookups = \"0s\" }\n",
+	  NAME ":1: timeouts.lookups: must be longer than 0" },
+	{ "timeouts = { lookups = \"fast\" }\n",
+	  NAME ":1: timeouts.lookups: bad duration 'fast'" },
+
+	/* dns */
+	{ "dns = \"127.0.0.1\"\n",
+	  NAME ":1: dns: expected a table, got string" },
+	{ "dns = { server = { \"127.0.0.1\" } }\n",
+	  NAME ":1: unknown key 'server' in dns" },
+	{ "dns = { servers = \"127.0.0.1\" }\n",
+	  NAME ":1: dns.servers: expected a list of addresses, got string" },
+	{ "dns = { servers = {} }\n",
+	  NAME ":1: dns.servers: must not be empty (leave it out for /etc/resolv.conf)" },
+	{ "dns = {\n  servers = { \"127.0.0.1\",\n    \"ns.example.org\" } }\n",
+	  NAME ":3: dns.servers[2]: bad server 'ns.example.org': expected an IP address" },
+	{ "dns = { servers = { \"127.0.0.1:0\" } }\n",
+	  NAME ":1: dns.servers[1]: bad server '127.0.0.1:0': bad port" },
+	{ "dns = { servers = { \"[::1]\" } }\n",
+	  NAME ":1: dns.servers[1]: bad server '[::1]': expected [IPv6]:port" },
+	{ "dns = { servers = { 53 } }\n",
+	  NAME ":1: dns.servers[1]: expected a string, got number" },
+	{ "dns = { servers = { a = \"127.0.0.1\" } }\n",
+	  NAME ":1: dns.servers: a list of addresses: { \"127.0.0.1\", \"[::1]:53\" }" },
+	{ "dns = { timeout = 0 }\n",
+	  NAME ":1: dns.timeout: must be longer than 0" },
+	{ "dns = { timeout = \"2m\" }\n",
+	  NAME ":1: dns.timeout: at most 60s" },
+	{ "dns = { attempts = 0 }\n",
+	  NAME ":1: dns.attempts: 0 is out of range (1 to 4294967295)" },
+	{ "dns = { attempts = 11 }\n",
+	  NAME ":1: dns.attempts: at most 10" },
+	{ "dns = { attempts = 1.5 }\n",
+	  NAME ":1: dns.attempts: expected a whole number, got 1.5" },
+
 	{ "spool = { memory_max = -1 }\n",
 	  NAME ":1: spool.memory_max: bad size -1" },
 	{ "spool = { memory_max = true }\n",
@@ -392,6 +427,11 @@ check_defaults(const struct config *c)
 	assert_int_equal(c->timeout_data_ms, 10 * 60 * 1000);
 	assert_int_equal(c->timeout_upstream_ms, 5 * 60 * 1000);
 	assert_int_equal(c->timeout_script_ms, 200);
+	assert_int_equal(c->timeout_lookups_ms, 5000);
+	assert_null(c->dns_servers);
+	assert_int_equal(c->ndns_servers, 0);
+	assert_int_equal(c->dns_timeout_ms, 2000);
+	assert_int_equal(c->dns_attempts, 2);
 	assert_int_equal(c->spool_memory_max, 1 * MB);
 	assert_non_null(c->spool_dir);
 	assert_null(c->user);
@@ -591,6 +631,21 @@ check_numbers(const struct config *c)
 	assert_int_equal(c->log_syslog, 1);
 }
 
+/* check_dns - dns = { ... } and timeouts.lookups (DESIGN section 9) */
+static void
+check_dns(const struct config *c)
+{
+	assert_int_equal(c->ndns_servers, 4);
+	assert_string_equal(c->dns_servers[0], "127.0.0.1:53");
+	assert_string_equal(c->dns_servers[1], "192.0.2.53");
+	assert_string_equal(c->dns_servers[2], "[::1]:5353");
+	assert_string_equal(c->dns_servers[3], "2001:db8::53");
+	assert_int_equal(c->dns_timeout_ms, 1500);
+	assert_int_equal(c->dns_attempts, 3);
+	assert_int_equal(c->timeout_lookups_ms, 3000);
+	assert_int_equal(c->timeout_script_ms, 200);
+}
+
 /* check_paths - spool.dir and lua.path made absolute against the dir */
 static void
 check_paths(const struct config *c)
@@ -700,6 +755,11 @@ static const struct good goods[] = {
 	{ "/nonexistent/etc/phasegate.conf",
 	  "spool = { dir = \"spool\" }\n"
 	  "lua = { path = \"lib;/usr/share/pg;;x/y\" }\n", check_paths },
+	{ NAME,
+	  "dns = { servers = { \"127.0.0.1:53\", \"192.0.2.53\", \"[::1]:5353\",\n"
+	  "  \"2001:db8::53\" }, timeout = \"1500ms\", attempts = 3 }\n"
+	  "timeouts = { lookups = \"3s\" }\n"
+	  "dns.servers = dns.servers\n", check_dns },
 	{ NAME, "actions = { tempfail = 8, reject = 8 }\n", check_actions_partial },
 	{ NAME, "actions = {}\n", check_actions_empty },
 	{ NAME,

@@ -1,7 +1,8 @@
 /*
  * test_fiber - the fiber scheduler: many fibers talking over socket pairs,
  * deadlines, kicks, a fiber that blocks a worker without stalling others,
- * stack reuse, and fiber_wait() outside a fiber.
+ * stack reuse, fiber_park()/fiber_unpark(), and fiber_wait() outside a
+ * fiber.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -345,6 +346,77 @@ test_offload(void **state)
 	assert_int_equal(atomic_load(&offload_ran), 3);
 }
 
+/* --- fiber_park / fiber_unpark --- */
+
+#define NPARK	100
+
+static struct fiber *_Atomic parked[NPARK];
+static atomic_int park_result[NPARK], park_ms[NPARK], parks_done;
+
+static void
+parker(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	uint64_t t0 = clock_ms();
+
+	atomic_store(&parked[i], fiber_current());
+	/* even ones wait for an unpark, odd ones for their deadline */
+	atomic_store(&park_result[i], fiber_park(i % 2 ? t0 + 100 : t0 + 5000));
+	atomic_store(&park_ms[i], (int)(clock_ms() - t0));
+	atomic_fetch_add(&parks_done, 1);
+}
+
+/* early - unparked by itself before it parks: the park returns at once */
+static void
+early(void *arg)
+{
+	(void)arg;
+	fiber_unpark(fiber_current());
+	atomic_store(&park_result[0], fiber_park(clock_ms() + 5000));
+	atomic_fetch_add(&parks_done, 1);
+}
+
+static void
+test_park(void **state)
+{
+	char err[256];
+	int i;
+
+	(void)state;
+	assert_null(fiber_current());
+	assert_int_equal(fiber_park(clock_ms() + 1000), 0);	/* outside */
+	assert_int_equal(fiber_start(2, 64 * 1024, err, sizeof(err)), 0);
+	for (i = 0; i < NPARK; i++)
+		assert_int_equal(fiber_spawn(parker, (void *)(intptr_t)i), 0);
+	for (i = 0; i < NPARK; i++)
+		while (atomic_load(&parked[i]) == NULL)
+			usleep(1000);
+	usleep(20 * 1000);
+	/* from this thread, which is not a worker */
+	for (i = 0; i < NPARK; i += 2)
+		fiber_unpark(atomic_load(&parked[i]));
+	while (atomic_load(&parks_done) < NPARK)
+		usleep(1000);
+	for (i = 0; i < NPARK; i++) {
+		if (i % 2 == 0) {
+			assert_int_equal(atomic_load(&park_result[i]), 1);
+			assert_true(atomic_load(&park_ms[i]) < 1000);
+		} else {
+			assert_int_equal(atomic_load(&park_result[i]), 0);
+			assert_true(atomic_load(&park_ms[i]) >= 99);
+			assert_true(atomic_load(&park_ms[i]) < 1000);
+		}
+	}
+	atomic_store(&parks_done, 0);
+	atomic_store(&park_result[0], -1);
+	assert_int_equal(fiber_spawn(early, NULL), 0);
+	while (atomic_load(&parks_done) < 1)
+		usleep(1000);
+	assert_int_equal(atomic_load(&park_result[0]), 1);
+	assert_int_equal(fiber_workers(), 2);
+	fiber_stop();
+}
+
 static void
 test_outside(void **state)
 {
@@ -375,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_blocking_filter),
 		cmocka_unit_test(test_fin_after_data),
 		cmocka_unit_test(test_offload),
+		cmocka_unit_test(test_park),
 		cmocka_unit_test(test_outside),
 	};
 

@@ -71,6 +71,7 @@ code_names(struct names *s)
 	add_fields(s, "pg.", lb_pg_fields);
 	add_regs(s, "pg.log.", lb_log_funcs);
 	add_regs(s, "pg.store.", lb_store_funcs);
+	add_regs(s, "pg.dns.", lb_dns_funcs);
 	add_fields(s, "session.", lb_session_fields);
 	add_regs(s, "session:", lb_session_methods);
 	add_fields(s, "tx.", lb_tx_fields);
@@ -145,6 +146,7 @@ static const char live_lua[] =
     "end\n"
     "local out = {}\n"
     "keys(pg, 'pg.', out) keys(pg.log, 'pg.log.', out) keys(pg.store, 'pg.store.', out)\n"
+    "keys(pg.dns, 'pg.dns.', out)\n"
     "table.sort(out)\n"
     "pg.store.set('docs:live', table.concat(out, ' '))\n"
     "FIELDS = {}\n"
@@ -207,11 +209,12 @@ test_live_names(void **state)
 	th_options_free(o);
 	unlink(path);
 
-	/* pg, pg.log, pg.store as the interpreter has them */
+	/* pg, pg.log, pg.store, pg.dns as the interpreter has them */
 	add_regs(&code, "pg.", lb_pg_funcs);
 	add_fields(&code, "pg.", lb_pg_fields);
 	add_regs(&code, "pg.log.", lb_log_funcs);
 	add_regs(&code, "pg.store.", lb_store_funcs);
+	add_regs(&code, "pg.dns.", lb_dns_funcs);
 	qsort(code.v, code.n, sizeof(code.v[0]), cmp);
 	for (i = 0; i < code.n; i++) {
 		if (i)

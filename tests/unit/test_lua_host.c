@@ -13,6 +13,9 @@
 #include <strings.h>
 #include <pthread.h>
 
+#include "clock.h"
+#include "fiber.h"
+#include "lookup.h"
 #include "test_lua_host.h"
 
 struct pg_options {
@@ -323,6 +326,68 @@ th_tx_score(struct pg_tx *t, double pts, const char *sym, const char *detail)
 
 static double th_tx_score_total(struct pg_tx *t) { return t->score; }
 
+/* lookups: the real resolver, with the budget kept in the session */
+
+uint64_t th_lookup_budget_ms = 5000;
+
+static char th_server[64];
+static const char *th_servers[1] = { th_server };
+static struct lookup_conf th_conf = { th_servers, 1, 500, 2 };
+
+int
+th_dns_server(const char *server)
+{
+	char err[256];
+
+	snprintf(th_server, sizeof(th_server), "%s", server);
+	if (lookup_check(&th_conf, err, sizeof(err)) == -1) {
+		set_err(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* th_deadline - what is left of s's budget, from now */
+static uint64_t
+th_deadline(struct pg_session *s, uint64_t now)
+{
+	uint64_t spent = s != NULL ? s->lookup_ms : 0;
+
+	return spent >= th_lookup_budget_ms ? now :
+	    now + th_lookup_budget_ms - spent;
+}
+
+static int
+th_dns_query(struct pg_session *s, struct pg_dns_query *q, size_t n)
+{
+	uint64_t t0 = clock_ms();
+
+	if (lookup_dns(th_server[0] ? &th_conf : NULL, q, n,
+	    th_deadline(s, t0)) == -1) {
+		set_err("dns_query: bad arguments");
+		return -1;
+	}
+	if (s != NULL)
+		s->lookup_ms += clock_ms() - t0;
+	return 0;
+}
+
+static int
+th_dnsbl_query(struct pg_session *s, const char *subject,
+    struct pg_dnsbl_zone *z, size_t n)
+{
+	uint64_t t0 = clock_ms();
+
+	if (lookup_dnsbl(th_server[0] ? &th_conf : NULL, subject, z, n,
+	    th_deadline(s, t0)) == -1) {
+		set_err("dnsbl_query: bad arguments");
+		return -1;
+	}
+	if (s != NULL)
+		s->lookup_ms += clock_ms() - t0;
+	return 0;
+}
+
 const struct pg_host th_host = {
 	.abi = PG_PLUGIN_ABI,
 	.size = sizeof(struct pg_host),
@@ -364,6 +429,11 @@ const struct pg_host th_host = {
 	.tx_quarantine = th_tx_quarantine,
 	.tx_score = th_tx_score,
 	.tx_score_total = th_tx_score_total,
+	.dns_query = th_dns_query,
+	.dns_release = lookup_dns_release,
+	.dnsbl_query = th_dnsbl_query,
+	.dnsbl_release = lookup_dnsbl_release,
+	.dns_strerror = lookup_strerror,
 };
 
 struct pg_options *
@@ -540,17 +610,20 @@ th_run(const struct pg_plugin *p, void *st, struct pg_session *s,
 	snprintf(phase, phaselen, "%s", "");
 	r->text[0] = '\0';
 	i = n;
+	s->lookup_ms = 0;	/* each callback has its own lookup budget */
 	v = p->on_connect(st, s, r);
 	DECIDE("connect");
 	if (helo) {
 		free(s->str[PG_S_HELO]);
 		s->str[PG_S_HELO] = strdup(helo);
+		s->lookup_ms = 0;
 		v = p->on_helo(st, s, helo, r);
 		DECIDE("helo");
 	}
 	/* recipients are added as they pass */
 	memcpy(rcpts, tx->rcpt, n * sizeof(char *));
 	tx->nrcpt = 0;
+	s->lookup_ms = 0;
 	v = p->on_mail(st, tx, tx->sender, r);
 	if (v != PG_CONTINUE) {
 		memcpy(tx->rcpt, rcpts, n * sizeof(char *));
@@ -558,6 +631,7 @@ th_run(const struct pg_plugin *p, void *st, struct pg_session *s,
 	}
 	DECIDE("mail");
 	for (i = 0, kept = 0; i < n; i++) {
+		s->lookup_ms = 0;
 		v = p->on_rcpt(st, tx, rcpts[i], r);
 		if (v == PG_REJECT || v == PG_TEMPFAIL || v == PG_ERROR) {
 			change(tx, "rcpt_refused %s %s", rcpts[i], r->text);
@@ -583,17 +657,22 @@ th_run(const struct pg_plugin *p, void *st, struct pg_session *s,
 		v = PG_REJECT;
 		goto out;
 	}
+	s->lookup_ms = 0;
 	v = p->on_data(st, tx, r);
 	DECIDE("data");
 	for (i = 0; i < tx->nhdr; i++) {
+		s->lookup_ms = 0;
 		v = p->on_header(st, tx, tx->hdr[i].name, tx->hdr[i].value, r);
 		DECIDE("header");
 	}
+	s->lookup_ms = 0;
 	v = p->on_eoh(st, tx, r);
 	DECIDE("eoh");
+	s->lookup_ms = 0;
 	v = p->on_eom(st, tx, r);
 	DECIDE("eom");
 out:
+	s->lookup_ms = 0;
 	p->on_close(st, s);
 	return v;
 #undef DECIDE

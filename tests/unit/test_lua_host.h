@@ -7,6 +7,7 @@
 #define TEST_LUA_HOST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <phasegate/plugin.h>
 
 #define TH_MAX	256
@@ -16,6 +17,7 @@ struct pg_session {
 	int		 port;
 	void		*data;
 	void		(*data_free)(void *);
+	uint64_t	 lookup_ms;	/* parked in lookups in this callback */
 };
 
 struct th_hdr {
@@ -70,6 +72,15 @@ enum pg_verdict	 th_run(const struct pg_plugin *p, void *st,
 		    struct pg_session *s, struct pg_tx *tx,
 		    const char *helo, char *phase, size_t phaselen,
 		    struct pg_reply *reply);
+
+/*
+ * Lookups go to the real resolver (host/core/lookup.c): th_dns_server()
+ * points it at a server ("127.0.0.1:PORT"; -1 on a bad one), and
+ * th_lookup_budget_ms is the per-callback budget (timeouts.lookups),
+ * default 5000. th_run() starts each callback's budget afresh.
+ */
+extern uint64_t	 th_lookup_budget_ms;
+int		 th_dns_server(const char *server);
 
 /* th_read_file - the whole file, NUL-terminated, malloc'd; NULL on error */
 char		*th_read_file(const char *path, size_t *len);

@@ -13,6 +13,11 @@
  *	-- runK: symbols TEXT		the scores are exactly TEXT
  *	-- runK: log TEXT		the log contains TEXT
  *	-- runK: nolog TEXT		the log does not contain TEXT
+ *	-- runK: maxms N  / minms N	run K takes less than / at least N ms
+ *	-- dns: fake | rbl		lookups go to tests/dns/fakedns.py (which
+ *					forwards to rbldnsd) or rbldnsd itself,
+ *					started for the first script that asks
+ *	-- lookups: MS			the per-callback lookup budget (5000)
  */
 #include "config.h"
 
@@ -25,6 +30,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dnspeer.h"
+#include "clock.h"
+#include "fiber.h"
 #include "lua_bridge.h"
 #include "store.h"
 #include "test_lua_host.h"
@@ -43,6 +51,21 @@ static const char default_msg[] =
     "Alice\r\n";
 
 static const char *srcdir;
+static struct dnspeer peer;
+static int peer_up;
+
+/* use_dns - point lookups at the tests' servers, starting them once */
+static void
+use_dns(const char *which)
+{
+	if (!peer_up) {
+		if (dnspeer_start(&peer, srcdir, 0) == -1)
+			fail_msg("cannot start the DNS test servers");
+		peer_up = 1;
+	}
+	assert_int_equal(th_dns_server(strcmp(which, "rbl") == 0 ?
+	    peer.rbl_server : peer.fake_server), 0);
+}
 
 static const char *verdicts[] = { "continue", "accept", "reject",
     "tempfail", "discard", "error" };
@@ -115,6 +138,10 @@ run_script(void **state)
 			runs = atoi(v);
 		else if (strcmp(line, "init-error") == 0)
 			init_error = v;
+		else if (strcmp(line, "dns") == 0)
+			use_dns(v);
+		else if (strcmp(line, "lookups") == 0)
+			th_lookup_budget_ms = (uint64_t)atoll(v);
 		else if (strncmp(line, "run", 3) == 0 && nchecks < 64) {
 			/* keep "K kind rest" */
 			v[-1] = ' ';
@@ -145,6 +172,7 @@ run_script(void **state)
 		    "alice@example.org");
 		struct pg_reply r;
 		enum pg_verdict v;
+		uint64_t t0, ms;
 
 		th_log_clear();
 		for (i = 0; i < nrcpt; i++)
@@ -153,8 +181,10 @@ run_script(void **state)
 			th_tx_message(tx, msg, msglen);
 		else
 			th_tx_message(tx, default_msg, sizeof(default_msg) - 1);
+		t0 = clock_ms();
 		v = th_run(&lua_bridge_plugin, st, s, tx,
 		    helo ? helo : "mail.example.org", phase, sizeof(phase), &r);
+		ms = clock_ms() - t0;
 		for (i = 0; i < nchecks; i++) {
 			char kind[16], a[64], b[64];
 			const char *rest;
@@ -205,6 +235,14 @@ run_script(void **state)
 				if (strstr(th_log(), rest) != NULL)
 					fail_msg("run %d: log has '%s'", run,
 					    rest);
+			} else if (strcmp(kind, "maxms") == 0 ||
+			    strcmp(kind, "minms") == 0) {
+				uint64_t lim = (uint64_t)atoll(rest);
+
+				if (kind[1] == 'a' ? ms >= lim : ms < lim)
+					fail_msg("run %d took %llu ms, want %s %s",
+					    run, (unsigned long long)ms, kind,
+					    rest);
 			} else
 				fail_msg("unknown check '%s'", kind);
 		}
@@ -213,6 +251,7 @@ run_script(void **state)
 	}
 	lua_bridge_plugin.fini(st);
 	th_options_free(opts);
+	th_lookup_budget_ms = 5000;
 	free(msg);
 	free(text);
 }
@@ -258,6 +297,8 @@ main(void)
 		tests[i].initial_state = p;
 	}
 	rc = _cmocka_run_group_tests("lua scripts", tests, n, NULL, NULL);
+	if (peer_up)
+		dnspeer_stop(&peer);
 	for (i = 0; i < n; i++) {
 		free(names[i]);
 		free((void *)tests[i].initial_state);
