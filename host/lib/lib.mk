@@ -2,6 +2,9 @@
 # relative paths, the clock, the fiber scheduler, socket addresses, buffered
 # connections, listeners, the regex wrapper, reverse DNS.
 # Includes only its own folder.
+# the fiber scheduler, one module in four files (fiber_int.h)
+FIBER_SOURCES = host/lib/fiber.c host/lib/fiber_wait.c host/lib/fiber_monitor.c \
+	host/lib/fiber_offload.c
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
@@ -11,7 +14,8 @@ libpglib_la_SOURCES = \
 	host/lib/addr.c host/lib/addr.h \
 	host/lib/conn.c host/lib/conn.h \
 	host/lib/listen.c host/lib/listen.h \
-	host/lib/fiber.c host/lib/fiber.h \
+	host/lib/fiber.c host/lib/fiber.h host/lib/fiber_int.h \
+	host/lib/fiber_wait.c host/lib/fiber_monitor.c host/lib/fiber_offload.c \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
@@ -21,7 +25,7 @@ LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
 	tests/unit/test_conn tests/unit/test_listen
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
-tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c $(FIBER_SOURCES) host/lib/clock.c \
 	host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
@@ -33,12 +37,12 @@ tests_unit_test_addr_SOURCES = tests/unit/test_addr.c host/lib/addr.c host/lib/a
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c host/lib/conn.c host/lib/addr.c \
-	host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	$(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_conn_LDFLAGS = -pthread
 tests_unit_test_listen_SOURCES = tests/unit/test_listen.c host/lib/listen.c host/lib/conn.c \
-	host/lib/addr.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	host/lib/addr.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 tests_unit_test_listen_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_listen_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_listen_LDFLAGS = -pthread
