@@ -8,6 +8,9 @@ libpgfront_la_SOURCES = \
 	host/front/proxy_deliver.c host/front/proxy_deliver.h \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
 	host/front/milter_front.c host/front/milter_front.h \
+	host/front/milter_stage.c host/front/milter_stage.h \
+	host/front/milter_macro.c host/front/milter_macro.h \
+	host/front/milter_replay.c host/front/milter_replay.h \
 	host/front/check.c host/front/check.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
