@@ -17,14 +17,15 @@ libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
 PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
-	tests/proxy/stop.sh
+	tests/proxy/stop.sh tests/proxy/unix.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
-TESTS += tests/milter/milter.sh
-EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py
+TESTS += tests/milter/milter.sh tests/milter/stop.sh
+EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
+	tests/milter/stop.sh tests/milter/stopmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
 EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh
