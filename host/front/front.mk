@@ -48,3 +48,16 @@ bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
 # milter; skipped only where Sendmail cannot be had
 TESTS += tests/milter/sendmail.sh
 EXTRA_DIST += tests/milter/sendmail.sh tests/milter/filters/sendmail.rules
+
+# the milter's macros and change replay (host/front/milter_macro.c, milter_replay.c)
+if HAVE_CMOCKA
+FRONT_UNIT_TESTS = tests/unit/test_milter_macro tests/unit/test_milter_replay
+check_PROGRAMS += $(FRONT_UNIT_TESTS)
+TESTS += $(FRONT_UNIT_TESTS)
+tests_unit_test_milter_macro_SOURCES = tests/unit/test_milter_macro.c
+tests_unit_test_milter_macro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_milter_macro_LDADD = $(UNIT_LDADD)
+tests_unit_test_milter_replay_SOURCES = tests/unit/test_milter_replay.c
+tests_unit_test_milter_replay_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_milter_replay_LDADD = $(UNIT_LDADD)
+endif
