@@ -202,17 +202,17 @@ received(const struct proxy_deliver *d, char *buf, size_t len)
 		snprintf(buf + o, len - o, "; %s\r\n", date);
 }
 
-/* msg_out_ctx - msg_output() sink: encode and send upstream */
-struct msg_out_ctx {
+/* out_ctx - msg_output() sink: encode and send upstream */
+struct out_ctx {
 	struct proxy_deliver	*d;
 	struct smtp_data_encoder enc;
 };
 
-/* msg_out - encode a piece of the message into the upstream's buffer */
+/* encode_out - encode a piece of the message into the upstream's buffer */
 static int
-msg_out(void *ctx, const void *p, size_t n)
+encode_out(void *ctx, const void *p, size_t n)
 {
-	struct msg_out_ctx *o = ctx;
+	struct out_ctx *o = ctx;
 	struct proxy_deliver *d = o->d;
 	const char *s = p;
 	size_t k, e, step = (d->buflen - 4) / 2;
@@ -250,7 +250,7 @@ static enum proxy_deliver_status
 send_message(struct proxy_deliver *d, struct smtp_reply *r)
 {
 	const struct msg *m = tx_msg(run_tx(d->run));
-	struct msg_out_ctx o;
+	struct out_ctx o;
 	char rec[2048], end[8];
 	size_t e;
 
@@ -263,7 +263,7 @@ send_message(struct proxy_deliver *d, struct smtp_reply *r)
 		if (proxy_upstream_write(d->up, rec, strlen(rec)) < 0)
 			return PROXY_DELIVER_LOST;
 	}
-	if (msg_output(m, msg_out, &o) < 0)
+	if (msg_output(m, encode_out, &o) < 0)
 		return PROXY_DELIVER_LOST;
 	e = smtp_data_encode_end(&o.enc, end);
 	if (proxy_upstream_write(d->up, end, e) < 0 ||

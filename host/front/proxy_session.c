@@ -141,9 +141,9 @@ refuse(struct psess *ps, const struct decision *d)
 	return 1;
 }
 
-/* reply_up - queue the upstream's reply as it is */
+/* relay - queue the upstream's reply as it is */
 static void
-reply_up(struct psess *ps, const struct smtp_reply *r)
+relay(struct psess *ps, const struct smtp_reply *r)
 {
 	out_add(ps, r->text, r->len);
 }
@@ -232,7 +232,7 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 	}
 	ps->xclient_done = e.xclient_done;
 	if (r.code / 100 != 2) {
-		reply_up(ps, &r);
+		relay(ps, &r);
 		return;
 	}
 	ps->helo = e.esmtp ? 2 : 1;
@@ -281,7 +281,7 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 		ps->up_mail = 1;
 	else
 		drop_tx(ps);
-	reply_up(ps, &r);
+	relay(ps, &r);
 }
 
 /*
@@ -351,7 +351,7 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
 	}
-	reply_up(ps, &r);
+	relay(ps, &r);
 }
 
 /* deliver - the chain let the message pass: send it upstream, answer */
@@ -384,10 +384,10 @@ deliver(struct psess *ps)
 	switch (proxy_deliver(&d, &r)) {
 	case PROXY_DELIVER_DONE:
 		ps->up_mail = 0;
-		reply_up(ps, &r);
+		relay(ps, &r);
 		break;
 	case PROXY_DELIVER_REFUSED:
-		reply_up(ps, &r);
+		relay(ps, &r);
 		(void)up_rset(ps);
 		break;
 	case PROXY_DELIVER_DROPPED:
@@ -564,7 +564,7 @@ do_quit(struct psess *ps)
 
 	if (ps->up != NULL && proxy_upstream_cmd(ps->up, "QUIT", 4, &r) == 0 &&
 	    r.code / 100 == 2)
-		reply_up(ps, &r);
+		relay(ps, &r);
 	else
 		reply(ps, "221 2.0.0 Bye");
 	ps->close = 1;
@@ -701,7 +701,7 @@ start(struct psess *ps)
 		    "responding", pc->hostname);
 		return -1;
 	}
-	reply_up(ps, &r);
+	relay(ps, &r);
 	if (r.code / 100 != 2)
 		ps->close = r.code == 421;
 	return 0;

@@ -14,6 +14,9 @@
  * with its final dot in the last one; TCP_NODELAY), so the upstream's
  * delayed ACK never adds latency. Replies are parsed by smtp_reply
  * (bounded lines and line count) straight from the conn's input buffer.
+ * The connection obeys the session's stop once it is set
+ * (proxy_upstream_set_stop(); never as idle): a call still waiting when
+ * the grace ends fails with "stopping", like a timeout.
  * No logging here: errors are kept as text for the caller.
  */
 #include <stdio.h>
