@@ -78,6 +78,7 @@ struct psess {
 	struct proxy_upstream	*up;
 	struct smtp_cmd_parser	*cp;
 	int			 close;		/* end the session after flushing */
+	int			 wfail;		/* a write to the client failed: no more */
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 xclient_done;
 	/* the transaction (run_tx()) */
@@ -101,8 +102,20 @@ out_deadline(const struct psess *ps)
 static void
 out_add(struct psess *ps, const char *p, size_t n)
 {
-	if (!ps->close && conn_write(ps->c, p, n, out_deadline(ps)) != CONN_OK)
-		ps->close = 1;
+	if (!ps->wfail && conn_write(ps->c, p, n, out_deadline(ps)) != CONN_OK)
+		ps->wfail = ps->close = 1;
+}
+
+/*
+ * out_flush - send the queued replies; 0, or -1 when the client is gone,
+ * stalled or the grace ended (once: later calls return -1 at once)
+ */
+static int
+out_flush(struct psess *ps)
+{
+	if (!ps->wfail && conn_flush(ps->c, out_deadline(ps)) != CONN_OK)
+		ps->wfail = 1;
+	return ps->wfail ? -1 : 0;
 }
 
 /* reply - queue a reply line (CRLF added) */
@@ -236,9 +249,9 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	ps->helo = e.esmtp ? 2 : 1;
-	if (!ps->close && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
+	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
 	    !e.esmtp, ps->pc->sc->max_message_size) != CONN_OK)
-		ps->close = 1;
+		ps->wfail = ps->close = 1;
 }
 
 /* do_mail - MAIL FROM */
@@ -508,7 +521,7 @@ data_begin(struct psess *ps)
 		return NULL;
 	}
 	reply(ps, "354 End data with <CR><LF>.<CR><LF>");
-	if (ps->close || conn_flush(ps->c, out_deadline(ps)) != CONN_OK) {
+	if (out_flush(ps) == -1) {
 		ps->close = 1;
 		smtp_data_decoder_free(dec);
 		return NULL;
@@ -739,7 +752,7 @@ dialogue(struct psess *ps)
 	while (!ps->close) {
 		/* every complete command in the buffer, then one flush */
 		commands(ps);
-		if (ps->close || conn_flush(ps->c, out_deadline(ps)) != CONN_OK)
+		if (ps->close || out_flush(ps) == -1)
 			break;
 		st = conn_fill(ps->c, clock_deadline(pc->cfg->timeout_command_ms),
 		    smtp_cmd_pending(ps->cp) == 0 ? CONN_IDLE : 0);
@@ -753,7 +766,7 @@ dialogue(struct psess *ps)
 			    pc->hostname);
 		break;
 	}
-	(void)conn_flush(ps->c, out_deadline(ps));
+	(void)out_flush(ps);
 	if (ps->up != NULL && !ps->close) {
 		/* the client went away: nothing it sent becomes a message */
 		struct smtp_reply rr;
@@ -833,7 +846,7 @@ proxy_session_run(const struct proxy_session_conf *pc, int fd,
 	if (setup(&ps) == -1) {
 		reply(&ps, "421 4.3.0 %s Error: insufficient system resources",
 		    pc->hostname);
-		(void)conn_flush(ps.c, out_deadline(&ps));
+		(void)out_flush(&ps);
 	} else {
 		log_debug("session %s: connect from %s [%s]:%d", ps.id, ps.name,
 		    ps.addr, ps.port);
