@@ -132,18 +132,21 @@ struct fronts {
 	struct milter_front *milter;	/* NULL: none */
 };
 
-/* fronts_stop - stop and free every front end that was started */
+/*
+ * fronts_stop - stop every front end that was started, then free them:
+ * all stop accepting at once and their graces run together
+ */
 static void
 fronts_stop(struct fronts *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nproxies; i++) {
+	for (i = 0; i < f->nproxies; i++)
 		proxy_front_stop(f->proxies[i]);
-		proxy_front_free(f->proxies[i]);
-	}
-	free(f->proxies);
 	milter_front_stop(f->milter);
+	for (i = 0; i < f->nproxies; i++)
+		proxy_front_free(f->proxies[i]);
+	free(f->proxies);
 	milter_front_free(f->milter);
 	memset(f, 0, sizeof(*f));
 }

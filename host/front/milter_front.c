@@ -362,7 +362,7 @@ milter_front_stop(struct milter_front *mf)
 {
 	if (mf == NULL)
 		return;
-	listen_stop(mf->l, MILTER_FRONT_GRACE_MS);
+	listen_stop_begin(mf->l, MILTER_FRONT_GRACE_MS);
 	log_info("milter: stopped listening on %s", mf->spec);
 }
 
@@ -371,7 +371,7 @@ milter_front_free(struct milter_front *mf)
 {
 	if (mf == NULL)
 		return;
-	listen_stop(mf->l, 0);		/* nothing when stopped already */
+	listen_stop(mf->l, 0);		/* the wait only, when stopped already */
 	if (listen_sessions(mf->l) > 0) {
 		/* connections still hold mf: leave it (we are exiting anyway) */
 		log_warnx("milter: %zu connections still busy at stop",

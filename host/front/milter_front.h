@@ -37,13 +37,14 @@ int		 milter_front_start(struct milter_front *);
 /*
  * milter_front_stop - stop accepting (a unix socket's path is removed),
  * close the connections between messages at once, let those in a message
- * go on for MILTER_FRONT_GRACE_MS, then close them; returns when every
- * connection has ended
+ * go on for MILTER_FRONT_GRACE_MS, then close them. Returns at once:
+ * milter_front_free() waits for the connections.
  */
 void		 milter_front_stop(struct milter_front *);
 /*
- * milter_front_free - stop (no grace) if still running, free; a front end
- * whose connections did not end is left to the process's exit (logged)
+ * milter_front_free - stop (no grace) if not stopped; wait until every
+ * connection has ended; free. A front end whose connections did not end
+ * (5 s after the grace) is left to the process's exit (logged).
  */
 void		 milter_front_free(struct milter_front *);
 

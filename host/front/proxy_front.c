@@ -121,7 +121,7 @@ void
 proxy_front_stop(struct proxy_front *pf)
 {
 	if (pf != NULL)
-		listen_stop(pf->l, PROXY_FRONT_GRACE_MS);
+		listen_stop_begin(pf->l, PROXY_FRONT_GRACE_MS);
 }
 
 void
@@ -129,7 +129,7 @@ proxy_front_free(struct proxy_front *pf)
 {
 	if (pf == NULL)
 		return;
-	listen_stop(pf->l, 0);		/* nothing when stopped already */
+	listen_stop(pf->l, 0);		/* the wait only, when stopped already */
 	if (listen_sessions(pf->l) > 0) {
 		/* sessions still hold pf: leave it (we are exiting anyway) */
 		log_warnx("smtp proxy %s: %zu sessions did not end", pf->where,

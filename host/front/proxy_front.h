@@ -26,12 +26,14 @@ int		 proxy_front_start(struct proxy_front *);
 /*
  * proxy_front_stop - stop accepting (a unix socket's path is removed);
  * idle sessions get 421 at once, busy ones may finish for
- * PROXY_FRONT_GRACE_MS and then get 421; returns when they have ended
+ * PROXY_FRONT_GRACE_MS and then get 421. Returns at once:
+ * proxy_front_free() waits for the sessions.
  */
 void		 proxy_front_stop(struct proxy_front *);
 /*
- * proxy_front_free - stop (no grace) if still running, free; a front end
- * whose sessions did not end is left to the process's exit (logged)
+ * proxy_front_free - stop (no grace) if not stopped; wait until the
+ * sessions have ended; free. A front end whose sessions did not end (5 s
+ * after the grace) is left to the process's exit (logged).
  */
 void		 proxy_front_free(struct proxy_front *);
 

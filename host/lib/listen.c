@@ -2,8 +2,9 @@
  * listen - listening sockets, accept fibers and the stop protocol
  * (listen.h)
  *
- * Public: listen_open(), listen_start(), listen_stop(), listen_free(),
- * listen_fd(), listen_sessions().
+ * Public: listen_open(), listen_start(), listen_stop(),
+ * listen_stop_begin(), listen_stop_wait(), listen_free(), listen_fd(),
+ * listen_sessions().
  *
  * The accept fiber keeps the socket in its epoll watch list (an edge per
  * new connection) and parks on it with no deadline: a stop wakes it with
@@ -55,7 +56,8 @@ struct listener {
 	struct listen_opts	 o;
 	struct conn_stop	*stop;
 	int			 unix_bound;	/* unlink addr.path at the stop */
-	int			 started, stopped;
+	int			 started, stopped, waited;
+	uint64_t		 grace_end;	/* set by the stop */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;		/* accepting or nsessions changed */
 	int			 accepting;	/* under lock */
@@ -352,17 +354,25 @@ stop_accepting(struct listener *l)
 }
 
 void
-listen_stop(struct listener *l, uint64_t grace_ms)
+listen_stop_begin(struct listener *l, uint64_t grace_ms)
 {
-	uint64_t grace_end, hard;
-
 	if (l == NULL || l->stopped)
 		return;
 	l->stopped = 1;
-	grace_end = clock_ms() + grace_ms;
-	conn_stop_begin(l->stop, grace_end);	/* and one kick */
+	l->grace_end = clock_ms() + grace_ms;
+	conn_stop_begin(l->stop, l->grace_end);	/* and one kick */
 	stop_accepting(l);
-	hard = grace_end + LISTEN_HARD_MS;
+}
+
+void
+listen_stop_wait(struct listener *l)
+{
+	uint64_t hard;
+
+	if (l == NULL || !l->stopped || l->waited)
+		return;
+	l->waited = 1;
+	hard = l->grace_end + LISTEN_HARD_MS;
 	pthread_mutex_lock(&l->lock);
 	while (atomic_load(&l->nsessions) > 0 && clock_ms() < hard)
 		wait_until(l, hard);
@@ -374,12 +384,18 @@ listen_stop(struct listener *l, uint64_t grace_ms)
 }
 
 void
+listen_stop(struct listener *l, uint64_t grace_ms)
+{
+	listen_stop_begin(l, grace_ms);
+	listen_stop_wait(l);
+}
+
+void
 listen_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (!l->stopped)
-		listen_stop(l, 0);
+	listen_stop(l, 0);	/* the wait only, after a listen_stop_begin() */
 	if (atomic_load(&l->nsessions) > 0)
 		return;		/* they hold l: leave it to the exit */
 	if (l->fd != -1)
