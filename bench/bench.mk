@@ -17,7 +17,7 @@ bench_nullmilter_LDADD = $(PTHREAD_LIBS)
 # and sessions doing a PTR and a DNS list check, as fibers or threads
 bench_dnsdelay_SOURCES = bench/dnsdelay.c
 bench_dns_bench_SOURCES = bench/dns_bench.c host/lib/dns.c host/lib/dnsmsg.c \
-	host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 bench_dns_bench_LDADD = $(CARES_LIBS) $(PTHREAD_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 

@@ -175,22 +175,25 @@ serve_check_spool(const struct config *cfg)
 struct fronts {
 	struct proxy_front **proxies;
 	size_t		 nproxies;
-	int		 milter;	/* the milter front end was started */
+	struct milter_front *milter;	/* NULL: none */
 };
 
-/* fronts_stop - stop and free every front end that was started */
+/*
+ * fronts_stop - stop every front end that was started, then free them:
+ * all stop accepting at once and their graces run together
+ */
 static void
 fronts_stop(struct fronts *f)
 {
 	size_t i;
 
-	for (i = 0; i < f->nproxies; i++) {
+	for (i = 0; i < f->nproxies; i++)
 		proxy_front_stop(f->proxies[i]);
+	milter_front_stop(f->milter);
+	for (i = 0; i < f->nproxies; i++)
 		proxy_front_free(f->proxies[i]);
-	}
 	free(f->proxies);
-	if (f->milter)
-		milter_front_stop();
+	milter_front_free(f->milter);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -204,12 +207,10 @@ fronts_start(const struct config *cfg, struct fronts *f)
 	char err[2048];
 	size_t i;
 
-	if (cfg->milter_listen != NULL) {
-		if (milter_front_start(cfg, err, sizeof(err)) == -1) {
-			fprintf(stderr, "phasegate: %s\n", err);
-			return 1;
-		}
-		f->milter = 1;
+	if (cfg->milter_listen != NULL &&
+	    (f->milter = milter_front_new(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		return 1;
 	}
 	if ((f->proxies = calloc(cfg->nsmtp + 1, sizeof(*f->proxies))) == NULL) {
 		fprintf(stderr, "phasegate: out of memory\n");
@@ -228,6 +229,11 @@ fronts_start(const struct config *cfg, struct fronts *f)
 	if (spool_check_dir(cfg->spool_dir) == -1) {
 		spool_refused(cfg, errno);
 		return 1;
+	}
+	if (f->milter != NULL && milter_front_start(f->milter) == -1) {
+		log_warnx("cannot start the milter listener %s",
+		    cfg->milter_listen);
+		return 2;
 	}
 	for (i = 0; i < f->nproxies; i++)
 		if (proxy_front_start(f->proxies[i]) == -1) {
@@ -282,7 +288,7 @@ serve_main(const char *file, int verbose)
 {
 	struct config *cfg;
 	struct chain *c;
-	struct fronts f = { NULL, 0, 0 };
+	struct fronts f = { NULL, 0, NULL };
 	sigset_t set;
 	char err[2048];
 	int status;

@@ -12,7 +12,7 @@ libpglua_la_CPPFLAGS = $(LUA_BRIDGE_CPPFLAGS)
 
 # The test host's lookups use the real resolver, and the tests' DNS servers.
 TH_DNS_SOURCES = host/core/lookup.c host/lib/dns.c host/lib/dnsmsg.c \
-	host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c tests/dns/dnspeer.c
+	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c tests/dns/dnspeer.c
 
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).

@@ -347,10 +347,10 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 		if (strcmp(key, "listen") == 0 || strcmp(key, "upstream") == 0) {
 			char **dst = key[0] == 'l' ? &s->listen : &s->upstream;
 
-			/* the proxy listens on TCP only, for now */
+			/* listen: every form (TCP or a unix socket) */
 			if (get_string(w, path, k, dst) == -1 ||
 			    check_addr(w, path, k, "address", key[0] == 'l' ?
-			    ADDR_HOSTPORT : ADDR_CONNECT) == -1)
+			    0 : ADDR_CONNECT) == -1)
 				return -1;
 			continue;
 		}

@@ -3,22 +3,29 @@
 noinst_LTLIBRARIES += libpgfront.la
 libpgfront_la_SOURCES = \
 	host/front/proxy_front.c host/front/proxy_front.h \
+	host/front/proxy_session.c host/front/proxy_session.h \
+	host/front/proxy_ehlo.c host/front/proxy_ehlo.h \
+	host/front/proxy_deliver.c host/front/proxy_deliver.h \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
 	host/front/milter_front.c host/front/milter_front.h \
+	host/front/milter_stage.c host/front/milter_stage.h \
+	host/front/milter_macro.c host/front/milter_macro.h \
+	host/front/milter_replay.c host/front/milter_replay.h \
 	host/front/check.c host/front/check.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
 PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
-	tests/proxy/stop.sh
+	tests/proxy/stop.sh tests/proxy/unix.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
-TESTS += tests/milter/milter.sh
-EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py
+TESTS += tests/milter/milter.sh tests/milter/stop.sh
+EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
+	tests/milter/stop.sh tests/milter/stopmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
 EXTRA_DIST += tests/milter/postfix.sh tests/milter/pflib.sh
@@ -41,3 +48,16 @@ bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
 # milter; skipped only where Sendmail cannot be had
 TESTS += tests/milter/sendmail.sh
 EXTRA_DIST += tests/milter/sendmail.sh tests/milter/filters/sendmail.rules
+
+# the milter's macros and change replay (host/front/milter_macro.c, milter_replay.c)
+if HAVE_CMOCKA
+FRONT_UNIT_TESTS = tests/unit/test_milter_macro tests/unit/test_milter_replay
+check_PROGRAMS += $(FRONT_UNIT_TESTS)
+TESTS += $(FRONT_UNIT_TESTS)
+tests_unit_test_milter_macro_SOURCES = tests/unit/test_milter_macro.c
+tests_unit_test_milter_macro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_milter_macro_LDADD = $(UNIT_LDADD)
+tests_unit_test_milter_replay_SOURCES = tests/unit/test_milter_replay.c
+tests_unit_test_milter_replay_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_milter_replay_LDADD = $(UNIT_LDADD)
+endif

@@ -2,8 +2,9 @@
  * proxy_upstream - one SMTP client connection to the upstream server
  *
  * Public: proxy_upstream_connect(), proxy_upstream_free(),
- * proxy_upstream_reply(), proxy_upstream_line(), proxy_upstream_cmd(),
- * proxy_upstream_write(), proxy_upstream_flush(), proxy_upstream_error().
+ * proxy_upstream_set_stop(), proxy_upstream_reply(), proxy_upstream_line(),
+ * proxy_upstream_cmd(), proxy_upstream_write(), proxy_upstream_flush(),
+ * proxy_upstream_error().
  *
  * The connection is a conn (conn.h): the address is parsed by addr (any
  * form with a host, or a unix socket), the connect and every later call
@@ -13,6 +14,9 @@
  * with its final dot in the last one; TCP_NODELAY), so the upstream's
  * delayed ACK never adds latency. Replies are parsed by smtp_reply
  * (bounded lines and line count) straight from the conn's input buffer.
+ * The connection obeys the session's stop once it is set
+ * (proxy_upstream_set_stop(); never as idle): a call still waiting when
+ * the grace ends fails with "stopping", like a timeout.
  * No logging here: errors are kept as text for the caller.
  */
 #include <stdio.h>
@@ -74,6 +78,12 @@ proxy_upstream_free(struct proxy_upstream *u)
 	conn_free(u->c);
 	smtp_reply_parser_free(u->rp);
 	free(u);
+}
+
+void
+proxy_upstream_set_stop(struct proxy_upstream *u, const struct conn_stop *stop)
+{
+	conn_set_stop(u->c, stop);
 }
 
 const char *

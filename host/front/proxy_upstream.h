@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "smtp_reply.h"
 
 struct proxy_upstream;
@@ -25,6 +26,13 @@ struct proxy_upstream;
 struct proxy_upstream *proxy_upstream_connect(const char *hostport,
 		    uint64_t timeout_ms, char *err, size_t errlen);
 void		 proxy_upstream_free(struct proxy_upstream *);
+/*
+ * proxy_upstream_set_stop - the stop the connection obeys from now on
+ * (conn.h; never as idle: a call in progress may go on for the grace),
+ * not owned; NULL: none
+ */
+void		 proxy_upstream_set_stop(struct proxy_upstream *,
+		    const struct conn_stop *);
 
 /* proxy_upstream_reply - read one reply (valid until the next call) */
 int		 proxy_upstream_reply(struct proxy_upstream *, struct smtp_reply *);

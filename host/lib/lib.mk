@@ -3,6 +3,10 @@
 # connections, listeners, the regex wrapper, reverse DNS, the resolver (dns:
 # c-ares on the scheduler; dnsmsg: answers; dnsname: names).
 # Includes only its own folder.
+
+# the fiber scheduler, one module in four files (fiber_int.h)
+FIBER_SOURCES = host/lib/fiber.c host/lib/fiber_wait.c host/lib/fiber_monitor.c \
+	host/lib/fiber_offload.c
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
@@ -12,7 +16,8 @@ libpglib_la_SOURCES = \
 	host/lib/addr.c host/lib/addr.h \
 	host/lib/conn.c host/lib/conn.h \
 	host/lib/listen.c host/lib/listen.h \
-	host/lib/fiber.c host/lib/fiber.h \
+	host/lib/fiber.c host/lib/fiber.h host/lib/fiber_int.h \
+	host/lib/fiber_wait.c host/lib/fiber_monitor.c host/lib/fiber_offload.c \
 	host/lib/re.c host/lib/re.h \
 	host/lib/rdns.c host/lib/rdns.h \
 	host/lib/dns.c host/lib/dns.h \
@@ -25,7 +30,7 @@ LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
 	tests/unit/test_conn tests/unit/test_listen tests/unit/test_dnsname tests/unit/test_dns
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
-tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c host/lib/fiber.c host/lib/clock.c \
+tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c $(FIBER_SOURCES) host/lib/clock.c \
 	host/lib/log.c
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
@@ -35,7 +40,7 @@ tests_unit_test_dnsname_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dnsname_LDADD = $(CMOCKA_LIBS)
 # the resolver against rbldnsd and tests/dns/fakedns.py (tests/dns/dnspeer.c)
 DNS_TEST_SOURCES = tests/dns/dnspeer.c tests/dns/dnspeer.h host/lib/dns.c \
-	host/lib/dnsmsg.c host/lib/dnsname.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	host/lib/dnsmsg.c host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 tests_unit_test_dns_SOURCES = tests/unit/test_dns.c $(DNS_TEST_SOURCES)
 tests_unit_test_dns_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/dns \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
@@ -49,12 +54,12 @@ tests_unit_test_addr_SOURCES = tests/unit/test_addr.c host/lib/addr.c host/lib/a
 tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_addr_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_conn_SOURCES = tests/unit/test_conn.c host/lib/conn.c host/lib/addr.c \
-	host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	$(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 tests_unit_test_conn_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conn_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_conn_LDFLAGS = -pthread
 tests_unit_test_listen_SOURCES = tests/unit/test_listen.c host/lib/listen.c host/lib/conn.c \
-	host/lib/addr.c host/lib/fiber.c host/lib/clock.c host/lib/log.c
+	host/lib/addr.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 tests_unit_test_listen_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_listen_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_listen_LDFLAGS = -pthread

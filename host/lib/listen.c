@@ -2,8 +2,9 @@
  * listen - listening sockets, accept fibers and the stop protocol
  * (listen.h)
  *
- * Public: listen_open(), listen_start(), listen_stop(), listen_free(),
- * listen_fd(), listen_sessions().
+ * Public: listen_open(), listen_start(), listen_stop(),
+ * listen_stop_begin(), listen_stop_wait(), listen_free(), listen_fd(),
+ * listen_sessions().
  *
  * The accept fiber keeps the socket in its epoll watch list (an edge per
  * new connection) and parks on it with no deadline: a stop wakes it with
@@ -13,10 +14,11 @@
  * fiber that runs the session callback; the count of running sessions is
  * what listen_stop() waits for, on a condition variable (no polling).
  *
- * A kick can reach a fiber between its look at the stop flag and its
- * park, and be lost; listen_stop() therefore kicks again once accepting
- * has ended and at the end of the grace, and waits for the accept fiber in
- * short slices with a kick each.
+ * One kick is enough: conn_stop_begin() sets the stop, then kicks every
+ * fiber, and a kick that comes between a fiber's look at the stop and its
+ * park ends that park at once (fiber_wait.c). The end of the grace needs
+ * no kick: every wait of a stopping connection has the grace's end as its
+ * deadline (conn_wait()).
  *
  * Trust: peers are only accepted and handed over. Failures to accept or to
  * start a session are logged and cost that connection only.
@@ -46,7 +48,6 @@
 
 #define LISTEN_BACKLOG		128
 #define LISTEN_BACKOFF_MS	100
-#define LISTEN_SLICE_MS		50
 
 struct listener {
 	int			 fd;
@@ -55,7 +56,8 @@ struct listener {
 	struct listen_opts	 o;
 	struct conn_stop	*stop;
 	int			 unix_bound;	/* unlink addr.path at the stop */
-	int			 started, stopped;
+	int			 started, stopped, waited;
+	uint64_t		 grace_end;	/* set by the stop */
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;		/* accepting or nsessions changed */
 	int			 accepting;	/* under lock */
@@ -335,15 +337,13 @@ wait_until(struct listener *l, uint64_t end)
 	(void)pthread_cond_timedwait(&l->cond, &l->lock, &ts);
 }
 
-/* stop_accepting - end the accept fiber, close the socket */
+/* stop_accepting - (stop begun) wait for the accept fiber to end; close */
 static void
 stop_accepting(struct listener *l)
 {
 	pthread_mutex_lock(&l->lock);
-	while (l->accepting) {
-		fiber_kick_all();
-		wait_until(l, clock_ms() + LISTEN_SLICE_MS);
-	}
+	while (l->accepting)
+		pthread_cond_wait(&l->cond, &l->lock);
 	pthread_mutex_unlock(&l->lock);
 	if (l->fd != -1)
 		close(l->fd);
@@ -354,27 +354,28 @@ stop_accepting(struct listener *l)
 }
 
 void
-listen_stop(struct listener *l, uint64_t grace_ms)
+listen_stop_begin(struct listener *l, uint64_t grace_ms)
 {
-	uint64_t grace_end, hard;
-	int kicked = 0;
-
 	if (l == NULL || l->stopped)
 		return;
 	l->stopped = 1;
-	grace_end = clock_ms() + grace_ms;
-	conn_stop_begin(l->stop, grace_end);
+	l->grace_end = clock_ms() + grace_ms;
+	conn_stop_begin(l->stop, l->grace_end);	/* and one kick */
 	stop_accepting(l);
-	fiber_kick_all();	/* a kick lost to a session's race, again */
-	hard = grace_end + LISTEN_HARD_MS;
+}
+
+void
+listen_stop_wait(struct listener *l)
+{
+	uint64_t hard;
+
+	if (l == NULL || !l->stopped || l->waited)
+		return;
+	l->waited = 1;
+	hard = l->grace_end + LISTEN_HARD_MS;
 	pthread_mutex_lock(&l->lock);
-	while (atomic_load(&l->nsessions) > 0 && clock_ms() < hard) {
-		if (!kicked && clock_ms() >= grace_end) {
-			fiber_kick_all();	/* the grace is over */
-			kicked = 1;
-		}
-		wait_until(l, kicked ? hard : grace_end);
-	}
+	while (atomic_load(&l->nsessions) > 0 && clock_ms() < hard)
+		wait_until(l, hard);
 	pthread_mutex_unlock(&l->lock);
 	if (atomic_load(&l->nsessions) > 0)
 		log_warnx("%s: %zu sessions still running %d ms after the "
@@ -383,12 +384,18 @@ listen_stop(struct listener *l, uint64_t grace_ms)
 }
 
 void
+listen_stop(struct listener *l, uint64_t grace_ms)
+{
+	listen_stop_begin(l, grace_ms);
+	listen_stop_wait(l);
+}
+
+void
 listen_free(struct listener *l)
 {
 	if (l == NULL)
 		return;
-	if (!l->stopped)
-		listen_stop(l, 0);
+	listen_stop(l, 0);	/* the wait only, after a listen_stop_begin() */
 	if (atomic_load(&l->nsessions) > 0)
 		return;		/* they hold l: leave it to the exit */
 	if (l->fd != -1)

@@ -68,9 +68,18 @@ int		 listen_start(struct listener *);
 /* listen_stop - the stop protocol above, with a grace of grace_ms */
 void		 listen_stop(struct listener *, uint64_t grace_ms);
 /*
- * listen_free - stop (no grace) if still running, close, free. While
- * sessions still run (after listen_stop() gave up on them) the listener
- * is left to the process's exit (logged).
+ * listen_stop_begin - steps 1 and 2 only: stop accepting, start the
+ * grace; returns at once, so that a daemon with many listeners stops
+ * accepting on all of them at once and their graces run together
+ */
+void		 listen_stop_begin(struct listener *, uint64_t grace_ms);
+/* listen_stop_wait - step 3, after listen_stop_begin(): the sessions' end */
+void		 listen_stop_wait(struct listener *);
+/*
+ * listen_free - stop (no grace) if still running, or wait for the
+ * sessions after a listen_stop_begin(); close, free. While sessions still
+ * run (after the stop gave up on them) the listener is left to the
+ * process's exit (logged).
  */
 void		 listen_free(struct listener *);
 /* listen_fd - the listening socket (getsockname() of a port 0), -1 after the stop */

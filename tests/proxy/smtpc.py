@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """smtpc.py - a raw-socket SMTP client for the proxy tests.
 
-usage: smtpc.py PORT < SCRIPT
+usage: smtpc.py PORT|/SOCKET/PATH < SCRIPT
 
 Script lines (blank lines and lines starting with # are ignored):
   send LITERAL     send the bytes of a Python bytes literal, e.g. send b"EHLO x\\r\\n"
@@ -20,9 +20,14 @@ import time
 
 
 class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, where):
+        if where.startswith("/"):
+            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.s.settimeout(10)
+            self.s.connect(where)
+        else:
+            self.s = socket.create_connection(("127.0.0.1", int(where)), timeout=10)
+            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
     def line(self):
@@ -45,7 +50,7 @@ class Conn:
 
 
 def main():
-    c = Conn(int(sys.argv[1]))
+    c = Conn(sys.argv[1])
     for raw in sys.stdin:
         raw = raw.strip()
         if not raw or raw.startswith("#"):

@@ -101,9 +101,9 @@ static const struct bad bads[] = {
 	{ "smtp = { { listen = \"127.0.0.1:0\", upstream = \"127.0.0.1:26\" } }\n",
 	  NAME ":1: smtp[1].listen: bad address '127.0.0.1:0': port 0 is out of "
 	  "range (1 to 65535)" },
-	{ "smtp = { { listen = \"unix:/run/pg.sock\", upstream = \"127.0.0.1:26\" } }\n",
-	  NAME ":1: smtp[1].listen: bad address 'unix:/run/pg.sock': expected "
-	  "HOST:PORT or [ADDRESS]:PORT here, not a unix socket" },
+	{ "smtp = { { listen = \"unix:run/pg.sock\", upstream = \"127.0.0.1:26\" } }\n",
+	  NAME ":1: smtp[1].listen: bad address 'unix:run/pg.sock': the "
+	  "socket path must be absolute (unix:/PATH)" },
 	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \":26\" } }\n",
 	  NAME ":1: smtp[1].upstream: bad address ':26': no host (one is needed "
 	  "to connect)" },
@@ -599,6 +599,16 @@ check_upstream_forms(const struct config *c)
 	assert_string_equal(c->smtp[1].upstream, "inet:25@127.0.0.1");
 }
 
+/* check_listen_forms - the proxy listens on every form the milter does */
+static void
+check_listen_forms(const struct config *c)
+{
+	assert_int_equal(c->nsmtp, 3);
+	assert_string_equal(c->smtp[0].listen, "unix:/run/pg.sock");
+	assert_string_equal(c->smtp[1].listen, "/run/pg2.sock");
+	assert_string_equal(c->smtp[2].listen, "inet6:10025@[::1]");
+}
+
 /* check_smtp - every listener key, several listeners */
 static void
 check_smtp(const struct config *c)
@@ -738,6 +748,10 @@ static const struct good goods[] = {
 	{ NAME, "smtp = { { listen = \"127.0.0.1:1\", upstream = \"unix:/run/up.sock\" },\n"
 	  "  { listen = \":2\", upstream = \"inet:25@127.0.0.1\" } }\n",
 	  check_upstream_forms },
+	{ NAME, "smtp = { { listen = \"unix:/run/pg.sock\", upstream = \"127.0.0.1:1\" },\n"
+	  "  { listen = \"/run/pg2.sock\", upstream = \"127.0.0.1:1\" },\n"
+	  "  { listen = \"inet6:10025@[::1]\", upstream = \"127.0.0.1:1\" } }\n",
+	  check_listen_forms },
 	{ NAME,
 	  "smtp = {\n"
 	  "  { listen = \"[::1]:10025\", upstream = \"localhost:25\", xclient = false,\n"

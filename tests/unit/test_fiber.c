@@ -1,6 +1,7 @@
 /*
  * test_fiber - the fiber scheduler: many fibers talking over socket pairs,
- * deadlines, kicks, a fiber that blocks a worker without stalling others,
+ * deadlines, kicks (and a kick that comes between a look at a flag and
+ * the park), a fiber that blocks a worker without stalling others,
  * stack reuse, fiber_park()/fiber_unpark(), and fiber_wait() outside a
  * fiber.
  */
@@ -213,6 +214,65 @@ test_kick(void **state)
 	assert_int_equal(atomic_load(&kicked), 20);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+static atomic_int race_result[2] = { -1, -1 }, race_ms[2] = { -1, -1 };
+
+/*
+ * race_fiber - the lost-kick race, made to happen: the fiber looks at a
+ * stop flag (clear), then, before it parks, the flag is set and every
+ * fiber kicked (done here by the fiber itself, standing for the thread
+ * that stops). Its wait must end at once, not at the deadline.
+ */
+static void
+race_fiber(void *arg)
+{
+	int *fd = arg, watched = fd[2];
+	static atomic_int flag[2];
+	uint64_t t0;
+
+	/* a new watch says "try the I/O" once: take that first */
+	if (watched && (fiber_watch(fd[0]) == -1 ||
+	    fiber_wait(fd[0], FIBER_IN, clock_ms() + 1000) != 1))
+		return;
+	if (atomic_load(&flag[watched]))	/* the look */
+		return;
+	atomic_store(&flag[watched], 1);	/* the stop ... */
+	fiber_kick_all();			/* ... and its kick */
+	t0 = clock_ms();
+	atomic_store(&race_result[watched], fiber_wait(fd[0], FIBER_IN,
+	    t0 + 3000));
+	atomic_store(&race_ms[watched], (int)(clock_ms() - t0));
+	if (watched)
+		fiber_unwatch(fd[0]);
+}
+
+static void
+test_kick_race(void **state)
+{
+	static int fds[2][3];
+	char err[256];
+	int i;
+
+	(void)state;
+	/*
+	 * One-shot, then a watched descriptor, each alone in its scheduler
+	 * (no other kick may end the wait): the read end of a pipe, which
+	 * never polls writable, so that only the kick can end the wait early.
+	 */
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(pipe(fds[i]), 0);
+		nonblock(fds[i][0]);
+		fds[i][2] = i;
+		assert_int_equal(fiber_start(1, 64 * 1024, err, sizeof(err)), 0);
+		assert_int_equal(fiber_spawn(race_fiber, fds[i]), 0);
+		fiber_stop();
+		assert_int_equal(atomic_load(&race_result[i]), 0);
+		assert_true(atomic_load(&race_ms[i]) >= 0);
+		assert_true(atomic_load(&race_ms[i]) < 1000);
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
 }
 
 static atomic_int quick_done_ms;
@@ -444,6 +504,7 @@ main(void)
 		cmocka_unit_test(test_pingpong),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_kick),
+		cmocka_unit_test(test_kick_race),
 		cmocka_unit_test(test_blocking_filter),
 		cmocka_unit_test(test_fin_after_data),
 		cmocka_unit_test(test_offload),

@@ -4,8 +4,9 @@
  * session limit with its refusal, unix socket paths (stale, in use, not a
  * socket, removed at the stop), and the stop protocol: an idle session
  * ends at once, a busy one finishes within the grace, one still waiting
- * at the end of the grace is told to stop, and one busy outside any wait
- * (a filter) is told at its next wait.
+ * at the end of the grace is told to stop, one busy outside any wait
+ * (a filter) is told at its next wait, and two listeners stopped together
+ * (listen_stop_begin(), then the waits) share one grace.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -333,6 +334,55 @@ test_stop_busy_filter(void **state)
 	listen_free(l);
 }
 
+/*
+ * test_stop_together - two listeners, each with a session stuck in
+ * mid-line: listen_stop_begin() on both stops both accepting at once,
+ * and their graces run together (one grace, not two, before both waits
+ * return); listen_free() after a begin waits as listen_stop_wait() does
+ */
+static void
+test_stop_together(void **state)
+{
+	struct listener *l1, *l2;
+	uint64_t t0, took;
+	char buf[64];
+	int p1, p2, a, b;
+
+	(void)state;
+	reset();
+	l1 = tcp_listener(0, &p1);
+	l2 = tcp_listener(0, &p2);
+	a = dial(p1);
+	b = dial(p2);
+	say(a, "0 start\n");
+	hear(a, buf, sizeof(buf));
+	say(b, "1 start\n");
+	hear(b, buf, sizeof(buf));
+	say(a, "0 never");
+	say(b, "1 ends");
+	usleep(50000);
+	t0 = clock_ms();
+	listen_stop_begin(l1, 300);
+	listen_stop_begin(l2, 300);
+	assert_true(clock_ms() - t0 < 200);	/* the begins do not wait */
+	assert_int_equal(listen_fd(l1), -1);
+	assert_int_equal(listen_fd(l2), -1);
+	assert_int_equal(dial(p1), -1);
+	assert_int_equal(dial(p2), -1);
+	listen_stop_wait(l1);
+	listen_free(l2);
+	took = clock_ms() - t0;
+	assert_int_equal(atomic_load(&seen.ended), 2);
+	assert_int_equal(atomic_load(&seen.status[0]), CONN_STOPPING + 1);
+	assert_int_equal(atomic_load(&seen.status[1]), CONN_STOPPING + 1);
+	assert_true(took >= 290);
+	assert_true(took < 550);		/* one grace, not two */
+	listen_stop_wait(l1);			/* again: nothing */
+	close(a);
+	close(b);
+	listen_free(l1);
+}
+
 /* test_unix - a unix socket: sessions, a stale path, in use, not a socket */
 static void
 test_unix(void **state)
@@ -432,6 +482,7 @@ main(void)
 		cmocka_unit_test(test_max_sessions),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_stop_busy_filter),
+		cmocka_unit_test(test_stop_together),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_bind_error),
 	};

@@ -1,0 +1,856 @@
+/*
+ * proxy_session - one SMTP proxy client session (proxy_session.h)
+ *
+ * Public: proxy_session_run().
+ *
+ * The session runs in its own fiber (listen.h); its code reads like
+ * blocking I/O, but a wait for the client or the upstream parks the fiber
+ * (conn.h) and the worker threads go on with other sessions. Per session:
+ * the client's connection (a 16 KiB input buffer, an 8 KiB reply buffer),
+ * a command parser (smtp_cmd), a DATA decoder (smtp_data) while a message
+ * comes, and one upstream connection (proxy_upstream).
+ *
+ * Each command's phase goes through the session's run (run.h), which
+ * records the HELO name, the envelope and the transaction's limits and
+ * asks the filters; this file moves the bytes and turns a refusing
+ * decision into the client's reply (refuse()). What only a proxy does
+ * stays here: RCPT goes upstream once the run passes it and leaves the
+ * transaction again when the upstream refuses it (run_rcpt_drop()); a
+ * discarded transaction is answered here and goes nowhere.
+ *
+ * The client's bytes are untrusted: every limit is enforced by the codecs
+ * (command line length, message size) or here (recipients, hops). The
+ * client gets 250 for end of data only after the upstream's 250 for that
+ * message; an upstream failure ends the session with 421 (the client keeps
+ * the message). Replies to pipelined commands are collected and sent when
+ * the input holds no further complete command (RFC 2920).
+ *
+ * Stopping: both connections obey the listener's stop. Between commands
+ * (nothing of a command buffered) the client's wait ends at once and the
+ * client gets 421 4.3.2; a command or message in progress may go on for
+ * the grace period. The upstream connection obeys the same stop (never as
+ * idle): a delivery still running at the end of the grace is cut before
+ * its final dot, so the upstream drops the message and the client gets
+ * 421 and keeps it, rather than holding the daemon's exit for the
+ * upstream's timeout.
+ */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "clock.h"
+#include "config.h"
+#include "gen.h"
+#include "log.h"
+#include "msg.h"
+#include "proxy_deliver.h"
+#include "proxy_ehlo.h"
+#include "proxy_session.h"
+#include "proxy_upstream.h"
+#include "rdns.h"
+#include "run.h"
+#include "session.h"
+#include "smtp_cmd.h"
+#include "smtp_data.h"
+#include "smtp_reply.h"
+#include "tx.h"
+
+#define PS_INBUF	(16 * 1024)	/* the client's input buffer */
+#define PS_OUTBUF	(8 * 1024)	/* replies */
+#define PS_EBUF		(32 * 1024)	/* DATA: encoder output */
+
+struct psess {
+	const struct proxy_session_conf *pc;
+	const struct conn_stop	*stop;
+	struct conn		*c;		/* the client */
+	char			 addr[64];
+	int			 port;		/* 0: none (a unix socket) */
+	char			 name[256];
+	char			 id[32];
+	struct run		*run;		/* the session's run: session and tx */
+	struct proxy_upstream	*up;
+	struct smtp_cmd_parser	*cp;
+	int			 close;		/* end the session after flushing */
+	int			 wfail;		/* a write to the client failed: no more */
+	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
+	int			 xclient_done;
+	/* the transaction (run_tx()) */
+	int			 discard;	/* answered locally, delivered nowhere */
+	int			 up_mail;	/* the upstream has MAIL open */
+	char			**rcpts;	/* accepted by the upstream */
+	size_t			 nrcpts;
+	char			*mail_params;
+	char			*dbuf;		/* DATA: decoder output (PS_INBUF + 16) */
+	char			*ebuf;		/* DATA: encoder output (PS_EBUF) */
+};
+
+/* out_deadline - the deadline of a write to the client */
+static uint64_t
+out_deadline(const struct psess *ps)
+{
+	return clock_deadline(ps->pc->cfg->timeout_command_ms);
+}
+
+/* out_add - queue bytes for the client; a failure ends the session */
+static void
+out_add(struct psess *ps, const char *p, size_t n)
+{
+	if (!ps->wfail && conn_write(ps->c, p, n, out_deadline(ps)) != CONN_OK)
+		ps->wfail = ps->close = 1;
+}
+
+/*
+ * out_flush - send the queued replies; 0, or -1 when the client is gone,
+ * stalled or the grace ended (once: later calls return -1 at once)
+ */
+static int
+out_flush(struct psess *ps)
+{
+	if (!ps->wfail && conn_flush(ps->c, out_deadline(ps)) != CONN_OK)
+		ps->wfail = 1;
+	return ps->wfail ? -1 : 0;
+}
+
+/* reply - queue a reply line (CRLF added) */
+static void
+reply(struct psess *ps, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+
+static void
+reply(struct psess *ps, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 3)
+		n = (int)sizeof(buf) - 3;
+	memcpy(buf + n, "\r\n", 2);
+	out_add(ps, buf, (size_t)n + 2);
+}
+
+/* refuse - queue the reply of a refusing decision; 1 when it refused */
+static int
+refuse(struct psess *ps, const struct decision *d)
+{
+	const char *r = decision_reply(d);
+
+	if (r == NULL)
+		return 0;
+	out_add(ps, r, strlen(r));
+	out_add(ps, "\r\n", 2);
+	return 1;
+}
+
+/* relay - queue the upstream's reply as it is */
+static void
+relay(struct psess *ps, const struct smtp_reply *r)
+{
+	out_add(ps, r->text, r->len);
+}
+
+/* up_lost - the upstream failed: tell the client and end the session */
+static void
+up_lost(struct psess *ps, const char *when)
+{
+	log_warnx("session %s: upstream %s %s: %s", ps->id, ps->pc->sc->upstream,
+	    when, ps->up ? proxy_upstream_error(ps->up) : "not connected");
+	reply(ps, "421 4.4.2 %s Error: lost connection to the upstream server",
+	    ps->pc->hostname);
+	ps->close = 1;
+}
+
+/* drop_tx - forget the transaction on our side */
+static void
+drop_tx(struct psess *ps)
+{
+	size_t i;
+
+	if (ps->run != NULL)
+		run_tx_end(ps->run);
+	for (i = 0; i < ps->nrcpts; i++)
+		free(ps->rcpts[i]);
+	free(ps->rcpts);
+	ps->rcpts = NULL;
+	ps->nrcpts = 0;
+	free(ps->mail_params);
+	ps->mail_params = NULL;
+	ps->discard = 0;
+}
+
+/* up_rset - end the upstream's transaction; -1 when the upstream is gone */
+static int
+up_rset(struct psess *ps)
+{
+	struct smtp_reply r;
+
+	if (!ps->up_mail || ps->up == NULL)
+		return 0;
+	ps->up_mail = 0;
+	if (proxy_upstream_cmd(ps->up, "RSET", 4, &r) < 0) {
+		up_lost(ps, "at RSET");
+		return -1;
+	}
+	return 0;
+}
+
+/* refused - a connect/HELO refusal answers every command but a few */
+static int
+refused(struct psess *ps, enum smtp_cmd_verb v)
+{
+	const struct decision *d = run_refusal(ps->run);
+
+	if (d == NULL || v == SMTP_VERB_QUIT || v == SMTP_VERB_NOOP ||
+	    v == SMTP_VERB_RSET)
+		return 0;
+	return refuse(ps, d);
+}
+
+/* do_helo - HELO/EHLO */
+static void
+do_helo(struct psess *ps, const struct smtp_cmd *cmd)
+{
+	struct proxy_ehlo_client cl = { ps->addr, ps->port, ps->name };
+	struct proxy_ehlo e;
+	struct decision d;
+	struct smtp_reply r;
+
+	(void)run_helo(ps->run, cmd->arg, &d);
+	if (refuse(ps, &d))
+		return;
+	/* a new EHLO resets the transaction on both sides */
+	drop_tx(ps);
+	ps->up_mail = 0;
+	memset(&e, 0, sizeof(e));
+	e.id = ps->id;
+	e.helo = cmd->arg;
+	e.esmtp = cmd->verb == SMTP_VERB_EHLO;
+	e.xclient = ps->pc->sc->xclient ? &cl : NULL;
+	e.xclient_done = ps->xclient_done;
+	if (proxy_ehlo_upstream(ps->up, &e, &r) < 0) {
+		up_lost(ps, e.when);
+		return;
+	}
+	ps->xclient_done = e.xclient_done;
+	if (r.code / 100 != 2) {
+		relay(ps, &r);
+		return;
+	}
+	ps->helo = e.esmtp ? 2 : 1;
+	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
+	    !e.esmtp, ps->pc->sc->max_message_size) != CONN_OK)
+		ps->wfail = ps->close = 1;
+}
+
+/* do_mail - MAIL FROM */
+static void
+do_mail(struct psess *ps, const struct smtp_cmd *cmd)
+{
+	const struct config_smtp *sc = ps->pc->sc;
+	struct decision d;
+	struct smtp_reply r;
+
+	if (!ps->helo) {
+		reply(ps, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (run_tx(ps->run) != NULL) {
+		reply(ps, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (cmd->has_size && sc->max_message_size &&
+	    cmd->size > sc->max_message_size) {
+		reply(ps, "552 5.3.4 Message size exceeds fixed limit");
+		return;
+	}
+	(void)run_mail(ps->run, cmd->addr, cmd->params, &d);
+	if (refuse(ps, &d)) {
+		drop_tx(ps);
+		return;
+	}
+	ps->mail_params = strdup(cmd->params);
+	if (run_discarded(ps->run)) {
+		ps->discard = 1;
+		reply(ps, "250 2.1.0 Ok");
+		return;
+	}
+	if (proxy_upstream_cmd(ps->up, cmd->line, cmd->len, &r) < 0) {
+		up_lost(ps, "at MAIL");
+		return;
+	}
+	if (r.code / 100 == 2)
+		ps->up_mail = 1;
+	else
+		drop_tx(ps);
+	relay(ps, &r);
+}
+
+/*
+ * rcpt_keep - remember a recipient the upstream took, with its ESMTP
+ * parameters (NOTIFY, ORCPT) right after the address's NUL, for a replay
+ */
+static int
+rcpt_keep(struct psess *ps, const char *addr, const char *params)
+{
+	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
+	char **nr;
+
+	if ((nr = realloc(ps->rcpts, (ps->nrcpts + 1) * sizeof(*nr))) == NULL)
+		return -1;
+	ps->rcpts = nr;
+	if ((nr[ps->nrcpts] = malloc(a + p)) == NULL)
+		return -1;
+	memcpy(nr[ps->nrcpts], addr, a);
+	memcpy(nr[ps->nrcpts] + a, params, p);
+	ps->nrcpts++;
+	return 0;
+}
+
+/* do_rcpt - RCPT TO */
+static void
+do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
+{
+	struct decision d;
+	struct smtp_reply r;
+
+	if (run_tx(ps->run) == NULL) {
+		reply(ps, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (ps->pc->sc->max_recipients &&
+	    ps->nrcpts >= ps->pc->sc->max_recipients) {
+		reply(ps, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	(void)run_rcpt(ps->run, cmd->addr, &d);
+	if (refuse(ps, &d))
+		return;
+	if (run_discarded(ps->run))
+		ps->discard = 1;
+	if (ps->discard) {
+		if (up_rset(ps) < 0)
+			return;
+		if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+			reply(ps, "452 4.3.0 Error: insufficient system resources");
+			return;
+		}
+		reply(ps, "250 2.1.5 Ok");
+		return;
+	}
+	if (proxy_upstream_cmd(ps->up, cmd->line, cmd->len, &r) < 0) {
+		up_lost(ps, "at RCPT");
+		return;
+	}
+	/*
+	 * The run has added the recipient to the tx already; one the
+	 * upstream refuses leaves it again, so filters at end of data see
+	 * only the recipients the message goes to.
+	 */
+	if (r.code / 100 != 2)
+		(void)run_rcpt_drop(ps->run, cmd->addr);
+	else if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+		reply(ps, "452 4.3.0 Error: insufficient system resources");
+		return;
+	}
+	relay(ps, &r);
+}
+
+/* deliver - the chain let the message pass: send it upstream, answer */
+static void
+deliver(struct psess *ps)
+{
+	const struct config_smtp *sc = ps->pc->sc;
+	struct proxy_deliver d;
+	struct smtp_reply r;
+
+	if (ps->ebuf == NULL && (ps->ebuf = malloc(PS_EBUF)) == NULL) {
+		/* cannot send the message: the upstream must not take a half one */
+		up_lost(ps, "out of memory");
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	d.id = ps->id;
+	d.up = ps->up;
+	d.run = ps->run;
+	d.rcpts = ps->rcpts;
+	d.nrcpts = ps->nrcpts;
+	d.mail_params = ps->mail_params;
+	d.received = sc->received && !ps->xclient_done;
+	d.hostname = ps->pc->hostname;
+	d.client_addr = ps->addr;
+	d.client_name = ps->name;
+	d.esmtp = ps->helo == 2;
+	d.buf = ps->ebuf;
+	d.buflen = PS_EBUF;
+	switch (proxy_deliver(&d, &r)) {
+	case PROXY_DELIVER_DONE:
+		ps->up_mail = 0;
+		relay(ps, &r);
+		break;
+	case PROXY_DELIVER_REFUSED:
+		relay(ps, &r);
+		(void)up_rset(ps);
+		break;
+	case PROXY_DELIVER_DROPPED:
+		reply(ps, "250 2.0.0 Ok: no recipient left, message dropped");
+		(void)up_rset(ps);
+		break;
+	case PROXY_DELIVER_LOST:
+		/*
+		 * The upstream may hold part of the message: closing the
+		 * connection without the final dot makes it drop it; the
+		 * client gets 421.
+		 */
+		up_lost(ps, d.when);
+		break;
+	}
+}
+
+/* hops - count Received: fields */
+static size_t
+hops(struct msg *m)
+{
+	size_t n = 0;
+
+	while (msg_header(m, "Received", n + 1) != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * data_receive - the message after 354, into the transaction's msg until
+ * the final dot; 0, or -1 when the session ends (the client left, stalled
+ * or the daemon stops: replied, and nothing goes upstream). *werr gets a
+ * spool error (the rest of the message is read and dropped).
+ */
+static int
+data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
+{
+	struct msg *m = tx_msg(run_tx(ps->run));
+	enum smtp_data_status st = SMTP_DATA_MORE;
+	enum conn_status cs;
+	const char *in;
+	size_t n, used, olen;
+
+	for (;;) {
+		in = conn_data(ps->c, &n);
+		while (n > 0) {
+			st = smtp_data_decode(dec, in, n, &used, ps->dbuf,
+			    PS_INBUF + 16, &olen);
+			conn_consume(ps->c, used);
+			in += used;
+			n -= used;
+			if (olen > 0 && !*werr && msg_write(m, ps->dbuf, olen) < 0)
+				*werr = errno ? errno : EIO;
+			if (st == SMTP_DATA_END)
+				return 0;
+		}
+		cs = conn_fill(ps->c, clock_deadline(ps->pc->cfg->timeout_data_ms), 0);
+		if (cs == CONN_OK)
+			continue;
+		if (cs == CONN_TIMEOUT)
+			reply(ps, "421 4.4.2 %s Error: timeout exceeded",
+			    ps->pc->hostname);
+		else if (cs == CONN_STOPPING)
+			reply(ps, "421 4.3.2 %s Service shutting down",
+			    ps->pc->hostname);
+		ps->close = 1;
+		return -1;
+	}
+}
+
+/* data_refused - a received message the proxy refuses itself; 1 when it did */
+static int
+data_refused(struct psess *ps, unsigned flags, int werr)
+{
+	if (flags & SMTP_DATA_F_BARENL)
+		reply(ps, "550 5.5.2 Error: bare <CR> or <LF> received");
+	else if (flags & SMTP_DATA_F_TOOBIG)
+		reply(ps, "552 5.3.4 Error: message file too big");
+	else if (werr) {
+		log_warnx("session %s: spooling the message: %s", ps->id,
+		    strerror(werr));
+		reply(ps, "451 4.3.0 Error: queue file write error");
+	} else if (ps->pc->sc->max_hops &&
+	    hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
+		reply(ps, "554 5.4.6 Error: too many hops (mail loop)");
+	else
+		return 0;
+	return 1;
+}
+
+/* data_begin - DATA's checks and phase, then 354; the decoder, or NULL (replied) */
+static struct smtp_data_decoder *
+data_begin(struct psess *ps)
+{
+	const struct config_smtp *sc = ps->pc->sc;
+	struct smtp_data_limits dl;
+	struct smtp_data_decoder *dec;
+	struct decision d;
+
+	if (run_tx(ps->run) == NULL) {
+		reply(ps, "503 5.5.1 Error: need RCPT command");
+		return NULL;
+	}
+	if (ps->nrcpts == 0) {
+		reply(ps, "554 5.5.1 Error: no valid recipients");
+		return NULL;
+	}
+	(void)run_data(ps->run, &d);
+	if (refuse(ps, &d))
+		return NULL;
+	if (run_discarded(ps->run))
+		ps->discard = 1;
+	dl.max_size = sc->max_message_size;
+	dl.normalize_lf = sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
+	if ((ps->dbuf == NULL && (ps->dbuf = malloc(PS_INBUF + 16)) == NULL) ||
+	    (dec = smtp_data_decoder_new(&dl)) == NULL) {
+		reply(ps, "451 4.3.0 Error: insufficient system resources");
+		return NULL;
+	}
+	reply(ps, "354 End data with <CR><LF>.<CR><LF>");
+	if (out_flush(ps) == -1) {
+		ps->close = 1;
+		smtp_data_decoder_free(dec);
+		return NULL;
+	}
+	return dec;
+}
+
+/* do_data - DATA: take the message, run the chain, relay */
+static void
+do_data(struct psess *ps)
+{
+	struct smtp_data_decoder *dec;
+	struct decision d;
+	unsigned flags;
+	int werr = 0;
+
+	if ((dec = data_begin(ps)) == NULL)
+		return;
+	if (data_receive(ps, dec, &werr) == -1) {
+		smtp_data_decoder_free(dec);
+		return;
+	}
+	flags = smtp_data_flags(dec);
+	smtp_data_decoder_free(dec);
+	if (!werr && msg_write_end(tx_msg(run_tx(ps->run))) < 0)
+		werr = errno ? errno : EIO;
+	if (data_refused(ps, flags, werr))
+		goto refused;
+	(void)run_headers(ps->run, &d);
+	if (!decision_refuses(&d))
+		(void)run_eom(ps->run, &d);
+	if (refuse(ps, &d))
+		goto refused;
+	if (ps->discard || run_discarded(ps->run)) {
+		log_info("session %s: message discarded by %s", ps->id,
+		    d.by[0] ? d.by : "a filter");
+		reply(ps, "250 2.0.0 Ok: discarded");
+		goto refused;
+	}
+	deliver(ps);
+	drop_tx(ps);
+	return;
+refused:
+	drop_tx(ps);
+	(void)up_rset(ps);
+}
+
+/* do_quit - QUIT: the upstream's goodbye when it gives one, else ours */
+static void
+do_quit(struct psess *ps)
+{
+	struct smtp_reply r;
+
+	if (ps->up != NULL && proxy_upstream_cmd(ps->up, "QUIT", 4, &r) == 0 &&
+	    r.code / 100 == 2)
+		relay(ps, &r);
+	else
+		reply(ps, "221 2.0.0 Bye");
+	ps->close = 1;
+}
+
+/* do_simple - RSET, NOOP, QUIT, HELP, VRFY and the rest */
+static void
+do_simple(struct psess *ps, const struct smtp_cmd *cmd)
+{
+	switch (cmd->verb) {
+	case SMTP_VERB_RSET:
+		drop_tx(ps);
+		if (up_rset(ps) == 0)
+			reply(ps, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_NOOP:
+		reply(ps, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_QUIT:
+		do_quit(ps);
+		break;
+	case SMTP_VERB_HELP:
+		reply(ps, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT");
+		break;
+	case SMTP_VERB_VRFY:
+	case SMTP_VERB_EXPN:
+		reply(ps, "502 5.5.1 %s command is disabled",
+		    smtp_cmd_verb_name(cmd->verb));
+		break;
+	case SMTP_VERB_XCLIENT:
+	case SMTP_VERB_XFORWARD:
+		reply(ps, "550 5.7.0 Error: insufficient authorization");
+		break;
+	case SMTP_VERB_STARTTLS:
+	case SMTP_VERB_AUTH:
+	case SMTP_VERB_BDAT:
+	case SMTP_VERB_ETRN:
+		reply(ps, "502 5.5.1 Error: command not implemented");
+		break;
+	default:
+		reply(ps, "502 5.5.2 Error: command not recognized");
+		break;
+	}
+}
+
+/* bad_command - a line the parser refused; 1 when it was one */
+static int
+bad_command(struct psess *ps, enum smtp_cmd_status st,
+    const struct smtp_cmd *cmd)
+{
+	switch (st) {
+	case SMTP_CMD_ERR_TOOLONG:
+		reply(ps, "500 5.5.2 Error: line too long");
+		return 1;
+	case SMTP_CMD_ERR_BARENL:
+		reply(ps, "550 5.5.2 Error: bare <CR> or <LF> received");
+		ps->close = 1;
+		return 1;
+	case SMTP_CMD_ERR_SYNTAX:
+		if (refused(ps, cmd->verb))
+			return 1;
+		if (cmd->verb == SMTP_VERB_UNKNOWN)
+			reply(ps, "500 5.5.2 Error: bad syntax");
+		else
+			reply(ps, "501 5.5.4 Syntax: %s%s%s",
+			    smtp_cmd_verb_name(cmd->verb),
+			    cmd->error ? ": " : "", cmd->error ? cmd->error : "");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* command - one parsed command line */
+static void
+command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
+{
+	if (bad_command(ps, st, cmd) || refused(ps, cmd->verb))
+		return;
+	if (ps->up == NULL && (cmd->verb == SMTP_VERB_HELO ||
+	    cmd->verb == SMTP_VERB_EHLO || cmd->verb == SMTP_VERB_MAIL ||
+	    cmd->verb == SMTP_VERB_RCPT || cmd->verb == SMTP_VERB_DATA)) {
+		reply(ps, "451 4.3.0 Error: upstream not available");
+		return;
+	}
+	switch (cmd->verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		do_helo(ps, cmd);
+		break;
+	case SMTP_VERB_MAIL:
+		do_mail(ps, cmd);
+		break;
+	case SMTP_VERB_RCPT:
+		do_rcpt(ps, cmd);
+		break;
+	case SMTP_VERB_DATA:
+		do_data(ps);
+		break;
+	default:
+		do_simple(ps, cmd);
+		break;
+	}
+}
+
+/* start - connect phase: chain, upstream, greeting; 0 to go on */
+static int
+start(struct psess *ps)
+{
+	const struct proxy_session_conf *pc = ps->pc;
+	struct decision d;
+	struct smtp_reply r;
+	char err[512];
+
+	(void)run_connect(ps->run, &d);
+	if (decision_refuses(&d)) {
+		/* as a milter would: a greeting, then every command gets the reply */
+		reply(ps, "220 %s ESMTP", pc->hostname);
+		return 0;
+	}
+	ps->up = proxy_upstream_connect(pc->sc->upstream,
+	    pc->cfg->timeout_upstream_ms, err, sizeof(err));
+	if (ps->up == NULL) {
+		log_warnx("session %s: %s", ps->id, err);
+		reply(ps, "421 4.3.0 %s Service not available: upstream not "
+		    "reachable", pc->hostname);
+		return -1;
+	}
+	proxy_upstream_set_stop(ps->up, ps->stop);
+	if (proxy_upstream_reply(ps->up, &r) < 0) {
+		log_warnx("session %s: upstream greeting: %s", ps->id,
+		    proxy_upstream_error(ps->up));
+		reply(ps, "421 4.3.0 %s Service not available: upstream not "
+		    "responding", pc->hostname);
+		return -1;
+	}
+	relay(ps, &r);
+	if (r.code / 100 != 2)
+		ps->close = r.code == 421;
+	return 0;
+}
+
+/* commands - every complete command buffered, in order */
+static void
+commands(struct psess *ps)
+{
+	struct smtp_cmd cmd;
+	enum smtp_cmd_status st;
+	const char *in;
+	size_t n;
+
+	while (!ps->close) {
+		in = conn_data(ps->c, &n);
+		if (n == 0)
+			return;
+		conn_consume(ps->c, smtp_cmd_feed(ps->cp, in, n));
+		if ((st = smtp_cmd_next(ps->cp, &cmd)) == SMTP_CMD_MORE)
+			return;
+		command(ps, st, &cmd);
+	}
+}
+
+/* dialogue - commands and replies until the session ends */
+static void
+dialogue(struct psess *ps)
+{
+	const struct proxy_session_conf *pc = ps->pc;
+	enum conn_status st;
+
+	if (start(ps) < 0)
+		ps->close = 1;
+	while (!ps->close) {
+		/* every complete command in the buffer, then one flush */
+		commands(ps);
+		if (ps->close || out_flush(ps) == -1)
+			break;
+		st = conn_fill(ps->c, clock_deadline(pc->cfg->timeout_command_ms),
+		    smtp_cmd_pending(ps->cp) == 0 ? CONN_IDLE : 0);
+		if (st == CONN_OK)
+			continue;
+		if (st == CONN_TIMEOUT)
+			reply(ps, "421 4.4.2 %s Error: timeout exceeded",
+			    pc->hostname);
+		else if (st == CONN_STOPPING)
+			reply(ps, "421 4.3.2 %s Service shutting down",
+			    pc->hostname);
+		break;
+	}
+	(void)out_flush(ps);
+	if (ps->up != NULL && !ps->close) {
+		/* the client went away: nothing it sent becomes a message */
+		struct smtp_reply rr;
+		(void)proxy_upstream_cmd(ps->up, "QUIT", 4, &rr);
+	}
+}
+
+/* peer - the client's address, port and name (a unix socket: local) */
+static void
+peer(struct psess *ps, const struct sockaddr *sa, socklen_t salen)
+{
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
+		/* as Postfix's smtpd takes a client that is not on the Internet */
+		snprintf(ps->addr, sizeof(ps->addr), "127.0.0.1");
+		snprintf(ps->name, sizeof(ps->name), "localhost");
+		ps->port = 0;
+		return;
+	}
+	if (getnameinfo(sa, salen, ps->addr, sizeof(ps->addr), NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		snprintf(ps->addr, sizeof(ps->addr), "unknown");
+	ps->port = sa->sa_family == AF_INET6 ?
+	    ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port) :
+	    ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	rdns_name(sa, salen, ps->addr, ps->name, sizeof(ps->name));
+}
+
+/* setup - the session's run and parser; 0, or -1 (no memory or stopping) */
+static int
+setup(struct psess *ps)
+{
+	struct smtp_cmd_limits cl;
+	struct chain *chain;
+
+	cl.line_max = SMTP_CMD_LINE_MAX;
+	cl.normalize_lf = ps->pc->sc->bare_newline == CONFIG_BARE_NL_NORMALIZE;
+	if ((chain = gen_acquire()) == NULL)
+		return -1;
+	ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name);
+	chain_unref(chain);	/* the run holds its own reference */
+	if (ps->run == NULL || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
+		return -1;
+	snprintf(ps->id, sizeof(ps->id), "%s",
+	    session_str(run_session(ps->run), PG_S_ID));
+	return 0;
+}
+
+/* teardown - everything the session holds, the client's socket too */
+static void
+teardown(struct psess *ps)
+{
+	drop_tx(ps);
+	run_free(ps->run);
+	proxy_upstream_free(ps->up);
+	smtp_cmd_parser_free(ps->cp);
+	conn_free(ps->c);
+	free(ps->dbuf);
+	free(ps->ebuf);
+}
+
+void
+proxy_session_run(const struct proxy_session_conf *pc, int fd,
+    const struct sockaddr *sa, socklen_t salen, const struct conn_stop *stop)
+{
+	struct psess ps;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.pc = pc;
+	ps.stop = stop;
+	if ((ps.c = conn_new(fd, PS_INBUF, PS_OUTBUF)) == NULL) {
+		log_warn("smtp session: new connection");
+		close(fd);
+		return;
+	}
+	conn_set_stop(ps.c, stop);
+	peer(&ps, sa, salen);
+	if (setup(&ps) == -1) {
+		reply(&ps, "421 4.3.0 %s Error: insufficient system resources",
+		    pc->hostname);
+		(void)out_flush(&ps);
+	} else {
+		log_debug("session %s: connect from %s [%s]:%d", ps.id, ps.name,
+		    ps.addr, ps.port);
+		dialogue(&ps);
+	}
+	teardown(&ps);
+}
