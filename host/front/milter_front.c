@@ -273,8 +273,8 @@ dialogue(struct mf_conn *mc)
 			r = milter_stage_dispatch(sh->st, &cmd);
 			if (r == MILTER_STAGE_GO)
 				continue;
-			if (r == MILTER_STAGE_QUIT)
-				(void)flush(mc);
+			/* QUIT, or an error: what came before it is answered */
+			(void)flush(mc);
 			return;
 		}
 		if (r != MILTER_PROTO_MORE) {

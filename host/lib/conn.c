@@ -282,7 +282,7 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 	room = c->rsize - c->rlen;
 	/* after a short read the peer has to send first (unless the layer holds bytes) */
 	wait_first = c->drained && (c->ops->pending == NULL ||
-	    c->ops->pending(c->ctx) == 0);
+	    c->ops->pending(c->ctx) == 0) && !(flags & CONN_NOWAIT);
 	for (;;) {
 		if (wait_first &&
 		    (st = conn_wait(c, want, deadline, flags)) != CONN_OK)
@@ -300,6 +300,10 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 		}
 		if (!is_again())
 			return fail(c, strerror(errno));
+		if (flags & CONN_NOWAIT) {
+			c->drained = 1;
+			return CONN_TIMEOUT;
+		}
 		wait_first = 1;		/* for want, before the next try */
 	}
 }

@@ -63,6 +63,8 @@ enum conn_status {
 /* flags of the reading calls */
 #define CONN_IDLE	0x1	/* between requests: a stop ends the wait at once */
 #define CONN_STRIP_CR	0x2	/* conn_read_line(): a CR before the LF is not part of the line */
+#define CONN_NOWAIT	0x4	/* conn_fill(): one read, no wait: CONN_TIMEOUT when
+				 * nothing came (has the peer said anything?) */
 
 /*
  * The byte layer. read and write return a count (> 0), 0 for the peer's

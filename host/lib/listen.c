@@ -266,15 +266,20 @@ listen_open(const struct addr *a, const struct listen_opts *o, char *err,
 
 /*
  * burst_note - one more of a condition; 1 when it starts a burst (the
- * caller logs it), with the count of the burst before in *before
+ * caller logs it), with what the log line ends with in tail: "(logged once
+ * per burst; the last burst had N)"
  */
 static int
-burst_note(struct burst *b, unsigned long *before)
+burst_note(struct burst *b, char *tail, size_t len)
 {
 	uint64_t now = clock_ms();
 	int start = b->last == 0 || now - b->last >= LISTEN_BURST_MS;
 
-	*before = b->n;
+	if (start && b->n > 0)
+		snprintf(tail, len, "(logged once per burst; the last burst had "
+		    "%lu)", b->n);
+	else if (start)
+		snprintf(tail, len, "(logged once per burst)");
 	if (start)
 		b->n = 0;
 	b->n++;
@@ -413,7 +418,7 @@ evict_one(struct listener *l)
 {
 	struct listen_conn *lc, *old = NULL;
 	uint64_t now = clock_ms(), since, oldest = UINT64_MAX;
-	unsigned long before;
+	char tail[80];
 
 	for (lc = l->conns; lc != NULL; lc = lc->next) {
 		since = atomic_load(&lc->since);
@@ -429,12 +434,11 @@ evict_one(struct listener *l)
 	l->nevicted++;
 	conn_stop_set(old->stop, now);	/* every wait of it ends at once */
 	fiber_kick(old->fiber);
-	if (burst_note(&l->b_evict, &before))
+	if (burst_note(&l->b_evict, tail, sizeof(tail)))
 		log_warnx("%s: %zu sessions, near max_sessions (%u): the "
 		    "sessions that waited the longest for their clients are "
-		    "closed to make room (logged once per burst; the last "
-		    "burst closed %lu)", l->name, atomic_load(&l->nsessions),
-		    l->o.max_sessions, before);
+		    "closed to make room %s", l->name,
+		    atomic_load(&l->nsessions), l->o.max_sessions, tail);
 	return 1;
 }
 
@@ -442,32 +446,27 @@ evict_one(struct listener *l)
 static void
 refused_log(struct listener *l, enum listen_refusal why, const struct client *c)
 {
-	unsigned long before;
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], tail[80];
 
 	switch (why) {
 	case LISTEN_FULL:
-		if (burst_note(&l->b_full, &before))
+		if (burst_note(&l->b_full, tail, sizeof(tail)))
 			log_warnx("%s: max_sessions (%u) reached: new clients "
-			    "get 421 (logged once per burst; the last burst "
-			    "refused %lu)", l->name, l->o.max_sessions, before);
+			    "get 421 %s", l->name, l->o.max_sessions, tail);
 		break;
 	case LISTEN_CLIENT_FULL:
-		if (burst_note(&l->b_client, &before))
+		if (burst_note(&l->b_client, tail, sizeof(tail)))
 			log_warnx("%s: client %s has %u sessions "
-			    "(max_sessions_per_client): its new ones get 421 "
-			    "(logged once per burst; the last burst refused "
-			    "%lu)", l->name, client_name(c, a, sizeof(a)),
-			    c->n, before);
+			    "(max_sessions_per_client): its new ones get 421 %s",
+			    l->name, client_name(c, a, sizeof(a)), c->n, tail);
 		break;
 	case LISTEN_NO_FDS:
-		if (burst_note(&l->b_fds, &before))
+		if (burst_note(&l->b_fds, tail, sizeof(tail)))
 			log_warnx("%s: no descriptors left for a new session "
 			    "(%zu open or held by sessions, limit %zu): new "
-			    "clients get 421 (logged once per burst; the last "
-			    "burst refused %lu)", l->name,
+			    "clients get 421 %s", l->name,
 			    atomic_load(&fds_base) + atomic_load(&fds_committed),
-			    atomic_load(&fds_limit), before);
+			    atomic_load(&fds_limit), tail);
 		break;
 	case LISTEN_NO_MEMORY:
 		break;
