@@ -18,7 +18,9 @@
  *
  * Process tuning lives here and nowhere else (docs/architecture.md):
  * SIGPIPE ignored (a peer that goes away is an EPIPE), glibc malloc
- * thresholds fixed, the descriptor soft limit raised to the hard limit.
+ * thresholds fixed, the descriptor soft limit raised to the hard limit
+ * (both logged, with a warning when the proxy's max_sessions may need
+ * more).
  */
 #include <errno.h>
 #include <grp.h>
@@ -37,6 +39,7 @@
 #include "config.h"
 #include "fiber.h"
 #include "gen.h"
+#include "listen.h"
 #include "log.h"
 #include "milter_front.h"
 #include "notify.h"
@@ -62,20 +65,56 @@
 #define SERVE_TOP_PAD	(1024 * 1024)
 #define SERVE_MMAP_MIN	(2 * 1024 * 1024)
 
+/*
+ * fd_check - report the descriptor limits (soft was raised from was) and
+ * warn when the proxy's max_sessions need more than the limit allows
+ */
+static void
+fd_check(const struct config *cfg, const struct rlimit *rl, rlim_t was)
+{
+	unsigned long long need = LISTEN_FD_SPARE;
+	size_t i;
+
+	log_info("descriptors: soft limit %llu%s, hard limit %llu",
+	    (unsigned long long)rl->rlim_cur, rl->rlim_cur != was ?
+	    " (raised to the hard limit)" : "",
+	    (unsigned long long)rl->rlim_max);
+	for (i = 0; i < cfg->nsmtp; i++)
+		need += (unsigned long long)cfg->smtp[i].max_sessions *
+		    PROXY_FRONT_FDS_PER_SESSION;
+	if (cfg->nsmtp > 0 && rl->rlim_cur != RLIM_INFINITY &&
+	    need > rl->rlim_cur)
+		log_warnx("descriptors: the smtp listeners' max_sessions may "
+		    "need %llu descriptors (%d a session: client, upstream, a "
+		    "spool file), more than the limit of %llu: clients beyond "
+		    "it get 421 4.3.2; raise the hard limit (systemd "
+		    "LimitNOFILE=, ulimit -Hn) or lower max_sessions", need,
+		    PROXY_FRONT_FDS_PER_SESSION,
+		    (unsigned long long)rl->rlim_cur);
+}
+
 /* tune - the process-wide settings of a daemon, once, before any thread */
 static void
-tune(void)
+tune(const struct config *cfg)
 {
 	struct rlimit rl;
+	rlim_t was;
 
 	signal(SIGPIPE, SIG_IGN);
 	(void)mallopt(M_TRIM_THRESHOLD, SERVE_TRIM_MAX);
 	(void)mallopt(M_TOP_PAD, SERVE_TOP_PAD);
 	(void)mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_MIN);
-	/* a proxy session holds two descriptors, a milter connection one */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	/* a proxy session holds up to three descriptors, a milter connection two */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		was = rl.rlim_cur;
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+				log_warn("cannot raise the descriptor limit");
+				rl.rlim_cur = was;
+			}
+		}
+		fd_check(cfg, &rl, was);
 	}
 }
 
@@ -329,7 +368,7 @@ serve_main(const char *file, int verbose)
 	chain_ref(c);
 	gen_publish(c);
 
-	tune();
+	tune(cfg);
 
 	/* every front end's sessions are fibers (fiber.h): one worker per CPU */
 	if (fiber_start(0, SERVE_FIBER_STACK, err, sizeof(err)) == -1) {

@@ -10,13 +10,14 @@ libpgcodec_la_SOURCES = \
 	host/codec/smtp_reply.c host/codec/smtp_reply.h \
 	host/codec/smtp_data.c host/codec/smtp_data.h \
 	host/codec/milter_proto.c host/codec/milter_proto.h \
-	host/codec/milter_util.c host/codec/milter_util.h
+	host/codec/milter_util.c host/codec/milter_util.h \
+	host/codec/milter_order.c host/codec/milter_order.h
 libpgcodec_la_CPPFLAGS = $(CODEC_CPPFLAGS)
 
 if HAVE_CMOCKA
 CODEC_UNIT_TESTS = tests/unit/test_units tests/unit/test_reply tests/unit/test_hdr \
 	tests/unit/test_smtp_cmd tests/unit/test_smtp_reply tests/unit/test_smtp_data \
-	tests/unit/test_milter_proto tests/unit/test_milter_util
+	tests/unit/test_milter_proto tests/unit/test_milter_util tests/unit/test_milter_order
 check_PROGRAMS += $(CODEC_UNIT_TESTS)
 TESTS += $(CODEC_UNIT_TESTS)
 tests_unit_test_units_SOURCES = tests/unit/test_units.c host/codec/units.c
@@ -43,6 +44,9 @@ tests_unit_test_milter_proto_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_milter_util_SOURCES = tests/unit/test_milter_util.c host/codec/milter_util.c
 tests_unit_test_milter_util_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_milter_util_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_milter_order_SOURCES = tests/unit/test_milter_order.c host/codec/milter_order.c
+tests_unit_test_milter_order_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_milter_order_LDADD = $(CMOCKA_LIBS)
 endif
 
 # Fuzz targets: replayed over their seed corpus by `make check` (plain

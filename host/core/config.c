@@ -334,6 +334,7 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 	s->max_recipients = 1000;
 	s->max_hops = 50;
 	s->max_sessions = 1000;
+	s->max_sessions_per_client = 50;
 	s->bare_newline = CONFIG_BARE_NL_REJECT;
 	s->line = n->line;
 	if (want_table(w, where, n) == -1)
@@ -366,6 +367,8 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 			rc = get_count(w, path, k, 1, &s->max_hops);
 		else if (strcmp(key, "max_sessions") == 0)
 			rc = get_count(w, path, k, 1, &s->max_sessions);
+		else if (strcmp(key, "max_sessions_per_client") == 0)
+			rc = get_count(w, path, k, 0, &s->max_sessions_per_client);
 		else if (strcmp(key, "bare_newline") == 0) {
 			if ((rc = want_type(w, path, k, LUA_CONF_STRING,
 			    "a string")) == 0) {
@@ -580,7 +583,10 @@ do_actions(struct walk *w, const struct lua_conf_node *n)
 	return 0;
 }
 
-/* do_timeouts - timeouts = { command, data, upstream, script, lookups } */
+/*
+ * do_timeouts - timeouts = { command, data, data_rate_min, idle, upstream,
+ * script, lookups }
+ */
 static int
 do_timeouts(struct walk *w, const struct lua_conf_node *n)
 {
@@ -596,8 +602,16 @@ do_timeouts(struct walk *w, const struct lua_conf_node *n)
 		uint64_t *dst;
 
 		sub_path(path, sizeof(path), "timeouts", k);
+		if (strcmp(key, "data_rate_min") == 0) {
+			/* a size per second; 0: the DATA deadline never grows */
+			if (get_size(w, path, k, &c->data_rate_min) == -1)
+				return -1;
+			continue;
+		}
 		if (strcmp(key, "command") == 0)
 			dst = &c->timeout_command_ms;
+		else if (strcmp(key, "idle") == 0)
+			dst = &c->timeout_idle_ms;
 		else if (strcmp(key, "data") == 0)
 			dst = &c->timeout_data_ms;
 		else if (strcmp(key, "upstream") == 0)
@@ -690,6 +704,29 @@ do_lua(struct walk *w, const struct lua_conf_node *n)
 				return oom(w);
 		} else
 			return unknown(w, "lua", k);
+	}
+	return 0;
+}
+
+/* do_store - store = { memory_max = "64M" }: the in-process pg.store */
+static int
+do_store(struct walk *w, const struct lua_conf_node *n)
+{
+	char path[PATH_LEN];
+	size_t i;
+
+	if (want_table(w, "store", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+
+		sub_path(path, sizeof(path), "store", k);
+		if (k->key == NULL || strcmp(k->key, "memory_max") != 0)
+			return unknown(w, "store", k);
+		if (get_size(w, path, k, &w->cfg->store_memory_max) == -1)
+			return -1;
+		if (w->cfg->store_memory_max == 0)
+			return fail(w, k->line, "%s: must be more than 0", path);
 	}
 	return 0;
 }
@@ -834,6 +871,8 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 		return do_lua(w, k);
 	if (strcmp(key, "dns") == 0)
 		return do_dns(w, k);
+	if (strcmp(key, "store") == 0)
+		return do_store(w, k);
 	return unknown(w, "", k);
 }
 
@@ -866,8 +905,10 @@ config_new(const char *name)
 	}
 	c->act_add_header = c->act_tempfail = c->act_reject = NAN;
 	c->on_error = PG_TEMPFAIL;
-	c->timeout_command_ms = 5 * 60 * 1000;
+	c->timeout_command_ms = 60 * 1000;
 	c->timeout_data_ms = 10 * 60 * 1000;
+	c->data_rate_min = 500;
+	c->timeout_idle_ms = 5 * 60 * 1000;
 	c->timeout_upstream_ms = 5 * 60 * 1000;
 	c->timeout_script_ms = 200;
 	c->timeout_lookups_ms = 5000;
@@ -875,6 +916,7 @@ config_new(const char *name)
 	c->dns_attempts = 2;
 	c->spool_memory_max = 1024 * 1024;
 	c->lua_memory_max = 64 * 1024 * 1024;
+	c->store_memory_max = 64 * 1024 * 1024;
 	return c;
 }
 

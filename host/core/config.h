@@ -32,6 +32,7 @@ struct config_smtp {
 	unsigned	 max_recipients;	/* default 1000 */
 	unsigned	 max_hops;		/* default 50 */
 	unsigned	 max_sessions;		/* default 1000 */
+	unsigned	 max_sessions_per_client; /* default 50; 0: no limit */
 	enum config_bare_nl bare_newline;	/* default reject */
 	int		 line;			/* where the entry starts */
 };
@@ -64,8 +65,10 @@ struct config {
 	double		 act_tempfail;
 	double		 act_reject;
 	enum pg_verdict	 on_error;		/* default PG_TEMPFAIL */
-	uint64_t	 timeout_command_ms;	/* default 5m */
-	uint64_t	 timeout_data_ms;	/* default 10m */
+	uint64_t	 timeout_command_ms;	/* default 1m: one whole command line */
+	uint64_t	 timeout_data_ms;	/* default 10m: the whole DATA phase */
+	uint64_t	 data_rate_min;		/* timeouts.data_rate_min, bytes/s; default 500; 0: none */
+	uint64_t	 timeout_idle_ms;	/* default 5m: between commands */
 	uint64_t	 timeout_upstream_ms;	/* default 5m */
 	uint64_t	 timeout_script_ms;	/* default 200ms */
 	uint64_t	 timeout_lookups_ms;	/* default 5s: parked in lookups per handler call */
@@ -74,6 +77,7 @@ struct config {
 	char		*user;			/* NULL: stay who we are */
 	int		 log_syslog;		/* log = "syslog" */
 	uint64_t	 lua_memory_max;	/* lua = { memory_max = "64M" }, per interpreter */
+	uint64_t	 store_memory_max;	/* store = { memory_max = "64M" }: pg.store */
 	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
 	char		**dns_servers;		/* dns.servers: "ip", "ip:port", "[ip6]:port"; NULL: resolv.conf */
 	size_t		 ndns_servers;

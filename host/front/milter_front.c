@@ -27,8 +27,9 @@
  *
  * Trust: everything from the MTA is untrusted; a malformed or oversized
  * packet ends that connection with a logged error. Timeouts: MF_IDLE_MS
- * between commands (libmilter's), the configuration's command timeout for
- * a reply the MTA does not take.
+ * between packets (libmilter's), the configuration's command timeout for a
+ * packet begun (counted from its first bytes: an MTA stalled or trickling
+ * mid-packet is cut) and for a reply the MTA does not take.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -85,6 +86,7 @@ struct mf_conn {
 	char			 peer[80];	/* the MTA, for the log */
 	int			 tcp;		/* TCP (not a unix socket) */
 	int			 unacked;	/* read since the last reply */
+	uint64_t		 pkt_dl;	/* a packet begun must be whole by then (0: none) */
 };
 
 /* shell_free - a shell and its buffers */
@@ -174,6 +176,46 @@ flush(struct mf_conn *mc)
 	return -1;
 }
 
+/*
+ * read_deadline - the deadline of the next read: MF_IDLE_MS between
+ * packets; within a packet timeouts.command from when its first bytes
+ * came, not from the last ones (an MTA stalled mid-packet is cut, however
+ * it trickles)
+ */
+static uint64_t
+read_deadline(struct mf_conn *mc)
+{
+	if (milter_proto_buffered(mc->sh->dec) == 0) {
+		mc->pkt_dl = 0;
+		return clock_deadline(MF_IDLE_MS);
+	}
+	if (mc->pkt_dl == 0)
+		mc->pkt_dl = clock_deadline(mc->mf->write_ms);
+	return mc->pkt_dl;
+}
+
+/* read_failed - log why a read ended the connection (once) */
+static void
+read_failed(struct mf_conn *mc, enum conn_status st, int idle)
+{
+	if (st == CONN_TIMEOUT && mc->pkt_dl != 0)
+		log_warnx("milter: session %s: MTA %s: a packet not complete "
+		    "within %llu ms: connection closed", sid(mc), mc->peer,
+		    (unsigned long long)mc->mf->write_ms);
+	else if (st == CONN_TIMEOUT)
+		log_warnx("milter: session %s: MTA %s: idle for %llu s: "
+		    "connection closed", sid(mc), mc->peer, MF_IDLE_MS / 1000);
+	else if (st == CONN_STOPPING && !idle)
+		log_warnx("milter: session %s: MTA %s: stopping in the middle "
+		    "of a message: connection closed (the MTA applies its "
+		    "default action)", sid(mc), mc->peer);
+	else if (st == CONN_ERROR &&
+	    strcmp(conn_error(mc->c), strerror(ECONNRESET)) != 0)
+		log_warnx("milter: session %s: MTA %s: read: %s", sid(mc),
+		    mc->peer, conn_error(mc->c));
+	/* CONN_EOF, CONN_SHORT: the MTA closed */
+}
+
 /* read_more - wait for and decode more of what the MTA sends; 0 or -1 (end) */
 static int
 read_more(struct mf_conn *mc)
@@ -186,7 +228,7 @@ read_more(struct mf_conn *mc)
 
 	/* between messages, with nothing half read: a stop ends this at once */
 	idle = !milter_stage_busy(sh->st) && milter_proto_buffered(sh->dec) == 0;
-	st = conn_fill(mc->c, clock_deadline(MF_IDLE_MS), idle ? CONN_IDLE : 0);
+	st = conn_fill(mc->c, read_deadline(mc), idle ? CONN_IDLE : 0);
 	if (st == CONN_OK) {
 		p = conn_data(mc->c, &n);
 		mc->unacked = 1;
@@ -198,18 +240,8 @@ read_more(struct mf_conn *mc)
 		conn_consume(mc->c, n);
 		return 0;
 	}
-	if (st == CONN_TIMEOUT)
-		log_warnx("milter: session %s: MTA %s: idle for %llu s: "
-		    "connection closed", sid(mc), mc->peer, MF_IDLE_MS / 1000);
-	else if (st == CONN_STOPPING && !idle)
-		log_warnx("milter: session %s: MTA %s: stopping in the middle "
-		    "of a message: connection closed (the MTA applies its "
-		    "default action)", sid(mc), mc->peer);
-	else if (st == CONN_ERROR &&
-	    strcmp(conn_error(mc->c), strerror(ECONNRESET)) != 0)
-		log_warnx("milter: session %s: MTA %s: read: %s", sid(mc),
-		    mc->peer, conn_error(mc->c));
-	return -1;	/* CONN_EOF, CONN_SHORT: the MTA closed */
+	read_failed(mc, st, idle);
+	return -1;
 }
 
 /* quick_ack - ACK what the MTA sent now, when nothing is answered */
@@ -241,8 +273,8 @@ dialogue(struct mf_conn *mc)
 			r = milter_stage_dispatch(sh->st, &cmd);
 			if (r == MILTER_STAGE_GO)
 				continue;
-			if (r == MILTER_STAGE_QUIT)
-				(void)flush(mc);
+			/* QUIT, or an error: what came before it is answered */
+			(void)flush(mc);
 			return;
 		}
 		if (r != MILTER_PROTO_MORE) {
@@ -337,6 +369,9 @@ milter_front_new(const struct config *cfg, char *err, size_t errlen)
 	o.session = session;
 	o.arg = mf;
 	o.backlog = MF_BACKLOG;
+	/* no room for a connection's descriptors: closed at once, and the
+	 * MTA applies its default action, rather than fail mid-message */
+	o.fds_per_session = MILTER_FRONT_FDS_PER_SESSION;
 	if ((mf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "milter listen \"%s\": %s",
 		    cfg->milter_listen, why);

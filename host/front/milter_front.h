@@ -24,6 +24,8 @@ struct milter_front;
  * was cut (docs/milter.md).
  */
 #define MILTER_FRONT_GRACE_MS	10000
+/* what a connection may hold: the MTA's socket and a spool file */
+#define MILTER_FRONT_FDS_PER_SESSION	2
 
 /*
  * milter_front_new - parse cfg->milter_listen and bind it (a bad spec or

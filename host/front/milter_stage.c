@@ -26,8 +26,10 @@
  * (milter_replay.h), then the verdict; a replay that fails makes the
  * message tempfail.
  *
- * Trust: commands come from the decoder, which checked every packet; text
- * from the MTA is logged escaped. Failures (no memory, spool errors)
+ * Trust: commands come from the decoder, which checked every packet, and
+ * each must be one the order allows (milter_order.h: not negotiated away,
+ * not out of order), else the connection ends; text from the MTA is
+ * logged escaped. Failures (no memory, spool errors)
  * tempfail the current stage and never touch other sessions. A stage
  * object belongs to one fiber at a time: no lock.
  */
@@ -46,6 +48,7 @@
 #include "gen.h"
 #include "log.h"
 #include "milter_macro.h"
+#include "milter_order.h"
 #include "milter_replay.h"
 #include "milter_stage.h"
 #include "milter_util.h"
@@ -62,7 +65,7 @@ struct milter_stage {
 	struct run		*run;		/* connect .. close */
 	unsigned long		 prot;		/* negotiated protocol flags */
 	unsigned long		 act;		/* negotiated actions */
-	int			 negotiated;
+	struct milter_order	 order;		/* which command may come next */
 	int			 eoh_done;	/* msg_end_header() called */
 	int			 held;		/* a header-stage verdict waits */
 	enum pg_verdict		 held_v;
@@ -237,6 +240,16 @@ put_reply(struct milter_stage *c, enum pg_verdict v, const char *normal)
 }
 
 /*
+ * verdict_sent - a final reply goes to the MTA: its transaction is over
+ * (a refused recipient: the envelope goes on)
+ */
+static void
+verdict_sent(struct milter_stage *c, int rcpt)
+{
+	milter_order_verdict(&c->order, rcpt ? MILTER_PROTO_CMD_RCPT : 0);
+}
+
+/*
  * answer - queue the reply for verdict v at a stage; d is the decision
  * that gave v (its verdict is v) and says the reply (decision_reply()).
  * bit is the stage's no-reply flag (0 for none).
@@ -266,9 +279,11 @@ answer(struct milter_stage *c, enum chain_phase ph, unsigned long bit,
 		if (ph != CHAIN_CONNECT && ph != CHAIN_HELO && ph != CHAIN_EOM &&
 		    !pristine(cur_tx(c)))
 			return put_simple(c, MILTER_PROTO_REP_CONTINUE);
+		verdict_sent(c, ph == CHAIN_RCPT);
 		return put_simple(c, MILTER_PROTO_REP_ACCEPT);
 	case PG_REJECT:
 	case PG_TEMPFAIL:
+		verdict_sent(c, ph == CHAIN_RCPT);
 		if (ph == CHAIN_CONNECT && d->reply[0])
 			log_info("milter: session %s: connect: the reply "
 			    "goes to the MTA, but Postfix greets the client "
@@ -276,8 +291,10 @@ answer(struct milter_stage *c, enum chain_phase ph, unsigned long bit,
 			    "connections\" (see docs/milter.md)", sid(c));
 		return put_reply(c, v, decision_reply(d));
 	case PG_DISCARD:
+		verdict_sent(c, ph == CHAIN_RCPT);
 		return put_simple(c, MILTER_PROTO_REP_DISCARD);
 	default:
+		verdict_sent(c, ph == CHAIN_RCPT);
 		return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 	}
 }
@@ -289,6 +306,7 @@ stage_fail(struct milter_stage *c, unsigned long bit, const char *what)
 	log_warn("milter: session %s: %s", sid(c), what);
 	if (bit != 0 && nr(c, bit))
 		return 0;
+	verdict_sent(c, bit == MILTER_PROTO_NR_RCPT);
 	return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 }
 
@@ -364,7 +382,7 @@ do_optneg(struct milter_stage *c, const struct milter_proto_cmd *cmd)
 		    "deferred", missing);
 	c->act = act;
 	c->prot = prot;
-	c->negotiated = 1;
+	c->order.prot = prot;
 	version = cmd->version < MILTER_PROTO_VERSION ? cmd->version :
 	    MILTER_PROTO_VERSION;
 	if (milter_proto_put_optneg(c->out, version, (uint32_t)act,
@@ -646,10 +664,13 @@ out:
 static int
 dispatch(struct milter_stage *c, const struct milter_proto_cmd *cmd)
 {
-	if (!c->negotiated && cmd->cmd != MILTER_PROTO_CMD_OPTNEG &&
-	    cmd->cmd != MILTER_PROTO_CMD_MACRO) {
-		log_warnx("milter: connection from %s: command '%c' before "
-		    "the negotiation: closed", c->peer, cmd->cmd);
+	const char *why;
+
+	/* negotiated away or out of order: any answer would desynchronise */
+	if ((why = milter_order_take(&c->order, cmd->cmd)) != NULL) {
+		log_warnx("milter: session %s: MTA %s: command '%c' %s: "
+		    "protocol error, connection closed", sid(c), c->peer,
+		    cmd->cmd, why);
 		return -1;
 	}
 	/* a stage's command makes the macros of later stages stale (libmilter) */
@@ -739,6 +760,7 @@ milter_stage_begin(struct milter_stage *c, const char *peer,
 
 	release(c);
 	memset(c, 0, sizeof(*c));
+	milter_order_init(&c->order);
 	c->mac = mac;
 	c->out = out;
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);

@@ -15,7 +15,10 @@
  *
  * Trust: the message and the changes come from the client and the
  * filters; the encoder makes any byte sequence safe on the wire (no line
- * can end the data early). A failure after DATA leaves the upstream
+ * can end the data early). The upstream must not speak between its 354
+ * and our final dot: a reply there (right after 354, or while the message
+ * goes out) is a protocol error, and the final dot is not sent. A failure
+ * after DATA leaves the upstream
  * holding part of a message: the caller closes that connection without
  * the final dot, and the upstream drops it.
  */
@@ -266,6 +269,9 @@ send_message(struct proxy_deliver *d, struct smtp_reply *r)
 	if (msg_output(m, encode_out, &o) < 0)
 		return PROXY_DELIVER_LOST;
 	e = smtp_data_encode_end(&o.enc, end);
+	/* a reply before the final dot answers nothing we sent: no dot then */
+	if (proxy_upstream_quiet(d->up) < 0)
+		return PROXY_DELIVER_LOST;
 	if (proxy_upstream_write(d->up, end, e) < 0 ||
 	    proxy_upstream_flush(d->up) < 0 ||
 	    proxy_upstream_reply(d->up, r) < 0)
@@ -293,5 +299,10 @@ proxy_deliver(struct proxy_deliver *d, struct smtp_reply *r)
 	}
 	if (r->code != 354)
 		return PROXY_DELIVER_REFUSED;
+	if (proxy_upstream_quiet(d->up) < 0) {
+		/* 250 right after 354: whatever it answers, not our message */
+		d->when = "after DATA";
+		return PROXY_DELIVER_LOST;
+	}
 	return send_message(d, r);
 }

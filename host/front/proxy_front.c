@@ -7,8 +7,12 @@
  * The listen address is parsed by addr (every form the milter takes:
  * HOST:PORT, [ADDRESS]:PORT, inet:/inet6:, a unix socket path) and bound
  * by listen, which accepts on a fiber and runs each client session
- * (proxy_session_run()) in a fiber of its own. Over max_sessions a client
- * gets 421 without a session. The stop is listen's: stop accepting, a
+ * (proxy_session_run()) in a fiber of its own. The listener keeps the
+ * fair shares (listen.h): over max_sessions, over max_sessions_per_client
+ * for its address, or with no descriptors left for a session, a client
+ * gets 421 without a session; from 90% of max_sessions on, each new client
+ * ends the session that has waited longest for its own client (it says
+ * 421). The stop is listen's: stop accepting, a
  * grace of PROXY_FRONT_GRACE_MS for sessions in the middle of a command
  * or a message, then every session ends.
  *
@@ -48,16 +52,26 @@ session(void *arg, int fd, const struct sockaddr *peer, socklen_t peerlen,
 	proxy_session_run(&pf->conf, fd, peer, peerlen, stop);
 }
 
-/* turn_away - a listen_refuse_fn: 421 without a session (max_sessions) */
+/*
+ * turn_away - a listen_refuse_fn: 421 without a session (max_sessions,
+ * max_sessions_per_client, no descriptors or memory left)
+ */
 static void
-turn_away(void *arg, int fd)
+turn_away(void *arg, int fd, enum listen_refusal why)
 {
 	struct proxy_front *pf = arg;
 	char buf[300];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "421 4.3.2 %s Error: too many sessions, "
-	    "try again later\r\n", pf->hostname);
+	if (why == LISTEN_FULL)
+		n = snprintf(buf, sizeof(buf), "421 4.3.2 %s Error: too many "
+		    "sessions, try again later\r\n", pf->hostname);
+	else if (why == LISTEN_CLIENT_FULL)
+		n = snprintf(buf, sizeof(buf), "421 4.7.0 %s Error: too many "
+		    "connections from your address\r\n", pf->hostname);
+	else
+		n = snprintf(buf, sizeof(buf), "421 4.3.2 %s Error: too busy, "
+		    "try again later\r\n", pf->hostname);
 	(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
@@ -97,6 +111,10 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	o.refuse = turn_away;
 	o.arg = pf;
 	o.max_sessions = sc->max_sessions;
+	o.max_per_client = sc->max_sessions_per_client;
+	/* near full (90%), a new client ends the longest-waiting session */
+	o.evict_at = sc->max_sessions - sc->max_sessions / 10;
+	o.fds_per_session = PROXY_FRONT_FDS_PER_SESSION;
 	o.backlog = PF_BACKLOG;
 	if ((pf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s:%d: listen %s: %s", file, sc->line,

@@ -13,6 +13,8 @@ struct config_smtp;
 struct proxy_front;
 
 #define PROXY_FRONT_GRACE_MS	10000	/* the stop's grace */
+/* what a session may hold: the client, the upstream, a spool file */
+#define PROXY_FRONT_FDS_PER_SESSION	3
 
 /*
  * proxy_front_new - bind the listener (a bad address or a bind failure is

@@ -48,6 +48,7 @@
 #include "clock.h"
 #include "config.h"
 #include "gen.h"
+#include "listen.h"
 #include "log.h"
 #include "msg.h"
 #include "proxy_deliver.h"
@@ -81,6 +82,9 @@ struct psess {
 	int			 wfail;		/* a write to the client failed: no more */
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 xclient_done;
+	uint64_t		 since;		/* the last command ended (listen_session_wait()) */
+	uint64_t		 idle_dl;	/* the idle deadline since the last command (0: none yet) */
+	uint64_t		 line_dl;	/* the deadline of the command line begun (0: none) */
 	/* the transaction (run_tx()) */
 	int			 discard;	/* answered locally, delivered nowhere */
 	int			 up_mail;	/* the upstream has MAIL open */
@@ -170,6 +174,40 @@ up_lost(struct psess *ps, const char *when)
 	reply(ps, "421 4.4.2 %s Error: lost connection to the upstream server",
 	    ps->pc->hostname);
 	ps->close = 1;
+}
+
+/*
+ * expired - a client's deadline passed (what: "idle", "command", "DATA"):
+ * 421 4.4.2 queued, logged once with the client; the caller ends the
+ * session
+ */
+static void
+expired(struct psess *ps, const char *what, uint64_t ms)
+{
+	log_info("session %s: client %s [%s]: %s timeout (%llu ms): 421 "
+	    "sent, closing", ps->id, ps->name, ps->addr, what,
+	    (unsigned long long)ms);
+	reply(ps, "421 4.4.2 %s Error: timeout exceeded", ps->pc->hostname);
+}
+
+/*
+ * stopped - a wait for the client ended with CONN_STOPPING: the daemon
+ * stops, or the listener, near full, ended this session, the one that
+ * waited longest for its client (421 either way)
+ */
+static void
+stopped(struct psess *ps)
+{
+	if (listen_session_evicted(ps->stop)) {
+		log_info("session %s: client %s [%s]: waited %llu ms for the "
+		    "client with the listener near max_sessions: 421 sent, "
+		    "closing", ps->id, ps->name, ps->addr,
+		    (unsigned long long)(clock_ms() - ps->since));
+		reply(ps, "421 4.3.2 %s Error: too many sessions, idle "
+		    "session closed", ps->pc->hostname);
+	} else
+		reply(ps, "421 4.3.2 %s Service shutting down",
+		    ps->pc->hostname);
 }
 
 /* drop_tx - forget the transaction on our side */
@@ -430,6 +468,38 @@ hops(struct msg *m)
 }
 
 /*
+ * data_deadline - the DATA phase's deadline: timeouts.data from the 354,
+ * plus one second per data_rate_min bytes received (Postfix's
+ * smtpd_min_data_rate), so a large message sent at least that fast is
+ * never cut while a trickle is, after about timeouts.data
+ */
+static uint64_t
+data_deadline(const struct psess *ps, uint64_t start, uint64_t got)
+{
+	const struct config *cfg = ps->pc->cfg;
+	uint64_t dl = start + cfg->timeout_data_ms;
+
+	if (cfg->data_rate_min > 0)
+		dl += got / cfg->data_rate_min * 1000 +
+		    got % cfg->data_rate_min * 1000 / cfg->data_rate_min;
+	return dl;
+}
+
+/*
+ * data_since - for listen_session_wait() in DATA: the 354's time, moved on
+ * by the time the bytes received would take at data_rate_min (a client
+ * sending faster than that looks as if it had just begun)
+ */
+static uint64_t
+data_since(const struct psess *ps, uint64_t start, uint64_t got)
+{
+	uint64_t since = data_deadline(ps, start, got) -
+	    ps->pc->cfg->timeout_data_ms, now = clock_ms();
+
+	return since < now ? since : now;
+}
+
+/*
  * data_receive - the message after 354, into the transaction's msg until
  * the final dot; 0, or -1 when the session ends (the client left, stalled
  * or the daemon stops: replied, and nothing goes upstream). *werr gets a
@@ -443,6 +513,7 @@ data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
 	enum conn_status cs;
 	const char *in;
 	size_t n, used, olen;
+	uint64_t start = clock_ms(), got = 0;
 
 	for (;;) {
 		in = conn_data(ps->c, &n);
@@ -452,20 +523,22 @@ data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
 			conn_consume(ps->c, used);
 			in += used;
 			n -= used;
+			got += used;
 			if (olen > 0 && !*werr && msg_write(m, ps->dbuf, olen) < 0)
 				*werr = errno ? errno : EIO;
 			if (st == SMTP_DATA_END)
 				return 0;
 		}
-		cs = conn_fill(ps->c, clock_deadline(ps->pc->cfg->timeout_data_ms), 0);
+		/* a client that keeps up with data_rate_min is not "waiting" */
+		listen_session_wait(ps->stop, data_since(ps, start, got));
+		cs = conn_fill(ps->c, data_deadline(ps, start, got), 0);
+		listen_session_wait(ps->stop, 0);
 		if (cs == CONN_OK)
 			continue;
 		if (cs == CONN_TIMEOUT)
-			reply(ps, "421 4.4.2 %s Error: timeout exceeded",
-			    ps->pc->hostname);
+			expired(ps, "DATA", clock_ms() - start);
 		else if (cs == CONN_STOPPING)
-			reply(ps, "421 4.3.2 %s Service shutting down",
-			    ps->pc->hostname);
+			stopped(ps);
 		ps->close = 1;
 		return -1;
 	}
@@ -700,6 +773,14 @@ start(struct psess *ps)
 	}
 	ps->up = proxy_upstream_connect(pc->sc->upstream,
 	    pc->cfg->timeout_upstream_ms, err, sizeof(err));
+	if (ps->up == NULL && (errno == EMFILE || errno == ENFILE)) {
+		/* our limit, not the upstream's fault: say so */
+		log_warnx("session %s: %s: no descriptor left for the "
+		    "upstream", ps->id, err);
+		reply(ps, "421 4.3.2 %s Error: too busy, try again later",
+		    pc->hostname);
+		return -1;
+	}
 	if (ps->up == NULL) {
 		log_warnx("session %s: %s", ps->id, err);
 		reply(ps, "421 4.3.0 %s Service not available: upstream not "
@@ -737,33 +818,70 @@ commands(struct psess *ps)
 		if ((st = smtp_cmd_next(ps->cp, &cmd)) == SMTP_CMD_MORE)
 			return;
 		command(ps, st, &cmd);
+		/* a whole command came: the next one's deadlines start afresh */
+		ps->idle_dl = ps->line_dl = 0;
+		ps->since = clock_ms();
 	}
+}
+
+/*
+ * next_deadline - the deadline of the next wait for the client: between
+ * commands timeouts.idle from when the replies went out, within a command
+ * line timeouts.command from when its first byte came (not from the last
+ * byte: a trickle is cut as surely as silence); *flags CONN_IDLE between
+ * commands, *what names the timeout for the log
+ */
+static uint64_t
+next_deadline(struct psess *ps, unsigned *flags, const char **what,
+    uint64_t *ms)
+{
+	const struct config *cfg = ps->pc->cfg;
+
+	if (smtp_cmd_pending(ps->cp) == 0) {
+		ps->line_dl = 0;
+		if (ps->idle_dl == 0)
+			ps->idle_dl = clock_deadline(cfg->timeout_idle_ms);
+		*flags = CONN_IDLE;
+		*what = "idle";
+		*ms = cfg->timeout_idle_ms;
+		return ps->idle_dl;
+	}
+	if (ps->line_dl == 0)
+		ps->line_dl = clock_deadline(cfg->timeout_command_ms);
+	*flags = 0;
+	*what = "command";
+	*ms = cfg->timeout_command_ms;
+	return ps->line_dl;
 }
 
 /* dialogue - commands and replies until the session ends */
 static void
 dialogue(struct psess *ps)
 {
-	const struct proxy_session_conf *pc = ps->pc;
 	enum conn_status st;
+	const char *what;
+	uint64_t dl, ms;
+	unsigned flags;
 
 	if (start(ps) < 0)
 		ps->close = 1;
+	ps->since = clock_ms();
 	while (!ps->close) {
 		/* every complete command in the buffer, then one flush */
 		commands(ps);
 		if (ps->close || out_flush(ps) == -1)
 			break;
-		st = conn_fill(ps->c, clock_deadline(pc->cfg->timeout_command_ms),
-		    smtp_cmd_pending(ps->cp) == 0 ? CONN_IDLE : 0);
+		dl = next_deadline(ps, &flags, &what, &ms);
+		/* waiting for the client: the listener may end us to make room */
+		listen_session_wait(ps->stop, ps->since);
+		st = conn_fill(ps->c, dl, flags);
+		listen_session_wait(ps->stop, 0);
 		if (st == CONN_OK)
 			continue;
 		if (st == CONN_TIMEOUT)
-			reply(ps, "421 4.4.2 %s Error: timeout exceeded",
-			    pc->hostname);
+			expired(ps, what, ms);
 		else if (st == CONN_STOPPING)
-			reply(ps, "421 4.3.2 %s Service shutting down",
-			    pc->hostname);
+			stopped(ps);
 		break;
 	}
 	(void)out_flush(ps);

@@ -4,7 +4,7 @@
  * Public: proxy_upstream_connect(), proxy_upstream_free(),
  * proxy_upstream_set_stop(), proxy_upstream_reply(), proxy_upstream_line(),
  * proxy_upstream_cmd(), proxy_upstream_write(), proxy_upstream_flush(),
- * proxy_upstream_error().
+ * proxy_upstream_error(), proxy_upstream_quiet().
  *
  * The connection is a conn (conn.h): the address is parsed by addr (any
  * form with a host, or a unix socket), the connect and every later call
@@ -16,7 +16,11 @@
  * (bounded lines and line count) straight from the conn's input buffer.
  * The connection obeys the session's stop once it is set
  * (proxy_upstream_set_stop(); never as idle): a call still waiting when
- * the grace ends fails with "stopping", like a timeout.
+ * the grace ends fails with "stopping", like a timeout. The upstream
+ * speaks only when spoken to: a reply that comes before the command or
+ * the data it would answer (a second reply, 250 right after 354) is a
+ * protocol error that kills the connection, so it can never be taken as
+ * the answer to what we send next.
  * No logging here: errors are kept as text for the caller.
  */
 #include <stdio.h>
@@ -176,10 +180,44 @@ proxy_upstream_line(struct proxy_upstream *u, size_t i, size_t *len)
 	return smtp_reply_line(u->rp, i, len);
 }
 
+/* unasked - the upstream spoke out of turn: the connection is dead */
+static int
+unasked(struct proxy_upstream *u, const char *before)
+{
+	u->dead = 1;
+	snprintf(u->err, sizeof(u->err), "protocol error: a reply came before "
+	    "%s was sent", before);
+	return -1;
+}
+
+int
+proxy_upstream_quiet(struct proxy_upstream *u)
+{
+	enum conn_status st;
+	size_t n;
+
+	if (u->dead)
+		return -1;
+	(void)conn_data(u->c, &n);
+	if (n > 0)
+		return unasked(u, "the data it answers");
+	st = conn_fill(u->c, 0, CONN_NOWAIT);
+	if (st == CONN_OK)
+		return unasked(u, "the data it answers");
+	return st == CONN_TIMEOUT ? 0 : fail(u, st, "");
+}
+
 int
 proxy_upstream_cmd(struct proxy_upstream *u, const char *line, size_t len,
     struct smtp_reply *r)
 {
+	size_t n;
+
+	if (u->dead)
+		return -1;
+	(void)conn_data(u->c, &n);
+	if (n > 0)
+		return unasked(u, "the command it answers");
 	if (proxy_upstream_write(u, line, len) < 0 ||
 	    proxy_upstream_write(u, "\r\n", 2) < 0 ||
 	    proxy_upstream_flush(u) < 0)

@@ -38,12 +38,24 @@ void		 proxy_upstream_set_stop(struct proxy_upstream *,
 int		 proxy_upstream_reply(struct proxy_upstream *, struct smtp_reply *);
 /* line i of the last reply, text after "CCC-" */
 const char	*proxy_upstream_line(struct proxy_upstream *, size_t i, size_t *len);
-/* proxy_upstream_cmd - send line (no CRLF; it is added) and read the reply */
+/*
+ * proxy_upstream_cmd - send line (no CRLF; it is added) and read the
+ * reply. A reply already waiting before the line is sent (one the
+ * upstream sent unasked, or a second one to the last command) is a
+ * protocol error: -1, and nothing is sent.
+ */
 int		 proxy_upstream_cmd(struct proxy_upstream *, const char *line,
 		    size_t len, struct smtp_reply *);
 /* buffered bytes; proxy_upstream_flush() sends them */
 int		 proxy_upstream_write(struct proxy_upstream *, const void *, size_t);
 int		 proxy_upstream_flush(struct proxy_upstream *);
 const char	*proxy_upstream_error(const struct proxy_upstream *);
+/*
+ * proxy_upstream_quiet - 0 when the upstream has said nothing since its
+ * last reply (looked at without waiting), -1 when it has: a reply to data
+ * not sent yet (250 right after 354) is a protocol error, and the
+ * connection is dead
+ */
+int		 proxy_upstream_quiet(struct proxy_upstream *);
 
 #endif /* PROXY_UPSTREAM_H */

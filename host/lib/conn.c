@@ -5,8 +5,9 @@
  * conn_set_ops(), conn_set_stop(), conn_fill(), conn_data(),
  * conn_consume(), conn_read_line(), conn_read_block(), conn_write(),
  * conn_printf(), conn_flush(), conn_queued(), conn_wait(), conn_error(),
- * conn_strstatus(), conn_stop_new(), conn_stop_free(), conn_stop_begin(),
- * conn_stop_stopping().
+ * conn_strstatus(), conn_stop_new(), conn_stop_new_child(),
+ * conn_stop_free(), conn_stop_set(), conn_stop_begin(), conn_stop_stopping(),
+ * conn_stop_data().
  *
  * Input buffer: [0, roff) used, [roff, rlen) unread, [rlen, rsize) free.
  * A fill moves the unread bytes to the front first (the same memmove the
@@ -43,6 +44,8 @@
 struct conn_stop {
 	_Atomic int		 stopping;
 	_Atomic uint64_t	 grace_end;
+	const struct conn_stop	*parent;	/* a session's stop: its listener's */
+	void			*data;		/* the owner's (conn_stop_data()) */
 };
 
 struct conn {
@@ -192,6 +195,26 @@ conn_strstatus(enum conn_status st)
 
 /* --- waiting --- */
 
+/*
+ * stopping - s or its parent stops; *grace: the earlier grace end of the
+ * two that stop
+ */
+static int
+stopping(const struct conn_stop *s, uint64_t *grace)
+{
+	uint64_t g;
+	int on = 0;
+
+	*grace = UINT64_MAX;
+	for (; s != NULL; s = s->parent)
+		if (atomic_load(&s->stopping)) {
+			on = 1;
+			if ((g = atomic_load(&s->grace_end)) < *grace)
+				*grace = g;
+		}
+	return on;
+}
+
 enum conn_status
 conn_wait(struct conn *c, unsigned events, uint64_t deadline, unsigned flags)
 {
@@ -199,10 +222,9 @@ conn_wait(struct conn *c, unsigned events, uint64_t deadline, unsigned flags)
 
 	for (;;) {
 		dl = deadline;
-		if (c->stop != NULL && atomic_load(&c->stop->stopping)) {
+		if (stopping(c->stop, &grace)) {
 			if (flags & CONN_IDLE)
 				return CONN_STOPPING;
-			grace = atomic_load(&c->stop->grace_end);
 			if (clock_ms() >= grace)
 				return CONN_STOPPING;
 			if (dl == 0 || grace < dl)
@@ -239,6 +261,7 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 {
 	enum conn_status st;
 	unsigned want = FIBER_IN;
+	uint64_t grace;
 	size_t room;
 	ssize_t n;
 	int wait_first;
@@ -254,13 +277,12 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 		return CONN_TOOLONG;
 	if (c->eof)
 		return closed(c);
-	if ((flags & CONN_IDLE) && c->stop != NULL &&
-	    atomic_load(&c->stop->stopping))
+	if ((flags & CONN_IDLE) && stopping(c->stop, &grace))
 		return CONN_STOPPING;
 	room = c->rsize - c->rlen;
 	/* after a short read the peer has to send first (unless the layer holds bytes) */
 	wait_first = c->drained && (c->ops->pending == NULL ||
-	    c->ops->pending(c->ctx) == 0);
+	    c->ops->pending(c->ctx) == 0) && !(flags & CONN_NOWAIT);
 	for (;;) {
 		if (wait_first &&
 		    (st = conn_wait(c, want, deadline, flags)) != CONN_OK)
@@ -278,6 +300,10 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 		}
 		if (!is_again())
 			return fail(c, strerror(errno));
+		if (flags & CONN_NOWAIT) {
+			c->drained = 1;
+			return CONN_TIMEOUT;
+		}
 		wait_first = 1;		/* for want, before the next try */
 	}
 }
@@ -534,22 +560,28 @@ connected(struct conn *c, uint64_t deadline, char *err, size_t errlen)
 	}
 }
 
-/* dial - one address: a connected conn, or NULL with the reason in err */
+/*
+ * dial - one address: a connected conn, or NULL with the reason in err and
+ * errno (EMFILE: no descriptor) kept for the caller
+ */
 static struct conn *
 dial(const struct sockaddr *sa, socklen_t salen, uint64_t deadline,
     size_t rsize, size_t wsize, char *err, size_t errlen)
 {
 	struct conn *c;
-	int fd, one = 1;
+	int fd, one = 1, e;
 
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
+		e = errno;
+		snprintf(err, errlen, "%s", strerror(e));
+		errno = e;
 		return NULL;
 	}
 	if ((c = conn_new(fd, rsize, wsize)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		close(fd);
+		errno = ENOMEM;
 		return NULL;
 	}
 	if (sa->sa_family != AF_UNIX)
@@ -560,11 +592,15 @@ dial(const struct sockaddr *sa, socklen_t salen, uint64_t deadline,
 	 * Watched once connect() has started (an unconnected socket polls
 	 * as hung up): this wait and every later one cost no epoll_ctl().
 	 */
-	if (errno != EINPROGRESS)
-		snprintf(err, errlen, "%s", strerror(errno));
+	e = errno;
+	if (e != EINPROGRESS)
+		snprintf(err, errlen, "%s", strerror(e));
 	else if (connected(c, deadline, err, errlen) == CONN_OK)
 		return c;
+	else
+		e = ETIMEDOUT;
 	conn_free(c);
+	errno = e;
 	return NULL;
 }
 
@@ -575,6 +611,7 @@ conn_connect(const struct addr *a, uint64_t deadline, size_t rsize,
 	struct addrinfo *res = NULL, *ai;
 	struct sockaddr_un sun;
 	struct conn *c = NULL;
+	int e;
 
 	if (a->family == AF_UNIX) {
 		memset(&sun, 0, sizeof(sun));
@@ -593,7 +630,9 @@ conn_connect(const struct addr *a, uint64_t deadline, size_t rsize,
 	for (ai = res; ai != NULL && c == NULL; ai = ai->ai_next)
 		c = dial(ai->ai_addr, ai->ai_addrlen, deadline, rsize, wsize, err,
 		    errlen);
+	e = errno;
 	freeaddrinfo(res);
+	errno = e;
 	return c;
 }
 
@@ -605,6 +644,32 @@ conn_stop_new(void)
 	return calloc(1, sizeof(struct conn_stop));
 }
 
+struct conn_stop *
+conn_stop_new_child(const struct conn_stop *parent, void *data)
+{
+	struct conn_stop *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->parent = parent;
+	s->data = data;
+	return s;
+}
+
+void *
+conn_stop_data(const struct conn_stop *s)
+{
+	return s != NULL ? s->data : NULL;
+}
+
+void
+conn_stop_set(struct conn_stop *s, uint64_t grace_end)
+{
+	/* grace_end first: a fiber that sees stopping sees it too */
+	atomic_store(&s->grace_end, grace_end);
+	atomic_store(&s->stopping, 1);
+}
+
 void
 conn_stop_free(struct conn_stop *s)
 {
@@ -614,14 +679,14 @@ conn_stop_free(struct conn_stop *s)
 void
 conn_stop_begin(struct conn_stop *s, uint64_t grace_end)
 {
-	/* grace_end first: a fiber that sees stopping sees it too */
-	atomic_store(&s->grace_end, grace_end);
-	atomic_store(&s->stopping, 1);
+	conn_stop_set(s, grace_end);
 	fiber_kick_all();
 }
 
 int
 conn_stop_stopping(const struct conn_stop *s)
 {
-	return s != NULL && atomic_load(&s->stopping);
+	uint64_t grace;
+
+	return stopping(s, &grace);
 }

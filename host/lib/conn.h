@@ -25,7 +25,10 @@
  * sessions) learn of a stop at their next wait. A wait marked CONN_IDLE
  * (the caller holds no partial request) ends at once with CONN_STOPPING;
  * any other wait goes on until the stop's grace period ends, then ends
- * with CONN_STOPPING as well.
+ * with CONN_STOPPING as well. A stop may have a parent (one session's
+ * stop under its listener's): it stops when either does, so a listener
+ * can end one session (listen.h: a session closed to make room) the way
+ * it ends them all.
  *
  * A conn belongs to one fiber at a time (the session's); it owns its
  * descriptor and closes it in conn_free(). Nothing here logs: failures are
@@ -60,6 +63,8 @@ enum conn_status {
 /* flags of the reading calls */
 #define CONN_IDLE	0x1	/* between requests: a stop ends the wait at once */
 #define CONN_STRIP_CR	0x2	/* conn_read_line(): a CR before the LF is not part of the line */
+#define CONN_NOWAIT	0x4	/* conn_fill(): one read, no wait: CONN_TIMEOUT when
+				 * nothing came (has the peer said anything?) */
 
 /*
  * The byte layer. read and write return a count (> 0), 0 for the peer's
@@ -91,7 +96,8 @@ struct conn	*conn_new(int fd, size_t rsize, size_t wsize);
 /*
  * conn_connect - connect to a (a name is resolved on a helper thread,
  * fiber_offload()) before deadline, each address in turn; TCP_NODELAY.
- * NULL with the reason in err.
+ * NULL with the reason in err, and errno set when a system call failed
+ * (EMFILE/ENFILE: no descriptor left).
  */
 struct conn	*conn_connect(const struct addr *a, uint64_t deadline,
 		    size_t rsize, size_t wsize, char *err, size_t errlen);
@@ -158,10 +164,19 @@ const char	*conn_strstatus(enum conn_status);
  * conn_stop - a stop shared by many connections. conn_stop_begin(): from
  * now on idle waits end at once and the others at grace_end (a clock_ms()
  * value); parked fibers are woken to see it. Called from any thread.
+ * conn_stop_new_child(): a stop that also stops when parent (not owned)
+ * does, carrying the owner's data (conn_stop_data()). conn_stop_set():
+ * conn_stop_begin() without the wake-up, for a caller that wakes the one
+ * fiber concerned itself (fiber_kick()). conn_stop_stopping(): the stop
+ * or its parent has begun.
  */
 struct conn_stop *conn_stop_new(void);
+struct conn_stop *conn_stop_new_child(const struct conn_stop *parent,
+		    void *data);
 void		 conn_stop_free(struct conn_stop *);
+void		 conn_stop_set(struct conn_stop *, uint64_t grace_end);
 void		 conn_stop_begin(struct conn_stop *, uint64_t grace_end);
 int		 conn_stop_stopping(const struct conn_stop *);
+void		*conn_stop_data(const struct conn_stop *);
 
 #endif /* CONN_H */

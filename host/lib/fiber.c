@@ -3,7 +3,8 @@
  *
  * Public: fiber_start(), fiber_stop(), fiber_spawn(), fiber_self(),
  * fiber_count(), fiber_workers(); fiber_wait(), fiber_watch(),
- * fiber_unwatch(), fiber_forget(), fiber_kick_all(), fiber_current(),
+ * fiber_unwatch(), fiber_forget(), fiber_kick_all(), fiber_kick(),
+ * fiber_current(),
  * fiber_park(), fiber_unpark() are in fiber_wait.c,
  * fiber_offload() in fiber_offload.c (fiber_int.h: which file has what).
  * See fiber.h for the rules fiber code follows.
@@ -617,6 +618,7 @@ fiber_spawn(void (*fn)(void *), void *arg)
 	atomic_store(&f->parkw.hup, 0);
 	atomic_store(&f->waiting, &f->oneshot);
 	atomic_store(&f->deadline, 0);
+	atomic_store(&f->kick_one, 0);
 	frame_init(f);
 	atomic_store(&f->state, F_QUEUED);
 	pthread_mutex_lock(&fiber_sched.lock);

@@ -93,6 +93,13 @@ void		 fiber_offload(void (*fn)(void *), void *arg);
 
 /* fiber_kick_all - every parked fiber's fiber_wait() returns 0 soon */
 void		 fiber_kick_all(void);
+/*
+ * fiber_kick - f's wait (fiber_wait(), fiber_park()) returns 0 soon, or its
+ * next one at once when f is not parked now; from any thread. f must not
+ * have returned (a stale handle at worst wakes another fiber spuriously).
+ */
+struct fiber;
+void		 fiber_kick(struct fiber *f);
 
 /* fiber_self - 1 when called from a fiber */
 int		 fiber_self(void);
@@ -120,7 +127,6 @@ unsigned	 fiber_workers(void);
  *
  * fiber_unpark - wake f from fiber_park(); from any thread or fiber.
  */
-struct fiber;
 struct fiber	*fiber_current(void);
 int		 fiber_park(uint64_t deadline_ms);
 void		 fiber_unpark(struct fiber *f);

@@ -93,6 +93,7 @@ struct fiber {
 	 * is not lost (fiber_wait.c).
 	 */
 	_Atomic unsigned	 kick_seen;
+	_Atomic int		 kick_one;	/* fiber_kick(): its next wait ends at once */
 	void			(*off_fn)(void *);	/* fiber_offload() */
 	void			*off_arg;
 	struct fiber		*next;		/* run queue, offload queue or free list */

@@ -1,9 +1,9 @@
 /*
  * fiber_monitor - the scheduler's monitor thread (fiber_int.h)
  *
- * Every FIBER_TICK_MS, or at once when poked (fiber_kick_all()): parked
- * fibers whose deadline has passed, or that were parked before the last
- * kick, go to the run queue (fiber_wait() returns 0 to them); a fiber
+ * Every FIBER_TICK_MS, or at once when poked (fiber_kick_all(),
+ * fiber_kick()): parked fibers whose deadline has passed, that were parked
+ * before the last kick or that were kicked one by one, go to the run queue (fiber_wait() returns 0 to them); a fiber
  * queued by a worker that is still busy gets a sleeping worker woken; and
  * when every worker has been running the same fiber for FIBER_STUCK_MS (a
  * filter that blocks) a worker is added, up to FIBER_MAX_WORKERS.
@@ -38,11 +38,13 @@ due_fibers(uint64_t now, unsigned kick)
 		if (atomic_load(&f->state) != F_WAIT)
 			continue;
 		dl = atomic_load(&f->deadline);
-		if ((dl == 0 || now < dl) && atomic_load(&f->kick_seen) == kick)
+		if ((dl == 0 || now < dl) && atomic_load(&f->kick_seen) == kick &&
+		    !atomic_load(&f->kick_one))
 			continue;
 		expect = F_WAIT;
 		if (!atomic_compare_exchange_strong(&f->state, &expect, F_QUEUED))
 			continue;
+		atomic_store(&f->kick_one, 0);
 		f->woke = 0;
 		f->next = due;
 		due = f;

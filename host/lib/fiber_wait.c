@@ -4,7 +4,7 @@
  * says how the scheduler's files share the work)
  *
  * Public: fiber_wait(), fiber_watch(), fiber_unwatch(), fiber_forget(),
- * fiber_kick_all().
+ * fiber_kick_all(), fiber_kick().
  *
  * A fiber that waits switches to its worker, which parks it
  * (fiber_arm()): one-shot, its descriptor is (re)armed in the epoll set
@@ -20,6 +20,9 @@
  * the monitor wakes every fiber parked before the kick. So a kick cannot
  * be lost between a fiber's look at a flag and its park: whoever sets a
  * flag and then kicks is seen, at the latest, at the fiber's next wait.
+ * fiber_kick() does the same for one fiber: it sets the fiber's kick_one,
+ * which a park looks at after the fiber is F_WAIT, and pokes the monitor,
+ * which wakes the fiber if it is parked already.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -43,7 +46,8 @@
 static int
 kicked(struct fiber *f)
 {
-	return atomic_load(&f->kick_seen) != atomic_load(&fiber_sched.kick_gen);
+	return atomic_load(&f->kick_seen) != atomic_load(&fiber_sched.kick_gen) ||
+	    atomic_exchange(&f->kick_one, 0);
 }
 
 /*
@@ -266,6 +270,15 @@ fiber_kick_all(void)
 {
 	atomic_fetch_add(&fiber_sched.kick_gen, 1);
 	fiber_monitor_poke();	/* it wakes the fibers parked before the kick */
+}
+
+void
+fiber_kick(struct fiber *f)
+{
+	if (f == NULL)
+		return;
+	atomic_store(&f->kick_one, 1);
+	fiber_monitor_poke();	/* it wakes f if f is parked already */
 }
 
 /* --- parking without a descriptor (fiber_park / fiber_unpark) --- */

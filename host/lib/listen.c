@@ -4,15 +4,27 @@
  *
  * Public: listen_open(), listen_start(), listen_stop(),
  * listen_stop_begin(), listen_stop_wait(), listen_free(), listen_fd(),
- * listen_sessions().
+ * listen_sessions(), listen_session_wait(), listen_session_evicted().
  *
  * The accept fiber keeps the socket in its epoll watch list (an edge per
  * new connection) and parks on it with no deadline: a stop wakes it with
  * fiber_kick_all(). When accept() fails for want of descriptors or memory
  * it parks for LISTEN_BACKOFF_MS rather than spin (the pending connection
- * makes no new edge). Each connection gets a small record (fd, peer) and a
- * fiber that runs the session callback; the count of running sessions is
- * what listen_stop() waits for, on a condition variable (no polling).
+ * makes no new edge); for want of descriptors it first gives up its spare
+ * one to accept and refuse a client (shed()). Each connection gets a small
+ * record (fd, peer, its own stop under the listener's) and a fiber that
+ * runs the session callback; the count of running sessions is what
+ * listen_stop() waits for, on a condition variable (no polling).
+ *
+ * Fair shares (listen.h) are decided in admit(), under the listener's
+ * lock, which also guards the list of running sessions (scanned for the
+ * longest-waiting one only when the listener is near full), the per-client
+ * counts (a chained hash of addresses with sessions) and the burst
+ * counters of the log. A session ended to make room is told the way a
+ * stop tells every session (its own stop begins, with no grace) and woken
+ * alone (fiber_kick()). The descriptor count is process-wide: the
+ * descriptors open when the first listener started, plus what every
+ * listener's running sessions may hold.
  *
  * One kick is enough: conn_stop_begin() sets the stop, then kicks every
  * fiber, and a kick that comes between a fiber's look at the stop and its
@@ -26,10 +38,14 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,6 +64,23 @@
 
 #define LISTEN_BACKLOG		128
 #define LISTEN_BACKOFF_MS	100
+#define LISTEN_CLIENT_BUCKETS	1024
+
+/* one client address's sessions (max_per_client) */
+struct client {
+	struct client		*next;
+	unsigned		 n;
+	int			 family;	/* AF_INET, AF_INET6 */
+	unsigned char		 a[16];
+};
+
+/* a condition logged once per burst */
+struct burst {
+	uint64_t		 last;		/* when it last came; 0: never */
+	unsigned long		 n;		/* times in this burst */
+};
+
+struct listen_conn;
 
 struct listener {
 	int			 fd;
@@ -61,16 +94,33 @@ struct listener {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;		/* accepting or nsessions changed */
 	int			 accepting;	/* under lock */
-	_Atomic size_t		 nsessions;
+	_Atomic size_t		 nsessions;	/* changed under lock */
+	/* under lock: */
+	struct listen_conn	*conns;		/* running sessions */
+	size_t			 nevicted;	/* ended to make room, not gone yet */
+	struct client		**clients;	/* max_per_client: by address */
+	struct burst		 b_full, b_client, b_fds, b_evict;
+	int			 reserve;	/* the spare descriptor, or -1 */
 };
 
-/* one accepted connection, on its way to its fiber */
+/* one session's record, from the accept to the session's end */
 struct listen_conn {
 	struct listener		*l;
 	int			 fd;
 	socklen_t		 peerlen;
 	struct sockaddr_storage	 peer;
+	struct conn_stop	*stop;		/* the session's, under l->stop */
+	struct fiber		*fiber;		/* the session's, once it runs (lock) */
+	struct client		*cl;		/* its address's count, or NULL */
+	struct listen_conn	*prev, *next;	/* l->conns (lock) */
+	_Atomic uint64_t	 since;		/* waits for its client since; 0 busy */
+	_Atomic int		 evicted;
 };
+
+/* the process's descriptors (every listener's sessions count) */
+static _Atomic size_t	 fds_committed;	/* what running sessions may hold */
+static _Atomic size_t	 fds_base;	/* open when a listener started */
+static _Atomic size_t	 fds_limit;	/* RLIMIT_NOFILE then; 0: unknown */
 
 /* in_use - a process listens on the unix socket path */
 static int
@@ -180,7 +230,15 @@ listen_open(const struct addr *a, const struct listen_opts *o, char *err,
 	}
 	l->addr = *a;
 	l->o = *o;
+	l->reserve = -1;
 	addr_format(a, l->name, sizeof(l->name));
+	if (o->max_per_client > 0 && (l->clients = calloc(LISTEN_CLIENT_BUCKETS,
+	    sizeof(*l->clients))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		conn_stop_free(l->stop);
+		free(l);
+		return NULL;
+	}
 	pthread_mutex_init(&l->lock, NULL);
 	pthread_cond_init(&l->cond, NULL);
 	l->fd = a->family == AF_UNIX ? open_unix(l, err, errlen) :
@@ -199,17 +257,289 @@ listen_open(const struct addr *a, const struct listen_opts *o, char *err,
 		listen_free(l);
 		return NULL;
 	}
+	/* the spare descriptor shed() gives up when there is no other */
+	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return l;
 }
 
-/* session_end - one session fewer; wakes listen_stop() at the last */
-static void
-session_end(struct listener *l)
+/* --- bursts, descriptors, clients --- */
+
+/*
+ * burst_note - one more of a condition; 1 when it starts a burst (the
+ * caller logs it), with what the log line ends with in tail: "(logged once
+ * per burst; the last burst had N)"
+ */
+static int
+burst_note(struct burst *b, char *tail, size_t len)
 {
+	uint64_t now = clock_ms();
+	int start = b->last == 0 || now - b->last >= LISTEN_BURST_MS;
+
+	if (start && b->n > 0)
+		snprintf(tail, len, "(logged once per burst; the last burst had "
+		    "%lu)", b->n);
+	else if (start)
+		snprintf(tail, len, "(logged once per burst)");
+	if (start)
+		b->n = 0;
+	b->n++;
+	b->last = now;
+	return start;
+}
+
+/* count_fds - the descriptors open now (/proc/self/fd), 0 when unknown */
+static size_t
+count_fds(void)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n > 0 ? n - 1 : 0;	/* not the directory's own */
+}
+
+/* fd_room - the process has room for one more of l's sessions */
+static int
+fd_room(const struct listener *l)
+{
+	size_t limit = atomic_load(&fds_limit);
+
+	if (l->o.fds_per_session == 0 || limit == 0)
+		return 1;
+	return atomic_load(&fds_base) + atomic_load(&fds_committed) +
+	    l->o.fds_per_session + LISTEN_FD_SPARE <= limit;
+}
+
+/* peer_key - the address that counts for max_per_client; 0 or -1 (not counted) */
+static int
+peer_key(const struct sockaddr_storage *ss, int *family, unsigned char a[16])
+{
+	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
+
+	memset(a, 0, 16);
+	if (ss->ss_family == AF_INET) {
+		*family = AF_INET;
+		memcpy(a, &s4->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+		*family = AF_INET;
+		memcpy(a, s6->sin6_addr.s6_addr + 12, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		*family = AF_INET6;
+		memcpy(a, &s6->sin6_addr, 16);
+	} else
+		return -1;
+	return 0;
+}
+
+/* client_bucket - the chain of an address */
+static struct client **
+client_bucket(struct listener *l, int family, const unsigned char a[16])
+{
+	uint32_t h = 2166136261u;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ a[i]) * 16777619u;
+	h ^= (uint32_t)family;
+	return &l->clients[h % LISTEN_CLIENT_BUCKETS];
+}
+
+/* client_get - the count of an address (made at 0); NULL: no memory */
+static struct client *
+client_get(struct listener *l, const struct sockaddr_storage *ss)
+{
+	struct client **b, *c;
+	unsigned char a[16];
+	int family;
+
+	if (peer_key(ss, &family, a) == -1)
+		return NULL;
+	b = client_bucket(l, family, a);
+	for (c = *b; c != NULL; c = c->next)
+		if (c->family == family && memcmp(c->a, a, 16) == 0)
+			return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->family = family;
+	memcpy(c->a, a, 16);
+	c->next = *b;
+	*b = c;
+	return c;
+}
+
+/* client_put - one session of c fewer; the entry goes at 0 */
+static void
+client_put(struct listener *l, struct client *c)
+{
+	struct client **p;
+
+	if (c == NULL || --c->n > 0)
+		return;
+	for (p = client_bucket(l, c->family, c->a); *p != NULL; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	free(c);
+}
+
+/* client_name - an address as text, for the log */
+static const char *
+client_name(const struct client *c, char *buf, size_t len)
+{
+	if (inet_ntop(c->family, c->a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* --- admission --- */
+
+/* live - sessions that count against the limits (under lock) */
+static size_t
+live(const struct listener *l)
+{
+	return atomic_load(&l->nsessions) - l->nevicted;
+}
+
+/*
+ * evict_one - end the session that has waited for its client the longest
+ * (at least LISTEN_EVICT_MIN_MS), under lock; 1 when there was one
+ */
+static int
+evict_one(struct listener *l)
+{
+	struct listen_conn *lc, *old = NULL;
+	uint64_t now = clock_ms(), since, oldest = UINT64_MAX;
+	char tail[80];
+
+	for (lc = l->conns; lc != NULL; lc = lc->next) {
+		since = atomic_load(&lc->since);
+		if (since == 0 || atomic_load(&lc->evicted) || lc->fiber == NULL ||
+		    now < since + LISTEN_EVICT_MIN_MS || since >= oldest)
+			continue;
+		oldest = since;
+		old = lc;
+	}
+	if (old == NULL)
+		return 0;
+	atomic_store(&old->evicted, 1);
+	l->nevicted++;
+	conn_stop_set(old->stop, now);	/* every wait of it ends at once */
+	fiber_kick(old->fiber);
+	if (burst_note(&l->b_evict, tail, sizeof(tail)))
+		log_warnx("%s: %zu sessions, near max_sessions (%u): the "
+		    "sessions that waited the longest for their clients are "
+		    "closed to make room %s", l->name,
+		    atomic_load(&l->nsessions), l->o.max_sessions, tail);
+	return 1;
+}
+
+/* refused_log - log a refusal once per burst (under lock) */
+static void
+refused_log(struct listener *l, enum listen_refusal why, const struct client *c)
+{
+	char a[INET6_ADDRSTRLEN], tail[80];
+
+	switch (why) {
+	case LISTEN_FULL:
+		if (burst_note(&l->b_full, tail, sizeof(tail)))
+			log_warnx("%s: max_sessions (%u) reached: new clients "
+			    "get 421 %s", l->name, l->o.max_sessions, tail);
+		break;
+	case LISTEN_CLIENT_FULL:
+		if (burst_note(&l->b_client, tail, sizeof(tail)))
+			log_warnx("%s: client %s has %u sessions "
+			    "(max_sessions_per_client): its new ones get 421 %s",
+			    l->name, client_name(c, a, sizeof(a)), c->n, tail);
+		break;
+	case LISTEN_NO_FDS:
+		if (burst_note(&l->b_fds, tail, sizeof(tail)))
+			log_warnx("%s: no descriptors left for a new session "
+			    "(%zu open or held by sessions, limit %zu): new "
+			    "clients get 421 %s", l->name,
+			    atomic_load(&fds_base) + atomic_load(&fds_committed),
+			    atomic_load(&fds_limit), tail);
+		break;
+	case LISTEN_NO_MEMORY:
+		break;
+	}
+}
+
+/*
+ * admit - the fair shares for lc (under lock): 0 and lc is listed and
+ * counted, or why it is refused (logged once per burst)
+ */
+static int
+admit(struct listener *l, struct listen_conn *lc)
+{
+	enum listen_refusal why = 0;
+	struct client *c = NULL;
+
+	if (!fd_room(l))
+		why = LISTEN_NO_FDS;
+	else {
+		if (l->o.evict_at > 0 && live(l) >= l->o.evict_at)
+			(void)evict_one(l);
+		if (l->o.max_sessions > 0 && live(l) >= l->o.max_sessions)
+			why = LISTEN_FULL;
+		else if (l->o.max_per_client > 0 && l->clients != NULL &&
+		    (lc->peer.ss_family == AF_INET ||
+		    lc->peer.ss_family == AF_INET6)) {
+			if ((c = client_get(l, &lc->peer)) == NULL)
+				why = LISTEN_NO_MEMORY;
+			else if (c->n >= l->o.max_per_client)
+				why = LISTEN_CLIENT_FULL;
+		}
+	}
+	if (why != 0) {
+		refused_log(l, why, c);
+		if (c != NULL && c->n == 0) {
+			c->n = 1;
+			client_put(l, c);	/* made for nothing */
+		}
+		return why;
+	}
+	if ((lc->cl = c) != NULL)
+		c->n++;
+	lc->next = l->conns;
+	if (l->conns != NULL)
+		l->conns->prev = lc;
+	l->conns = lc;
+	atomic_fetch_add(&fds_committed, l->o.fds_per_session);
+	atomic_fetch_add(&l->nsessions, 1);
+	return 0;
+}
+
+/* session_end - one session fewer (lc freed); wakes listen_stop() at the last */
+static void
+session_end(struct listen_conn *lc)
+{
+	struct listener *l = lc->l;
+
 	pthread_mutex_lock(&l->lock);
+	if (lc->prev != NULL)
+		lc->prev->next = lc->next;
+	else
+		l->conns = lc->next;
+	if (lc->next != NULL)
+		lc->next->prev = lc->prev;
+	client_put(l, lc->cl);
+	if (atomic_load(&lc->evicted))
+		l->nevicted--;
+	atomic_fetch_sub(&fds_committed, l->o.fds_per_session);
 	if (atomic_fetch_sub(&l->nsessions, 1) == 1)
 		pthread_cond_broadcast(&l->cond);
 	pthread_mutex_unlock(&l->lock);
+	conn_stop_free(lc->stop);
+	free(lc);
 }
 
 /* session_fiber - one connection's fiber: the callback, then the count */
@@ -219,18 +549,20 @@ session_fiber(void *arg)
 	struct listen_conn *lc = arg;
 	struct listener *l = lc->l;
 
+	pthread_mutex_lock(&l->lock);
+	lc->fiber = fiber_current();
+	pthread_mutex_unlock(&l->lock);
 	l->o.session(l->o.arg, lc->fd, (struct sockaddr *)&lc->peer,
-	    lc->peerlen, l->stop);
-	free(lc);
-	session_end(l);
+	    lc->peerlen, lc->stop);
+	session_end(lc);
 }
 
 /* refuse - no session for fd: the front end's reply, then close */
 static void
-refuse(struct listener *l, int fd)
+refuse(struct listener *l, int fd, enum listen_refusal why)
 {
 	if (l->o.refuse != NULL)
-		l->o.refuse(l->o.arg, fd);
+		l->o.refuse(l->o.arg, fd, why);
 	close(fd);
 }
 
@@ -240,31 +572,63 @@ hand(struct listener *l, int fd, const struct sockaddr_storage *ss,
     socklen_t sl)
 {
 	struct listen_conn *lc;
-	int on = 1;
+	int on = 1, why;
 
-	if (l->o.max_sessions > 0 &&
-	    atomic_load(&l->nsessions) >= l->o.max_sessions) {
-		refuse(l, fd);
-		return;
-	}
-	if (ss->ss_family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if ((lc = malloc(sizeof(*lc))) == NULL) {
+	if ((lc = calloc(1, sizeof(*lc))) == NULL ||
+	    (lc->stop = conn_stop_new_child(l->stop, lc)) == NULL) {
 		log_warn("%s: new connection", l->name);
-		refuse(l, fd);
+		free(lc);
+		refuse(l, fd, LISTEN_NO_MEMORY);
 		return;
 	}
 	lc->l = l;
 	lc->fd = fd;
 	lc->peer = *ss;
 	lc->peerlen = sl;
-	atomic_fetch_add(&l->nsessions, 1);
+	pthread_mutex_lock(&l->lock);
+	why = admit(l, lc);
+	pthread_mutex_unlock(&l->lock);
+	if (why != 0) {
+		conn_stop_free(lc->stop);
+		free(lc);
+		refuse(l, fd, (enum listen_refusal)why);
+		return;
+	}
+	if (ss->ss_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (fiber_spawn(session_fiber, lc) == -1) {
 		log_warn("%s: cannot start a session", l->name);
-		free(lc);
-		session_end(l);
-		refuse(l, fd);
+		session_end(lc);
+		refuse(l, fd, LISTEN_NO_MEMORY);
 	}
+}
+
+/*
+ * shed - accept() found no descriptor: give up the spare one for one
+ * accept and refuse that client, then take the spare again; 0 when a
+ * client was answered, -1 when none could be (back off)
+ */
+static int
+shed(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int fd;
+
+	if (l->reserve != -1) {
+		close(l->reserve);
+		l->reserve = -1;
+	}
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd != -1) {
+		pthread_mutex_lock(&l->lock);
+		refused_log(l, LISTEN_NO_FDS, NULL);
+		pthread_mutex_unlock(&l->lock);
+		refuse(l, fd, LISTEN_NO_FDS);
+	}
+	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd != -1 ? 0 : -1;
 }
 
 /* accept_fiber - accept until the stop, each connection to hand() */
@@ -288,6 +652,8 @@ accept_fiber(void *arg)
 		e = errno;
 		if (e == EAGAIN || e == EWOULDBLOCK)
 			(void)fiber_wait(l->fd, FIBER_IN, 0);
+		else if ((e == EMFILE || e == ENFILE) && shed(l) == 0)
+			continue;
 		else if (e != EINTR && e != ECONNABORTED) {
 			/* no descriptor or memory now: the connection waits
 			 * in the backlog, and makes no new edge */
@@ -304,13 +670,38 @@ accept_fiber(void *arg)
 	pthread_mutex_unlock(&l->lock);
 }
 
+void
+listen_session_wait(const struct conn_stop *stop, uint64_t since)
+{
+	struct listen_conn *lc = conn_stop_data(stop);
+
+	if (lc != NULL)
+		atomic_store(&lc->since, since);
+}
+
+int
+listen_session_evicted(const struct conn_stop *stop)
+{
+	struct listen_conn *lc = conn_stop_data(stop);
+
+	return lc != NULL && atomic_load(&lc->evicted);
+}
+
 int
 listen_start(struct listener *l)
 {
+	struct rlimit rl;
+	size_t n;
+
 	if (l->started || l->stopped) {
 		errno = EALREADY;
 		return -1;
 	}
+	/* the process's descriptors: what is open now, and the limit */
+	if ((n = count_fds()) > atomic_load(&fds_base))
+		atomic_store(&fds_base, n);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		atomic_store(&fds_limit, (size_t)rl.rlim_cur);
 	l->accepting = 1;
 	if (fiber_spawn(accept_fiber, l) == -1) {
 		l->accepting = 0;
@@ -402,6 +793,9 @@ listen_free(struct listener *l)
 		close(l->fd);
 	if (l->unix_bound)
 		(void)unlink(l->addr.path);
+	if (l->reserve != -1)
+		close(l->reserve);
+	free(l->clients);	/* empty: every session has ended */
 	conn_stop_free(l->stop);
 	pthread_cond_destroy(&l->cond);
 	pthread_mutex_destroy(&l->lock);

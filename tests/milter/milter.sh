@@ -4,7 +4,8 @@
 # per-recipient reject, script errors, every change, negotiation, macros,
 # abort then another message, header verdicts held, the spool limits of
 # the configuration; rawmta.py: packets
-# split over reads, pipelined, oversized and malformed; and the daemon around it: bad listen specs
+# split over reads, pipelined, oversized and malformed, commands out of
+# order and negotiated away (EOH after NOEOH); and the daemon around it: bad listen specs
 # and sockets in use are configuration errors, SIGHUP leaves the milter
 # listening, SIGTERM stops cleanly. Skipped (77) without miltertest.
 . "$top_srcdir/tests/lib.sh"
@@ -59,6 +60,7 @@ fi
 grep -c '^ok - ' "$T/raw.out" | sed "s/^/# raw: /;s/$/ checks passed/"
 assert "oversized packet: logged" grep -q "over the limit" "$T/v.conf.log"
 assert "malformed packet: logged" grep -q "unknown command" "$T/v.conf.log"
+assert "out of order: logged" grep -q "command 'R' RCPT outside an envelope.*protocol error" "$T/v.conf.log"
 # SIGHUP is serve's (a reload), not libmilter's: the listener stays
 kill -HUP "$spid"
 sleep 0.3
@@ -76,6 +78,15 @@ assert "no warning from the milter but the bad packets" bash -c \
 conf "$T/h.conf" "{ script = \"$M/filters/hold.lua\" }"
 serve "$T/h.conf"
 mt hold hold.lua -D sock="$sock"
+# and end of header sent anyway: a protocol error for that connection only
+if /usr/bin/python3 "$M/rawmta.py" 127.0.0.1 "$port" away >"$T/away.out" 2>&1; then
+	assert "raw MTA: EOH after NOEOH closes that connection only" true
+else
+	sed 's/^/# /' "$T/away.out"
+	assert "raw MTA: EOH after NOEOH closes that connection only" false
+fi
+assert "EOH after NOEOH: logged as a protocol error" \
+	grep -q "command 'N' negotiated away (NOEOH): protocol error" "$T/h.conf.log"
 stop
 
 # the configuration's spool limits: memory_max = 0 is a file for every

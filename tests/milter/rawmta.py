@@ -3,9 +3,12 @@
 miltertest cannot do: one conversation split over many reads (one byte per
 send), the same conversation pipelined into one read, an oversized and a
 malformed packet (that connection ends, another session in the middle of a
-message is unaffected). phasegate runs filters/verdicts.lua.
-Usage: rawmta.py HOST PORT. Prints "ok - ..." / "not ok - ..."; exit 1 on
-a failure."""
+message is unaffected), commands out of order and negotiated away (each
+ends its connection, with no reply the MTA could take for the next one's).
+phasegate runs filters/verdicts.lua; with "away", filters/hold.lua (end of
+header negotiated away) and only the negotiated-away checks run.
+Usage: rawmta.py HOST PORT [away]. Prints "ok - ..." / "not ok - ...";
+exit 1 on a failure."""
 import socket
 import struct
 import sys
@@ -105,6 +108,59 @@ def replies(s, n):
 
 EOM_TEXT = b"seen from=alice@example.com rcpts=bob@example.org subject=%s body=12"
 
+
+def closed_quietly(s):
+    """the peer closes without sending anything more: (closed, what came)"""
+    s.settimeout(5)
+    try:
+        b = s.recv(65536)
+    except ConnectionResetError:
+        return True, b""
+    except socket.timeout:
+        return False, b"(still open after 5 s)"
+    return b == b"", b
+
+
+def session_packets(*cmds):
+    """connect, HELO and the given commands (bytes: b"M", b"R", ...)"""
+    body = {b"C": b"plain.example\x004" + struct.pack(">H", 4321) + b"192.0.2.8\0",
+            b"H": b"client.example\0", b"M": b"<alice@example.com>\0",
+            b"R": b"<bob@example.org>\0", b"T": b"", b"N": b"", b"E": b"",
+            b"L": b"Subject\0 s\0", b"B": b"body\r\n", b"U": b"XYZZY\0",
+            b"A": b"", b"K": b""}
+    return b"".join(pkt(c, body[c]) for c in cmds)
+
+
+def bystander(prot, subject):
+    """a session left in the middle of a message: (socket, rest, want)"""
+    a = conn()
+    negotiate(a)
+    data, want = message(prot, subject)
+    cut = data.index(b"\0\0\0\x01T") if b"\0\0\0\x01T" in data else len(data) // 2
+    a.sendall(data[:cut])
+    first = replies(a, sum(1 for c in want if c in "CHMR"))
+    return a, data[cut:], len(want) - len(first)
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "away":
+    # EOH after NOEOH: the connection ends, no stray "continue"; the
+    # verdict of a message in another session is untouched
+    s = conn()
+    _, _, prot = negotiate(s)
+    check("hold.lua: end of header negotiated away (NOEOH)", prot & 0x40 != 0)
+    a, rest, n = bystander(prot, b"bystander")
+    s.sendall(session_packets(b"C", b"H", b"M", b"R", b"T", b"L", b"N", b"B", b"E"))
+    ok, extra = closed_quietly(s)
+    check("EOH after NOEOH: connection closed with no reply at all (got %r)" % extra[:40],
+          ok and extra == b"")
+    s.close()
+    a.sendall(rest)
+    got = replies(a, n)
+    check("the other session's message keeps its verdict",
+          len(got) > 0 and b"eom ran subject=bystander body=12" in got[-1][1])
+    a.close()
+    sys.exit(1 if fails else 0)
+
 # 1. one byte per send: every packet arrives over many reads
 s = conn()
 _, _, prot = negotiate(s)
@@ -161,6 +217,34 @@ a.sendall(data[cut:])
 rest = replies(a, len(want) - len(first))
 check("the other session, mid-message, is unaffected",
       len(rest) > 0 and EOM_TEXT % b"survivor" in rest[-1][1])
+a.close()
+
+# 4. out of order, or negotiated away (NOUNKNOWN is always asked for):
+# the connection ends after the replies to what came in order, and the
+# offending command gets none
+a, rest, n = bystander(prot, b"orderly")
+for name, cmds, answered in (
+        ("RCPT before MAIL", (b"C", b"H", b"R"), 2),
+        ("a header before DATA or MAIL", (b"C", b"H", b"L"), 2),
+        ("a second CONNECT", (b"C", b"H", b"C"), 2),
+        ("MAIL in the body", (b"C", b"H", b"M", b"R", b"T", b"L", b"N", b"B", b"M"), 6),
+        ("end of message with none begun", (b"C", b"H", b"E"), 2),
+        ("an unknown command negotiated away (NOUNKNOWN)", (b"C", b"H", b"U"), 2)):
+    b = conn()
+    _, _, p = negotiate(b)
+    if name.startswith("an unknown") and not p & 0x100:
+        check("NOUNKNOWN negotiated", False)
+        continue
+    b.sendall(session_packets(*cmds))
+    got = replies(b, answered)
+    ok, extra = closed_quietly(b)
+    check("%s: %d replies, then closed with nothing more (got %r)" % (name, answered, extra[:40]),
+          len(got) == answered and ok and extra == b"")
+    b.close()
+a.sendall(rest)
+got = replies(a, n)
+check("the other session keeps its verdict",
+      len(got) > 0 and EOM_TEXT % b"orderly" in got[-1][1])
 a.close()
 
 sys.exit(1 if fails else 0)

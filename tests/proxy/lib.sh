@@ -3,6 +3,7 @@
 #                                         sets SINK_PORT, SINK_PID
 #   start_pg CONFIG-BODY                  phasegate serve with smtp = { listen, upstream =
 #                                         SINK_PORT } plus CONFIG-BODY; sets PG_PORT, PG_PID
+#                                         (PG_PREFIX: a command it runs under, e.g. prlimit)
 #   smtpc < SCRIPT                        the raw client (tests/proxy/smtpc.py) on PG_PORT
 #   count NAME                            messages the sink NAME stored
 #   body FILE                             a stored message without smtp-sink's own lines
@@ -42,7 +43,7 @@ smtp = { { listen = "127.0.0.1:$PG_PORT", upstream = "127.0.0.1:$SINK_PORT", $1 
 $2
 EOC
 	# PG_TEST_LOG=FILE keeps phasegate's stderr after the test (sanitizer runs)
-	spawn "$PHASEGATE" serve -c "$T/pg.conf" 2> >(tee -a "${PG_TEST_LOG:-/dev/null}" >>"$T/pg.log")
+	spawn ${PG_PREFIX:-} "$PHASEGATE" serve -c "$T/pg.conf" 2> >(tee -a "${PG_TEST_LOG:-/dev/null}" >>"$T/pg.log")
 	PG_PID=$!
 	wait_port "$PG_PORT"
 }

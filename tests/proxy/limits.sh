@@ -8,7 +8,7 @@
 
 start_sink up
 start_pg 'max_message_size = "2k", max_recipients = 3, max_hops = 3, max_sessions = 3, received = false' \
-	'timeouts = { command = "2s" }'
+	'timeouts = { idle = "2s" }'
 
 long=$(head -c 990 /dev/zero | tr '\0' x)
 smtpc >"$T/out" 2>&1 <<EOS

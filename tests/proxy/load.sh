@@ -11,7 +11,7 @@ u=""
 spawn smtp-sink $u -c -m 1000 "127.0.0.1:$SINK_PORT" 1000 >"$T/sink.out"
 SINK_PID=$!
 wait_port "$SINK_PORT"
-start_pg "max_sessions = 1000" 'filters = { { plugin = "pg_test_all", add_header = "X-Load: 1" } }'
+start_pg "max_sessions = 1000, max_sessions_per_client = 0" 'filters = { { plugin = "pg_test_all", add_header = "X-Load: 1" } }'
 
 smtp-source -s 200 -m 1000 -d -l 2048 -f a@example.com -t b@example.org \
 	"127.0.0.1:$PG_PORT" >"$T/src.out" 2>&1

@@ -212,8 +212,24 @@ static const struct bad bads[] = {
 	  NAME ":1: timeouts.script: expected a duration such as \"5m\", got boolean" },
 	{ "timeouts = { script = -1 }\n",
 	  NAME ":1: timeouts.script: bad duration -1" },
-	{ "timeouts = { idle = \"5m\" }\n",
-	  NAME ":1: unknown key 'idle' in timeouts" },
+	{ "timeouts = { idel = \"5m\" }\n",
+	  NAME ":1: unknown key 'idel' in timeouts" },
+	{ "timeouts = { idle = \"0s\" }\n",
+	  NAME ":1: timeouts.idle: must be longer than 0" },
+	{ "timeouts = { data_rate_min = \"fast\" }\n",
+	  NAME ":1: timeouts.data_rate_min: bad size 'fast'" },
+	{ "timeouts = { data_rate_min = -1 }\n",
+	  NAME ":1: timeouts.data_rate_min: bad size -1" },
+	{ "store = { memory_max = 0 }\n",
+	  NAME ":1: store.memory_max: must be more than 0" },
+	{ "store = { memory = \"1M\" }\n",
+	  NAME ":1: unknown key 'memory' in store" },
+	{ "store = \"64M\"\n",
+	  NAME ":1: store: expected a table, got string" },
+	{ "smtp = { { listen = \"127.0.0.1:1\", upstream = \"127.0.0.1:2\",\n"
+	  "  max_sessions_per_client = -1 } }\n",
+	  NAME ":2: smtp[1].max_sessions_per_client: -1 is out of range (0 to "
+	  "4294967295)" },
 	{ "timeouts = { data = \"99999999999999999999d\" }\n",
 	  NAME ":1: timeouts.data: duration '99999999999999999999d' is too long" },
 	{ "timeouts = { lookups = \"0s\" }\n",
@@ -423,8 +439,10 @@ check_defaults(const struct config *c)
 	assert_true(isnan(c->act_tempfail));
 	assert_true(isnan(c->act_reject));
 	assert_int_equal(c->on_error, PG_TEMPFAIL);
-	assert_int_equal(c->timeout_command_ms, 5 * 60 * 1000);
+	assert_int_equal(c->timeout_command_ms, 60 * 1000);
 	assert_int_equal(c->timeout_data_ms, 10 * 60 * 1000);
+	assert_int_equal(c->data_rate_min, 500);
+	assert_int_equal(c->timeout_idle_ms, 5 * 60 * 1000);
 	assert_int_equal(c->timeout_upstream_ms, 5 * 60 * 1000);
 	assert_int_equal(c->timeout_script_ms, 200);
 	assert_int_equal(c->timeout_lookups_ms, 5000);
@@ -437,6 +455,7 @@ check_defaults(const struct config *c)
 	assert_null(c->user);
 	assert_int_equal(c->log_syslog, 0);
 	assert_int_equal(c->lua_memory_max, 64 * MB);
+	assert_int_equal(c->store_memory_max, 64 * MB);
 	assert_null(c->lua_path);
 }
 
@@ -622,12 +641,14 @@ check_smtp(const struct config *c)
 	assert_int_equal(c->smtp[0].max_recipients, 5);
 	assert_int_equal(c->smtp[0].max_hops, 10);
 	assert_int_equal(c->smtp[0].max_sessions, 2);
+	assert_int_equal(c->smtp[0].max_sessions_per_client, 0);
+	assert_int_equal(c->smtp[1].max_sessions_per_client, 50);
 	assert_int_equal(c->smtp[0].bare_newline, CONFIG_BARE_NL_NORMALIZE);
 	assert_int_equal(c->smtp[0].line, 2);
 	assert_string_equal(c->smtp[1].listen, "0.0.0.0:10027");
 	assert_int_equal(c->smtp[1].max_message_size, 1000);
 	assert_int_equal(c->smtp[1].bare_newline, CONFIG_BARE_NL_REJECT);
-	assert_int_equal(c->smtp[1].line, 5);
+	assert_int_equal(c->smtp[1].line, 6);
 }
 
 /* check_numbers - durations and sizes given as Lua numbers */
@@ -636,7 +657,10 @@ check_numbers(const struct config *c)
 {
 	assert_int_equal(c->timeout_script_ms, 250);
 	assert_int_equal(c->timeout_command_ms, 60000);
+	assert_int_equal(c->timeout_idle_ms, 90000);
+	assert_int_equal(c->data_rate_min, 2048);
 	assert_int_equal(c->spool_memory_max, 4096);
+	assert_int_equal(c->store_memory_max, 3 * MB);
 	assert_int_equal(c->lua_memory_max, 8 * MB);
 	assert_int_equal(c->log_syslog, 1);
 }
@@ -756,14 +780,16 @@ static const struct good goods[] = {
 	  "smtp = {\n"
 	  "  { listen = \"[::1]:10025\", upstream = \"localhost:25\", xclient = false,\n"
 	  "    received = false, max_message_size = 0, max_recipients = 5,\n"
-	  "    max_hops = 10, max_sessions = 2, bare_newline = \"normalize\" },\n"
+	  "    max_hops = 10, max_sessions = 2, bare_newline = \"normalize\",\n"
+	  "    max_sessions_per_client = 0 },\n"
 	  "  {\n"
 	  "    listen = \"0.0.0.0:10027\", upstream = \"127.0.0.1:26\",\n"
 	  "    max_message_size = 1000, bare_newline = \"reject\" },\n"
 	  "}\n", check_smtp },
 	{ NAME,
-	  "timeouts = { script = 0.25, command = 60 }\n"
+	  "timeouts = { script = 0.25, command = 60, idle = \"90s\", data_rate_min = \"2k\" }\n"
 	  "spool = { memory_max = 4096 }\n"
+	  "store = { memory_max = \"3M\" }\n"
 	  "lua = { memory_max = \"8M\" }\n"
 	  "log = \"syslog\"\n", check_numbers },
 	{ "/nonexistent/etc/phasegate.conf",

@@ -6,8 +6,13 @@
  * ends at once, a busy one finishes within the grace, one still waiting
  * at the end of the grace is told to stop, one busy outside any wait
  * (a filter) is told at its next wait, and two listeners stopped together
- * (listen_stop_begin(), then the waits) share one grace.
+ * (listen_stop_begin(), then the waits) share one grace. The fair shares:
+ * sessions per client address, the longest-waiting session ended to make
+ * room near the limit, a client refused when the process has no room for
+ * its descriptors, and one beyond the descriptor limit answered with the
+ * spare descriptor instead of left in the backlog.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,6 +47,9 @@ static struct {
 	_Atomic int	 family;
 	_Atomic uint64_t ended_ms[NSESS];
 	_Atomic int	 block_ms;	/* a "filter" that blocks this long, once */
+	_Atomic int	 report;	/* sessions call listen_session_wait() */
+	_Atomic int	 age_ms[NSESS];	/* ... as if waiting this long, by arrival */
+	_Atomic int	 evicted;	/* sessions told they were evicted */
 } seen;
 
 /* session - read lines "N..." (N: a digit, the session's slot), echo each */
@@ -53,19 +61,23 @@ session(void *arg, int fd, const struct sockaddr *peer, socklen_t peerlen,
 	enum conn_status st;
 	const char *l;
 	size_t len;
-	int slot = -1, b;
+	int slot = -1, b, n;
 
 	(void)arg;
 	(void)peerlen;
 	atomic_store(&seen.family, peer->sa_family);
-	atomic_fetch_add(&seen.started, 1);
+	n = atomic_fetch_add(&seen.started, 1);
 	if (c == NULL) {
 		close(fd);
 		return;
 	}
 	conn_set_stop(c, stop);
 	for (;;) {
+		if (atomic_load(&seen.report))
+			listen_session_wait(stop, clock_ms() -
+			    (uint64_t)atomic_load(&seen.age_ms[n % NSESS]));
 		st = conn_read_line(c, 0, clock_deadline(10000), CONN_IDLE, &l, &len);
+		listen_session_wait(stop, 0);
 		if (st != CONN_OK)
 			break;
 		if (slot == -1 && len > 0 && l[0] >= '0' && l[0] < '0' + NSESS)
@@ -82,15 +94,27 @@ session(void *arg, int fd, const struct sockaddr *peer, socklen_t peerlen,
 		atomic_store(&seen.status[slot], (int)st + 1);
 		atomic_store(&seen.ended_ms[slot], clock_ms());
 	}
+	if (st == CONN_STOPPING && listen_session_evicted(stop)) {
+		atomic_fetch_add(&seen.evicted, 1);
+		(void)conn_printf(c, 0, "evicted\n");
+		(void)conn_flush(c, clock_deadline(1000));
+	}
 	conn_free(c);
 	atomic_fetch_add(&seen.ended, 1);
 }
 
 static void
-refuse(void *arg, int fd)
+refuse(void *arg, int fd, enum listen_refusal why)
 {
+	char buf[32];
+	int n;
+
 	(void)arg;
-	(void)send(fd, "421 busy\n", 9, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (why == LISTEN_FULL)
+		n = snprintf(buf, sizeof(buf), "421 busy\n");
+	else
+		n = snprintf(buf, sizeof(buf), "421 why=%d\n", (int)why);
+	(void)send(fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static void
@@ -99,11 +123,10 @@ reset(void)
 	memset(&seen, 0, sizeof(seen));
 }
 
-/* tcp_listener - on 127.0.0.1, a port the kernel picks; *port is it */
+/* tcp_listener_opts - with o, on 127.0.0.1, a port the kernel picks; *port is it */
 static struct listener *
-tcp_listener(unsigned max, int *port)
+tcp_listener_opts(struct listen_opts *o, int *port)
 {
-	struct listen_opts o = { session, refuse, NULL, max, 0 };
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
 	struct listener *l;
@@ -114,7 +137,9 @@ tcp_listener(unsigned max, int *port)
 	a.family = AF_INET;
 	strcpy(a.host, "127.0.0.1");
 	strcpy(a.port, "0");
-	l = listen_open(&a, &o, err, sizeof(err));
+	o->session = session;
+	o->refuse = refuse;
+	l = listen_open(&a, o, err, sizeof(err));
 	if (l == NULL)
 		fail_msg("listen_open: %s", err);
 	assert_int_equal(getsockname(listen_fd(l), (struct sockaddr *)&sin, &sl), 0);
@@ -123,12 +148,22 @@ tcp_listener(unsigned max, int *port)
 	return l;
 }
 
-/* dial - a blocking client; -1 when refused */
+/* tcp_listener - at most max sessions (0: no limit) */
+static struct listener *
+tcp_listener(unsigned max, int *port)
+{
+	struct listen_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.max_sessions = max;
+	return tcp_listener_opts(&o, port);
+}
+
+/* dial_sock - connect fd (a TCP socket) to 127.0.0.1:port; fd or -1 */
 static int
-dial(int port)
+dial_sock(int fd, int port)
 {
 	struct sockaddr_in sin;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
@@ -139,6 +174,27 @@ dial(int port)
 		return -1;
 	}
 	return fd;
+}
+
+/* dial - a blocking client; -1 when refused */
+static int
+dial(int port)
+{
+	return dial_sock(socket(AF_INET, SOCK_STREAM, 0), port);
+}
+
+/* dial_from - a blocking client from the loopback address 127.0.0.src */
+static int
+dial_from(int port, int src)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK - 1 + (uint32_t)src);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return dial_sock(fd, port);
 }
 
 static void
@@ -387,7 +443,7 @@ test_stop_together(void **state)
 static void
 test_unix(void **state)
 {
-	struct listen_opts o = { session, NULL, NULL, 0, 0 };
+	struct listen_opts o = { .session = session };
 	struct sockaddr_un sun;
 	struct listener *l, *l2;
 	struct addr a;
@@ -438,7 +494,7 @@ test_unix(void **state)
 static void
 test_bind_error(void **state)
 {
-	struct listen_opts o = { session, NULL, NULL, 0, 0 };
+	struct listen_opts o = { .session = session };
 	struct listener *l;
 	struct addr a;
 	char spec[64], err[256];
@@ -455,6 +511,192 @@ test_bind_error(void **state)
 	o.session = NULL;
 	assert_null(listen_open(&a, &o, err, sizeof(err)));
 	listen_free(NULL);
+}
+
+/* test_per_client - max_per_client: per address, freed when one ends */
+static void
+test_per_client(void **state)
+{
+	struct listen_opts o;
+	struct listener *l;
+	char buf[64];
+	int port, a, b, c, d, e;
+
+	(void)state;
+	reset();
+	memset(&o, 0, sizeof(o));
+	o.max_per_client = 2;
+	l = tcp_listener_opts(&o, &port);
+	a = dial_from(port, 1);
+	b = dial_from(port, 1);
+	say(a, "0 a\n");
+	hear(a, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 0 a\n");
+	say(b, "1 b\n");
+	hear(b, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 1 b\n");
+	c = dial_from(port, 1);		/* a third from 127.0.0.1 */
+	hear(c, buf, sizeof(buf));
+	assert_string_equal(buf, "421 why=2\n");	/* LISTEN_CLIENT_FULL */
+	d = dial_from(port, 2);		/* 127.0.0.2 has its own count */
+	say(d, "2 d\n");
+	hear(d, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 2 d\n");
+	close(a);
+	wait_for(&seen.ended, 1);
+	e = dial_from(port, 1);		/* one ended: room again */
+	say(e, "3 e\n");
+	hear(e, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 3 e\n");
+	assert_int_equal(atomic_load(&seen.started), 4);
+	close(b);
+	close(c);
+	close(d);
+	close(e);
+	wait_for(&seen.ended, 4);
+	listen_free(l);
+}
+
+/*
+ * test_evict - max 3, evict_at 3: a new client ends the session that has
+ * waited longest (at least LISTEN_EVICT_MIN_MS), never a recent one;
+ * with none to end, the client is refused
+ */
+static void
+test_evict(void **state)
+{
+	struct listen_opts o;
+	struct listener *l;
+	char buf[64];
+	int port, fd[6], i;
+
+	(void)state;
+	reset();
+	atomic_store(&seen.report, 1);
+	atomic_store(&seen.age_ms[0], 9000);	/* the oldest */
+	atomic_store(&seen.age_ms[1], 5000);
+	atomic_store(&seen.age_ms[2], 0);	/* just now: not ended */
+	memset(&o, 0, sizeof(o));
+	o.max_sessions = 3;
+	o.evict_at = 3;
+	l = tcp_listener_opts(&o, &port);
+	for (i = 0; i < 3; i++) {
+		fd[i] = dial(port);
+		wait_for(&seen.started, i + 1);	/* arrival order = age order */
+	}
+	usleep(100000);		/* all three wait */
+	fd[3] = dial(port);	/* ends session 0 */
+	hear(fd[0], buf, sizeof(buf));
+	assert_string_equal(buf, "evicted\n");
+	say(fd[3], "3 new\n");
+	hear(fd[3], buf, sizeof(buf));
+	assert_string_equal(buf, "ok 3 new\n");
+	fd[4] = dial(port);	/* ends session 1 */
+	hear(fd[1], buf, sizeof(buf));
+	assert_string_equal(buf, "evicted\n");
+	say(fd[4], "4 new\n");
+	hear(fd[4], buf, sizeof(buf));
+	assert_string_equal(buf, "ok 4 new\n");
+	fd[5] = dial(port);	/* 2, 3 and 4 are recent: refused */
+	hear(fd[5], buf, sizeof(buf));
+	assert_string_equal(buf, "421 busy\n");
+	assert_int_equal(atomic_load(&seen.evicted), 2);
+	say(fd[2], "2 still here\n");
+	hear(fd[2], buf, sizeof(buf));
+	assert_string_equal(buf, "ok 2 still here\n");
+	for (i = 0; i < 6; i++)
+		close(fd[i]);
+	wait_for(&seen.ended, 5);
+	listen_free(l);
+}
+
+/* test_fd_room - no room for a session's descriptors: refused, not let in */
+static void
+test_fd_room(void **state)
+{
+	struct listen_opts o;
+	struct listener *l;
+	char buf[64];
+	int port, a;
+
+	(void)state;
+	reset();
+	memset(&o, 0, sizeof(o));
+	o.fds_per_session = 1u << 30;
+	l = tcp_listener_opts(&o, &port);
+	a = dial(port);
+	hear(a, buf, sizeof(buf));
+	assert_string_equal(buf, "421 why=3\n");	/* LISTEN_NO_FDS */
+	assert_int_equal(atomic_load(&seen.started), 0);
+	close(a);
+	listen_free(l);
+}
+
+/* open_fds - descriptors open in this process */
+static int
+open_fds(void)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * test_shed - at the descriptor limit (EMFILE) a client is answered with
+ * the spare descriptor and closed; once a session ends, clients get in
+ */
+static void
+test_shed(void **state)
+{
+	struct listener *l;
+	struct rlimit old, rl;
+	char buf[64];
+	int port, a, b, c, top = 0, fd, nholes = 0, i;
+	static int holes[4096];
+
+	(void)state;
+	reset();
+	l = tcp_listener(0, &port);
+	a = socket(AF_INET, SOCK_STREAM, 0);
+	b = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	for (fd = 0; fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			top = fd;
+	/* fill the holes below top: descriptors are taken lowest first */
+	while (nholes < 4096 && (fd = open("/dev/null", O_RDONLY)) < top)
+		holes[nholes++] = fd;
+	close(fd);
+	assert_int_equal(open_fds(), top + 1);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	rl = old;
+	/* room for one accepted descriptor above every one open now */
+	rl.rlim_cur = (rlim_t)top + 2;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	a = dial_sock(a, port);
+	say(a, "0 in\n");
+	hear(a, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 0 in\n");
+	b = dial_sock(b, port);		/* none left: the spare answers */
+	hear(b, buf, sizeof(buf));
+	assert_string_equal(buf, "421 why=3\n");
+	assert_int_equal(read(b, buf, sizeof(buf)), 0);	/* and closed */
+	close(a);
+	wait_for(&seen.ended, 1);
+	c = dial_sock(c, port);		/* recovered */
+	say(c, "1 again\n");
+	hear(c, buf, sizeof(buf));
+	assert_string_equal(buf, "ok 1 again\n");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	for (i = 0; i < nholes; i++)
+		close(holes[i]);
+	close(b);
+	close(c);
+	wait_for(&seen.ended, 2);
+	listen_free(l);
 }
 
 static int
@@ -485,6 +727,10 @@ main(void)
 		cmocka_unit_test(test_stop_together),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_bind_error),
+		cmocka_unit_test(test_per_client),
+		cmocka_unit_test(test_evict),
+		cmocka_unit_test(test_fd_room),
+		cmocka_unit_test(test_shed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
