@@ -10,7 +10,14 @@ libpgcodec_la_SOURCES = \
 	host/codec/smtp_reply.c host/codec/smtp_reply.h \
 	host/codec/smtp_data.c host/codec/smtp_data.h \
 	host/codec/milter_proto.c host/codec/milter_proto.h \
-	host/codec/milter_util.c host/codec/milter_util.h
+	host/codec/milter_util.c host/codec/milter_util.h \
+	host/codec/mbuf.c host/codec/mbuf.h \
+	host/codec/mime_dec.c host/codec/mime_dec.h \
+	host/codec/charset.c host/codec/charset.h \
+	host/codec/mime_hdr.c host/codec/mime_hdr.h \
+	host/codec/mime.c host/codec/mime.h \
+	host/codec/html.c host/codec/html.h \
+	host/codec/url.c host/codec/url.h
 libpgcodec_la_CPPFLAGS = $(CODEC_CPPFLAGS)
 
 if HAVE_CMOCKA
