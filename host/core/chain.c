@@ -380,11 +380,13 @@ filter_error(struct pg_session *s, struct filter *f, enum chain_phase ph,
 	    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
 	    decision_verdict_name(f->on_error));
 	decision_clear(d);
-	if (f->on_error == PG_ACCEPT)
-		return PG_CONTINUE;
-	decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
-	    reply_default(PG_REJECT) : reply_error_tempfail);
-	d->error = 1;
+	if (f->on_error != PG_ACCEPT) {
+		decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
+		    reply_default(PG_REJECT) : reply_error_tempfail);
+		d->error = 1;
+	}
+	/* the reason, for phasegate check's report */
+	snprintf(d->why, sizeof(d->why), "%s: %s", f->name, why);
 	return d->verdict;
 }
 

@@ -15,7 +15,9 @@ libpgcore_la_SOURCES = \
 	host/core/run.c host/core/run.h \
 	host/core/gen.c host/core/gen.h \
 	host/core/plugin_load.c host/core/plugin_load.h \
-	host/core/host_api.c host/core/host_api.h
+	host/core/host_api.c host/core/host_api.h \
+	host/core/content.c host/core/content.h \
+	host/core/arclist.c host/core/arclist.h
 libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
 LUA_CONF_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h \
 	lua/conf/lua_conf_lines.c lua/conf/lua_conf_lines.h \
