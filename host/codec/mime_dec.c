@@ -175,20 +175,13 @@ mime_dec_qp(const char *in, size_t len, char *out, size_t cap,
 			i += 3;
 			continue;
 		}
-		/* a soft line break: "=", optional white space, line end */
-		for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+		/* a soft line break: "=", optional white space (and stray
+		 * CRs), line end */
+		for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t' ||
+		    in[j] == '\r'); j++)
 			;
-		if (j == len) {
-			i = len;
-			continue;
-		}
-		if (in[j] == '\n' || (in[j] == '\r' && j + 1 < len &&
-		    in[j + 1] == '\n')) {
-			i = j + (in[j] == '\r' ? 2 : 1);
-			continue;
-		}
-		if (in[j] == '\r' && j + 1 == len) {
-			i = len;
+		if (j == len || in[j] == '\n') {
+			i = j < len ? j + 1 : len;
 			continue;
 		}
 		nbad++;

@@ -363,6 +363,13 @@ chain_limits(const struct chain *c, struct msg_limits *lim)
 	lim->memory_max = (size_t)c->cfg->spool_memory_max;
 	if (c->cfg->spool_dir != NULL)
 		lim->spool_dir = c->cfg->spool_dir;
+	lim->mime.max_parts = c->cfg->mime_max_parts;
+	lim->mime.max_depth = c->cfg->mime_max_depth;
+	lim->mime.header_max = (size_t)c->cfg->mime_max_header;
+	lim->decoded_max = (size_t)c->cfg->mime_max_decoded;
+	lim->text_max = (size_t)c->cfg->mime_max_text;
+	lim->urls_max = c->cfg->mime_max_urls;
+	lim->archive_max = c->cfg->mime_max_archive_members;
 }
 
 /*

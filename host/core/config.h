@@ -74,6 +74,14 @@ struct config {
 	int		 log_syslog;		/* log = "syslog" */
 	uint64_t	 lua_memory_max;	/* lua = { memory_max = "64M" }, per interpreter */
 	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
+	/* mime = { ... }: limits of the message content rules see (content.h) */
+	unsigned	 mime_max_parts;	/* default 1000 */
+	unsigned	 mime_max_depth;	/* default 20, at most 100 */
+	uint64_t	 mime_max_header;	/* a part's header, default 64K */
+	uint64_t	 mime_max_decoded;	/* a part decoded, default 10M */
+	uint64_t	 mime_max_text;		/* tx:text(), a part's text, default 1M */
+	unsigned	 mime_max_urls;		/* default 1000 */
+	unsigned	 mime_max_archive_members;	/* default 1000 */
 };
 
 /*
