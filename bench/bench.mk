@@ -1,7 +1,7 @@
 # bench/bench.mk - benchmarks (built by `make bench`, not run by make check)
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
-EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter
+EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/mime_bench
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -13,9 +13,14 @@ bench_relay_SOURCES = bench/relay.c
 bench_relay_LDADD = $(PTHREAD_LIBS)
 bench_nullmilter_SOURCES = bench/nullmilter.c
 bench_nullmilter_LDADD = $(PTHREAD_LIBS)
+# mime_bench: the content rules see (docs/mime.md), with the real core
+bench_mime_bench_SOURCES = bench/mime_bench.c
+bench_mime_bench_LDADD = libphasegate.la
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-.PHONY: bench bench-lua
-bench: bench-lua
+.PHONY: bench bench-lua bench-mime
+bench: bench-lua bench-mime
+bench-mime: bench/mime_bench$(EXEEXT)
+	bench/mime_bench$(EXEEXT) $(abs_top_srcdir)
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)

@@ -49,16 +49,37 @@ static const struct ent ents[] = {
 	{ "Uuml", 0xDC }, { "Eacute", 0xC9 }, { NULL, 0 }
 };
 
-static const char *const voids[] = { "area", "base", "br", "col", "embed",
-	"hr", "img", "input", "link", "meta", "param", "source", "track",
-	"wbr", NULL };
-static const char *const blocks[] = { "br", "p", "div", "tr", "li", "h1",
-	"h2", "h3", "h4", "h5", "h6", "hr", "table", "ul", "ol", "blockquote",
-	"pre", "section", "article", "header", "footer", "dt", "dd",
-	"address", "center", "form", "tbody", "thead", "dl", NULL };
-/* elements whose content is never text */
-static const char *const raws[] = { "script", "style", "head", "title",
-	"noscript", "template", "object", NULL };
+/* what an element is, for the renderer */
+#define EL_VOID		0x1	/* never has content or a closing tag */
+#define EL_BLOCK	0x2	/* a line break before and after */
+#define EL_RAW		0x4	/* its content is never text (script, style ...) */
+#define EL_CELL		0x8	/* a space before */
+
+struct el {
+	const char	*name;
+	unsigned	 flags;
+};
+
+/* sorted by name, for bsearch() */
+static const struct el els[] = {
+	{ "address", EL_BLOCK }, { "area", EL_VOID }, { "article", EL_BLOCK },
+	{ "base", EL_VOID }, { "blockquote", EL_BLOCK }, { "br", EL_VOID | EL_BLOCK },
+	{ "center", EL_BLOCK }, { "col", EL_VOID }, { "dd", EL_BLOCK },
+	{ "div", EL_BLOCK }, { "dl", EL_BLOCK }, { "dt", EL_BLOCK },
+	{ "embed", EL_VOID }, { "footer", EL_BLOCK }, { "form", EL_BLOCK },
+	{ "h1", EL_BLOCK }, { "h2", EL_BLOCK }, { "h3", EL_BLOCK },
+	{ "h4", EL_BLOCK }, { "h5", EL_BLOCK }, { "h6", EL_BLOCK },
+	{ "head", EL_RAW }, { "header", EL_BLOCK }, { "hr", EL_VOID | EL_BLOCK },
+	{ "img", EL_VOID }, { "input", EL_VOID }, { "li", EL_BLOCK },
+	{ "link", EL_VOID }, { "meta", EL_VOID }, { "noscript", EL_RAW },
+	{ "object", EL_RAW }, { "ol", EL_BLOCK }, { "p", EL_BLOCK },
+	{ "param", EL_VOID }, { "pre", EL_BLOCK }, { "script", EL_RAW },
+	{ "section", EL_BLOCK }, { "source", EL_VOID }, { "style", EL_RAW },
+	{ "table", EL_BLOCK }, { "tbody", EL_BLOCK }, { "td", EL_CELL },
+	{ "template", EL_RAW }, { "th", EL_CELL }, { "thead", EL_BLOCK },
+	{ "title", EL_RAW }, { "tr", EL_BLOCK }, { "track", EL_VOID },
+	{ "ul", EL_BLOCK }, { "wbr", EL_VOID }
+};
 
 #define MAX_ATTR	4096	/* an attribute value kept (longer: cut) */
 #define MAX_LINKTEXT	1024
@@ -83,14 +104,21 @@ struct html {
 	int		 stop;
 };
 
-/* in_list - name (lower case) is in the list */
+/* by_name - bsearch order of els */
 static int
-in_list(const char *name, const char *const *l)
+by_name(const void *k, const void *e)
 {
-	for (; *l != NULL; l++)
-		if (strcmp(name, *l) == 0)
-			return 1;
-	return 0;
+	return strcmp(k, ((const struct el *)e)->name);
+}
+
+/* el_flags - EL_* of an element name (lower case) */
+static unsigned
+el_flags(const char *name)
+{
+	const struct el *e = bsearch(name, els, sizeof(els) / sizeof(els[0]),
+	    sizeof(els[0]), by_name);
+
+	return e != NULL ? e->flags : 0;
 }
 
 /* emit - visible bytes, with the pending space before them */
@@ -452,11 +480,12 @@ static void
 open_tag(struct html *h, struct tag *t)
 {
 	int hide = t->hidden || (t->style && style_hides(h, t->style, t->stlen));
+	unsigned f = el_flags(t->name);
 	const char *u;
 
-	if (in_list(t->name, blocks))
+	if (f & EL_BLOCK)
 		emit_nl(h);
-	else if (strcmp(t->name, "td") == 0 || strcmp(t->name, "th") == 0)
+	else if (f & EL_CELL)
 		h->space = 1;
 	if (strcmp(t->name, "a") == 0 && t->href != NULL) {
 		if (h->in_link)
@@ -470,9 +499,9 @@ open_tag(struct html *h, struct tag *t)
 		report(h, t->src, t->slen);
 	else if (strcmp(t->name, "area") == 0 && t->href != NULL)
 		report(h, t->href, t->hlen);
-	if (in_list(t->name, voids) || t->selfclose)
+	if ((f & EL_VOID) || t->selfclose)
 		return;
-	if (in_list(t->name, raws)) {
+	if (f & EL_RAW) {
 		skip_raw(h, t->name);
 		return;
 	}
@@ -492,7 +521,7 @@ close_tag(struct html *h, struct tag *t)
 {
 	size_t k;
 
-	if (in_list(t->name, blocks))
+	if (el_flags(t->name) & EL_BLOCK)
 		emit_nl(h);
 	if (strcmp(t->name, "a") == 0 && h->in_link)
 		link_end(h);

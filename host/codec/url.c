@@ -1,7 +1,8 @@
 /*
  * url - links in text, normalised (see url.h)
  *
- * Public: url_find(), url_parse(), url_domain().
+ * Public: url_find(), url_parse(), url_domain(), url_cache_new(),
+ * url_cache_free().
  * Pure: libidn2 and libpsl's built-in list work in memory. Every scan is
  * bounded by its input; a link is cut at URL_MAX bytes. url_parse()
  * allocates one buffer with pg_*() for all the strings of a result.
@@ -79,32 +80,52 @@ word_start(const char *text, const char *p)
 	    p[-1] == '@' || p[-1] == ':');
 }
 
-/* next_link - the next link at or after p: its start and end, or NULL */
+#define NMARKS	7
+
+static const char *const marks[NMARKS] = { "://", "[:]//", "www.", "WWW.",
+	"[.]", "(.)", "[dot]" };
+
+/* link_start - where a link marked by mark i at q starts, or NULL */
 static const char *
-next_link(const char *text, const char *p, const char *end, const char **e)
+link_start(const char *text, const char *p, const char *q, size_t i)
 {
-	const char *best = NULL, *q, *s;
-	static const char *const marks[] = { "://", "[:]//", "www.", "WWW.",
-	    "[.]", "(.)", "[dot]", NULL };
+	const char *s;
+
+	if (i < 2)
+		s = scheme_start(text, q);
+	else if (i < 4)
+		s = q;
+	else	/* an obfuscated dot: back over the host */
+		for (s = q; s > text && host_char((unsigned char)s[-1]); )
+			s--;
+	if (s < p || (i < 2 && s == q) || (i >= 4 && s == q) ||
+	    !word_start(text, s))
+		return NULL;
+	return s;
+}
+
+/*
+ * next_link - the next link at or after p: its start (and *e its end), or
+ * NULL. at[i] caches where mark i next occurs (NULL: none left), so that
+ * the text is searched for each mark once in all: linear, not once per
+ * link.
+ */
+static const char *
+next_link(const char *text, const char *p, const char *end,
+    const char **at, const char **e)
+{
+	const char *best = NULL, *s;
 	size_t i;
 
-	for (i = 0; marks[i] != NULL; i++) {
-		const char *from = p;
+	for (i = 0; i < NMARKS; i++) {
+		while (at[i] != NULL) {
+			if (at[i] < p || (s = link_start(text, p, at[i], i)) == NULL) {
+				const char *from = at[i] + 1 > p ? at[i] + 1 : p;
 
-		while ((q = memmem(from, (size_t)(end - from), marks[i],
-		    strlen(marks[i]))) != NULL && (best == NULL || q < best)) {
-			from = q + 1;
-			if (i < 2)
-				s = scheme_start(text, q);
-			else if (i < 4)
-				s = q;
-			else	/* an obfuscated dot: back over the host */
-				for (s = q; s > text && host_char((unsigned char)s[-1]); )
-					s--;
-			if (s < p || (i < 2 && s == q) || !word_start(text, s))
+				at[i] = from < end ? memmem(from, (size_t)(end - from),
+				    marks[i], strlen(marks[i])) : NULL;
 				continue;
-			if (i >= 4 && s == q)
-				continue;
+			}
 			if (best == NULL || s < best)
 				best = s;
 			break;
@@ -119,10 +140,12 @@ size_t
 url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
     void *ctx)
 {
-	const char *p = text, *end = text + len, *s, *e;
-	size_t n = 0;
+	const char *p = text, *end = text + len, *s, *e, *at[NMARKS];
+	size_t n = 0, i;
 
-	while (p < end && (s = next_link(text, p, end, &e)) != NULL) {
+	for (i = 0; i < NMARKS; i++)
+		at[i] = memmem(text, len, marks[i], strlen(marks[i]));
+	while (p < end && (s = next_link(text, p, end, at, &e)) != NULL) {
 		if (e > s + 4) {
 			n++;
 			if (cb(ctx, s, (size_t)(e - s)) == -1)
@@ -222,7 +245,8 @@ take_host(const char *p, const char *e, struct mbuf *h, const char **port,
 			mbuf_addc(h, (v1 << 4 | v2) >= 'A' && (v1 << 4 | v2) <= 'Z' ?
 			    (v1 << 4 | v2) + 32 : v1 << 4 | v2);
 			q += 2;
-		} else if ((k = deobfuscate(q, e)) > 0) {
+		} else if ((*q == '[' || *q == '(' || *q == '{') &&
+		    (k = deobfuscate(q, e)) > 0) {
 			mbuf_addc(h, '.');
 			q += k - 1;
 		} else if (*q == ':' && h->len > 0 && h->p[0] != '[') {
@@ -315,6 +339,50 @@ url_domain(const char *host, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", d != NULL ? d : host);
 }
 
+struct url_cache {
+	struct {
+		char	 host[128];
+		char	 domain[128];
+	}	 e[URL_CACHE_MAX];
+	size_t	 n;
+	size_t	 next;	/* the entry to replace next */
+};
+
+struct url_cache *
+url_cache_new(void)
+{
+	return pg_calloc(1, sizeof(struct url_cache));
+}
+
+void
+url_cache_free(struct url_cache *c)
+{
+	free(c);
+}
+
+/* cached_domain - the registered domain of host, through the cache */
+static void
+cached_domain(struct url_cache *c, const char *host, char *out, size_t outlen)
+{
+	size_t i, hl = strlen(host);
+
+	if (c == NULL || hl >= sizeof(c->e[0].host)) {
+		url_domain(host, out, outlen);
+		return;
+	}
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].host, host) == 0) {
+			snprintf(out, outlen, "%s", c->e[i].domain);
+			return;
+		}
+	url_domain(host, out, outlen);
+	if (strlen(out) >= sizeof(c->e[0].domain))
+		return;
+	i = c->n < URL_CACHE_MAX ? c->n++ : c->next++ % URL_CACHE_MAX;
+	memcpy(c->e[i].host, host, hl + 1);
+	memcpy(c->e[i].domain, out, strlen(out) + 1);
+}
+
 /* path_add - the path (and query, fragment) with unreserved %XX undone */
 static void
 path_add(struct mbuf *b, const char *p, const char *e)
@@ -338,14 +406,14 @@ path_add(struct mbuf *b, const char *p, const char *e)
 /* assemble - the strings of u in one buffer: url, scheme, host, domain, path */
 static int
 assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
-    size_t portlen, const char *rest, const char *e)
+    size_t portlen, const char *rest, const char *e, struct url_cache *cache)
 {
 	struct mbuf b;
 	char dom[256];
 	size_t o_url, o_sch, o_host, o_dom, o_path, plen;
 	const char *pe;
 
-	url_domain(host->p, dom, sizeof(dom));
+	cached_domain(cache, host->p, dom, sizeof(dom));
 	mbuf_init(&b, URL_MAX * 3);
 	o_url = 0;
 	mbuf_add(&b, scheme, strlen(scheme));
@@ -402,7 +470,7 @@ assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
 }
 
 int
-url_parse(const char *s, size_t n, struct url *u)
+url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
 {
 	const char *e = s + (n > URL_MAX ? URL_MAX : n), *p, *ae, *port;
 	char scheme[16];
@@ -433,7 +501,7 @@ url_parse(const char *s, size_t n, struct url *u)
 		mbuf_free(&host);
 		return -1;
 	}
-	r = assemble(u, scheme, &host, port, portlen, ae, e);
+	r = assemble(u, scheme, &host, port, portlen, ae, e, cache);
 	mbuf_free(&host);
 	return r;
 }

@@ -36,8 +36,18 @@ struct url {
  */
 size_t	 url_find(const char *text, size_t len,
 	    int (*cb)(void *ctx, const char *s, size_t n), void *ctx);
-/* url_parse - 0 (u filled), -1 not a link, -2 out of memory */
-int	 url_parse(const char *s, size_t n, struct url *u);
+/*
+ * url_cache - remembers the registered domain of the last URL_CACHE_MAX
+ * hosts (most mail names a few hosts many times); one per thread of use.
+ * url_cache_new() is NULL when memory runs out (url_parse() works without).
+ */
+#define URL_CACHE_MAX	64
+struct url_cache;
+struct url_cache *url_cache_new(void);
+void	 url_cache_free(struct url_cache *);
+
+/* url_parse - 0 (u filled), -1 not a link, -2 out of memory; cache may be NULL */
+int	 url_parse(const char *s, size_t n, struct url *u, struct url_cache *);
 /* url_domain - the registered domain of a lower-case host into out (outlen bytes) */
 void	 url_domain(const char *host, char *out, size_t outlen);
 

@@ -83,6 +83,8 @@ struct tree {
 	size_t		 textlen;
 	struct curl	*urls;
 	size_t		 nurls;
+	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
+	size_t		 ucap;		/* a power of 2, or 0 */
 	struct tree	*older;
 };
 
@@ -144,6 +146,7 @@ tree_free(struct tree *t)
 		free(t->urls[i].text_host);
 	}
 	free(t->urls);
+	free(t->uset);
 	free(t->text);
 	mime_free(t->mt);
 	free(t);
@@ -751,20 +754,81 @@ content_from_at(struct content *c, size_t i, const char **name,
 	return 0;
 }
 
-/* url_add - a link of part pi, unless the same one is there */
+/* url_hash - FNV-1a of a link's url, text and part */
+static size_t
+url_hash(const char *url, const char *text, int part)
+{
+	size_t h = 2166136261u;
+	const char *p;
+
+	for (p = url; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (p = text ? text : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return (h ^ (size_t)part) * 16777619u;
+}
+
+/* same_url - url k of t is (url, text, part) */
+static int
+same_url(const struct tree *t, size_t k, const char *url, const char *text,
+    int part)
+{
+	const struct curl *u = &t->urls[k];
+
+	return u->part == part && strcmp(u->u.url, url) == 0 &&
+	    ((text == NULL && u->text == NULL) || (text != NULL &&
+	    u->text != NULL && strcmp(text, u->text) == 0));
+}
+
+/* uset_grow - a set twice as large, the links so far in it; -1 */
+static int
+uset_grow(struct tree *t)
+{
+	size_t nc = t->ucap ? t->ucap * 2 : 64, i, h, *ns;
+
+	if ((ns = pg_calloc(nc, sizeof(*ns))) == NULL)
+		return -1;
+	for (i = 0; i < t->nurls; i++) {
+		h = url_hash(t->urls[i].u.url, t->urls[i].text,
+		    t->urls[i].part) & (nc - 1);
+		while (ns[h] != 0)
+			h = (h + 1) & (nc - 1);
+		ns[h] = i + 1;
+	}
+	free(t->uset);
+	t->uset = ns;
+	t->ucap = nc;
+	return 0;
+}
+
+/* url_seen - whether the same link is there; else *slot is where it goes */
+static int
+url_seen(struct tree *t, const char *url, const char *text, int part,
+    size_t *slot)
+{
+	size_t h;
+
+	if ((t->nurls + 1) * 2 > t->ucap && uset_grow(t) == -1)
+		return -1;
+	for (h = url_hash(url, text, part) & (t->ucap - 1); t->uset[h] != 0;
+	    h = (h + 1) & (t->ucap - 1))
+		if (same_url(t, t->uset[h] - 1, url, text, part))
+			return 1;
+	*slot = h;
+	return 0;
+}
+
+/* url_add - a link of part pi, unless the same one is there (u->buf is taken or freed) */
 static void
 url_add(struct content *c, struct tree *t, struct url *u, const char *text,
     int pi)
 {
 	struct curl *nu;
-	size_t i;
+	size_t slot;
 
-	for (i = 0; i < t->nurls; i++)
-		if (t->urls[i].part == pi && strcmp(t->urls[i].u.url, u->url) == 0 &&
-		    ((text == NULL && t->urls[i].text == NULL) || (text != NULL &&
-		    t->urls[i].text != NULL && strcmp(text, t->urls[i].text) == 0)))
-			goto drop;
 	if (t->nurls >= c->lim.urls_max ||
+	    url_seen(t, u->url, text, pi, &slot) != 0 ||
 	    (nu = pg_realloc(t->urls, (t->nurls + 1) * sizeof(*nu))) == NULL)
 		goto drop;
 	t->urls = nu;
@@ -774,7 +838,7 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	nu->part = pi;
 	if (text != NULL && (nu->text = pg_strdup(text)) == NULL)
 		goto drop;
-	t->nurls++;
+	t->uset[slot] = ++t->nurls;
 	return;
 drop:
 	free(u->buf);
@@ -782,7 +846,7 @@ drop:
 
 /* shown_host - the host a link's text shows, when it is not the link's own domain */
 static char *
-shown_host(const char *text, const struct url *link)
+shown_host(const char *text, const struct url *link, struct url_cache *cache)
 {
 	const char *s = text;
 	struct url u;
@@ -790,7 +854,7 @@ shown_host(const char *text, const struct url *link)
 
 	while (*s == ' ')
 		s++;
-	if (*s == '\0' || url_parse(s, strlen(s), &u) != 0)
+	if (*s == '\0' || url_parse(s, strlen(s), &u, cache) != 0)
 		return NULL;
 	if (strcmp(u.domain, link->domain) != 0)
 		h = pg_strdup(u.host);
@@ -802,6 +866,13 @@ struct found {
 	struct content	*c;
 	struct tree	*t;
 	int		 part;
+	struct url_cache *cache;
+	/* raw spans already seen in this part's text: parsed once */
+	struct {
+		const char	*s;
+		size_t		 n;
+	}		 seen[64];
+	size_t		 nseen;
 };
 
 /* text_link - a link url_find() saw in a part's text */
@@ -811,33 +882,49 @@ text_link(void *ctx, const char *s, size_t n)
 	struct found *f = ctx;
 	struct url u;
 
+	size_t i;
+
 	if (f->t->nurls >= f->c->lim.urls_max)
 		return -1;
-	if (url_parse(s, n, &u) == 0)
+	/* the same link written again (signatures, footers): once */
+	for (i = 0; i < f->nseen; i++)
+		if (f->seen[i].n == n && memcmp(f->seen[i].s, s, n) == 0)
+			return 0;
+	if (f->nseen < sizeof(f->seen) / sizeof(f->seen[0])) {
+		f->seen[f->nseen].s = s;
+		f->seen[f->nseen++].n = n;
+	}
+	if (url_parse(s, n, &u, f->cache) == 0)
 		url_add(f->c, f->t, &u, NULL, f->part);
 	return 0;
 }
 
 /* part_urls - the links of part i: its HTML links, then those in its text */
 static void
-part_urls(struct content *c, struct tree *t, size_t i)
+part_urls(struct content *c, struct tree *t, size_t i, struct url_cache *cache)
 {
 	struct part *p = &t->p[i];
-	struct found f = { c, t, (int)i };
+	struct found f;
 	struct url u;
 	const char *text;
 	size_t len, k;
 
 	if ((text = content_part_text(c, i, &len)) == NULL)
 		return;
+	f.c = c;
+	f.t = t;
+	f.part = (int)i;
+	f.cache = cache;
+	f.nseen = 0;
 	for (k = 0; k < p->nlinks; k++) {
-		if (url_parse(p->links[k].url, strlen(p->links[k].url), &u) != 0)
+		if (url_parse(p->links[k].url, strlen(p->links[k].url), &u,
+		    cache) != 0)
 			continue;
 		url_add(c, t, &u, p->links[k].text, (int)i);
 		if (t->nurls > 0 && t->urls[t->nurls - 1].u.buf == u.buf &&
 		    *p->links[k].text != '\0')
 			t->urls[t->nurls - 1].text_host =
-			    shown_host(p->links[k].text, &u);
+			    shown_host(p->links[k].text, &u, cache);
 	}
 	url_find(text, len, text_link, &f);
 }
@@ -847,13 +934,16 @@ static struct tree *
 urls(struct content *c)
 {
 	struct tree *t = tree(c);
+	struct url_cache *cache;
 	size_t i;
 
 	if (t == NULL || t->have_urls)
 		return t;
 	t->have_urls = 1;
+	cache = url_cache_new();	/* NULL: slower, not wrong */
 	for (i = 0; i < t->n; i++)
-		part_urls(c, t, i);
+		part_urls(c, t, i, cache);
+	url_cache_free(cache);
 	return t;
 }
 

@@ -388,7 +388,7 @@ collect_url(void *ctx, const char *s, size_t n)
 	struct mbuf *b = ctx;
 	struct url u;
 
-	if (url_parse(s, n, &u) != 0)
+	if (url_parse(s, n, &u, NULL) != 0)
 		return 0;
 	mbuf_add(b, u.url, strlen(u.url));
 	mbuf_addc(b, ' ');

@@ -1,0 +1,345 @@
+/*
+ * mime_bench - the cost per message of the content rules see, in process
+ * with the real core: the MIME tree + tx:text() + tx:urls() (content.c on
+ * a transaction's msg), and a whole session through the example rules
+ * (examples/rules/rules.lua, which read tx:text(), tx:urls(), tx:from(),
+ * tx:subject()), for three messages: 4 KiB plain text, 64 KiB
+ * multipart/alternative (text + quoted-printable HTML with links), 2 MiB
+ * with a PDF and a zip attachment (base64; attachments not decoded). Also
+ * the peak RSS one message of each size adds (each size in a child).
+ *
+ * usage: mime_bench [TOP_SRCDIR]	prints microseconds per message (CPU time)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain.h"
+#include "config.h"
+#include "content.h"
+#include "lua_bridge.h"
+#include "plugin_load.h"
+#include "msg.h"
+#include "run.h"
+#include "tx.h"
+
+static const char head[] =
+    "Received: from mail.example.org (mail.example.org [192.0.2.10])\r\n"
+    "\tby mx.example.net (Postfix) with ESMTPS id 4YbC1a2bCdz3yb\r\n"
+    "\tfor <bob@example.net>; Mon, 23 Nov 2026 10:00:04 +0000 (UTC)\r\n"
+    "Date: Mon, 23 Nov 2026 11:00:00 +0100\r\n"
+    "From: =?UTF-8?Q?Alice_Exampl=C3=A9?= <alice@example.org>\r\n"
+    "To: Bob Builder <bob@example.net>\r\n"
+    "Subject: =?UTF-8?B?TWludXRlcyBvZiB0aGUgcHJvamVjdCBtZWV0aW5n?=\r\n"
+    "Message-ID: <20261123100000.GA1234@example.org>\r\n"
+    "MIME-Version: 1.0\r\n";
+
+static const char *words[] = {
+	"the", "project", "meeting", "agreed", "that", "release", "schedule",
+	"moves", "to", "December", "and", "we", "will", "review", "open",
+	"issues", "on", "Thursday", "please", "send", "your", "notes",
+	"before", "noon", "see", "https://wiki.example.org/minutes", "for",
+	"details", "budget", "server", "migration", "mail", "filter",
+};
+
+struct buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void
+add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+adds(struct buf *b, const char *s)
+{
+	add(b, s, strlen(s));
+}
+
+/* text - about n bytes of wrapped words */
+static void
+text(struct buf *b, size_t n, unsigned seed)
+{
+	size_t start = b->len, col = 0, i = seed;
+
+	while (b->len - start < n) {
+		const char *w = words[(i * 7 + i / 3) % (sizeof(words) /
+		    sizeof(words[0]))];
+
+		i++;
+		if (col + strlen(w) > 72) {
+			adds(b, "\r\n");
+			col = 0;
+		} else if (col > 0) {
+			adds(b, " ");
+			col++;
+		}
+		adds(b, w);
+		col += strlen(w);
+	}
+	adds(b, "\r\n");
+}
+
+/* html_qp - about n bytes of HTML with links, quoted-printable (lines cut with "=") */
+static void
+html_qp(struct buf *b, size_t n)
+{
+	struct buf h = { 0 };
+	size_t i, col = 0;
+	char line[160];
+
+	adds(&h, "<html><head><style>p { margin: 0 }</style></head><body>");
+	for (i = 0; h.len < n; i++) {
+		snprintf(line, sizeof(line), "<p>Item %zu: the release schedule "
+		    "moves to <b>December</b> &amp; we review issues. <a href=\""
+		    "https://wiki.example.org/page/%zu\">details</a></p>\n", i, i);
+		adds(&h, line);
+	}
+	adds(&h, "</body></html>\n");
+	for (i = 0; i < h.len; i++) {
+		char c = h.p[i];
+
+		if (c == '\n') {
+			adds(b, "\r\n");
+			col = 0;
+			continue;
+		}
+		if (col >= 74) {
+			adds(b, "=\r\n");
+			col = 0;
+		}
+		if (c == '=') {
+			adds(b, "=3D");
+			col += 3;
+		} else {
+			add(b, &c, 1);
+			col++;
+		}
+	}
+	free(h.p);
+}
+
+/* b64 - n pseudo-random bytes starting with magic, base64 in 76-column lines */
+static void
+b64(struct buf *b, const char *magic, size_t n)
+{
+	static const char al[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *d = malloc(n);
+	unsigned x = 12345;
+	size_t i, col = 0;
+	char q[4];
+
+	for (i = 0; i < n; i++)
+		d[i] = (unsigned char)((x = x * 1103515245 + 12345) >> 16);
+	memcpy(d, magic, strlen(magic));
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned v = (unsigned)d[i] << 16 | (unsigned)d[i + 1] << 8 | d[i + 2];
+
+		q[0] = al[v >> 18];
+		q[1] = al[(v >> 12) & 63];
+		q[2] = al[(v >> 6) & 63];
+		q[3] = al[v & 63];
+		add(b, q, 4);
+		if ((col += 4) == 76) {
+			adds(b, "\r\n");
+			col = 0;
+		}
+	}
+	adds(b, "\r\n");
+	free(d);
+}
+
+static char *
+message(int kind, size_t *len)
+{
+	struct buf b = { 0 };
+
+	adds(&b, head);
+	if (kind == 0) {
+		adds(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n");
+		text(&b, 4096 - b.len - 2, 1);
+	} else if (kind == 1) {
+		adds(&b, "Content-Type: multipart/alternative; boundary=\"=_a\"\r\n"
+		    "\r\n--=_a\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+		text(&b, 24 * 1024, 2);
+		adds(&b, "--=_a\r\nContent-Type: text/html; charset=utf-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+		html_qp(&b, 64 * 1024 - b.len - 64);
+		adds(&b, "--=_a--\r\n");
+	} else {
+		adds(&b, "Content-Type: multipart/mixed; boundary=\"=_m\"\r\n"
+		    "\r\n--=_m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+		text(&b, 2048, 3);
+		adds(&b, "--=_m\r\nContent-Type: application/pdf; name=\"report.pdf\"\r\n"
+		    "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n");
+		b64(&b, "%PDF-1.4\n", 1100 * 1024);
+		adds(&b, "--=_m\r\nContent-Type: application/zip; name=\"data.zip\"\r\n"
+		    "Content-Disposition: attachment; filename=\"data.zip\"\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n");
+		b64(&b, "PK\x03\x04", 2 * 1024 * 1024 - b.len * 3 / 4 - 2048);
+		adds(&b, "--=_m--\r\n");
+	}
+	*len = b.len;
+	return b.p;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* content - tx, msg, then the tree + text + urls; with use 0 the msg only */
+static void
+content_once(const char *m, size_t len, int use)
+{
+	struct pg_tx *tx = tx_new(NULL, NULL);
+	struct content *c;
+	size_t n;
+
+	msg_write(tx_msg(tx), m, len);
+	msg_write_end(tx_msg(tx));
+	if (use) {
+		c = content_get(tx);
+		(void)content_part_count(c);
+		(void)content_text(c, &n);
+		(void)content_url_count(c);
+	}
+	tx_free(tx);
+}
+
+/* session - one whole session through the chain */
+static void
+session(struct chain *ch, const char *m, size_t len, unsigned i)
+{
+	struct decision d;
+	struct run *r;
+	char ip[32];
+
+	/* a new client each time: the rules' rate limit never starts */
+	snprintf(ip, sizeof(ip), "198.18.%u.%u", (i >> 8) & 255, i & 255);
+	r = run_new(ch, "check", ip, 25, "mail.example.org");
+	run_connect(r, &d);
+	run_helo(r, "mail.example.org", &d);
+	run_mail(r, "alice@example.org", NULL, &d);
+	run_rcpt(r, "bob@example.net", &d);
+	run_data(r, &d);
+	msg_write(tx_msg(run_tx(r)), m, len);
+	msg_write_end(tx_msg(run_tx(r)));
+	run_headers(r, &d);
+	run_eom(r, &d);
+	run_tx_end(r);
+	run_free(r);
+}
+
+static long
+maxrss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* rss - in a child: the peak RSS one message adds (tree + text + urls) */
+static long
+rss(const char *m, size_t len)
+{
+	int fd[2];
+	long d = -1;
+	pid_t p;
+
+	if (pipe(fd) == -1 || (p = fork()) == -1)
+		return -1;
+	if (p == 0) {
+		long before = maxrss_kb();
+
+		content_once(m, len, 1);
+		d = maxrss_kb() - before;
+		if (write(fd[1], &d, sizeof(d)) != sizeof(d))
+			_exit(1);
+		_exit(0);
+	}
+	close(fd[1]);
+	if (read(fd[0], &d, sizeof(d)) != sizeof(d))
+		d = -1;
+	close(fd[0]);
+	waitpid(p, NULL, 0);
+	return d;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *top = argc > 1 ? argv[1] : ".", *names[] = { "4 KiB plain",
+	    "64 KiB multipart/alternative", "2 MiB with PDF + zip" };
+	static const int iters[] = { 20000, 2000, 200 };
+	char conf[2048], err[1024];
+	struct config *cfg;
+	struct chain *ch;
+	unsigned seq = 0;
+	int k, i;
+
+	plugin_builtin_add("lua", &lua_bridge_plugin);
+	snprintf(conf, sizeof(conf), "filters = { { script = '%s/examples/rules/"
+	    "rules.lua' } }\nactions = { add_header = 5, reject = 12 }\n"
+	    "spool = { dir = '/tmp' }\n", top);
+	if ((cfg = config_load_string("bench.conf", conf, err, sizeof(err))) ==
+	    NULL || (ch = chain_load(cfg, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mime_bench: %s\n", err);
+		return 1;
+	}
+	printf("%-30s %10s %10s %10s %10s %8s\n", "message", "bytes",
+	    "msg us", "+content", "rules us", "RSS KiB");
+	for (k = 0; k < 3; k++) {
+		const char *only = getenv("MIME_BENCH_ONLY");
+		size_t len;
+
+		if (only != NULL && atoi(only) != k)
+			continue;
+		char *m = message(k, &len);
+		double t0, t1, t2, t3;
+
+		for (i = 0; i < iters[k] / 10; i++)	/* warm up */
+			content_once(m, len, 1);
+		t0 = now();
+		for (i = 0; i < iters[k]; i++)
+			content_once(m, len, 0);
+		t1 = now();
+		for (i = 0; i < iters[k]; i++)
+			content_once(m, len, 1);
+		t2 = now();
+		for (i = 0; i < iters[k]; i++)
+			session(ch, m, len, seq++);
+		t3 = now();
+		printf("%-30s %10zu %10.1f %10.1f %10.1f %8ld\n", names[k], len,
+		    (t1 - t0) / iters[k] * 1e6,
+		    ((t2 - t1) - (t1 - t0)) / iters[k] * 1e6,
+		    (t3 - t2) / iters[k] * 1e6, rss(m, len));
+		free(m);
+	}
+	printf("msg us: a transaction with the message spooled (default limits: "
+	    "past 1 MiB a temp file)\n+content: the MIME tree + tx:text() + "
+	    "tx:urls() on it\nrules us: a whole session with the example rules"
+	    " (spooling and content included)\n");
+	chain_unref(ch);
+	return 0;
+}
