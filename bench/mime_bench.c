@@ -9,6 +9,8 @@
  * the peak RSS one message of each size adds (each size in a child).
  *
  * usage: mime_bench [TOP_SRCDIR]	prints microseconds per message (CPU time)
+ * MIME_BENCH_ONLY=0|1|2 runs one size; MIME_BENCH_WRITE=DIR also writes
+ * the messages there (bench/gmime_bench.c reads them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,7 +318,19 @@ main(int argc, char **argv)
 		if (only != NULL && atoi(only) != k)
 			continue;
 		char *m = message(k, &len);
+		const char *dir = getenv("MIME_BENCH_WRITE");
 		double t0, t1, t2, t3;
+
+		if (dir != NULL) {	/* the messages, for other tools */
+			char path[1024];
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/mime_bench_%d.eml", dir, k);
+			if ((fp = fopen(path, "w")) != NULL) {
+				fwrite(m, 1, len, fp);
+				fclose(fp);
+			}
+		}
 
 		for (i = 0; i < iters[k] / 10; i++)	/* warm up */
 			content_once(m, len, 1);
