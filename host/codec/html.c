@@ -115,7 +115,12 @@ by_name(const void *k, const void *e)
 static unsigned
 el_flags(const char *name)
 {
-	const struct el *e = bsearch(name, els, sizeof(els) / sizeof(els[0]),
+	const struct el *e;
+
+	/* the one-letter tags (a, b, i, p, s, u ...) are most of them */
+	if (name[0] != '\0' && name[1] == '\0')
+		return name[0] == 'p' ? EL_BLOCK : 0;
+	e = bsearch(name, els, sizeof(els) / sizeof(els[0]),
 	    sizeof(els[0]), by_name);
 
 	return e != NULL ? e->flags : 0;
@@ -298,14 +303,24 @@ attr_decode(struct html *h, const char *v, size_t n)
 	while (e > v && (unsigned char)e[-1] <= ' ')
 		e--;
 	while (v < e) {
+		const char *run = v;
+
+		while (run < e && *run != '&' && *run != '\r' && *run != '\n' &&
+		    *run != '\t')
+			run++;
+		if (run > v) {
+			mbuf_add(&h->attr, v, (size_t)(run - v));
+			v = run;
+			continue;
+		}
 		if (*v == '&' && (k = entity(v + 1, e, &cp)) > 0) {
 			if (cp != 0)
 				mbuf_add_cp(&h->attr, cp);
 			v += k + 1;
 			continue;
 		}
-		if (*v != '\r' && *v != '\n' && *v != '\t')
-			mbuf_addc(&h->attr, *v);
+		if (*v == '&')
+			mbuf_addc(&h->attr, '&');
 		v++;
 	}
 	mbuf_add(&h->attr, "", 0);

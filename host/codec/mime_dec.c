@@ -166,7 +166,15 @@ mime_dec_qp(const char *in, size_t len, char *out, size_t cap,
 
 	while (i < len && o < cap) {
 		if (in[i] != '=') {
-			out[o++] = in[i++];
+			/* the run up to the next '=' in one copy */
+			const char *eq = memchr(in + i, '=', len - i);
+			size_t n = (eq != NULL ? (size_t)(eq - in) : len) - i;
+
+			if (n > cap - o)
+				n = cap - o;
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
 			continue;
 		}
 		if (i + 2 < len && (h = hexval((unsigned char)in[i + 1])) >= 0 &&

@@ -80,10 +80,10 @@ word_start(const char *text, const char *p)
 	    p[-1] == '@' || p[-1] == ':');
 }
 
-#define NMARKS	7
-
-static const char *const marks[NMARKS] = { "://", "[:]//", "www.", "WWW.",
-	"[.]", "(.)", "[dot]" };
+/*
+ * The marks of a link, by index (link_start() tells them apart): 0 "://",
+ * 1 "[:]//", 2 "www.", 3 "WWW.", 4 "[.]", 5 "(.)", 6 "[dot]".
+ */
 
 /* link_start - where a link marked by mark i at q starts, or NULL */
 static const char *
@@ -104,54 +104,54 @@ link_start(const char *text, const char *p, const char *q, size_t i)
 	return s;
 }
 
-/*
- * next_link - the next link at or after p: its start (and *e its end), or
- * NULL. at[i] caches where mark i next occurs (NULL: none left), so that
- * the text is searched for each mark once in all: linear, not once per
- * link.
- */
-static const char *
-next_link(const char *text, const char *p, const char *end,
-    const char **at, const char **e)
+/* has - whether the n bytes of m stand at q */
+#define HAS(q, end, m)	((size_t)((end) - (q)) >= sizeof(m) - 1 && \
+			    memcmp((q), (m), sizeof(m) - 1) == 0)
+
+/* mark_at - which mark of marks[] starts at q (its index), or -1 */
+static int
+mark_at(const char *q, const char *end)
 {
-	const char *best = NULL, *s;
-	size_t i;
-
-	for (i = 0; i < NMARKS; i++) {
-		while (at[i] != NULL) {
-			if (at[i] < p || (s = link_start(text, p, at[i], i)) == NULL) {
-				const char *from = at[i] + 1 > p ? at[i] + 1 : p;
-
-				at[i] = from < end ? memmem(from, (size_t)(end - from),
-				    marks[i], strlen(marks[i])) : NULL;
-				continue;
-			}
-			if (best == NULL || s < best)
-				best = s;
-			break;
-		}
+	switch (*q) {
+	case ':':
+		return HAS(q, end, "://") ? 0 : -1;
+	case 'w':
+		return HAS(q, end, "www.") ? 2 : -1;
+	case 'W':
+		return HAS(q, end, "WWW.") ? 3 : -1;
+	case '[':
+		return HAS(q, end, "[:]//") ? 1 : HAS(q, end, "[.]") ? 4 :
+		    HAS(q, end, "[dot]") ? 6 : -1;
+	case '(':
+		return HAS(q, end, "(.)") ? 5 : -1;
 	}
-	if (best != NULL)
-		*e = span_end(best, end);
-	return best;
+	return -1;
 }
 
 size_t
 url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
     void *ctx)
 {
-	const char *p = text, *end = text + len, *s, *e, *at[NMARKS];
-	size_t n = 0, i;
+	const char *p = text, *end = text + len, *q, *s, *e;
+	size_t n = 0;
+	int m;
 
-	for (i = 0; i < NMARKS; i++)
-		at[i] = memmem(text, len, marks[i], strlen(marks[i]));
-	while (p < end && (s = next_link(text, p, end, at, &e)) != NULL) {
+	/* one pass: a mark starts with ':', 'w', 'W', '[' or '(' */
+	for (q = text; q < end; q++) {
+		if (*q != ':' && (*q | 32) != 'w' && *q != '[' && *q != '(')
+			continue;
+		if ((m = mark_at(q, end)) < 0 ||
+		    (s = link_start(text, p, q, (size_t)m)) == NULL)
+			continue;
+		e = span_end(s, end);
 		if (e > s + 4) {
 			n++;
 			if (cb(ctx, s, (size_t)(e - s)) == -1)
 				break;
 		}
 		p = e > s ? e : s + 1;
+		if (q < p - 1)
+			q = p - 1;
 	}
 	return n;
 }

@@ -59,6 +59,7 @@ struct part {
 	size_t		 textlen;
 	struct link	*links;		/* HTML parts: from the rendering */
 	size_t		 nlinks;
+	size_t		 alinks;
 	char		*detected;
 	off_t		 size;
 	struct arclist_member *arc;
@@ -83,6 +84,7 @@ struct tree {
 	size_t		 textlen;
 	struct curl	*urls;
 	size_t		 nurls;
+	size_t		 aurls;
 	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
 	size_t		 ucap;		/* a power of 2, or 0 */
 	struct tree	*older;
@@ -424,9 +426,14 @@ add_link(void *ctx, const char *url, const char *text)
 
 	if (p->nlinks >= 4096)
 		return 0;
-	if ((nl = pg_realloc(p->links, (p->nlinks + 1) * sizeof(*nl))) == NULL)
-		return 0;
-	p->links = nl;
+	if (p->nlinks == p->alinks) {
+		if ((nl = pg_realloc(p->links, (p->alinks ? p->alinks * 2 : 16) *
+		    sizeof(*nl))) == NULL)
+			return 0;
+		p->links = nl;
+		p->alinks = p->alinks ? p->alinks * 2 : 16;
+	}
+	nl = p->links;
 	nl[p->nlinks].url = pg_strdup(url);
 	nl[p->nlinks].text = pg_strdup(text);
 	if (nl[p->nlinks].url == NULL || nl[p->nlinks].text == NULL) {
@@ -828,10 +835,15 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	size_t slot;
 
 	if (t->nurls >= c->lim.urls_max ||
-	    url_seen(t, u->url, text, pi, &slot) != 0 ||
-	    (nu = pg_realloc(t->urls, (t->nurls + 1) * sizeof(*nu))) == NULL)
+	    url_seen(t, u->url, text, pi, &slot) != 0)
 		goto drop;
-	t->urls = nu;
+	if (t->nurls == t->aurls) {
+		if ((nu = pg_realloc(t->urls, (t->aurls ? t->aurls * 2 : 16) *
+		    sizeof(*nu))) == NULL)
+			goto drop;
+		t->urls = nu;
+		t->aurls = t->aurls ? t->aurls * 2 : 16;
+	}
 	nu = &t->urls[t->nurls];
 	memset(nu, 0, sizeof(*nu));
 	nu->u = *u;

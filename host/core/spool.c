@@ -344,7 +344,8 @@ spool_map(struct spool *s, const char **p, size_t *len)
 			*len = 0;
 			return 0;
 		}
-		m = mmap(NULL, (size_t)s->flen, PROT_READ, MAP_PRIVATE, s->fd, 0);
+		m = mmap(NULL, (size_t)s->flen, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+		    s->fd, 0);
 		if (m == MAP_FAILED)
 			return -1;
 		s->map = m;
