@@ -1,7 +1,8 @@
 # bench/bench.mk - benchmarks (built by `make bench`, not run by make check)
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
-EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench
+EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
+	bench/mime_bench
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -19,12 +20,19 @@ bench_dnsdelay_SOURCES = bench/dnsdelay.c
 bench_dns_bench_SOURCES = bench/dns_bench.c host/lib/dns.c host/lib/dnsmsg.c \
 	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 bench_dns_bench_LDADD = $(CARES_LIBS) $(PTHREAD_LIBS)
-CLEANFILES += $(EXTRA_PROGRAMS)
 
-.PHONY: bench bench-lua bench-lookups
+.PHONY: bench-lookups
 bench-lookups: bench/dnsdelay$(EXEEXT) bench/dns_bench$(EXEEXT)
 	$(abs_top_srcdir)/bench/lookups $(abs_top_builddir)
-bench: bench-lua
+# mime_bench: the content rules see (docs/mime.md), with the real core
+bench_mime_bench_SOURCES = bench/mime_bench.c
+bench_mime_bench_LDADD = libphasegate.la
+CLEANFILES += $(EXTRA_PROGRAMS)
+
+.PHONY: bench bench-lua bench-mime
+bench: bench-lua bench-mime
+bench-mime: bench/mime_bench$(EXEEXT)
+	bench/mime_bench$(EXEEXT) $(abs_top_srcdir)
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
 EXTRA_DIST += bench/lookups bench/README-lookups.md

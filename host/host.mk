@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += libphasegate.la
 libphasegate_la_SOURCES =
 libphasegate_la_LIBADD = libpgfront.la libpgcore.la libpglua.la libpgluaconf.la \
-	libpgcodec.la libpglib.la $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(LIBS) -lm
+	libpgcodec.la libpglib.la $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(MIME_LIBS) \
+	$(LIBS) -lm
 
 bin_PROGRAMS += phasegate
 phasegate_SOURCES = host/main.c host/serve.c host/serve.h

@@ -4,6 +4,7 @@ LUA_BRIDGE_SOURCES = \
 	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h lua/lua_sandbox.c \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
 	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c lua/lua_dns.c \
+	lua/lua_mime.c \
 	lua/store.c lua/store.h
 # the bridge sees include/ (plugin.h), host/lib (re.h) and its own folder
 noinst_LTLIBRARIES += libpglua.la

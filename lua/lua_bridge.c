@@ -126,6 +126,7 @@ setup(lua_State *L)
 
 	lb_session_open(L);
 	lb_tx_open(L);
+	lb_part_open(L);
 	lb_vars_open(L);
 	lb_regex_open(L);
 	lb_pg_open(L);

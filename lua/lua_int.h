@@ -108,6 +108,7 @@ struct lb_verdict {
 #define LB_MT_REGEX	"phasegate.regex"
 #define LB_MT_REGEX_SET	"phasegate.regex_set"
 #define LB_MT_VERDICT	"phasegate.verdict"
+#define LB_MT_PART	"phasegate.part"
 
 /* lb_interp_of - the interpreter a lua_State (or coroutine) belongs to */
 static inline struct lb_interp *
@@ -156,6 +157,16 @@ int		 lua_pg_regex_set(lua_State *);
 /* lua_dns.c: pg.dns.* and pg.dnsbl */
 void		 lb_dns_open(lua_State *);
 int		 lua_pg_dnsbl(lua_State *);
+/* lua_mime.c: message content (tx methods and the part class) */
+void		 lb_part_open(lua_State *);
+int		 lua_tx_parts(lua_State *);
+int		 lua_tx_text(lua_State *);
+int		 lua_tx_header_decoded(lua_State *);
+int		 lua_tx_subject(lua_State *);
+int		 lua_tx_from(lua_State *);
+int		 lua_tx_urls(lua_State *);
+extern const luaL_Reg lb_part_methods[];
+extern const char *const lb_part_fields[];
 
 /* API names, for the docs check: NULL-terminated lists. */
 extern const luaL_Reg lb_pg_funcs[];

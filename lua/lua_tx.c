@@ -75,8 +75,17 @@ lua_tx_header(lua_State *L)
 {
 	struct pg_tx *tx = check_tx(L, 1);
 	const char *name = luaL_checkstring(L, 2);
+	static const char *const how[] = { "decoded", NULL };
+	size_t n = check_index(L, 3);
 
-	push_str(L, host_of(L)->tx_header(tx, name, check_index(L, 3)));
+	if (!lua_isnoneornil(L, 4)) {
+		luaL_checkoption(L, 4, NULL, how);
+		lua_settop(L, 1);
+		lua_pushstring(L, name);
+		lua_pushinteger(L, (lua_Integer)n);
+		return lua_tx_header_decoded(L);
+	}
+	push_str(L, host_of(L)->tx_header(tx, name, n));
 	return 1;
 }
 
@@ -360,6 +369,11 @@ const luaL_Reg lb_tx_methods[] = {
 	{ "quarantine", lua_tx_quarantine },
 	{ "score", lua_tx_score },
 	{ "score_total", lua_tx_score_total },
+	{ "parts", lua_tx_parts },		/* lua_mime.c */
+	{ "text", lua_tx_text },
+	{ "subject", lua_tx_subject },
+	{ "from", lua_tx_from },
+	{ "urls", lua_tx_urls },
 	{ NULL, NULL }
 };
 

@@ -42,6 +42,43 @@ pgcheck broken.conf "$D/ham.eml"
 assert_eq "filter error: on_error tempfail: exit 2" "$rc" 2
 assert "filter error: logged with filter and phase" \
 	grep -q 'filter test_all: eom: the filter fell over (on_error tempfail)' "$T/stderr"
+assert "filter error: the reason on the phase line" \
+	grep -q 'eom .*\[error: test_all: the filter fell over\]' <<<"$out"
+pgcheck broken.conf --json "$D/ham.eml"
+assert "filter error: the reason in the JSON" \
+	grep -q '"phase":"eom",[^}]*"error":true,"why":"test_all: the filter fell over"' <<<"$out"
+
+# message content (docs/mime.md): every Lua content function on a nested
+# multipart with base64, QP HTML, RFC 2047/2231 names and a zip
+pgcheck content.conf "$D/content.eml"
+for sym in LUA_SUBJECT_AT_HEADER LUA_PARTS LUA_PART_FIELDS LUA_PART_TEXT LUA_HTML_TEXT \
+	LUA_PART_CONTENT LUA_FILENAME LUA_DETECTED LUA_SIZE LUA_PART_HEADER LUA_NOT_ARCHIVE \
+	LUA_ARCHIVE LUA_TX_TEXT LUA_HEADER_DECODED LUA_FROM LUA_URLS LUA_URL_TEXT_HOST \
+	LUA_PART_TOSTRING LUA_PART_READONLY; do
+	assert "content: $sym" grep -q "^  $sym " <<<"$out"
+done
+pgcheck content.conf -v "$D/content.eml"
+assert "content: a part kept past its call is refused" grep -q 'LUA_PART_STALE ok' "$T/stderr"
+pgcheck pass.conf --show parts,text,urls "$D/content.eml"
+assert_eq "show: exit 0" "$rc" 0
+assert "show parts: the tree with decoded names, detected type and members" bash -c "
+	grep -q '^  1     text/plain charset=utf-8 base64 ' <<<'$out' &&
+	grep -q '^  2     text/html charset=iso-8859-1 quoted-printable ' <<<'$out' &&
+	grep -q '^  3   application/zip base64 .* attachment filename=\"été.zip\" detected=application/zip' <<<'$out' &&
+	grep -q '^      member dir/tool.exe 102 bytes' <<<'$out'"
+assert "show text: HTML rendered, hidden text dropped" bash -c "
+	grep -q '^  | Café special' <<<'$out' && ! grep -q secret <<<'$out'"
+assert "show urls: normalised, with domain, part, text and the host it shows" bash -c "
+	grep -q '^  http://bad.example.net/x domain=example.net part=1$' <<<'$out' &&
+	grep -q '^  http://evil.example.com/login domain=example.com part=2 text=\"https://www.paypal.com/\" shows=www.paypal.com' <<<'$out'"
+pgcheck pass.conf --json --show urls,parts,text "$D/content.eml"
+assert "show json: parts, text and urls members" bash -c "
+	grep -q '\"parts\":\[{\"type\":\"text/plain\"' <<<'$out' &&
+	grep -q '\"archive\":\[{\"name\":\"readme.txt\",\"size\":9,\"encrypted\":false}' <<<'$out' &&
+	grep -q '\"text\":\"Plain words' <<<'$out' &&
+	grep -q '\"text_host\":\"www.paypal.com\",\"part\":2' <<<'$out'"
+pgcheck pass.conf --show nothing "$D/ham.eml"
+assert_eq "show: an unknown view is an error" "$rc" 4
 
 pgcheck score.conf -o "$T/score.eml" "$D/ham.eml"
 assert_eq "score below reject: accepted" "$rc" 0

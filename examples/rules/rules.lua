@@ -29,13 +29,17 @@
       MSGID_MALFORMED       1.0  Message-ID: not <left@right>
       SUBJECT_ALL_CAPS      2.0  subject shouting in capitals
       SUBJECT_EXCESS_PUNCT  1.0  "!!!", "$$$", "???" in the subject
+      SUBJECT_DRUGS         3.0  pharmacy spam words in the (decoded) subject
       FROM_NAME_OTHER_ADDR  3.0  From display name holds another address
       FROM_BRAND_FORGED     3.5  display name names a brand the domain is not
       REPLY_TO_FREEMAIL     2.0  Reply-To at a freemail domain unlike From
       TO_UNDISCLOSED        1.0  To: undisclosed-recipients
       HTML_ONLY             1.0  the only part is text/html
       MAILING_LIST         -1.0  a List-Id: (mailing lists are rarely spam)
-    body
+    body: the decoded text of every text part (tx:text(): base64,
+    quoted-printable, charsets, RFC 2047 and HTML undone) and its links
+    (tx:urls()); header rules read decoded values (tx:from(), tx:subject())
+      GTUBE              1000.0  the GTUBE test string
       BODY_DRUGS            4.0  pharmacy spam words
       BODY_PHISH            4.0  "verify your account" and friends
       BODY_ADVANCE_FEE      3.0  419 / inheritance scam words
@@ -43,6 +47,7 @@
       BODY_URGENT           1.0  "act now", "within 24 hours"
       URL_SHORTENER         2.0  links through URL shorteners
       URL_IP_HOST           3.0  links to a bare IP address
+      LINK_TEXT_MISMATCH    3.0  an HTML link whose text shows another site
       BODY_CRYPTO_PAYMENT   2.5  "send bitcoin to this wallet"
 ]]
 
@@ -74,8 +79,9 @@ local settings = {
   freemail = { ["gmail.com"] = true, ["yahoo.com"] = true, ["outlook.com"] = true,
                ["hotmail.com"] = true, ["mail.ru"] = true, ["gmx.com"] = true,
                ["aol.com"] = true, ["yandex.ru"] = true },
-  -- how much of the body the body rules read
-  body_max = 256 * 1024,
+  shorteners = { ["bit.ly"] = true, ["tinyurl.com"] = true, ["goo.gl"] = true,
+                 ["t.co"] = true, ["ow.ly"] = true, ["is.gd"] = true, ["buff.ly"] = true,
+                 ["cutt.ly"] = true, ["rb.gy"] = true, ["shorturl.at"] = true },
 }
 
 -- Patterns, compiled once ---------------------------------------------------
@@ -95,8 +101,7 @@ local re = {
   advance_fee = pg.regex([[\b((\d+(\.\d+)?|ten|twenty|fifteen)\s+million\s+(united\s+states\s+|us\s+)?dollars|next\s+of\s+kin|beneficiary|inheritance\s+fund|diplomatic\s+courier|wire\s+transfer\s+fee)\b]], "i"),
   lottery     = pg.regex([[\b(you\s+have\s+(been\s+selected|won)|winning\s+(number|notification)|claim\s+your\s+(prize|reward)|lottery\s+(board|commission|winner))\b]], "i"),
   urgent      = pg.regex([[\b(act\s+now|urgent(ly)?\s+(reply|response|action)|within\s+24\s+hours|limited\s+time\s+offer)\b]], "i"),
-  shortener   = pg.regex([[https?://(bit\.ly|tinyurl\.com|goo\.gl|t\.co|ow\.ly|is\.gd|buff\.ly|cutt\.ly|rb\.gy|shorturl\.at)/]], "i"),
-  url_ip      = pg.regex([[https?://\d{1,3}(\.\d{1,3}){3}(:\d+)?/]], "i"),
+  gtube       = pg.regex([[XJS\*C4JDBQADN1\.NSBN3\*2IDNEN\*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL\*C\.34X]]),
   crypto      = pg.regex([[\b(bitcoin|btc|usdt|ethereum)\b.{0,80}\b(wallet|address)\b]], "is"),
 }
 
@@ -120,11 +125,19 @@ local function domain_is(d, list)
   return false
 end
 
--- split_from - display name and address of a From: value
+-- split_from - display name and address of a From: or Reply-To: value
 local function split_from(v)
   local name, addr = re.from_parts:match(v)
   if addr then return name or "", addr end
   return "", v:match("%S+@%S+") or v
+end
+
+-- first_from - the first From mailbox, display name decoded (RFC 2047)
+local function first_from(tx)
+  local f = tx:from()[1]
+  if f then return f.name, f.addr end
+  local v = tx:header("From", 1, "decoded")
+  if v then return split_from(v) end
 end
 
 -- Connection and HELO ---------------------------------------------------------
@@ -168,11 +181,10 @@ end)
 -- End of message: header and body rules ------------------------------------------
 
 local function header_rules(tx)
-  local from = tx:header("From")
-  if not from then
+  local name, addr = first_from(tx)
+  if not addr then
     tx:score(3.0, "MISSING_FROM")
   else
-    local name, addr = split_from(from)
     local fdom = domain_of(addr)
     local other = name ~= "" and select(2, re.addr_in_name:match(name))
     if other and other:lower() ~= fdom then
@@ -209,13 +221,14 @@ local function header_rules(tx)
     tx:score(1.0, "MSGID_MALFORMED")
   end
 
-  local subject = tx:header("Subject") or ""
+  local subject = tx:subject() or ""
   local letters = subject:gsub("[^%a]", "")
   if #letters >= 10 then
     local upper = letters:gsub("[^%u]", "")
     if #upper / #letters > 0.8 then tx:score(2.0, "SUBJECT_ALL_CAPS") end
   end
   if re.punct:test(subject) then tx:score(1.0, "SUBJECT_EXCESS_PUNCT") end
+  if re.drugs:test(subject) then tx:score(3.0, "SUBJECT_DRUGS") end
 
   if re.undisclosed:test(tx:header("To") or "") then tx:score(1.0, "TO_UNDISCLOSED") end
   if re.html_only:test(tx:header("Content-Type") or "") then tx:score(1.0, "HTML_ONLY") end
@@ -228,8 +241,6 @@ local body_rules = {
   { re.advance_fee, 3.0, "BODY_ADVANCE_FEE" },
   { re.lottery, 3.0, "BODY_LOTTERY" },
   { re.urgent, 1.0, "BODY_URGENT" },
-  { re.shortener, 2.0, "URL_SHORTENER" },
-  { re.url_ip, 3.0, "URL_IP_HOST" },
   { re.crypto, 2.5, "BODY_CRYPTO_PAYMENT" },
 }
 -- All body patterns as one set: one pass over the body says which of them
@@ -238,6 +249,18 @@ local body_rules = {
 local body_patterns = {}
 for i, r in ipairs(body_rules) do body_patterns[i] = r[1] end
 local body_set = pg.regex_set(body_patterns)
+
+local function url_rules(tx)
+  local short, ip, mismatch
+  for _, u in ipairs(tx:urls()) do
+    if not short and settings.shorteners[u.domain] then short = u.url end
+    if not ip and re.ip_literal:test(u.host) then ip = u.url end
+    if not mismatch and u.text_host then mismatch = u.text_host .. " -> " .. u.host end
+  end
+  if short then tx:score(2.0, "URL_SHORTENER", short) end
+  if ip then tx:score(3.0, "URL_IP_HOST", ip) end
+  if mismatch then tx:score(3.0, "LINK_TEXT_MISMATCH", mismatch) end
+end
 
 pg.on("eom", function(tx)
   local s, v = tx.session, tx.session.vars
@@ -252,11 +275,14 @@ pg.on("eom", function(tx)
 
   header_rules(tx)
 
-  local body = tx:body(settings.body_max)
+  -- the text a reader sees, whatever the encodings
+  local body = tx:text()
+  if re.gtube:test(body) then tx:score(1000, "GTUBE") end
   for _, i in ipairs(body_set:match(body)) do
     local r = body_rules[i]
     local first, last = r[1]:find(body)
     local detail = body:sub(first, math.min(last, first + 39)):gsub("%s+", " ")
     tx:score(r[2], r[3], detail)
   end
+  url_rules(tx)
 end)

@@ -11,13 +11,24 @@ libpgcodec_la_SOURCES = \
 	host/codec/smtp_data.c host/codec/smtp_data.h \
 	host/codec/milter_proto.c host/codec/milter_proto.h \
 	host/codec/milter_util.c host/codec/milter_util.h \
-	host/codec/milter_order.c host/codec/milter_order.h
+	host/codec/milter_order.c host/codec/milter_order.h \
+	host/codec/mbuf.c host/codec/mbuf.h \
+	host/codec/mime_dec.c host/codec/mime_dec.h \
+	host/codec/charset.c host/codec/charset.h \
+	host/codec/mime_hdr.c host/codec/mime_hdr.h \
+	host/codec/mime.c host/codec/mime.h \
+	host/codec/html.c host/codec/html.h \
+	host/codec/url.c host/codec/url.h
 libpgcodec_la_CPPFLAGS = $(CODEC_CPPFLAGS)
+# what msg.c needs of the MIME codecs (its limits), for tests that build it alone
+MIME_CODEC_SOURCES = host/codec/mime.c host/codec/mime_hdr.c host/codec/mime_dec.c \
+	host/codec/charset.c host/codec/mbuf.c
 
 if HAVE_CMOCKA
 CODEC_UNIT_TESTS = tests/unit/test_units tests/unit/test_reply tests/unit/test_hdr \
 	tests/unit/test_smtp_cmd tests/unit/test_smtp_reply tests/unit/test_smtp_data \
-	tests/unit/test_milter_proto tests/unit/test_milter_util tests/unit/test_milter_order
+	tests/unit/test_milter_proto tests/unit/test_milter_util tests/unit/test_milter_order \
+	tests/unit/test_mime
 check_PROGRAMS += $(CODEC_UNIT_TESTS)
 TESTS += $(CODEC_UNIT_TESTS)
 tests_unit_test_units_SOURCES = tests/unit/test_units.c host/codec/units.c
@@ -47,6 +58,10 @@ tests_unit_test_milter_util_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_milter_order_SOURCES = tests/unit/test_milter_order.c host/codec/milter_order.c
 tests_unit_test_milter_order_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_milter_order_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_mime_SOURCES = tests/unit/test_mime.c $(MIME_CODEC_SOURCES) host/codec/html.c \
+	host/codec/url.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_mime_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mime_LDADD = $(MIME_LIBS) $(CMOCKA_LIBS)
 endif
 
 # Fuzz targets: replayed over their seed corpus by `make check` (plain
@@ -54,7 +69,7 @@ endif
 # Run one: tests/fuzz/fuzz_smtp_cmd -max_total_time=30 $(srcdir)/tests/fuzz/corpus/smtp_cmd
 CODEC_FUZZ_REPLAY = tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_reply_replay \
 	tests/fuzz/fuzz_smtp_data_replay tests/fuzz/fuzz_milter_proto_replay \
-	tests/fuzz/fuzz_milter_util_replay
+	tests/fuzz/fuzz_milter_util_replay tests/fuzz/fuzz_mime_replay
 check_PROGRAMS += $(CODEC_FUZZ_REPLAY)
 TESTS += $(CODEC_FUZZ_REPLAY)
 tests_fuzz_fuzz_smtp_cmd_replay_SOURCES = tests/fuzz/fuzz_smtp_cmd.c tests/fuzz/fuzz_smtp_replay.c host/codec/smtp_cmd.c
@@ -70,6 +85,19 @@ tests_fuzz_fuzz_milter_util_replay_SOURCES = tests/fuzz/fuzz_milter_util.c \
 	tests/fuzz/fuzz_smtp_replay.c host/codec/milter_util.c
 tests_fuzz_fuzz_milter_util_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"milter_util"'
 EXTRA_DIST += tests/fuzz/corpus
+# the MIME layer: parser, decoders, charsets, HTML, links, header values
+FUZZ_MIME_SOURCES = tests/fuzz/fuzz_mime.c $(MIME_CODEC_SOURCES) host/codec/html.c \
+	host/codec/url.c host/lib/xmalloc.c host/lib/log.c
+tests_fuzz_fuzz_mime_replay_SOURCES = $(FUZZ_MIME_SOURCES) tests/fuzz/fuzz_smtp_replay.c
+tests_fuzz_fuzz_mime_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"mime"'
+tests_fuzz_fuzz_mime_replay_LDADD = $(MIME_LIBS)
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_mime
+tests_fuzz_fuzz_mime_SOURCES = $(FUZZ_MIME_SOURCES)
+tests_fuzz_fuzz_mime_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LINKFLAGS)
+tests_fuzz_fuzz_mime_LDADD = $(MIME_LIBS)
+endif
 
 if HAVE_FUZZER
 noinst_PROGRAMS += tests/fuzz/fuzz_smtp_cmd tests/fuzz/fuzz_smtp_reply tests/fuzz/fuzz_smtp_data \

@@ -363,6 +363,13 @@ chain_limits(const struct chain *c, struct msg_limits *lim)
 	lim->memory_max = (size_t)c->cfg->spool_memory_max;
 	if (c->cfg->spool_dir != NULL)
 		lim->spool_dir = c->cfg->spool_dir;
+	lim->mime.max_parts = c->cfg->mime_max_parts;
+	lim->mime.max_depth = c->cfg->mime_max_depth;
+	lim->mime.header_max = (size_t)c->cfg->mime_max_header;
+	lim->decoded_max = (size_t)c->cfg->mime_max_decoded;
+	lim->text_max = (size_t)c->cfg->mime_max_text;
+	lim->urls_max = c->cfg->mime_max_urls;
+	lim->archive_max = c->cfg->mime_max_archive_members;
 }
 
 /*
@@ -380,11 +387,13 @@ filter_error(struct pg_session *s, struct filter *f, enum chain_phase ph,
 	    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
 	    decision_verdict_name(f->on_error));
 	decision_clear(d);
-	if (f->on_error == PG_ACCEPT)
-		return PG_CONTINUE;
-	decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
-	    reply_default(PG_REJECT) : reply_error_tempfail);
-	d->error = 1;
+	if (f->on_error != PG_ACCEPT) {
+		decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
+		    reply_default(PG_REJECT) : reply_error_tempfail);
+		d->error = 1;
+	}
+	/* the reason, for phasegate check's report */
+	snprintf(d->why, sizeof(d->why), "%s: %s", f->name, why);
 	return d->verdict;
 }
 

@@ -671,6 +671,46 @@ do_spool(struct walk *w, const struct lua_conf_node *n)
 	return 0;
 }
 
+/* do_mime - mime = { max_parts, max_depth, max_header, max_decoded, max_text, max_urls, max_archive_members } */
+static int
+do_mime(struct walk *w, const struct lua_conf_node *n)
+{
+	struct config *c = w->cfg;
+	char path[PATH_LEN];
+	const char *key;
+	size_t i;
+	int r;
+
+	if (want_table(w, "mime", n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		key = n->kids[i].key != NULL ? n->kids[i].key : "";
+		sub_path(path, sizeof(path), "mime", &n->kids[i]);
+		if (strcmp(key, "max_parts") == 0)
+			r = get_count(w, path, &n->kids[i], 1, &c->mime_max_parts);
+		else if (strcmp(key, "max_depth") == 0) {
+			if ((r = get_count(w, path, &n->kids[i], 1,
+			    &c->mime_max_depth)) == 0 && c->mime_max_depth > 100)
+				r = fail(w, n->kids[i].line, "%s: at most 100", path);
+		} else if (strcmp(key, "max_header") == 0)
+			r = get_size(w, path, &n->kids[i], &c->mime_max_header);
+		else if (strcmp(key, "max_decoded") == 0)
+			r = get_size(w, path, &n->kids[i], &c->mime_max_decoded);
+		else if (strcmp(key, "max_text") == 0)
+			r = get_size(w, path, &n->kids[i], &c->mime_max_text);
+		else if (strcmp(key, "max_urls") == 0)
+			r = get_count(w, path, &n->kids[i], 1, &c->mime_max_urls);
+		else if (strcmp(key, "max_archive_members") == 0)
+			r = get_count(w, path, &n->kids[i], 1,
+			    &c->mime_max_archive_members);
+		else
+			return unknown(w, "mime", &n->kids[i]);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* do_lua - lua = { memory_max = "64M", path = "dir;dir" } */
 static int
 do_lua(struct walk *w, const struct lua_conf_node *n)
@@ -853,6 +893,8 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 		return do_timeouts(w, k);
 	if (strcmp(key, "spool") == 0)
 		return do_spool(w, k);
+	if (strcmp(key, "mime") == 0)
+		return do_mime(w, k);
 	if (strcmp(key, "user") == 0)
 		return get_string(w, key, k, &c->user);
 	if (strcmp(key, "log") == 0) {
@@ -917,6 +959,13 @@ config_new(const char *name)
 	c->spool_memory_max = 1024 * 1024;
 	c->lua_memory_max = 64 * 1024 * 1024;
 	c->store_memory_max = 64 * 1024 * 1024;
+	c->mime_max_parts = 1000;
+	c->mime_max_depth = 20;
+	c->mime_max_header = 64 * 1024;
+	c->mime_max_decoded = 10 * 1024 * 1024;
+	c->mime_max_text = 1024 * 1024;
+	c->mime_max_urls = 1000;
+	c->mime_max_archive_members = 1000;
 	return c;
 }
 

@@ -83,6 +83,14 @@ struct config {
 	size_t		 ndns_servers;
 	uint64_t	 dns_timeout_ms;	/* dns.timeout, per try; default 2s */
 	unsigned	 dns_attempts;		/* dns.attempts, tries per server; default 2 */
+	/* mime = { ... }: limits of the message content rules see (content.h) */
+	unsigned	 mime_max_parts;	/* default 1000 */
+	unsigned	 mime_max_depth;	/* default 20, at most 100 */
+	uint64_t	 mime_max_header;	/* a part's header, default 64K */
+	uint64_t	 mime_max_decoded;	/* a part decoded, default 10M */
+	uint64_t	 mime_max_text;		/* tx:text(), a part's text, default 1M */
+	unsigned	 mime_max_urls;		/* default 1000 */
+	unsigned	 mime_max_archive_members;	/* default 1000 */
 };
 
 /*

@@ -17,7 +17,9 @@ libpgcore_la_SOURCES = \
 	host/core/gen.c host/core/gen.h \
 	host/core/plugin_load.c host/core/plugin_load.h \
 	host/core/host_api.c host/core/host_api.h \
-	host/core/lookup.c host/core/lookup.h
+	host/core/lookup.c host/core/lookup.h \
+	host/core/content.c host/core/content.h \
+	host/core/arclist.c host/core/arclist.h
 libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
 LUA_CONF_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h \
 	lua/conf/lua_conf_lines.c lua/conf/lua_conf_lines.h \
@@ -36,7 +38,7 @@ tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/l
 tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spool_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/hdr.c \
-	host/core/spool.c host/lib/xmalloc.c host/lib/log.c
+	host/core/spool.c host/lib/xmalloc.c host/lib/log.c $(MIME_CODEC_SOURCES)
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_msg_LDADD = $(CMOCKA_LIBS)
 # session and tx without a chain: the model and lib only
@@ -45,7 +47,8 @@ tests_unit_test_session_SOURCES = tests/unit/test_session.c host/core/session.c 
 tests_unit_test_session_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_session_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_tx_SOURCES = tests/unit/test_tx.c host/core/tx.c host/core/session.c \
-	host/core/msg.c host/codec/hdr.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
+	host/core/msg.c host/codec/hdr.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c \
+	$(MIME_CODEC_SOURCES)
 tests_unit_test_tx_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tx_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
@@ -78,7 +81,7 @@ endif
 # The header fuzz target: a libFuzzer program with clang; everywhere, the
 # same file as a plain program that runs the seed corpus once (make check).
 FUZZ_HDR_SOURCES = tests/fuzz/fuzz_hdr.c host/core/msg.c host/codec/hdr.c host/core/spool.c \
-	host/lib/xmalloc.c host/lib/log.c
+	host/lib/xmalloc.c host/lib/log.c $(MIME_CODEC_SOURCES)
 check_PROGRAMS += tests/fuzz/fuzz_hdr_run
 TESTS += tests/fuzz/fuzz_hdr_run
 tests_fuzz_fuzz_hdr_run_SOURCES = $(FUZZ_HDR_SOURCES)

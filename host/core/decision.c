@@ -28,6 +28,7 @@ decision_clear(struct decision *d)
 	d->error = 0;
 	d->by[0] = '\0';
 	d->reply[0] = '\0';
+	d->why[0] = '\0';
 }
 
 enum pg_verdict

@@ -16,6 +16,7 @@ struct decision {
 	int		 error;		/* 1: it is an on_error verdict */
 	char		 by[256];	/* filter that decided, "actions", or "" */
 	char		 reply[PG_REPLY_MAX];	/* normal form; "" for continue/accept/discard */
+	char		 why[512];	/* a filter error's reason ("filter: what"), or "" */
 };
 
 /* decision_clear - continue, by nobody, no reply */

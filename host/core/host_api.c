@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "config.h"
 #include "fiber.h"
+#include "content.h"
 #include "host_api.h"
 #include "log.h"
 #include "lookup.h"
@@ -536,6 +537,170 @@ static int	 h_dnsbl_query(struct pg_session *, const char *,
 		    struct pg_dnsbl_zone *, size_t);
 static void	 h_dnsbl_release(struct pg_dnsbl_zone *, size_t);
 static const char *h_dns_strerror(int);
+/* message content (content.c) */
+
+/* content - the tx's content, or NULL (a bad tx, or out of memory) */
+static struct content *
+content(struct pg_tx *tx)
+{
+	struct content *c;
+
+	if (tx == NULL) {
+		host_set_error("no transaction");
+		return NULL;
+	}
+	if ((c = content_get(tx)) == NULL)
+		host_set_error("out of memory");
+	return c;
+}
+
+static size_t
+h_tx_part_count(struct pg_tx *tx)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_part_count(c) : 0;
+}
+
+static const char *
+h_tx_part_str(struct pg_tx *tx, size_t i, enum pg_part_str w)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_part_str(c, i, w) : NULL;
+}
+
+static off_t
+h_tx_part_size(struct pg_tx *tx, size_t i)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_part_size(c, i) : -1;
+}
+
+static const char *
+h_tx_part_content(struct pg_tx *tx, size_t i, size_t *len)
+{
+	struct content *c = content(tx);
+	size_t n = 0;
+	const char *r = c != NULL ? content_part_content(c, i, &n) : NULL;
+
+	if (len != NULL)
+		*len = n;
+	return r;
+}
+
+static const char *
+h_tx_part_text(struct pg_tx *tx, size_t i, size_t *len)
+{
+	struct content *c = content(tx);
+	size_t n = 0;
+	const char *r = c != NULL ? content_part_text(c, i, &n) : NULL;
+
+	if (len != NULL)
+		*len = n;
+	return r;
+}
+
+static const char *
+h_tx_part_header(struct pg_tx *tx, size_t i, const char *name)
+{
+	struct content *c = content(tx);
+
+	return c != NULL && name != NULL ? content_part_header(c, i, name) :
+	    NULL;
+}
+
+static int
+h_tx_part_archive(struct pg_tx *tx, size_t i, size_t j, const char **name,
+    off_t *size, int *encrypted)
+{
+	struct content *c = content(tx);
+	const char *n;
+	off_t sz;
+	int enc, r;
+
+	if (c == NULL)
+		return -1;
+	if ((r = content_part_archive(c, i, j, &n, &sz, &enc)) == 1) {
+		if (name != NULL)
+			*name = n;
+		if (size != NULL)
+			*size = sz;
+		if (encrypted != NULL)
+			*encrypted = enc;
+	}
+	return r;
+}
+
+static const char *
+h_tx_text(struct pg_tx *tx, size_t *len)
+{
+	struct content *c = content(tx);
+	size_t n = 0;
+	const char *r = c != NULL ? content_text(c, &n) : NULL;
+
+	if (len != NULL)
+		*len = n;
+	return r;
+}
+
+static const char *
+h_tx_header_decoded(struct pg_tx *tx, const char *name, size_t n)
+{
+	struct content *c = content(tx);
+
+	if (c == NULL || name == NULL || n == 0)
+		return NULL;
+	return content_header(c, name, n);
+}
+
+static size_t
+h_tx_from_count(struct pg_tx *tx)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_from_count(c) : 0;
+}
+
+static int
+h_tx_from_at(struct pg_tx *tx, size_t i, const char **name, const char **addr)
+{
+	struct content *c = content(tx);
+	const char *n, *a;
+
+	if (c == NULL || content_from_at(c, i, &n, &a) == -1)
+		return -1;
+	if (name != NULL)
+		*name = n;
+	if (addr != NULL)
+		*addr = a;
+	return 0;
+}
+
+static size_t
+h_tx_url_count(struct pg_tx *tx)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_url_count(c) : 0;
+}
+
+static const char *
+h_tx_url_str(struct pg_tx *tx, size_t i, enum pg_url_str w)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_url_str(c, i, w) : NULL;
+}
+
+static int
+h_tx_url_part(struct pg_tx *tx, size_t i)
+{
+	struct content *c = content(tx);
+
+	return c != NULL ? content_url_part(c, i) : -1;
+}
 
 static const struct pg_host host = {
 	.abi = PG_PLUGIN_ABI,
@@ -583,6 +748,20 @@ static const struct pg_host host = {
 	.dnsbl_query = h_dnsbl_query,
 	.dnsbl_release = h_dnsbl_release,
 	.dns_strerror = h_dns_strerror,
+	.tx_part_count = h_tx_part_count,
+	.tx_part_str = h_tx_part_str,
+	.tx_part_size = h_tx_part_size,
+	.tx_part_content = h_tx_part_content,
+	.tx_part_text = h_tx_part_text,
+	.tx_part_header = h_tx_part_header,
+	.tx_part_archive = h_tx_part_archive,
+	.tx_text = h_tx_text,
+	.tx_header_decoded = h_tx_header_decoded,
+	.tx_from_count = h_tx_from_count,
+	.tx_from_at = h_tx_from_at,
+	.tx_url_count = h_tx_url_count,
+	.tx_url_str = h_tx_url_str,
+	.tx_url_part = h_tx_url_part,
 };
 
 const struct pg_host *

@@ -106,6 +106,11 @@ msg_limits_default(struct msg_limits *l)
 	l->field_max = 64 * 1024;
 	l->header_max = 1024 * 1024;
 	l->count_max = 10000;
+	mime_limits_default(&l->mime);
+	l->decoded_max = 10 * 1024 * 1024;
+	l->text_max = 1024 * 1024;
+	l->urls_max = 1000;
+	l->archive_max = 1000;
 }
 
 /* arena_alloc - n bytes that live as long as the msg */
@@ -529,6 +534,18 @@ ssize_t
 msg_body_read(const struct msg *m, off_t off, void *buf, size_t len)
 {
 	return spool_read(m->body, off, buf, len);
+}
+
+int
+msg_body_map(struct msg *m, const char **p, size_t *len)
+{
+	return spool_map(m->body, p, len);
+}
+
+const struct msg_limits *
+msg_limits(const struct msg *m)
+{
+	return &m->lim;
 }
 
 const char *

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mime.h"
+
 struct msg;
 
 struct msg_limits {
@@ -38,9 +40,16 @@ struct msg_limits {
 	size_t		 field_max;	/* one header field, folded lines included */
 	size_t		 header_max;	/* the whole header */
 	size_t		 count_max;	/* header fields */
+	struct mime_limits mime;	/* the MIME tree (content.h) */
+	size_t		 decoded_max;	/* content: a part decoded (p:content(), text) */
+	size_t		 text_max;	/* content: tx:text() */
+	size_t		 urls_max;	/* content: links kept */
+	size_t		 archive_max;	/* content: archive members listed */
 };
 
-/* default limits: 1 MiB in memory, /tmp, 64 KiB field, 1 MiB header, 10000 fields */
+/* default limits: 1 MiB in memory, /tmp, 64 KiB field, 1 MiB header,
+ * 10000 fields; content: mime_limits_default(), 10 MiB decoded, 1 MiB of
+ * text, 1000 links, 1000 archive members */
 void		 msg_limits_default(struct msg_limits *);
 
 struct msg	*msg_new(const struct msg_limits *);
@@ -66,6 +75,9 @@ const char	*msg_header_raw(const struct msg *, const char *name, size_t n);
 off_t		 msg_size(const struct msg *);		/* all bytes received */
 off_t		 msg_body_size(const struct msg *);
 ssize_t		 msg_body_read(const struct msg *, off_t off, void *, size_t);
+/* msg_body_map - the body in place (spool_map()): valid until the body grows or msg_free() */
+int		 msg_body_map(struct msg *, const char **p, size_t *len);
+const struct msg_limits *msg_limits(const struct msg *);
 /* "\r\n" or "\n": the line end the message uses (from its first line) */
 const char	*msg_eol(const struct msg *);
 

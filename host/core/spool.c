@@ -2,7 +2,7 @@
  * spool - a byte store in memory up to a limit, then in an unlinked file
  *
  * Public: spool_new(), spool_free(), spool_write(), spool_read(),
- * spool_size(), spool_in_memory(), spool_truncate().
+ * spool_size(), spool_in_memory(), spool_truncate(), spool_map().
  *
  * Up to memory_max bytes live in a buffer that grows by doubling. The write
  * that would go past memory_max moves everything to a temporary file under
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -44,6 +45,8 @@ struct spool {
 	int		 fd;		/* -1: memory mode */
 	off_t		 flen;		/* file mode: bytes written to the file */
 	int		 err;		/* sticky write error */
+	void		*map;		/* spool_map() of the file, or NULL */
+	size_t		 maplen;
 };
 
 struct spool *
@@ -62,11 +65,22 @@ spool_new(size_t memory_max, const char *dir)
 	return s;
 }
 
+/* unmap - drop the file's mapping */
+static void
+unmap(struct spool *s)
+{
+	if (s->map != NULL)
+		munmap(s->map, s->maplen);
+	s->map = NULL;
+	s->maplen = 0;
+}
+
 void
 spool_free(struct spool *s)
 {
 	if (s == NULL)
 		return;
+	unmap(s);
 	if (s->fd != -1)
 		close(s->fd);
 	free(s->buf);
@@ -196,6 +210,7 @@ spool_write(struct spool *s, const void *data, size_t n)
 	}
 	if (n == 0)
 		return 0;
+	unmap(s);
 	if (s->fd == -1) {
 		if (n <= s->memory_max - s->blen && s->blen <= s->memory_max) {
 			if (grow(s, n) == -1)
@@ -295,6 +310,7 @@ spool_in_memory(const struct spool *s)
 int
 spool_truncate(struct spool *s)
 {
+	unmap(s);
 	if (s->fd != -1) {
 		close(s->fd);
 		s->fd = -1;
@@ -323,4 +339,35 @@ spool_check_dir(const char *dir)
 		return -1;
 	}
 	return close(fd);
+}
+
+int
+spool_map(struct spool *s, const char **p, size_t *len)
+{
+	void *m;
+
+	if (s->fd == -1) {
+		*p = s->buf != NULL ? s->buf : "";
+		*len = s->blen;
+		return 0;
+	}
+	if (s->map == NULL || s->maplen != (size_t)spool_size(s)) {
+		unmap(s);
+		if (flush(s) == -1)
+			return -1;
+		if (s->flen == 0) {
+			*p = "";
+			*len = 0;
+			return 0;
+		}
+		m = mmap(NULL, (size_t)s->flen, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+		    s->fd, 0);
+		if (m == MAP_FAILED)
+			return -1;
+		s->map = m;
+		s->maplen = (size_t)s->flen;
+	}
+	*p = s->map;
+	*len = s->maplen;
+	return 0;
 }

@@ -20,6 +20,13 @@ int		 spool_write(struct spool *, const void *, size_t);
 ssize_t		 spool_read(struct spool *, off_t off, void *, size_t);
 off_t		 spool_size(const struct spool *);
 int		 spool_in_memory(const struct spool *);
+/*
+ * spool_map - the whole content as one read-only region, without a copy:
+ * the buffer in memory, an mmap(2) of the file (the tail written out
+ * first). Valid until the next spool_write(), spool_truncate() or
+ * spool_free(). 0, or -1 with errno.
+ */
+int		 spool_map(struct spool *, const char **p, size_t *len);
 /* spool_truncate - drop all content (size 0). */
 int		 spool_truncate(struct spool *);
 /*

@@ -30,6 +30,8 @@ struct pg_tx {
 	size_t		 nscores;
 	size_t		 scap;
 	double		 total;
+	void		*content;
+	void		(*content_free)(void *);
 };
 
 struct pg_tx *
@@ -61,6 +63,9 @@ tx_free(struct pg_tx *tx)
 
 	if (tx == NULL)
 		return;
+	/* the content points into the message: free it first */
+	if (tx->content != NULL && tx->content_free != NULL)
+		tx->content_free(tx->content);
 	msg_free(tx->msg);
 	free(tx->id);
 	free(tx->sender);
@@ -75,6 +80,21 @@ tx_free(struct pg_tx *tx)
 	}
 	free(tx->scores);
 	free(tx);
+}
+
+void *
+tx_content(struct pg_tx *tx)
+{
+	return tx->content;
+}
+
+void
+tx_set_content(struct pg_tx *tx, void *p, void (*free_fn)(void *))
+{
+	if (tx->content != NULL && tx->content != p && tx->content_free != NULL)
+		tx->content_free(tx->content);
+	tx->content = p;
+	tx->content_free = free_fn;
 }
 
 struct pg_session *

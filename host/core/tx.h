@@ -53,6 +53,14 @@ const struct tx_score *tx_score_at(struct pg_tx *, size_t);	/* NULL past the end
 double		 tx_score_total(struct pg_tx *);
 
 /*
+ * tx_content / tx_set_content - the message content the filters of this
+ * transaction share (content.c keeps its parse here); free_fn(p) runs at
+ * tx_free() (or when another is set).
+ */
+void		*tx_content(struct pg_tx *);
+void		 tx_set_content(struct pg_tx *, void *p, void (*free_fn)(void *));
+
+/*
  * tx_addr_strip - copy an address without its angle brackets into dst
  * (dstlen bytes): "<a@b>" and "a@b" give "a@b", "<>" gives "". Returns 0, or
  * -1 (EINVAL) when it is not an address: CR, LF, NUL, space outside

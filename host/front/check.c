@@ -23,6 +23,7 @@
 #include "chain.h"
 #include "check.h"
 #include "config.h"
+#include "content.h"
 #include "log.h"
 #include "msg.h"
 #include "run.h"
@@ -48,7 +49,12 @@ struct check_opts {
 	const char	*client_name;
 	const char	*output;
 	int		 json;
+	unsigned	 show;		/* SHOW_* */
 };
+
+#define SHOW_TEXT	0x1
+#define SHOW_URLS	0x2
+#define SHOW_PARTS	0x4
 
 /* one line of the report */
 struct step {
@@ -428,6 +434,8 @@ print_text(FILE *fp, const char *file, const struct report *r,
 		if (st->d.by[0])
 			fprintf(fp, " (by %s%s)", st->d.by,
 			    st->d.error ? ", filter error" : "");
+		if (st->d.why[0])
+			fprintf(fp, " [error: %s]", st->d.why);
 		fputc('\n', fp);
 	}
 	if (tx != NULL && (tx_score_count(tx) > 0 || cfg->has_actions)) {
@@ -463,10 +471,12 @@ print_text(FILE *fp, const char *file, const struct report *r,
 	fputc('\n', fp);
 }
 
+static void json_content(FILE *, struct pg_tx *, unsigned);
+
 /* print_json - the report as one JSON object on one line */
 static void
 print_json(FILE *fp, const char *file, const struct report *r,
-    struct pg_tx *tx)
+    struct pg_tx *tx, unsigned show)
 {
 	size_t i;
 
@@ -484,7 +494,10 @@ print_json(FILE *fp, const char *file, const struct report *r,
 		json_str(fp, st->d.by[0] ? st->d.by : NULL);
 		fputs(",\"reply\":", fp);
 		json_str(fp, st->d.reply[0] ? st->d.reply : NULL);
-		fprintf(fp, ",\"error\":%s}", st->d.error ? "true" : "false");
+		fprintf(fp, ",\"error\":%s,\"why\":", st->d.error ? "true" :
+		    "false");
+		json_str(fp, st->d.why[0] ? st->d.why : NULL);
+		fputc('}', fp);
 	}
 	fprintf(fp, "],\"score\":%.4f,\"symbols\":[", tx ? tx_score_total(tx) : 0.0);
 	for (i = 0; tx != NULL && i < tx_score_count(tx); i++) {
@@ -517,7 +530,174 @@ print_json(FILE *fp, const char *file, const struct report *r,
 	json_str(fp, r->reply[0] ? r->reply : NULL);
 	fputs(",\"error\":", fp);
 	json_str(fp, r->error[0] ? r->error : NULL);
+	if (tx != NULL && show != 0)
+		json_content(fp, tx, show);
 	fprintf(fp, ",\"exit\":%d}\n", r->status);
+}
+
+/* parse_show - "text", "urls", "parts", or a comma list of them */
+static int
+parse_show(const char *arg, unsigned *show)
+{
+	char buf[64], *w, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (w = strtok_r(buf, ",", &save); w != NULL;
+	    w = strtok_r(NULL, ",", &save)) {
+		if (strcmp(w, "text") == 0)
+			*show |= SHOW_TEXT;
+		else if (strcmp(w, "urls") == 0)
+			*show |= SHOW_URLS;
+		else if (strcmp(w, "parts") == 0)
+			*show |= SHOW_PARTS;
+		else
+			return -1;
+	}
+	return *show != 0 ? 0 : -1;
+}
+
+/* print_parts - the leaf parts, one line each */
+static void
+print_parts(FILE *fp, struct content *c)
+{
+	size_t i, j, n = content_part_count(c);
+	const char *s, *an;
+	off_t sz;
+	int enc;
+
+	fprintf(fp, "parts\n");
+	for (i = 0; i < n; i++) {
+		fprintf(fp, "  %zu %*s%s", i + 1, (int)content_part_depth(c, i) * 2,
+		    "", content_part_str(c, i, PG_P_TYPE));
+		if ((s = content_part_str(c, i, PG_P_CHARSET)) != NULL)
+			fprintf(fp, " charset=%s", s);
+		fprintf(fp, " %s %lld bytes", content_part_str(c, i,
+		    PG_P_ENCODING), (long long)content_part_size(c, i));
+		if ((s = content_part_str(c, i, PG_P_DISPOSITION)) != NULL)
+			fprintf(fp, " %s", s);
+		if ((s = content_part_str(c, i, PG_P_FILENAME)) != NULL)
+			fprintf(fp, " filename=\"%s\"", s);
+		if ((s = content_part_str(c, i, PG_P_DETECTED)) != NULL)
+			fprintf(fp, " detected=%s", s);
+		fputc('\n', fp);
+		for (j = 0; content_part_archive(c, i, j, &an, &sz, &enc) == 1; j++)
+			fprintf(fp, "      member %s %lld bytes%s\n", an,
+			    (long long)sz, enc ? " encrypted" : "");
+	}
+}
+
+/* print_content - what --show asked for, for a person */
+static void
+print_content(FILE *fp, struct pg_tx *tx, unsigned show)
+{
+	struct content *c = content_get(tx);
+	const char *t, *p, *nl, *s;
+	size_t i, len;
+
+	if (c == NULL)
+		return;
+	if (show & SHOW_PARTS)
+		print_parts(fp, c);
+	for (i = 0; (show & SHOW_TEXT) && i < content_part_count(c); i++) {
+		if ((t = content_part_text(c, i, &len)) == NULL)
+			continue;
+		fprintf(fp, "text of part %zu (%s)\n", i + 1,
+		    content_part_str(c, i, PG_P_TYPE));
+		for (p = t; p < t + len; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(t + len - p))) == NULL)
+				nl = t + len;
+			fprintf(fp, "  | %.*s\n", (int)(nl - p), p);
+		}
+	}
+	if (show & SHOW_URLS) {
+		fprintf(fp, "urls\n");
+		for (i = 0; i < content_url_count(c); i++) {
+			fprintf(fp, "  %s domain=%s part=%d", content_url_str(c, i,
+			    PG_U_URL), content_url_str(c, i, PG_U_DOMAIN),
+			    content_url_part(c, i) + 1);
+			if ((s = content_url_str(c, i, PG_U_TEXT)) != NULL)
+				fprintf(fp, " text=\"%s\"", s);
+			if ((s = content_url_str(c, i, PG_U_TEXT_HOST)) != NULL)
+				fprintf(fp, " shows=%s", s);
+			fputc('\n', fp);
+		}
+	}
+}
+
+/* json_parts - "parts":[...] */
+static void
+json_parts(FILE *fp, struct content *c)
+{
+	size_t i, j, n = content_part_count(c);
+	const char *an;
+	off_t sz;
+	int enc;
+
+	fputs(",\"parts\":[", fp);
+	for (i = 0; i < n; i++) {
+		fprintf(fp, "%s{\"type\":", i ? "," : "");
+		json_str(fp, content_part_str(c, i, PG_P_TYPE));
+		fputs(",\"charset\":", fp);
+		json_str(fp, content_part_str(c, i, PG_P_CHARSET));
+		fputs(",\"disposition\":", fp);
+		json_str(fp, content_part_str(c, i, PG_P_DISPOSITION));
+		fputs(",\"filename\":", fp);
+		json_str(fp, content_part_str(c, i, PG_P_FILENAME));
+		fputs(",\"detected\":", fp);
+		json_str(fp, content_part_str(c, i, PG_P_DETECTED));
+		fprintf(fp, ",\"encoding\":\"%s\",\"size\":%lld,\"depth\":%u",
+		    content_part_str(c, i, PG_P_ENCODING),
+		    (long long)content_part_size(c, i), content_part_depth(c, i));
+		fputs(",\"archive\":", fp);
+		for (j = 0; content_part_archive(c, i, j, &an, &sz, &enc) == 1; j++) {
+			fprintf(fp, "%s{\"name\":", j ? "," : "[");
+			json_str(fp, an);
+			fprintf(fp, ",\"size\":%lld,\"encrypted\":%s}",
+			    (long long)sz, enc ? "true" : "false");
+		}
+		fputs(j ? "]}" : "null}", fp);
+	}
+	fputc(']', fp);
+}
+
+/* json_content - what --show asked for, as members of the report */
+static void
+json_content(FILE *fp, struct pg_tx *tx, unsigned show)
+{
+	struct content *c = content_get(tx);
+	const char *t;
+	size_t i, len;
+
+	if (c == NULL)
+		return;
+	if (show & SHOW_PARTS)
+		json_parts(fp, c);
+	if (show & SHOW_TEXT) {
+		t = content_text(c, &len);
+		fputs(",\"text\":", fp);
+		json_str(fp, t);
+	}
+	if (show & SHOW_URLS) {
+		fputs(",\"urls\":[", fp);
+		for (i = 0; i < content_url_count(c); i++) {
+			fprintf(fp, "%s{\"url\":", i ? "," : "");
+			json_str(fp, content_url_str(c, i, PG_U_URL));
+			fputs(",\"scheme\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_SCHEME));
+			fputs(",\"host\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_HOST));
+			fputs(",\"domain\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_DOMAIN));
+			fputs(",\"path\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_PATH));
+			fputs(",\"text\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_TEXT));
+			fputs(",\"text_host\":", fp);
+			json_str(fp, content_url_str(c, i, PG_U_TEXT_HOST));
+			fprintf(fp, ",\"part\":%d}", content_url_part(c, i) + 1);
+		}
+		fputc(']', fp);
+	}
 }
 
 static void
@@ -525,7 +705,8 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: phasegate check -c FILE [--from ADDR] [--rcpt ADDR]... "
 	    "[--helo NAME] [--client IP] [--client-name NAME] [--json] "
-	    "[-o OUTFILE] MESSAGE...\n"
+	    "[--show text|urls|parts] [-v] [-o OUTFILE] MESSAGE...\n"
+	    "  --show prints what rules see: the decoded text, the links, the parts.\n"
 	    "  MESSAGE is a file, or - for standard input.\n"
 	    "  exit: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error\n");
 }
@@ -548,6 +729,7 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "show", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -560,7 +742,7 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 	*verbose = -1;
 	*help = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:f:r:H:a:n:jo:vh", longopts,
+	while ((ch = getopt_long(argc, argv, "c:f:r:H:a:n:jo:s:vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; break;
@@ -578,6 +760,13 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 		case 'n': o->client_name = optarg; break;
 		case 'j': o->json = 1; break;
 		case 'o': o->output = optarg; break;
+		case 's':
+			if (parse_show(optarg, &o->show) == -1) {
+				fprintf(stderr, "phasegate check: --show takes "
+				    "text, urls or parts (or a list: text,urls)\n");
+				return CHECK_ERROR;
+			}
+			break;
 		case 'v': (*verbose)++; break;
 		case 'h': usage(stdout); *help = 1; return 0;
 		default: usage(stderr); return CHECK_ERROR;
@@ -606,9 +795,12 @@ check_file(struct chain *chain, const struct check_opts *o, const char *file)
 	check_one(chain, o, file, &r, &run);
 	tx = run ? run_tx(run) : NULL;
 	if (o->json)
-		print_json(stdout, file, &r, tx);
-	else
+		print_json(stdout, file, &r, tx, o->show);
+	else {
 		print_text(stdout, file, &r, tx, chain_config(chain));
+		if (tx != NULL && o->show != 0)
+			print_content(stdout, tx, o->show);
+	}
 	if (o->output != NULL && tx != NULL && r.status != CHECK_ERROR) {
 		if ((oc.fp = fopen(o->output, "w")) == NULL ||
 		    msg_output(tx_msg(tx), out_file, &oc) == -1 ||

@@ -89,6 +89,26 @@ enum pg_session_str {
 
 /* The most queries of one dns_query() call, zones of one dnsbl_query(). */
 #define PG_DNS_MAX	10000
+/* String fields of a message part, for pg_host.tx_part_str(). */
+enum pg_part_str {
+	PG_P_TYPE = 0,		/* "text/html": lower case, no parameters */
+	PG_P_CHARSET,		/* lower case, or NULL */
+	PG_P_DISPOSITION,	/* "attachment", "inline", or NULL */
+	PG_P_FILENAME,		/* decoded (RFC 2047, RFC 2231), or NULL */
+	PG_P_DETECTED,		/* type sniffed from the content, or NULL */
+	PG_P_ENCODING		/* transfer encoding: "base64", ... "7bit" */
+};
+
+/* String fields of a link, for pg_host.tx_url_str(). */
+enum pg_url_str {
+	PG_U_URL = 0,		/* normalised: "http://www.example.com/a" */
+	PG_U_SCHEME,		/* "http", "https", "ftp" */
+	PG_U_HOST,		/* lower case, IDNA ASCII form */
+	PG_U_DOMAIN,		/* registered domain (Public Suffix List) */
+	PG_U_PATH,		/* "/a" */
+	PG_U_TEXT,		/* the HTML link's text, or NULL */
+	PG_U_TEXT_HOST		/* a host the link text shows that is not the link's, or NULL */
+};
 
 /* Log levels for pg_host.log(). */
 enum pg_log_level {
@@ -267,6 +287,39 @@ struct pg_host {
 			    struct pg_dnsbl_zone *z, size_t n);
 	void		 (*dnsbl_release)(struct pg_dnsbl_zone *z, size_t n);
 	const char	*(*dns_strerror)(int status);	/* "nxdomain", ... */
+
+	/*
+	 * Message content (added in ABI 1 after the first release: check
+	 * PG_SIZE_HAS(host, struct pg_host, tx_part_count) before use).
+	 * The MIME tree is parsed once per transaction, on first use, and
+	 * shared by every filter; meaningful at end of data. Parts are the
+	 * leaf parts in order (nested multiparts and message/rfc822 walked),
+	 * counted from 0. Strings are UTF-8 and stay valid until the end of
+	 * the transaction. Out of range: NULL, -1 or 0.
+	 */
+	size_t		 (*tx_part_count)(struct pg_tx *);
+	const char	*(*tx_part_str)(struct pg_tx *, size_t i, enum pg_part_str);
+	off_t		 (*tx_part_size)(struct pg_tx *, size_t i);	/* decoded */
+	/* decoded bytes (base64, quoted-printable, uuencode undone) */
+	const char	*(*tx_part_content)(struct pg_tx *, size_t i, size_t *len);
+	/* text parts only: UTF-8, HTML rendered to text; NULL for others */
+	const char	*(*tx_part_text)(struct pg_tx *, size_t i, size_t *len);
+	const char	*(*tx_part_header)(struct pg_tx *, size_t i,
+			    const char *name);		/* decoded */
+	/* archive member j: 1, 0 past the last, -1 not an archive */
+	int		 (*tx_part_archive)(struct pg_tx *, size_t i, size_t j,
+			    const char **name, off_t *size, int *encrypted);
+	/* the text of all text parts, as one UTF-8 string */
+	const char	*(*tx_text)(struct pg_tx *, size_t *len);
+	/* header value with RFC 2047 decoded to UTF-8; n counts from 1 */
+	const char	*(*tx_header_decoded)(struct pg_tx *, const char *name,
+			    size_t n);
+	size_t		 (*tx_from_count)(struct pg_tx *);
+	int		 (*tx_from_at)(struct pg_tx *, size_t i,
+			    const char **name, const char **addr);
+	size_t		 (*tx_url_count)(struct pg_tx *);
+	const char	*(*tx_url_str)(struct pg_tx *, size_t i, enum pg_url_str);
+	int		 (*tx_url_part)(struct pg_tx *, size_t i);	/* part index, -1 */
 
 	/* new members go here */
 };

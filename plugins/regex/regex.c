@@ -7,7 +7,8 @@
  *	TARGET /PATTERN/FLAGS ACTION [args]
  *
  * TARGET is client, helo, from, rcpt, "header NAME", "header *" (or
- * headers) or body; ACTION is REJECT [text], TEMPFAIL [text], DISCARD
+ * headers), body, or one of the host's decoded content (end of data):
+ * text, url, domain, filename, "decoded NAME"; ACTION is REJECT [text], TEMPFAIL [text], DISCARD
  * [note], ACCEPT [note], SCORE n SYMBOL or ADD_HEADER Name: value. See
  * docs/regex-plugin.md for the full syntax and semantics.
  *
@@ -703,10 +704,122 @@ body_chunk(struct run *run, struct lines *l, const char *buf, size_t n)
 	return PG_CONTINUE;
 }
 
+static enum pg_verdict rx_body(struct rx *, struct pg_tx *, struct pg_reply *);
+
+/* content_one - rule r on one subject: a verdict, or -1 when it did not match */
+static int
+content_one(struct run *run, const struct rx_rule *r, const char *s,
+    size_t len)
+{
+	size_t ov[2 * RX_NREF];
+
+	if (s == NULL || !try(run, r, s, len, ov))
+		return -1;
+	return (int)fire(run, r, s, ov);
+}
+
+/* content_text - a text rule on each line of the message's text */
+static int
+content_text(struct run *run, const struct rx_rule *r, const char *t,
+    size_t len)
+{
+	const char *p, *e = t + len, *nl;
+	int v;
+
+	for (p = t; p < e; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			nl = e;
+		if ((v = content_one(run, r, p, (size_t)(nl - p) < RX_SUBJECT_MAX ?
+		    (size_t)(nl - p) : RX_SUBJECT_MAX)) != -1)
+			return v;
+	}
+	return -1;
+}
+
+/* content_rule - one content rule over all its subjects */
+static int
+content_rule(struct run *run, struct pg_tx *tx, const struct rx_rule *r)
+{
+	const struct pg_host *h = run->rx->host;
+	const char *s;
+	size_t i, n, len;
+	int v = -1;
+
+	switch (r->target) {
+	case RX_T_TEXT:
+		s = h->tx_text(tx, &len);
+		return s != NULL ? content_text(run, r, s, len) : -1;
+	case RX_T_URL:
+	case RX_T_DOMAIN:
+		n = h->tx_url_count(tx);
+		for (i = 0; i < n && v == -1; i++) {
+			s = h->tx_url_str(tx, i, r->target == RX_T_URL ?
+			    PG_U_URL : PG_U_DOMAIN);
+			v = content_one(run, r, s, s ? strlen(s) : 0);
+		}
+		return v;
+	case RX_T_FILENAME:
+		n = h->tx_part_count(tx);
+		for (i = 0; i < n && v == -1; i++) {
+			s = h->tx_part_str(tx, i, PG_P_FILENAME);
+			v = content_one(run, r, s, s ? strlen(s) : 0);
+		}
+		return v;
+	default:
+		for (i = 1; v == -1 && (s = h->tx_header_decoded(tx, r->hname,
+		    i)) != NULL; i++)
+			v = content_one(run, r, s, strlen(s));
+		return v;
+	}
+}
+
+/* content_rules - the rules on the host's decoded content, in file order */
+static enum pg_verdict
+content_rules(struct rx *rx, struct pg_tx *tx, struct pg_reply *reply)
+{
+	struct run run;
+	size_t i;
+	int v = -1;
+
+	if (!PG_SIZE_HAS(rx->host, struct pg_host, tx_url_part) ||
+	    rx->host->tx_text == NULL) {
+		snprintf(reply->text, sizeof(reply->text), "regex: this host "
+		    "offers no message content (text, url, domain, filename, "
+		    "decoded rules)");
+		return PG_ERROR;
+	}
+	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
+		return PG_ERROR;
+	for (i = 0; i < rx->rs.nphase[RX_P_CONTENT]; i++) {
+		const struct rx_rule *r =
+		    &rx->rs.rules[rx->rs.phase[RX_P_CONTENT][i]];
+
+		if (rule_skip(&run, r))
+			continue;
+		if ((v = content_rule(&run, tx, r)) != -1 && v != PG_CONTINUE)
+			break;
+	}
+	run_end(&run);
+	return v == -1 ? PG_CONTINUE : (enum pg_verdict)v;
+}
+
 static enum pg_verdict
 rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 {
 	struct rx *rx = state;
+	enum pg_verdict v = PG_CONTINUE;
+
+	if (rx->rs.nphase[RX_P_BODY] > 0)
+		v = rx_body(rx, tx, reply);
+	if (v == PG_CONTINUE && rx->rs.nphase[RX_P_CONTENT] > 0)
+		v = content_rules(rx, tx, reply);
+	return v;
+}
+
+/* rx_body - the body rules, line by line on the raw body */
+static enum pg_verdict
+rx_body(struct rx *rx, struct pg_tx *tx, struct pg_reply *reply)
+{
 	struct lines l = { NULL, 0, 0 };
 	char *buf = NULL;
 	uint64_t left = rx->body_max;
@@ -715,8 +828,6 @@ rx_eom(void *state, struct pg_tx *tx, struct pg_reply *reply)
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
 
-	if (rx->rs.nphase[RX_P_BODY] == 0)
-		return PG_CONTINUE;
 	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
 		return PG_ERROR;
 	if ((buf = malloc(RX_CHUNK)) == NULL ||
@@ -777,7 +888,7 @@ rx_phases(void *state)
 		m |= PG_PHASE_RCPT;
 	if (rx->rs.nphase[RX_P_HEADER] > 0)
 		m |= PG_PHASE_HEADER;
-	if (rx->rs.nphase[RX_P_BODY] > 0)
+	if (rx->rs.nphase[RX_P_BODY] > 0 || rx->rs.nphase[RX_P_CONTENT] > 0)
 		m |= PG_PHASE_EOM | PG_PHASE_BODY;
 	/* rx_mail hands client/helo effects to each transaction */
 	for (i = 0; i < rx->rs.nrules; i++) {

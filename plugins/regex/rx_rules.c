@@ -33,6 +33,11 @@ rx_rules_phase(enum rx_target t)
 	case RX_T_HEADER:
 	case RX_T_HEADERS:	return RX_P_HEADER;
 	case RX_T_BODY:	return RX_P_BODY;
+	case RX_T_TEXT:
+	case RX_T_URL:
+	case RX_T_DOMAIN:
+	case RX_T_FILENAME:
+	case RX_T_DECODED:	return RX_P_CONTENT;
 	}
 	return RX_P_BODY;
 }
@@ -217,7 +222,10 @@ parse_target(char **pp, const char *file, int lineno, struct rx_rule *r,
 		{ "client", RX_T_CLIENT }, { "helo", RX_T_HELO },
 		{ "from", RX_T_FROM }, { "rcpt", RX_T_RCPT },
 		{ "headers", RX_T_HEADERS }, { "body", RX_T_BODY },
+		{ "text", RX_T_TEXT }, { "url", RX_T_URL },
+		{ "domain", RX_T_DOMAIN }, { "filename", RX_T_FILENAME },
 	};
+	int decoded = 0;
 	char *w = word(pp);
 	size_t i, n;
 
@@ -226,7 +234,9 @@ parse_target(char **pp, const char *file, int lineno, struct rx_rule *r,
 			r->target = words[i].target;
 			return 0;
 		}
-	if (strcmp(w, "header") != 0) {
+	if (strcmp(w, "decoded") == 0)
+		decoded = 1;
+	else if (strcmp(w, "header") != 0) {
 		lerr(err, errlen, file, lineno, "unknown target '%.64s'", w);
 		return -1;
 	}
@@ -236,7 +246,7 @@ parse_target(char **pp, const char *file, int lineno, struct rx_rule *r,
 		    "header needs a field name or '*' before the pattern");
 		return -1;
 	}
-	if (strcmp(w, "*") == 0) {
+	if (strcmp(w, "*") == 0 && !decoded) {
 		r->target = RX_T_HEADERS;
 		return 0;
 	}
@@ -249,7 +259,7 @@ parse_target(char **pp, const char *file, int lineno, struct rx_rule *r,
 		    w);
 		return -1;
 	}
-	r->target = RX_T_HEADER;
+	r->target = decoded ? RX_T_DECODED : RX_T_HEADER;
 	if ((r->hname = strdup(w)) == NULL) {
 		lerr(err, errlen, file, lineno, "out of memory");
 		return -1;

@@ -25,7 +25,12 @@ enum rx_target {
 	RX_T_RCPT,
 	RX_T_HEADER,	/* header NAME: the value of each field NAME */
 	RX_T_HEADERS,	/* header * / headers: "Name: value" of every field */
-	RX_T_BODY
+	RX_T_BODY,
+	RX_T_TEXT,	/* the decoded text of the message, line by line */
+	RX_T_URL,	/* each link, normalised */
+	RX_T_DOMAIN,	/* each link's registered domain */
+	RX_T_FILENAME,	/* each part's decoded file name */
+	RX_T_DECODED	/* decoded NAME: each field NAME, RFC 2047 decoded */
 };
 
 /* The phase a target's rules run at. */
@@ -36,6 +41,7 @@ enum rx_phase {
 	RX_P_RCPT,
 	RX_P_HEADER,
 	RX_P_BODY,
+	RX_P_CONTENT,	/* at end of data too, on the host's decoded content */
 	RX_P_N
 };
 

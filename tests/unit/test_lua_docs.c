@@ -76,6 +76,8 @@ code_names(struct names *s)
 	add_regs(s, "session:", lb_session_methods);
 	add_fields(s, "tx.", lb_tx_fields);
 	add_regs(s, "tx:", lb_tx_methods);
+	add_fields(s, "part.", lb_part_fields);
+	add_regs(s, "part:", lb_part_methods);
 	add_regs(s, "re:", lb_regex_methods);
 	add_regs(s, "set:", lb_regex_set_methods);
 }

@@ -423,6 +423,48 @@ test_scenarios(void **state)
 	chain_unref(c);
 }
 
+/* the content targets: text, url, domain, filename, decoded NAME */
+static const struct scen content_scens[] = {
+	{ "content: nothing", NULL, NULL, NULL, NULL, { NULL }, NULL, 0,
+	    PG_ACCEPT, "", "", "", "" },
+	{ "content: text in a base64 part", NULL, NULL, NULL, NULL, { NULL },
+	    "Subject: x\r\nContent-Type: text/plain\r\nContent-Transfer-"
+	    "Encoding: base64\r\n\r\nQnV5IGNoZWFwIHZpYWdyYSBub3c=\r\n", 0,
+	    PG_ACCEPT, "", "", "TEXT_DRUGS=3", "" },
+	{ "content: text of HTML split by tags", NULL, NULL, NULL, NULL,
+	    { NULL }, "Content-Type: text/html\r\n\r\n<p>v<b>i</b>a&#103;ra"
+	    "</p>\r\n", 0, PG_ACCEPT, "", "", "TEXT_DRUGS=3", "" },
+	{ "content: the raw header does not match, decoded does", NULL, NULL,
+	    NULL, NULL, { NULL }, "Subject: =?UTF-8?B?Q2hlYXAgVmlhZ3Jh?=\r\n"
+	    "\r\nhello\r\n", 0, PG_ACCEPT, "", "", "SUBJECT_DECODED=2", "" },
+	{ "content: url and domain", NULL, NULL, NULL, NULL, { NULL },
+	    "Subject: x\r\n\r\nsee hxxp://www.prize[.]top/win\r\n", 0,
+	    PG_ACCEPT, "", "", "URL_WIN=1,DOMAIN_TOP=1.5", "" },
+	{ "content: an RFC 2231 file name", NULL, NULL, NULL, NULL, { NULL },
+	    "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n\r\nhi\r\n--b\r\nContent-Disposition: attachment; "
+	    "filename*0*=utf-8''inv%6Fice; filename*1=\".exe\"\r\n\r\nMZ\r\n"
+	    "--b--\r\n", 0, PG_REJECT, "eom", "550 5.7.1 No invoice.exe here",
+	    "", "" },
+};
+
+static void
+test_content_targets(void **state)
+{
+	char err[2048], why[4096];
+	struct chain *c;
+	size_t i;
+
+	(void)state;
+	c = load_rules("content.rules", NULL, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("load: %s", err);
+	for (i = 0; i < sizeof(content_scens) / sizeof(content_scens[0]); i++)
+		if (check_scen(c, &content_scens[i], why, sizeof(why)) == -1)
+			fail_msg("row %zu: %s", i, why);
+	chain_unref(c);
+}
+
 /*
  * client and helo SCORE/ADD_HEADER act once per session and land on each
  * of its transactions, at MAIL.
@@ -534,8 +576,8 @@ test_example_rules(void **state)
 		    "\r\n\r\nsee http://deals.prize.top/x\r\nTo unsubscribe "
 		    "just reply with REMOVE\r\n", 0, PG_ACCEPT, "", "",
 		    "RDNS_DYNAMIC=1.5,RDNS_HAS_IP=1,FROM_CHEAP_TLD=1.5,"
-		    "SUBJECT_SPAM_WORDS=2,BODY_URL_CHEAP_TLD=1,"
-		    "BODY_REMOVE_BY_REPLY=1",
+		    "BODY_REMOVE_BY_REPLY=1,SUBJECT_SPAM_WORDS=2,"
+		    "BODY_URL_CHEAP_TLD=1",
 		    "X-Phasegate-List: deals.prize.top" },
 		{ "sample: our own name in HELO", NULL, NULL, "MX.example.net",
 		    NULL, { NULL }, NULL, 0, PG_REJECT, "helo",
@@ -850,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_body_max),
+		cmocka_unit_test(test_content_targets),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_body_speed),
 	};

@@ -1,0 +1,507 @@
+/*
+ * url - links in text, normalised (see url.h)
+ *
+ * Public: url_find(), url_parse(), url_domain(), url_cache_new(),
+ * url_cache_free().
+ * Pure: libidn2 and libpsl's built-in list work in memory. Every scan is
+ * bounded by its input; a link is cut at URL_MAX bytes. url_parse()
+ * allocates one buffer with pg_*() for all the strings of a result.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* memmem() */
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <idn2.h>
+#include <libpsl.h>
+
+#include "mbuf.h"
+#include "url.h"
+#include "xmalloc.h"
+
+/* stop_char - a byte that ends a link in text */
+static int
+stop_char(unsigned char c)
+{
+	return c <= ' ' || c == '<' || c == '>' || c == '"' || c == '\'' ||
+	    c == '`' || c == '{' || c == '}' || c == '|' || c == '\\' ||
+	    c == '^' || c == 0x7F;
+}
+
+/* host_char - a byte that may stand in an (obfuscated) host */
+static int
+host_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c >= 0x80;
+}
+
+/* span_end - where a link starting at s ends: stop chars, trailing punctuation trimmed */
+static const char *
+span_end(const char *s, const char *end)
+{
+	const char *e = s;
+	int paren = 0;
+
+	while (e < end && !stop_char((unsigned char)*e) && e - s < URL_MAX) {
+		if (*e == '(')
+			paren++;
+		else if (*e == ')' && paren-- <= 0)
+			break;
+		e++;
+	}
+	while (e > s && strchr(".,;:!?*]'", e[-1]) != NULL &&
+	    !(e - s >= 3 && strncmp(e - 3, "[.]", 3) == 0))
+		e--;
+	return e;
+}
+
+/* scheme_start - the start of the scheme before "://" at q (letters, x, *) */
+static const char *
+scheme_start(const char *text, const char *q)
+{
+	const char *s = q;
+
+	while (s > text && q - s < 8 && (((s[-1] | 32) >= 'a' &&
+	    (s[-1] | 32) <= 'z') || s[-1] == '*'))
+		s--;
+	return s;
+}
+
+/* word_start - whether p starts a word (not after a letter, digit, '.', '/', '@') */
+static int
+word_start(const char *text, const char *p)
+{
+	return p == text || !(host_char((unsigned char)p[-1]) || p[-1] == '/' ||
+	    p[-1] == '@' || p[-1] == ':');
+}
+
+/*
+ * The marks of a link, by index (link_start() tells them apart): 0 "://",
+ * 1 "[:]//", 2 "www.", 3 "WWW.", 4 "[.]", 5 "(.)", 6 "[dot]".
+ */
+
+/* link_start - where a link marked by mark i at q starts, or NULL */
+static const char *
+link_start(const char *text, const char *p, const char *q, size_t i)
+{
+	const char *s;
+
+	if (i < 2)
+		s = scheme_start(text, q);
+	else if (i < 4)
+		s = q;
+	else	/* an obfuscated dot: back over the host */
+		for (s = q; s > text && host_char((unsigned char)s[-1]); )
+			s--;
+	if (s < p || (i < 2 && s == q) || (i >= 4 && s == q) ||
+	    !word_start(text, s))
+		return NULL;
+	return s;
+}
+
+/* has - whether the n bytes of m stand at q */
+#define HAS(q, end, m)	((size_t)((end) - (q)) >= sizeof(m) - 1 && \
+			    memcmp((q), (m), sizeof(m) - 1) == 0)
+
+/* mark_at - which mark of marks[] starts at q (its index), or -1 */
+static int
+mark_at(const char *q, const char *end)
+{
+	switch (*q) {
+	case ':':
+		return HAS(q, end, "://") ? 0 : -1;
+	case 'w':
+		return HAS(q, end, "www.") ? 2 : -1;
+	case 'W':
+		return HAS(q, end, "WWW.") ? 3 : -1;
+	case '[':
+		return HAS(q, end, "[:]//") ? 1 : HAS(q, end, "[.]") ? 4 :
+		    HAS(q, end, "[dot]") ? 6 : -1;
+	case '(':
+		return HAS(q, end, "(.)") ? 5 : -1;
+	}
+	return -1;
+}
+
+size_t
+url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
+    void *ctx)
+{
+	const char *p = text, *end = text + len, *q, *s, *e;
+	size_t n = 0;
+	int m;
+
+	/* one pass: a mark starts with ':', 'w', 'W', '[' or '(' */
+	for (q = text; q < end; q++) {
+		if (*q != ':' && (*q | 32) != 'w' && *q != '[' && *q != '(')
+			continue;
+		if ((m = mark_at(q, end)) < 0 ||
+		    (s = link_start(text, p, q, (size_t)m)) == NULL)
+			continue;
+		e = span_end(s, end);
+		if (e > s + 4) {
+			n++;
+			if (cb(ctx, s, (size_t)(e - s)) == -1)
+				break;
+		}
+		p = e > s ? e : s + 1;
+		if (q < p - 1)
+			q = p - 1;
+	}
+	return n;
+}
+
+/* hexval - 0..15 or -1 */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 32;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* unreserved - RFC 3986 unreserved: %XX of these is undone in paths */
+static int
+unreserved(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+/* take_scheme - the scheme ("http"...) and where the authority starts */
+static const char *
+take_scheme(const char *s, const char *e, char *scheme, size_t sl)
+{
+	const char *p;
+	char w[16];
+	size_t i = 0;
+
+	for (p = s; p < e && i < sizeof(w) - 1 && (((*p | 32) >= 'a' &&
+	    (*p | 32) <= 'z') || *p == '*'); p++)
+		w[i++] = (char)(*p == '*' ? 't' : *p | 32);
+	w[i] = '\0';
+	if (p < e && *p == '[' && e - p >= 3 && p[1] == ':' && p[2] == ']')
+		p += 2;	/* [:] */
+	if (p >= e || *p != ':') {
+		/* no scheme: www. or an obfuscated host */
+		snprintf(scheme, sl, "http");
+		return s;
+	}
+	p++;
+	if (strcmp(w, "hxxp") == 0 || strcmp(w, "hxxps") == 0 ||
+	    strcmp(w, "hxxp") == 0)
+		w[1] = w[2] = 't';
+	if (strcmp(w, "http") != 0 && strcmp(w, "https") != 0 &&
+	    strcmp(w, "ftp") != 0)
+		return NULL;
+	snprintf(scheme, sl, "%s", w);
+	while (p < e && (*p == '/' || *p == '\\'))
+		p++;
+	return p;
+}
+
+/* deobfuscate - "[.]", "(.)", "{.}", "[dot]", "(dot)" at p: its length, or 0 */
+static size_t
+deobfuscate(const char *p, const char *e)
+{
+	static const char *const o[] = { "[.]", "(.)", "{.}", "[dot]",
+	    "(dot)", NULL };
+	size_t i, n;
+
+	for (i = 0; o[i] != NULL; i++) {
+		n = strlen(o[i]);
+		if ((size_t)(e - p) >= n && strncasecmp(p, o[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+/* take_host - the host of authority [p, e) into h (lower case, %XX and obfuscations undone) */
+static int
+take_host(const char *p, const char *e, struct mbuf *h, const char **port,
+    size_t *portlen)
+{
+	const char *at = NULL, *q;
+	size_t k;
+	int v1, v2;
+
+	for (q = p; q < e; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL)
+		p = at + 1;
+	*port = NULL;
+	*portlen = 0;
+	for (q = p; q < e; q++) {
+		if (*q == '%' && e - q >= 3 && (v1 = hexval(q[1])) >= 0 &&
+		    (v2 = hexval(q[2])) >= 0) {
+			mbuf_addc(h, (v1 << 4 | v2) >= 'A' && (v1 << 4 | v2) <= 'Z' ?
+			    (v1 << 4 | v2) + 32 : v1 << 4 | v2);
+			q += 2;
+		} else if ((*q == '[' || *q == '(' || *q == '{') &&
+		    (k = deobfuscate(q, e)) > 0) {
+			mbuf_addc(h, '.');
+			q += k - 1;
+		} else if (*q == ':' && h->len > 0 && h->p[0] != '[') {
+			*port = q + 1;
+			*portlen = (size_t)(e - q - 1);
+			break;
+		} else
+			mbuf_addc(h, *q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+	}
+	while (h->len > 0 && h->p[h->len - 1] == '.')
+		h->p[--h->len] = '\0';
+	return h->err ? -1 : 0;
+}
+
+/* host_ok - a host name, an IPv4 address or an [IPv6] literal */
+static int
+host_ok(const char *h)
+{
+	const char *p;
+	int dot = 0;
+
+	if (*h == '[')
+		return strchr(h, ']') != NULL;
+	for (p = h; *p; p++) {
+		if (*p == '.')
+			dot = 1;
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '_'))
+			return 0;
+	}
+	return dot && *h != '.' && strstr(h, "..") == NULL;
+}
+
+/* idna - a host with non-ASCII letters in its ASCII form (in place in h) */
+static int
+idna(struct mbuf *h)
+{
+	char *ascii = NULL;
+	size_t i;
+
+	for (i = 0; i < h->len && (unsigned char)h->p[i] < 0x80; i++)
+		;
+	if (i == h->len)
+		return 0;
+	if (idn2_to_ascii_8z(h->p, &ascii, IDN2_NONTRANSITIONAL |
+	    IDN2_NFC_INPUT) != IDN2_OK &&
+	    idn2_to_ascii_8z(h->p, &ascii, IDN2_TRANSITIONAL) != IDN2_OK)
+		return -1;
+	mbuf_reset(h);
+	mbuf_add(h, ascii, strlen(ascii));
+	idn2_free(ascii);
+	return h->err ? -1 : 0;
+}
+
+/* decimal_ip - a host of digits only as a dotted quad */
+static void
+decimal_ip(struct mbuf *h)
+{
+	unsigned long long v = 0;
+	char q[16];
+	size_t i;
+
+	if (h->len == 0 || h->len > 10)
+		return;
+	for (i = 0; i < h->len; i++) {
+		if (h->p[i] < '0' || h->p[i] > '9')
+			return;
+		v = v * 10 + (unsigned)(h->p[i] - '0');
+	}
+	if (v > 0xFFFFFFFFULL)
+		return;
+	snprintf(q, sizeof(q), "%llu.%llu.%llu.%llu", v >> 24, (v >> 16) & 255,
+	    (v >> 8) & 255, v & 255);
+	mbuf_reset(h);
+	mbuf_add(h, q, strlen(q));
+}
+
+void
+url_domain(const char *host, char *out, size_t outlen)
+{
+	const psl_ctx_t *psl = psl_builtin();
+	const char *d = NULL, *p;
+	int ip = 1;
+
+	for (p = host; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			ip = 0;
+	if (!ip && *host != '[' && psl != NULL)
+		d = psl_registrable_domain(psl, host);
+	snprintf(out, outlen, "%s", d != NULL ? d : host);
+}
+
+struct url_cache {
+	struct {
+		char	 host[128];
+		char	 domain[128];
+	}	 e[URL_CACHE_MAX];
+	size_t	 n;
+	size_t	 next;	/* the entry to replace next */
+};
+
+struct url_cache *
+url_cache_new(void)
+{
+	return pg_calloc(1, sizeof(struct url_cache));
+}
+
+void
+url_cache_free(struct url_cache *c)
+{
+	free(c);
+}
+
+/* cached_domain - the registered domain of host, through the cache */
+static void
+cached_domain(struct url_cache *c, const char *host, char *out, size_t outlen)
+{
+	size_t i, hl = strlen(host);
+
+	if (c == NULL || hl >= sizeof(c->e[0].host)) {
+		url_domain(host, out, outlen);
+		return;
+	}
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].host, host) == 0) {
+			snprintf(out, outlen, "%s", c->e[i].domain);
+			return;
+		}
+	url_domain(host, out, outlen);
+	if (strlen(out) >= sizeof(c->e[0].domain))
+		return;
+	i = c->n < URL_CACHE_MAX ? c->n++ : c->next++ % URL_CACHE_MAX;
+	memcpy(c->e[i].host, host, hl + 1);
+	memcpy(c->e[i].domain, out, strlen(out) + 1);
+}
+
+/* path_add - the path (and query, fragment) with unreserved %XX undone */
+static void
+path_add(struct mbuf *b, const char *p, const char *e)
+{
+	int v1, v2;
+
+	if (p == e || *p != '/')
+		mbuf_addc(b, '/');
+	for (; p < e; p++) {
+		if (*p == '%' && e - p >= 3 && (v1 = hexval(p[1])) >= 0 &&
+		    (v2 = hexval(p[2])) >= 0 && unreserved(v1 << 4 | v2)) {
+			mbuf_addc(b, v1 << 4 | v2);
+			p += 2;
+		} else if (*p == '\\')
+			mbuf_addc(b, '/');
+		else if ((unsigned char)*p > ' ')
+			mbuf_addc(b, *p);
+	}
+}
+
+/* assemble - the strings of u in one buffer: url, scheme, host, domain, path */
+static int
+assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
+    size_t portlen, const char *rest, const char *e, struct url_cache *cache)
+{
+	struct mbuf b;
+	char dom[256];
+	size_t o_url, o_sch, o_host, o_dom, o_path, plen;
+	const char *pe;
+
+	cached_domain(cache, host->p, dom, sizeof(dom));
+	mbuf_init(&b, URL_MAX * 3);
+	o_url = 0;
+	mbuf_add(&b, scheme, strlen(scheme));
+	mbuf_add(&b, "://", 3);
+	mbuf_add(&b, host->p, host->len);
+	if (port != NULL && portlen > 0) {
+		mbuf_addc(&b, ':');
+		mbuf_add(&b, port, portlen);
+	}
+	o_path = b.len;
+	path_add(&b, rest, e);
+	plen = b.len - o_path;
+	if ((pe = memchr(b.p + o_path, '?', plen)) != NULL ||
+	    (pe = memchr(b.p + o_path, '#', plen)) != NULL)
+		plen = (size_t)(pe - (b.p + o_path));
+	mbuf_addc(&b, '\0');
+	o_sch = b.len;
+	mbuf_add(&b, scheme, strlen(scheme) + 1);
+	o_host = b.len;
+	mbuf_add(&b, host->p, host->len + 1);
+	o_dom = b.len;
+	mbuf_add(&b, dom, strlen(dom) + 1);
+	if (b.err == 0) {
+		/* the path again, alone: grow first, as b.p may move */
+		size_t o_p2 = b.len;
+
+		if (mbuf_add(&b, NULL, 0) == 0 && b.cap - b.len > plen + 1) {
+			memmove(b.p + b.len, b.p + o_path, plen);
+			b.len += plen;
+		} else {
+			char *tmp = pg_malloc(plen + 1);
+
+			if (tmp != NULL) {
+				memcpy(tmp, b.p + o_path, plen);
+				mbuf_add(&b, tmp, plen);
+				free(tmp);
+			} else
+				b.err |= MBUF_NOMEM;
+		}
+		mbuf_addc(&b, '\0');
+		o_path = o_p2;
+	}
+	if (b.err & MBUF_NOMEM) {
+		mbuf_free(&b);
+		return -2;
+	}
+	u->buf = b.p;
+	u->url = b.p + o_url;
+	u->scheme = b.p + o_sch;
+	u->host = b.p + o_host;
+	u->domain = b.p + o_dom;
+	u->path = b.p + o_path;
+	return 0;
+}
+
+int
+url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
+{
+	const char *e = s + (n > URL_MAX ? URL_MAX : n), *p, *ae, *port;
+	char scheme[16];
+	struct mbuf host;
+	size_t portlen;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	while (s < e && ((unsigned char)*s <= ' ' || *s == '<' || *s == '"'))
+		s++;
+	while (e > s && ((unsigned char)e[-1] <= ' ' || e[-1] == '>' ||
+	    e[-1] == '"'))
+		e--;
+	if ((p = take_scheme(s, e, scheme, sizeof(scheme))) == NULL)
+		return -1;
+	for (ae = p; ae < e && *ae != '/' && *ae != '?' && *ae != '#' &&
+	    *ae != '\\'; ae++)
+		;
+	mbuf_init(&host, 512);
+	if (take_host(p, ae, &host, &port, &portlen) == -1 || host.len == 0 ||
+	    idna(&host) == -1) {
+		r = host.err & MBUF_NOMEM ? -2 : -1;
+		mbuf_free(&host);
+		return r;
+	}
+	decimal_ip(&host);
+	if (!host_ok(host.p)) {
+		mbuf_free(&host);
+		return -1;
+	}
+	r = assemble(u, scheme, &host, port, portlen, ae, e, cache);
+	mbuf_free(&host);
+	return r;
+}

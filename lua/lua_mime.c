@@ -1,0 +1,310 @@
+/*
+ * lua_mime - message content for scripts: tx:parts(), tx:text(),
+ * tx:subject(), tx:from(), tx:urls() and the part objects
+ *
+ * Public (to lua/): lb_part_open(), lua_tx_parts(), lua_tx_text(),
+ * lua_tx_header_decoded(),
+ * lua_tx_subject(), lua_tx_from(), lua_tx_urls(), lb_part_methods,
+ * lb_part_fields.
+ *
+ * Everything comes through the host table's content members (struct
+ * pg_host, tx_part_count ...), the same a C plugin gets; a host too old to
+ * have them raises "message content is not available". The host parses
+ * the message once per transaction on first use and shares it between
+ * scripts; this file only builds Lua values. A part object holds the
+ * transaction's box and its index: like the tx, it is valid for the
+ * handler call that made it ("attempt to use a finished part").
+ */
+#include <string.h>
+
+#include "lua_int.h"
+
+const char *const lb_part_fields[] = {
+	"type", "charset", "disposition", "filename", "size", "detected",
+	"encoding", NULL
+};
+
+/* a part: the tx box first, so that lb_box_check() reads it */
+struct lb_part {
+	struct lb_box	 b;
+	size_t		 i;
+};
+
+/* host_of - the host table, with its content members */
+static const struct pg_host *
+host_of(lua_State *L)
+{
+	const struct pg_host *h = lb_interp_of(L)->st->host;
+
+	if (!PG_SIZE_HAS(h, struct pg_host, tx_url_part) ||
+	    h->tx_part_count == NULL)
+		luaL_error(L, "message content is not available from this host");
+	return h;
+}
+
+/* check_part - the tx and index of the part at idx */
+static struct pg_tx *
+check_part(lua_State *L, int idx, size_t *i)
+{
+	struct pg_tx *tx = lb_box_check(L, idx, LB_MT_PART, "part");
+
+	*i = ((struct lb_part *)lua_touserdata(L, idx))->i;
+	return tx;
+}
+
+/* push_str - a string or nil */
+static void
+push_str(lua_State *L, const char *s)
+{
+	if (s != NULL)
+		lua_pushstring(L, s);
+	else
+		lua_pushnil(L);
+}
+
+/* set_str - t[k] = s (nothing for NULL) on the table at the top */
+static void
+set_str(lua_State *L, const char *k, const char *s)
+{
+	if (s == NULL)
+		return;
+	lua_pushstring(L, s);
+	lua_setfield(L, -2, k);
+}
+
+int
+lua_tx_parts(lua_State *L)
+{
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	const struct pg_host *h = host_of(L);
+	size_t i, n = h->tx_part_count(tx);
+	struct lb_part *p;
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		p = lua_newuserdatauv(L, sizeof(*p), 0);
+		p->b.p = tx;
+		p->b.call = lb_interp_of(L)->call;
+		p->i = i;
+		luaL_setmetatable(L, LB_MT_PART);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* lua_tx_header_decoded - tx:header(name, n, "decoded"), from lua_tx.c */
+int
+lua_tx_header_decoded(lua_State *L)
+{
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	const char *name = luaL_checkstring(L, 2);
+	lua_Integer n = luaL_checkinteger(L, 3);
+
+	push_str(L, host_of(L)->tx_header_decoded(tx, name, (size_t)n));
+	return 1;
+}
+
+int
+lua_tx_text(lua_State *L)
+{
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	size_t len = 0;
+	const char *t = host_of(L)->tx_text(tx, &len);
+
+	lua_pushlstring(L, t != NULL ? t : "", t != NULL ? len : 0);
+	return 1;
+}
+
+int
+lua_tx_subject(lua_State *L)
+{
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+
+	push_str(L, host_of(L)->tx_header_decoded(tx, "Subject", 1));
+	return 1;
+}
+
+int
+lua_tx_from(lua_State *L)
+{
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	const struct pg_host *h = host_of(L);
+	size_t i, n = h->tx_from_count(tx);
+	const char *name, *addr;
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		if (h->tx_from_at(tx, i, &name, &addr) != 0)
+			break;
+		lua_createtable(L, 0, 2);
+		set_str(L, "name", name);
+		set_str(L, "addr", addr);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+int
+lua_tx_urls(lua_State *L)
+{
+	static const struct { const char *k; enum pg_url_str w; } f[] = {
+		{ "url", PG_U_URL }, { "scheme", PG_U_SCHEME },
+		{ "host", PG_U_HOST }, { "domain", PG_U_DOMAIN },
+		{ "path", PG_U_PATH }, { "text", PG_U_TEXT },
+		{ "text_host", PG_U_TEXT_HOST }
+	};
+	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	const struct pg_host *h = host_of(L);
+	size_t i, k, n = h->tx_url_count(tx);
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 8);
+		for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+			set_str(L, f[k].k, h->tx_url_str(tx, i, f[k].w));
+		lua_pushinteger(L, (lua_Integer)h->tx_url_part(tx, i) + 1);
+		lua_setfield(L, -2, "part");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int
+lua_part_content(lua_State *L)
+{
+	size_t i, len = 0;
+	struct pg_tx *tx = check_part(L, 1, &i);
+	const char *d = host_of(L)->tx_part_content(tx, i, &len);
+
+	lua_pushlstring(L, d != NULL ? d : "", d != NULL ? len : 0);
+	return 1;
+}
+
+static int
+lua_part_text(lua_State *L)
+{
+	size_t i, len = 0;
+	struct pg_tx *tx = check_part(L, 1, &i);
+	const char *t = host_of(L)->tx_part_text(tx, i, &len);
+
+	if (t == NULL)
+		lua_pushnil(L);
+	else
+		lua_pushlstring(L, t, len);
+	return 1;
+}
+
+static int
+lua_part_header(lua_State *L)
+{
+	size_t i;
+	struct pg_tx *tx = check_part(L, 1, &i);
+	const char *name = luaL_checkstring(L, 2);
+
+	push_str(L, host_of(L)->tx_part_header(tx, i, name));
+	return 1;
+}
+
+static int
+lua_part_archive(lua_State *L)
+{
+	size_t i, j;
+	struct pg_tx *tx = check_part(L, 1, &i);
+	const struct pg_host *h = host_of(L);
+	const char *name;
+	off_t size;
+	int enc;
+
+	if (h->tx_part_archive(tx, i, 0, &name, &size, &enc) == -1) {
+		lua_pushnil(L);
+		return 1;
+	}
+	lua_newtable(L);
+	for (j = 0; h->tx_part_archive(tx, i, j, &name, &size, &enc) == 1; j++) {
+		lua_createtable(L, 0, 3);
+		set_str(L, "name", name);
+		if (size >= 0) {
+			lua_pushinteger(L, (lua_Integer)size);
+			lua_setfield(L, -2, "size");
+		}
+		lua_pushboolean(L, enc);
+		lua_setfield(L, -2, "encrypted");
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	return 1;
+}
+
+const luaL_Reg lb_part_methods[] = {
+	{ "content", lua_part_content },
+	{ "text", lua_part_text },
+	{ "header", lua_part_header },
+	{ "archive", lua_part_archive },
+	{ NULL, NULL }
+};
+
+/* lua_part_index - fields, then methods */
+static int
+lua_part_index(lua_State *L)
+{
+	static const struct { const char *k; enum pg_part_str w; } f[] = {
+		{ "type", PG_P_TYPE }, { "charset", PG_P_CHARSET },
+		{ "disposition", PG_P_DISPOSITION },
+		{ "filename", PG_P_FILENAME }, { "detected", PG_P_DETECTED },
+		{ "encoding", PG_P_ENCODING }
+	};
+	size_t i, k;
+	struct pg_tx *tx = check_part(L, 1, &i);
+	const char *key = luaL_checkstring(L, 2);
+	off_t size;
+
+	for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
+		if (strcmp(key, f[k].k) == 0) {
+			push_str(L, host_of(L)->tx_part_str(tx, i, f[k].w));
+			return 1;
+		}
+	if (strcmp(key, "size") == 0) {
+		if ((size = host_of(L)->tx_part_size(tx, i)) < 0)
+			lua_pushnil(L);
+		else
+			lua_pushinteger(L, (lua_Integer)size);
+		return 1;
+	}
+	lua_getfield(L, lua_upvalueindex(1), key);
+	return 1;
+}
+
+static int
+lua_part_newindex(lua_State *L)
+{
+	return luaL_error(L, "part.%s is read-only", luaL_checkstring(L, 2));
+}
+
+static int
+lua_part_tostring(lua_State *L)
+{
+	struct lb_part *p = luaL_checkudata(L, 1, LB_MT_PART);
+	struct lb_interp *in = lb_interp_of(L);
+	const char *t;
+
+	if (p->b.call != in->call || !in->in_call)
+		lua_pushliteral(L, "part (finished)");
+	else {
+		t = host_of(L)->tx_part_str(p->b.p, p->i, PG_P_TYPE);
+		lua_pushfstring(L, "part %d (%s)", (int)p->i + 1, t ? t : "?");
+	}
+	return 1;
+}
+
+void
+lb_part_open(lua_State *L)
+{
+	luaL_newmetatable(L, LB_MT_PART);
+	luaL_newlib(L, lb_part_methods);
+	lua_pushcclosure(L, lua_part_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, lua_part_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, lua_part_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}
