@@ -84,8 +84,10 @@ echo "# 100 real messages among 500 tricklers: ${ms} ms"
 assert "real client among 500 tricklers: no error" test $rc = 0
 wait $tpid
 echo "# tricklers: $(cat "$T/flood.out")"
+# (without a command total none would be cut; how many in 9 s depends on
+# the machine's load: at least 100, and each cut one came back)
 assert "tricklers cut by timeouts.command (3 s) and coming back" \
-	/usr/bin/python3 -c "import re,sys; d=dict(re.findall(r'(\w+)=(\d+)', open('$T/flood.out').read())); sys.exit(0 if int(d['cut']) >= 400 and int(d['connected']) >= 900 else 1)"
+	/usr/bin/python3 -c "import re,sys; d=dict(re.findall(r'(\w+)=(\d+)', open('$T/flood.out').read())); sys.exit(0 if int(d['cut']) >= 100 and int(d['connected']) >= 500 + int(d['cut']) else 1)"
 assert_eq "every real message delivered upstream" "$(( $(count up) - before ))" 100
 stop_pg
 
