@@ -36,297 +36,47 @@
 
 #include "addr.h"
 #include "config.h"
+#include "confwalk.h"
 #include "file.h"
 #include "lua_conf.h"
 #include "units.h"
 #include "xmalloc.h"
 
 #define CONFIG_FILE_MAX	(1024 * 1024)		/* bytes of configuration text */
-#define PATH_LEN	256			/* "filters[2].option" */
 
 /* Sentinel for a filter's on_error before the global one is known. */
 #define ON_ERROR_UNSET	PG_CONTINUE
 
-struct walk {
-	const char	*file;
-	char		*err;
-	size_t		 errlen;
-	struct config	*cfg;
-};
-
-/* fail - write "file:line: message" into err; returns -1 */
-static int
-fail(struct walk *w, int line, const char *fmt, ...)
-    __attribute__((__format__(__printf__, 3, 4)));
-
-static int
-fail(struct walk *w, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (w->errlen == 0)
-		return -1;
-	if (line > 0)
-		n = snprintf(w->err, w->errlen, "%s:%d: ", w->file, line);
-	else
-		n = snprintf(w->err, w->errlen, "%s: ", w->file);
-	if (n < 0 || (size_t)n >= w->errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(w->err + n, w->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* oom - the error for an allocation that failed; returns -1 */
-static int
-oom(struct walk *w)
-{
-	return fail(w, 0, "out of memory");
-}
-
-/* sub_path - "parent.key", "parent[i]" or "key" at the top */
-static void
-sub_path(char *buf, size_t len, const char *parent,
-    const struct lua_conf_node *n)
-{
-	if (n->key == NULL)
-		snprintf(buf, len, "%s[%lld]", parent, n->index);
-	else if (parent[0] == '\0')
-		snprintf(buf, len, "%s", n->key);
-	else
-		snprintf(buf, len, "%s.%s", parent, n->key);
-}
-
-/* unknown - the error for a key nobody expects */
-static int
-unknown(struct walk *w, const char *path, const struct lua_conf_node *n)
-{
-	char k[PATH_LEN];
-
-	if (n->key != NULL)
-		snprintf(k, sizeof(k), "key '%s'", n->key);
-	else
-		snprintf(k, sizeof(k), "list entry [%lld]", n->index);
-	if (path[0] == '\0')
-		return fail(w, n->line, "unknown %s", k);
-	return fail(w, n->line, "unknown %s in %s", k, path);
-}
-
-/* want_type - check a node's type */
-static int
-want_type(struct walk *w, const char *path, const struct lua_conf_node *n,
-    enum lua_conf_type type, const char *what)
-{
-	if (n->type == type)
-		return 0;
-	return fail(w, n->line, "%s: expected %s, got %s", path, what,
-	    lua_conf_type_name(n));
-}
-
-/* get_string - a string without NUL bytes, duplicated into *out */
-static int
-get_string(struct walk *w, const char *path, const struct lua_conf_node *n,
-    char **out)
-{
-	if (want_type(w, path, n, LUA_CONF_STRING, "a string") == -1)
-		return -1;
-	if (strlen(n->str) != n->len)
-		return fail(w, n->line, "%s: contains a NUL byte", path);
-	if (n->len == 0)
-		return fail(w, n->line, "%s: must not be empty", path);
-	free(*out);
-	if ((*out = pg_strdup(n->str)) == NULL)
-		return oom(w);
-	return 0;
-}
-
-/* get_bool - a boolean */
-static int
-get_bool(struct walk *w, const char *path, const struct lua_conf_node *n,
-    int *out)
-{
-	if (want_type(w, path, n, LUA_CONF_BOOLEAN, "true or false") == -1)
-		return -1;
-	*out = n->boolean;
-	return 0;
-}
-
-/* get_size - "50M" or a number of bytes */
-static int
-get_size(struct walk *w, const char *path, const struct lua_conf_node *n,
-    uint64_t *out)
-{
-	if (n->type == LUA_CONF_NUMBER) {
-		if (!n->isint || n->ival < 0)
-			return fail(w, n->line, "%s: bad size %s", path, n->str);
-		*out = (uint64_t)n->ival;
-		return 0;
-	}
-	if (n->type != LUA_CONF_STRING)
-		return fail(w, n->line, "%s: expected a size such as \"50M\", "
-		    "got %s", path, lua_conf_type_name(n));
-	if (strlen(n->str) != n->len || units_parse_size(n->str, out) == -1) {
-		if (errno == ERANGE)
-			return fail(w, n->line, "%s: size '%s' is too large",
-			    path, n->str);
-		return fail(w, n->line, "%s: bad size '%s'", path, n->str);
-	}
-	return 0;
-}
-
-/* get_duration - "5m", "200ms" or a number of seconds, into ms */
-static int
-get_duration(struct walk *w, const char *path, const struct lua_conf_node *n,
-    uint64_t *out)
-{
-	if (n->type == LUA_CONF_NUMBER) {
-		if (!isfinite(n->num) || n->num < 0 || n->num > 1e15)
-			return fail(w, n->line, "%s: bad duration %s", path,
-			    n->str);
-		*out = (uint64_t)llround(n->num * 1000.0);
-	} else if (n->type != LUA_CONF_STRING) {
-		return fail(w, n->line, "%s: expected a duration such as "
-		    "\"5m\", got %s", path, lua_conf_type_name(n));
-	} else if (strlen(n->str) != n->len ||
-	    units_parse_duration(n->str, out) == -1) {
-		if (errno == ERANGE)
-			return fail(w, n->line, "%s: duration '%s' is too long",
-			    path, n->str);
-		return fail(w, n->line, "%s: bad duration '%s'", path, n->str);
-	}
-	if (*out == 0)
-		return fail(w, n->line, "%s: must be longer than 0", path);
-	return 0;
-}
-
-/* get_count - a whole number in min..UINT_MAX */
-static int
-get_count(struct walk *w, const char *path, const struct lua_conf_node *n,
-    unsigned min, unsigned *out)
-{
-	if (want_type(w, path, n, LUA_CONF_NUMBER, "a number") == -1)
-		return -1;
-	if (!n->isint && !(isfinite(n->num) && n->num == floor(n->num)))
-		return fail(w, n->line, "%s: expected a whole number, got %s",
-		    path, n->str);
-	if (n->num < min || n->num > UINT_MAX)
-		return fail(w, n->line, "%s: %s is out of range (%u to %u)",
-		    path, n->str, min, UINT_MAX);
-	*out = (unsigned)n->num;
-	return 0;
-}
-
-/* get_score - a finite number */
-static int
-get_score(struct walk *w, const char *path, const struct lua_conf_node *n,
-    double *out)
-{
-	if (want_type(w, path, n, LUA_CONF_NUMBER, "a number") == -1)
-		return -1;
-	if (!isfinite(n->num))
-		return fail(w, n->line, "%s: %s is not a finite number", path,
-		    n->str);
-	*out = n->num;
-	return 0;
-}
-
-/* get_verdict - "tempfail", "accept" or "reject" */
-static int
-get_verdict(struct walk *w, const char *path, const struct lua_conf_node *n,
-    enum pg_verdict *out)
-{
-	if (want_type(w, path, n, LUA_CONF_STRING, "a string") == -1)
-		return -1;
-	if (strcmp(n->str, "tempfail") == 0)
-		*out = PG_TEMPFAIL;
-	else if (strcmp(n->str, "accept") == 0)
-		*out = PG_ACCEPT;
-	else if (strcmp(n->str, "reject") == 0)
-		*out = PG_REJECT;
-	else
-		return fail(w, n->line, "%s: '%s' is not one of tempfail, "
-		    "accept, reject", path, n->str);
-	return 0;
-}
-
-/* want_table - a table of named keys */
-static int
-want_table(struct walk *w, const char *path, const struct lua_conf_node *n)
-{
-	return want_type(w, path, n, LUA_CONF_TABLE, "a table");
-}
-
-/* want_list - a table of entries [1]..[n] and nothing else */
-static int
-want_list(struct walk *w, const char *path, const struct lua_conf_node *n,
-    const char *example)
-{
-	size_t i;
-
-	if (want_type(w, path, n, LUA_CONF_TABLE, "a list of tables") == -1)
-		return -1;
-	for (i = 0; i < n->nkids; i++) {
-		const struct lua_conf_node *k = &n->kids[i];
-
-		if (k->key != NULL)
-			return fail(w, k->line, "unknown key '%s' in %s "
-			    "(a list: %s = { %s, ... })", k->key, path, path,
-			    example);
-		if (k->index != (long long)i + 1)
-			return fail(w, k->line, "%s: entry [%lld] follows "
-			    "entry [%zu]: the list has a hole", path, k->index, i);
-	}
-	return 0;
-}
-
-/*
- * check_addr - an address key: addr.h's grammar with flags (ADDR_*); 0, or
- * -1 with "PATH: bad WHAT 'SPEC': reason"
- */
-static int
-check_addr(struct walk *w, const char *path, const struct lua_conf_node *k,
-    const char *what, unsigned flags)
-{
-	struct addr a;
-	char why[256];
-
-	if (addr_parse(k->str, flags, &a, why, sizeof(why)) == 0)
-		return 0;
-	return fail(w, k->line, "%s: bad %s '%s': %s", path, what, k->str, why);
-}
-
 /* do_milter - milter = { listen = "inet:8891@127.0.0.1" } */
 static int
-do_milter(struct walk *w, const struct lua_conf_node *n)
+do_milter(struct confwalk *w, const struct lua_conf_node *n)
 {
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_table(w, "milter", n) == -1)
+	if (confwalk_want_table(w, "milter", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 
-		sub_path(path, sizeof(path), "milter", k);
+		confwalk_sub_path(path, sizeof(path), "milter", k);
 		if (k->key == NULL || strcmp(k->key, "listen") != 0)
-			return unknown(w, "milter", k);
-		if (get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
-		    check_addr(w, path, k, "socket", 0) == -1)
+			return confwalk_unknown(w, "milter", k);
+		if (confwalk_get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
+		    confwalk_check_addr(w, path, k, "socket", 0) == -1)
 			return -1;
 	}
 	if (w->cfg->milter_listen == NULL)
-		return fail(w, n->line, "milter: needs 'listen'");
+		return confwalk_fail(w, n->line, "milter: needs 'listen'");
 	return 0;
 }
 
 /* do_smtp_one - one listener table */
 static int
-do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
+do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n,
     struct config_smtp *s)
 {
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
 	s->received = 1;
@@ -337,71 +87,71 @@ do_smtp_one(struct walk *w, const char *where, const struct lua_conf_node *n,
 	s->max_sessions_per_client = 50;
 	s->bare_newline = CONFIG_BARE_NL_REJECT;
 	s->line = n->line;
-	if (want_table(w, where, n) == -1)
+	if (confwalk_want_table(w, where, n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		const char *key = k->key != NULL ? k->key : "";
 		int rc;
 
-		sub_path(path, sizeof(path), where, k);
+		confwalk_sub_path(path, sizeof(path), where, k);
 		if (strcmp(key, "listen") == 0 || strcmp(key, "upstream") == 0) {
 			char **dst = key[0] == 'l' ? &s->listen : &s->upstream;
 
 			/* listen: every form (TCP or a unix socket) */
-			if (get_string(w, path, k, dst) == -1 ||
-			    check_addr(w, path, k, "address", key[0] == 'l' ?
+			if (confwalk_get_string(w, path, k, dst) == -1 ||
+			    confwalk_check_addr(w, path, k, "address", key[0] == 'l' ?
 			    0 : ADDR_CONNECT) == -1)
 				return -1;
 			continue;
 		}
 		if (strcmp(key, "xclient") == 0)
-			rc = get_bool(w, path, k, &s->xclient);
+			rc = confwalk_get_bool(w, path, k, &s->xclient);
 		else if (strcmp(key, "received") == 0)
-			rc = get_bool(w, path, k, &s->received);
+			rc = confwalk_get_bool(w, path, k, &s->received);
 		else if (strcmp(key, "max_message_size") == 0)
-			rc = get_size(w, path, k, &s->max_message_size);
+			rc = confwalk_get_size(w, path, k, &s->max_message_size);
 		else if (strcmp(key, "max_recipients") == 0)
-			rc = get_count(w, path, k, 1, &s->max_recipients);
+			rc = confwalk_get_count(w, path, k, 1, &s->max_recipients);
 		else if (strcmp(key, "max_hops") == 0)
-			rc = get_count(w, path, k, 1, &s->max_hops);
+			rc = confwalk_get_count(w, path, k, 1, &s->max_hops);
 		else if (strcmp(key, "max_sessions") == 0)
-			rc = get_count(w, path, k, 1, &s->max_sessions);
+			rc = confwalk_get_count(w, path, k, 1, &s->max_sessions);
 		else if (strcmp(key, "max_sessions_per_client") == 0)
-			rc = get_count(w, path, k, 0, &s->max_sessions_per_client);
+			rc = confwalk_get_count(w, path, k, 0, &s->max_sessions_per_client);
 		else if (strcmp(key, "bare_newline") == 0) {
-			if ((rc = want_type(w, path, k, LUA_CONF_STRING,
+			if ((rc = confwalk_want_type(w, path, k, LUA_CONF_STRING,
 			    "a string")) == 0) {
 				if (strcmp(k->str, "reject") == 0)
 					s->bare_newline = CONFIG_BARE_NL_REJECT;
 				else if (strcmp(k->str, "normalize") == 0)
 					s->bare_newline = CONFIG_BARE_NL_NORMALIZE;
 				else
-					rc = fail(w, k->line, "%s: '%s' is not "
+					rc = confwalk_fail(w, k->line, "%s: '%s' is not "
 					    "one of reject, normalize", path,
 					    k->str);
 			}
 		} else
-			rc = unknown(w, where, k);
+			rc = confwalk_unknown(w, where, k);
 		if (rc == -1)
 			return -1;
 	}
 	if (s->listen == NULL)
-		return fail(w, n->line, "%s: needs 'listen'", where);
+		return confwalk_fail(w, n->line, "%s: needs 'listen'", where);
 	if (s->upstream == NULL)
-		return fail(w, n->line, "%s: needs 'upstream'", where);
+		return confwalk_fail(w, n->line, "%s: needs 'upstream'", where);
 	return 0;
 }
 
 /* do_smtp - smtp = { { listen = ..., upstream = ... }, ... } */
 static int
-do_smtp(struct walk *w, const struct lua_conf_node *n)
+do_smtp(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i, j;
 
-	if (want_list(w, "smtp", n, "{ listen = ..., upstream = ... }") == -1)
+	if (confwalk_want_list(w, "smtp", n, "{ listen = ..., upstream = ... }") == -1)
 		return -1;
 	for (i = 0; i < c->nsmtp; i++) {
 		free(c->smtp[i].listen);
@@ -411,15 +161,15 @@ do_smtp(struct walk *w, const struct lua_conf_node *n)
 	c->nsmtp = 0;
 	if ((c->smtp = pg_calloc(n->nkids ? n->nkids : 1,
 	    sizeof(*c->smtp))) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	for (i = 0; i < n->nkids; i++) {
-		sub_path(path, sizeof(path), "smtp", &n->kids[i]);
+		confwalk_sub_path(path, sizeof(path), "smtp", &n->kids[i]);
 		c->nsmtp++;
 		if (do_smtp_one(w, path, &n->kids[i], &c->smtp[i]) == -1)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(c->smtp[j].listen, c->smtp[i].listen) == 0)
-				return fail(w, n->kids[i].line, "%s.listen: '%s' "
+				return confwalk_fail(w, n->kids[i].line, "%s.listen: '%s' "
 				    "is already used by smtp[%zu]", path,
 				    c->smtp[i].listen, j + 1);
 	}
@@ -444,7 +194,7 @@ filter_free(struct config_filter *f)
 
 /* filter_opt - one option of a filter entry, its value as text */
 static int
-filter_opt(struct walk *w, const char *path, const struct lua_conf_node *k,
+filter_opt(struct confwalk *w, const char *path, const struct lua_conf_node *k,
     struct config_filter *f)
 {
 	struct config_opt *o = &f->opts[f->nopts];
@@ -453,7 +203,7 @@ filter_opt(struct walk *w, const char *path, const struct lua_conf_node *k,
 	switch (k->type) {
 	case LUA_CONF_STRING:
 		if (strlen(k->str) != k->len)
-			return fail(w, k->line, "%s: contains a NUL byte", path);
+			return confwalk_fail(w, k->line, "%s: contains a NUL byte", path);
 		v = k->str;
 		break;
 	case LUA_CONF_NUMBER:
@@ -463,68 +213,68 @@ filter_opt(struct walk *w, const char *path, const struct lua_conf_node *k,
 		v = k->boolean ? "true" : "false";
 		break;
 	default:
-		return fail(w, k->line, "%s: a filter option must be a string, "
+		return confwalk_fail(w, k->line, "%s: a filter option must be a string, "
 		    "number or boolean, not a %s", path, lua_conf_type_name(k));
 	}
 	o->key = pg_strdup(k->key);
 	o->value = pg_strdup(v);
 	f->nopts++;		/* filter_free() frees whichever was made */
 	if (o->key == NULL || o->value == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	return 0;
 }
 
 /* do_filter_one - { plugin = ... | script = ..., on_error = ..., opt = ... } */
 static int
-do_filter_one(struct walk *w, const char *where, const struct lua_conf_node *n,
+do_filter_one(struct confwalk *w, const char *where, const struct lua_conf_node *n,
     struct config_filter *f)
 {
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i, len = strlen(w->file) + 24;
 
 	f->on_error = ON_ERROR_UNSET;
 	f->line = n->line;
 	if ((f->where = pg_malloc(len)) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	snprintf(f->where, len, "%s:%d", w->file, n->line);
-	if (want_type(w, where, n, LUA_CONF_TABLE, "a table") == -1)
+	if (confwalk_want_type(w, where, n, LUA_CONF_TABLE, "a table") == -1)
 		return -1;
 	if ((f->opts = pg_calloc(n->nkids ? n->nkids : 1,
 	    sizeof(*f->opts))) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 
-		sub_path(path, sizeof(path), where, k);
+		confwalk_sub_path(path, sizeof(path), where, k);
 		if (k->key == NULL)
-			return unknown(w, where, k);
+			return confwalk_unknown(w, where, k);
 		if (strcmp(k->key, "plugin") == 0 || strcmp(k->key, "script") == 0) {
-			if (get_string(w, path, k, k->key[0] == 'p' ?
+			if (confwalk_get_string(w, path, k, k->key[0] == 'p' ?
 			    &f->plugin : &f->script) == -1)
 				return -1;
 			if (f->plugin != NULL && f->script != NULL)
-				return fail(w, k->line, "%s: has both 'plugin' "
+				return confwalk_fail(w, k->line, "%s: has both 'plugin' "
 				    "and 'script'", where);
 		} else if (strcmp(k->key, "on_error") == 0) {
-			if (get_verdict(w, path, k, &f->on_error) == -1)
+			if (confwalk_get_verdict(w, path, k, &f->on_error) == -1)
 				return -1;
 		} else if (filter_opt(w, path, k, f) == -1)
 			return -1;
 	}
 	if (f->plugin == NULL && f->script == NULL)
-		return fail(w, n->line, "%s: needs 'plugin' or 'script'", where);
+		return confwalk_fail(w, n->line, "%s: needs 'plugin' or 'script'", where);
 	return 0;
 }
 
 /* do_filters - filters = { { ... }, ... } */
 static int
-do_filters(struct walk *w, const struct lua_conf_node *n)
+do_filters(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_list(w, "filters", n, "{ plugin = ... }") == -1)
+	if (confwalk_want_list(w, "filters", n, "{ plugin = ... }") == -1)
 		return -1;
 	for (i = 0; i < c->nfilters; i++)
 		filter_free(&c->filters[i]);
@@ -532,9 +282,9 @@ do_filters(struct walk *w, const struct lua_conf_node *n)
 	c->nfilters = 0;
 	if ((c->filters = pg_calloc(n->nkids ? n->nkids : 1,
 	    sizeof(*c->filters))) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	for (i = 0; i < n->nkids; i++) {
-		sub_path(path, sizeof(path), "filters", &n->kids[i]);
+		confwalk_sub_path(path, sizeof(path), "filters", &n->kids[i]);
 		c->nfilters++;
 		if (do_filter_one(w, path, &n->kids[i], &c->filters[i]) == -1)
 			return -1;
@@ -544,17 +294,17 @@ do_filters(struct walk *w, const struct lua_conf_node *n)
 
 /* do_actions - actions = { add_header = 5, tempfail = 10, reject = 15 } */
 static int
-do_actions(struct walk *w, const struct lua_conf_node *n)
+do_actions(struct confwalk *w, const struct lua_conf_node *n)
 {
 	static const char *names[] = { "add_header", "tempfail", "reject" };
 	struct config *c = w->cfg;
 	double *vals[3] = { &c->act_add_header, &c->act_tempfail,
 	    &c->act_reject };
 	int lines[3] = { 0, 0, 0 };
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i, j, a;
 
-	if (want_table(w, "actions", n) == -1)
+	if (confwalk_want_table(w, "actions", n) == -1)
 		return -1;
 	c->has_actions = 1;
 	for (j = 0; j < 3; j++)
@@ -562,13 +312,13 @@ do_actions(struct walk *w, const struct lua_conf_node *n)
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 
-		sub_path(path, sizeof(path), "actions", k);
+		confwalk_sub_path(path, sizeof(path), "actions", k);
 		for (a = 0; a < 3; a++)
 			if (k->key != NULL && strcmp(k->key, names[a]) == 0)
 				break;
 		if (a == 3)
-			return unknown(w, "actions", k);
-		if (get_score(w, path, k, vals[a]) == -1)
+			return confwalk_unknown(w, "actions", k);
+		if (confwalk_get_score(w, path, k, vals[a]) == -1)
 			return -1;
 		lines[a] = k->line;
 	}
@@ -577,7 +327,7 @@ do_actions(struct walk *w, const struct lua_conf_node *n)
 		for (j = 0; j < a; j++)
 			if (!isnan(*vals[a]) && !isnan(*vals[j]) &&
 			    *vals[a] < *vals[j])
-				return fail(w, lines[a], "actions: %s (%g) must "
+				return confwalk_fail(w, lines[a], "actions: %s (%g) must "
 				    "not be below %s (%g)", names[a], *vals[a],
 				    names[j], *vals[j]);
 	return 0;
@@ -588,23 +338,23 @@ do_actions(struct walk *w, const struct lua_conf_node *n)
  * script, lookups }
  */
 static int
-do_timeouts(struct walk *w, const struct lua_conf_node *n)
+do_timeouts(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_table(w, "timeouts", n) == -1)
+	if (confwalk_want_table(w, "timeouts", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		const char *key = k->key != NULL ? k->key : "";
 		uint64_t *dst;
 
-		sub_path(path, sizeof(path), "timeouts", k);
+		confwalk_sub_path(path, sizeof(path), "timeouts", k);
 		if (strcmp(key, "data_rate_min") == 0) {
 			/* a size per second; 0: the DATA deadline never grows */
-			if (get_size(w, path, k, &c->data_rate_min) == -1)
+			if (confwalk_get_size(w, path, k, &c->data_rate_min) == -1)
 				return -1;
 			continue;
 		}
@@ -621,8 +371,8 @@ do_timeouts(struct walk *w, const struct lua_conf_node *n)
 		else if (strcmp(key, "lookups") == 0)
 			dst = &c->timeout_lookups_ms;
 		else
-			return unknown(w, "timeouts", k);
-		if (get_duration(w, path, k, dst) == -1)
+			return confwalk_unknown(w, "timeouts", k);
+		if (confwalk_get_duration(w, path, k, dst) == -1)
 			return -1;
 	}
 	return 0;
@@ -630,14 +380,14 @@ do_timeouts(struct walk *w, const struct lua_conf_node *n)
 
 /* resolve - a path relative to the file's directory, in place */
 static int
-resolve(struct walk *w, char **p)
+resolve(struct confwalk *w, char **p)
 {
 	char *r;
 
 	if (*p == NULL || (*p)[0] == '/')
 		return 0;
 	if ((r = config_path(w->cfg, *p)) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	free(*p);
 	*p = r;
 	return 0;
@@ -645,66 +395,66 @@ resolve(struct walk *w, char **p)
 
 /* do_spool - spool = { memory_max = "1M", dir = "/var/spool/phasegate" } */
 static int
-do_spool(struct walk *w, const struct lua_conf_node *n)
+do_spool(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_table(w, "spool", n) == -1)
+	if (confwalk_want_table(w, "spool", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		const char *key = k->key != NULL ? k->key : "";
 
-		sub_path(path, sizeof(path), "spool", k);
+		confwalk_sub_path(path, sizeof(path), "spool", k);
 		if (strcmp(key, "memory_max") == 0) {
-			if (get_size(w, path, k, &c->spool_memory_max) == -1)
+			if (confwalk_get_size(w, path, k, &c->spool_memory_max) == -1)
 				return -1;
 		} else if (strcmp(key, "dir") == 0) {
-			if (get_string(w, path, k, &c->spool_dir) == -1 ||
+			if (confwalk_get_string(w, path, k, &c->spool_dir) == -1 ||
 			    resolve(w, &c->spool_dir) == -1)
 				return -1;
 		} else
-			return unknown(w, "spool", k);
+			return confwalk_unknown(w, "spool", k);
 	}
 	return 0;
 }
 
 /* do_mime - mime = { max_parts, max_depth, max_header, max_decoded, max_text, max_urls, max_archive_members } */
 static int
-do_mime(struct walk *w, const struct lua_conf_node *n)
+do_mime(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	const char *key;
 	size_t i;
 	int r;
 
-	if (want_table(w, "mime", n) == -1)
+	if (confwalk_want_table(w, "mime", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		key = n->kids[i].key != NULL ? n->kids[i].key : "";
-		sub_path(path, sizeof(path), "mime", &n->kids[i]);
+		confwalk_sub_path(path, sizeof(path), "mime", &n->kids[i]);
 		if (strcmp(key, "max_parts") == 0)
-			r = get_count(w, path, &n->kids[i], 1, &c->mime_max_parts);
+			r = confwalk_get_count(w, path, &n->kids[i], 1, &c->mime_max_parts);
 		else if (strcmp(key, "max_depth") == 0) {
-			if ((r = get_count(w, path, &n->kids[i], 1,
+			if ((r = confwalk_get_count(w, path, &n->kids[i], 1,
 			    &c->mime_max_depth)) == 0 && c->mime_max_depth > 100)
-				r = fail(w, n->kids[i].line, "%s: at most 100", path);
+				r = confwalk_fail(w, n->kids[i].line, "%s: at most 100", path);
 		} else if (strcmp(key, "max_header") == 0)
-			r = get_size(w, path, &n->kids[i], &c->mime_max_header);
+			r = confwalk_get_size(w, path, &n->kids[i], &c->mime_max_header);
 		else if (strcmp(key, "max_decoded") == 0)
-			r = get_size(w, path, &n->kids[i], &c->mime_max_decoded);
+			r = confwalk_get_size(w, path, &n->kids[i], &c->mime_max_decoded);
 		else if (strcmp(key, "max_text") == 0)
-			r = get_size(w, path, &n->kids[i], &c->mime_max_text);
+			r = confwalk_get_size(w, path, &n->kids[i], &c->mime_max_text);
 		else if (strcmp(key, "max_urls") == 0)
-			r = get_count(w, path, &n->kids[i], 1, &c->mime_max_urls);
+			r = confwalk_get_count(w, path, &n->kids[i], 1, &c->mime_max_urls);
 		else if (strcmp(key, "max_archive_members") == 0)
-			r = get_count(w, path, &n->kids[i], 1,
+			r = confwalk_get_count(w, path, &n->kids[i], 1,
 			    &c->mime_max_archive_members);
 		else
-			return unknown(w, "mime", &n->kids[i]);
+			return confwalk_unknown(w, "mime", &n->kids[i]);
 		if (r == -1)
 			return -1;
 	}
@@ -713,60 +463,60 @@ do_mime(struct walk *w, const struct lua_conf_node *n)
 
 /* do_lua - lua = { memory_max = "64M", path = "dir;dir" } */
 static int
-do_lua(struct walk *w, const struct lua_conf_node *n)
+do_lua(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_table(w, "lua", n) == -1)
+	if (confwalk_want_table(w, "lua", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		const char *key = k->key != NULL ? k->key : "";
 
-		sub_path(path, sizeof(path), "lua", k);
+		confwalk_sub_path(path, sizeof(path), "lua", k);
 		if (strcmp(key, "memory_max") == 0) {
-			if (get_size(w, path, k, &c->lua_memory_max) == -1)
+			if (confwalk_get_size(w, path, k, &c->lua_memory_max) == -1)
 				return -1;
 			if (c->lua_memory_max == 0)
-				return fail(w, k->line, "%s: must be more than 0",
+				return confwalk_fail(w, k->line, "%s: must be more than 0",
 				    path);
 		} else if (strcmp(key, "path") == 0) {
 			char *raw = NULL;
 
-			if (get_string(w, path, k, &raw) == -1)
+			if (confwalk_get_string(w, path, k, &raw) == -1)
 				return -1;
 			free(c->lua_path);
 			c->lua_path = file_join_list(c->dir, raw);
 			free(raw);
 			if (c->lua_path == NULL)
-				return oom(w);
+				return confwalk_oom(w);
 		} else
-			return unknown(w, "lua", k);
+			return confwalk_unknown(w, "lua", k);
 	}
 	return 0;
 }
 
 /* do_store - store = { memory_max = "64M" }: the in-process pg.store */
 static int
-do_store(struct walk *w, const struct lua_conf_node *n)
+do_store(struct confwalk *w, const struct lua_conf_node *n)
 {
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 
-	if (want_table(w, "store", n) == -1)
+	if (confwalk_want_table(w, "store", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 
-		sub_path(path, sizeof(path), "store", k);
+		confwalk_sub_path(path, sizeof(path), "store", k);
 		if (k->key == NULL || strcmp(k->key, "memory_max") != 0)
-			return unknown(w, "store", k);
-		if (get_size(w, path, k, &w->cfg->store_memory_max) == -1)
+			return confwalk_unknown(w, "store", k);
+		if (confwalk_get_size(w, path, k, &w->cfg->store_memory_max) == -1)
 			return -1;
 		if (w->cfg->store_memory_max == 0)
-			return fail(w, k->line, "%s: must be more than 0", path);
+			return confwalk_fail(w, k->line, "%s: must be more than 0", path);
 	}
 	return 0;
 }
@@ -799,38 +549,38 @@ check_dns_server(const char *s)
 
 /* do_dns_servers - dns.servers = { "127.0.0.1", "[::1]:53", ... } */
 static int
-do_dns_servers(struct walk *w, const char *path, const struct lua_conf_node *n)
+do_dns_servers(struct confwalk *w, const char *path, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char sub[PATH_LEN];
+	char sub[CONFWALK_PATH_LEN];
 	const char *why;
 	size_t i;
 
-	if (want_type(w, path, n, LUA_CONF_TABLE, "a list of addresses") == -1)
+	if (confwalk_want_type(w, path, n, LUA_CONF_TABLE, "a list of addresses") == -1)
 		return -1;
 	if (n->nkids == 0)
-		return fail(w, n->line, "%s: must not be empty (leave it out "
+		return confwalk_fail(w, n->line, "%s: must not be empty (leave it out "
 		    "for /etc/resolv.conf)", path);
 	for (i = 0; i < c->ndns_servers; i++)
 		free(c->dns_servers[i]);
 	free(c->dns_servers);
 	if ((c->dns_servers = pg_calloc(n->nkids, sizeof(*c->dns_servers))) ==
 	    NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	c->ndns_servers = 0;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		char **dst = &c->dns_servers[c->ndns_servers];
 
-		sub_path(sub, sizeof(sub), path, k);
+		confwalk_sub_path(sub, sizeof(sub), path, k);
 		if (k->key != NULL || k->index != (long long)i + 1)
-			return fail(w, k->line, "%s: a list of addresses: "
+			return confwalk_fail(w, k->line, "%s: a list of addresses: "
 			    "{ \"127.0.0.1\", \"[::1]:53\" }", path);
-		if (get_string(w, sub, k, dst) == -1)
+		if (confwalk_get_string(w, sub, k, dst) == -1)
 			return -1;
 		c->ndns_servers++;
 		if ((why = check_dns_server(*dst)) != NULL)
-			return fail(w, k->line, "%s: bad server '%s': %s", sub,
+			return confwalk_fail(w, k->line, "%s: bad server '%s': %s", sub,
 			    *dst, why);
 	}
 	return 0;
@@ -838,32 +588,32 @@ do_dns_servers(struct walk *w, const char *path, const struct lua_conf_node *n)
 
 /* do_dns - dns = { servers = { ... }, timeout = "2s", attempts = 2 } */
 static int
-do_dns(struct walk *w, const struct lua_conf_node *n)
+do_dns(struct confwalk *w, const struct lua_conf_node *n)
 {
 	struct config *c = w->cfg;
-	char path[PATH_LEN];
+	char path[CONFWALK_PATH_LEN];
 	size_t i;
 	int rc;
 
-	if (want_table(w, "dns", n) == -1)
+	if (confwalk_want_table(w, "dns", n) == -1)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 		const char *key = k->key != NULL ? k->key : "";
 
-		sub_path(path, sizeof(path), "dns", k);
+		confwalk_sub_path(path, sizeof(path), "dns", k);
 		if (strcmp(key, "servers") == 0)
 			rc = do_dns_servers(w, path, k);
 		else if (strcmp(key, "timeout") == 0) {
-			if ((rc = get_duration(w, path, k, &c->dns_timeout_ms)) == 0 &&
+			if ((rc = confwalk_get_duration(w, path, k, &c->dns_timeout_ms)) == 0 &&
 			    c->dns_timeout_ms > 60000)
-				rc = fail(w, k->line, "%s: at most 60s", path);
+				rc = confwalk_fail(w, k->line, "%s: at most 60s", path);
 		} else if (strcmp(key, "attempts") == 0) {
-			if ((rc = get_count(w, path, k, 1, &c->dns_attempts)) == 0 &&
+			if ((rc = confwalk_get_count(w, path, k, 1, &c->dns_attempts)) == 0 &&
 			    c->dns_attempts > 10)
-				rc = fail(w, k->line, "%s: at most 10", path);
+				rc = confwalk_fail(w, k->line, "%s: at most 10", path);
 		} else
-			return unknown(w, "dns", k);
+			return confwalk_unknown(w, "dns", k);
 		if (rc == -1)
 			return -1;
 	}
@@ -872,13 +622,13 @@ do_dns(struct walk *w, const struct lua_conf_node *n)
 
 /* do_top - one top-level key */
 static int
-do_top(struct walk *w, const struct lua_conf_node *k)
+do_top(struct confwalk *w, const struct lua_conf_node *k)
 {
 	struct config *c = w->cfg;
 	const char *key = k->key;
 
 	if (key == NULL)
-		return unknown(w, "", k);
+		return confwalk_unknown(w, "", k);
 	if (strcmp(key, "milter") == 0)
 		return do_milter(w, k);
 	if (strcmp(key, "smtp") == 0)
@@ -888,7 +638,7 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 	if (strcmp(key, "actions") == 0)
 		return do_actions(w, k);
 	if (strcmp(key, "on_error") == 0)
-		return get_verdict(w, key, k, &c->on_error);
+		return confwalk_get_verdict(w, key, k, &c->on_error);
 	if (strcmp(key, "timeouts") == 0)
 		return do_timeouts(w, k);
 	if (strcmp(key, "spool") == 0)
@@ -896,16 +646,16 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 	if (strcmp(key, "mime") == 0)
 		return do_mime(w, k);
 	if (strcmp(key, "user") == 0)
-		return get_string(w, key, k, &c->user);
+		return confwalk_get_string(w, key, k, &c->user);
 	if (strcmp(key, "log") == 0) {
-		if (want_type(w, key, k, LUA_CONF_STRING, "a string") == -1)
+		if (confwalk_want_type(w, key, k, LUA_CONF_STRING, "a string") == -1)
 			return -1;
 		if (strcmp(k->str, "stderr") == 0)
 			c->log_syslog = 0;
 		else if (strcmp(k->str, "syslog") == 0)
 			c->log_syslog = 1;
 		else
-			return fail(w, k->line, "log: '%s' is not one of stderr, "
+			return confwalk_fail(w, k->line, "log: '%s' is not one of stderr, "
 			    "syslog", k->str);
 		return 0;
 	}
@@ -915,7 +665,7 @@ do_top(struct walk *w, const struct lua_conf_node *k)
 		return do_dns(w, k);
 	if (strcmp(key, "store") == 0)
 		return do_store(w, k);
-	return unknown(w, "", k);
+	return confwalk_unknown(w, "", k);
 }
 
 /* default_spool_dir - /var/spool/phasegate if it exists, else $TMPDIR, /tmp */
@@ -971,7 +721,7 @@ config_new(const char *name)
 
 /* walk_tree - every top-level key into c, then what depends on them all */
 static int
-walk_tree(struct walk *w, const struct lua_conf_node *root)
+walk_tree(struct confwalk *w, const struct lua_conf_node *root)
 {
 	struct config *c = w->cfg;
 	size_t i;
@@ -983,7 +733,7 @@ walk_tree(struct walk *w, const struct lua_conf_node *root)
 		if (c->filters[i].on_error == ON_ERROR_UNSET)
 			c->filters[i].on_error = c->on_error;
 	if (c->spool_dir == NULL && (c->spool_dir = default_spool_dir()) == NULL)
-		return oom(w);
+		return confwalk_oom(w);
 	return 0;
 }
 
@@ -993,7 +743,7 @@ config_load_string(const char *name, const char *text, char *err,
 {
 	struct lua_conf_node *root;
 	struct config *c;
-	struct walk w;
+	struct confwalk w;
 
 	if (errlen > 0)
 		err[0] = '\0';
@@ -1009,7 +759,7 @@ config_load_string(const char *name, const char *text, char *err,
 	w.err = err;
 	w.errlen = errlen;
 	if ((w.cfg = c = config_new(name)) == NULL)
-		oom(&w);
+		confwalk_oom(&w);
 	else if (walk_tree(&w, root) == -1) {
 		config_free(c);
 		c = NULL;
