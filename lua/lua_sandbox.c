@@ -46,6 +46,36 @@ lb_mono_ns(void)
  * Limits.
  */
 
+/*
+ * note_where - where the running script was when an allocation was refused:
+ * the innermost Lua function's line, so that the memory error names it as
+ * other errors do (the count hook may not have run since the call began).
+ * Only where reading the call stack from inside the allocator is safe: up
+ * to Lua 5.4.5 every stack and CallInfo stays valid across an allocation
+ * (an emergency collection may traverse them); 5.4.6 relocates the stack
+ * as offsets while it allocates a new one, and there the hook's line stays.
+ */
+static void
+note_where(struct lb_interp *in)
+{
+#if LUA_VERSION_RELEASE_NUM < 50406
+	lua_Debug ar;
+	int level;
+
+	if (in->L == NULL || (in->deadline == 0 && !in->loading))
+		return;
+	for (level = 0; lua_getstack(in->L, level, &ar); level++)
+		if (lua_getinfo(in->L, "Sl", &ar) && ar.currentline > 0) {
+			in->last_line = ar.currentline;
+			snprintf(in->last_src, sizeof(in->last_src), "%s",
+			    ar.short_src);
+			return;
+		}
+#else
+	(void)in;
+#endif
+}
+
 /* lb_sandbox_alloc - the per-interpreter allocator with its cap */
 void *
 lb_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -62,6 +92,8 @@ lb_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 	if (nsize > old && in->mem_max != 0 &&
 	    (nsize - old > in->mem_max || in->mem_used + (nsize - old) >
 	    in->mem_max)) {
+		if (!in->mem_hit)
+			note_where(in);
 		in->mem_hit = 1;
 		return NULL;
 	}
