@@ -95,6 +95,17 @@ assert "changes: envelope changes listed" bash -c "
 	grep -q '  change_sender *<bounces@example.com>' <<<'$out' &&
 	grep -q '  quarantine *held for review' <<<'$out'"
 
+# a symbol counts once: the highest score wins, the details are kept
+pgcheck twice.conf --json "$D/ham.eml"
+assert "twice: one symbol, 9 not 25, both details" /usr/bin/python3 -c '
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["result"] == "accept" and o["score"] == 9, o
+assert [s["symbol"] for s in o["symbols"]] == ["DRUGS"], o
+assert o["symbols"][0]["detail"] == "viagra; cialis; test", o
+assert o["symbols"][0]["filter"] == "test_all", o
+' "$out"
+
 pgcheck score.conf --json "$D/ham.eml"
 assert "json: one valid object with result, score and changes" /usr/bin/python3 -c '
 import json, sys

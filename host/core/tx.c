@@ -9,6 +9,7 @@
  * the tx as it was.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,12 +220,66 @@ tx_del_rcpt(struct pg_tx *tx, const char *addr)
 	return -1;
 }
 
+/* has_detail - whether list ("a; b; c") holds d as one of its items */
+static int
+has_detail(const char *list, const char *d)
+{
+	size_t n = strlen(d);
+	const char *p;
+
+	for (p = list; p != NULL; p = strstr(p, "; "), p = p ? p + 2 : NULL)
+		if (strncmp(p, d, n) == 0 && (p[n] == '\0' ||
+		    strncmp(p + n, "; ", 2) == 0))
+			return 1;
+	return 0;
+}
+
+/*
+ * score_again - a symbol scored a second time counts once (as rspamd and
+ * SpamAssassin count a rule once): the score farthest from zero wins, with
+ * its filter; the details are kept, joined with "; " up to TX_DETAIL_MAX.
+ */
+static int
+score_again(struct pg_tx *tx, struct tx_score *sc, double points,
+    const char *detail, const char *filter)
+{
+	char *d, *f;
+	size_t ol, nl;
+
+	if (detail != NULL && *detail != '\0' && (sc->detail == NULL ||
+	    !has_detail(sc->detail, detail))) {
+		ol = sc->detail ? strlen(sc->detail) : 0;
+		nl = strlen(detail);
+		if (ol + 2 + nl <= TX_DETAIL_MAX) {
+			if ((d = pg_realloc(sc->detail, ol + nl + 3)) == NULL)
+				return -1;
+			if (ol == 0)
+				memcpy(d, detail, nl + 1);
+			else
+				snprintf(d + ol, nl + 3, "; %s", detail);
+			sc->detail = d;
+		}
+	}
+	if (fabs(points) <= fabs(sc->points))
+		return 0;
+	if (filter != NULL) {
+		if ((f = pg_strdup(filter)) == NULL)
+			return -1;
+		free(sc->filter);
+		sc->filter = f;
+	}
+	tx->total += points - sc->points;
+	sc->points = points;
+	return 0;
+}
+
 int
 tx_score_add(struct pg_tx *tx, double points, const char *symbol,
     const char *detail, const char *filter)
 {
 	struct tx_score *sc;
 	const char *p;
+	size_t i;
 
 	if (symbol == NULL || *symbol == '\0' || strlen(symbol) > 128 ||
 	    points != points || points > 1e9 || points < -1e9) {
@@ -238,6 +293,10 @@ tx_score_add(struct pg_tx *tx, double points, const char *symbol,
 			errno = EINVAL;
 			return -1;
 		}
+	for (i = 0; i < tx->nscores; i++)
+		if (strcmp(tx->scores[i].symbol, symbol) == 0)
+			return score_again(tx, &tx->scores[i], points, detail,
+			    filter);
 	if (tx->nscores == tx->scap) {
 		size_t n = tx->scap ? tx->scap * 2 : 8;
 		struct tx_score *r = pg_realloc(tx->scores, n * sizeof(*r));

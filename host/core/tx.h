@@ -44,8 +44,11 @@ int		 tx_del_rcpt(struct pg_tx *, const char *addr);
 
 /*
  * tx_score_add - symbol: letters, digits, '_', '-', '.' (at most 128);
- * points finite within +-1e9 (else EINVAL); detail and filter may be NULL
+ * points finite within +-1e9 (else EINVAL); detail and filter may be NULL.
+ * A symbol counts once: scored again, the score farthest from zero wins
+ * and the details are joined (at most TX_DETAIL_MAX bytes).
  */
+#define TX_DETAIL_MAX	1024
 int		 tx_score_add(struct pg_tx *, double, const char *symbol,
 		    const char *detail, const char *filter);
 size_t		 tx_score_count(struct pg_tx *);

@@ -256,7 +256,11 @@ struct pg_host {
 			    size_t len);
 	int		 (*tx_quarantine)(struct pg_tx *, const char *reason);
 
-	/* Transaction: scores, held against the actions thresholds at end of data. */
+	/*
+	 * Transaction: scores, held against the actions thresholds at end of
+	 * data. A symbol counts once: scored again, the score farthest from
+	 * zero wins and the details are joined (docs/verdicts.md).
+	 */
 	int		 (*tx_score)(struct pg_tx *, double points,
 			    const char *symbol, const char *detail);
 	double		 (*tx_score_total)(struct pg_tx *);

@@ -270,10 +270,57 @@ test_scores(void **unused)
 	sym[128] = 'S';
 	sym[129] = '\0';
 	assert_int_equal(tx_score_add(tx, 1, sym, NULL, NULL), -1);
-	for (i = 0; i < 30; i++)
-		assert_int_equal(tx_score_add(tx, 0.25, "MANY", NULL, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		snprintf(sym, sizeof(sym), "MANY%zu", i);
+		assert_int_equal(tx_score_add(tx, 0.25, sym, NULL, NULL), 0);
+	}
 	assert_int_equal(tx_score_count(tx), n + 31);
 	assert_true(fabs(tx_score_total(tx) - 9.5) < 1e-9);
+	tx_free(tx);
+}
+
+/* A symbol scored twice counts once: farthest from zero wins, details kept. */
+static void
+test_scores_twice(void **unused)
+{
+	struct pg_tx *tx = tx_new(sess, NULL);
+	const struct tx_score *sc;
+	char big[TX_DETAIL_MAX];
+
+	(void)unused;
+	assert_non_null(tx);
+	assert_int_equal(tx_score_add(tx, 8, "DRUGS", "viagra", "a.lua"), 0);
+	assert_int_equal(tx_score_add(tx, 8, "DRUGS", "cialis", "b.lua"), 0);
+	assert_int_equal(tx_score_add(tx, 2, "OTHER", NULL, NULL), 0);
+	assert_int_equal(tx_score_count(tx), 2);
+	assert_true(tx_score_total(tx) == 10.0);
+	sc = tx_score_at(tx, 0);
+	assert_true(sc->points == 8.0);
+	assert_string_equal(sc->detail, "viagra; cialis");
+	assert_string_equal(sc->filter, "a.lua");	/* a tie keeps the first */
+
+	/* a higher score replaces the lower one, and its filter with it */
+	assert_int_equal(tx_score_add(tx, 9, "DRUGS", "viagra", "c.lua"), 0);
+	assert_true(tx_score_total(tx) == 11.0);
+	assert_string_equal(sc->detail, "viagra; cialis");	/* not twice */
+	assert_string_equal(sc->filter, "c.lua");
+	assert_int_equal(tx_score_add(tx, 3, "DRUGS", NULL, NULL), 0);
+	assert_true(tx_score_total(tx) == 11.0);
+
+	/* negative: the stronger one wins */
+	assert_int_equal(tx_score_add(tx, -1, "WL", NULL, NULL), 0);
+	assert_int_equal(tx_score_add(tx, -5, "WL", "vip", NULL), 0);
+	assert_int_equal(tx_score_add(tx, -2, "WL", NULL, NULL), 0);
+	assert_true(tx_score_total(tx) == 6.0);
+	assert_string_equal(tx_score_at(tx, 2)->detail, "vip");
+
+	/* details are joined up to TX_DETAIL_MAX, then dropped */
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_int_equal(tx_score_add(tx, 1, "OTHER", big + 2, NULL), 0);
+	assert_int_equal(tx_score_add(tx, 1, "OTHER", "more", NULL), 0);
+	assert_int_equal(strlen(tx_score_at(tx, 1)->detail), sizeof(big) - 3);
+	assert_int_equal(tx_score_count(tx), 3);
 	tx_free(tx);
 }
 
@@ -396,6 +443,7 @@ main(void)
 		cmocka_unit_test(test_sender),
 		cmocka_unit_test(test_rcpts),
 		cmocka_unit_test(test_scores),
+		cmocka_unit_test(test_scores_twice),
 		cmocka_unit_test(test_addr_strip),
 		cmocka_unit_test(test_out_of_memory),
 	};
