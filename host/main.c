@@ -37,8 +37,10 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: phasegate serve -c FILE [-v]\n"
-	    "       phasegate check -c FILE [--from A] [--rcpt A]... [--helo N] "
-	    "[--client IP] [--json] [-o OUT] MESSAGE...\n"
+	    "       phasegate check -c FILE [--from A] [--rcpt A]... [--helo N]\n"
+	    "                       [--client IP] [--client-name N] [--json]\n"
+	    "                       [--show text|urls|parts] [-v] [-o OUT] "
+	    "MESSAGE...\n"
 	    "       phasegate configtest -c FILE\n"
 	    "       phasegate --version | --help\n"
 	    "phasegate COMMAND --help tells more; see also phasegate(8).\n");

@@ -24,6 +24,13 @@ assert "serve --help: names the exit statuses" grep -q "1 configuration error" <
 run configtest --help
 assert "configtest --help: names the exit statuses" grep -q "Exit: 0 valid, 1 invalid" <<<"$out"
 run check --help
+# every option check takes is named by phasegate --help too
+opts=$(grep -o -- '--[a-z-]*\|\[-[a-z]\]' <<<"$out" | tr -d '[]' | sort -u)
+top=$("$PHASEGATE" --help)
+for o in $opts; do
+	[ "$o" = --help ] && continue
+	assert "phasegate --help names check's $o" grep -q -- "$o" <<<"$top"
+done
 assert "check --help: names the exit statuses" grep -q "3 discarded, 4 error" <<<"$out"
 for h in --help -h help; do
 	run "$h"
