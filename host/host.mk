@@ -8,7 +8,7 @@ libphasegate_la_LIBADD = libpgfront.la libpgcore.la libpglua.la libpgluaconf.la 
 	$(LIBS) -lm
 
 bin_PROGRAMS += phasegate
-phasegate_SOURCES = host/main.c host/serve.c host/serve.h
+phasegate_SOURCES = host/main.c host/serve.c host/serve.h host/privs.c host/privs.h
 phasegate_LDADD = libphasegate.la
 phasegate_LDFLAGS = -pthread
 

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "plugin_load.h"
+#include "privs.h"
 #include "serve.h"
 #include "version.h"
 
@@ -101,7 +102,7 @@ configtest(const char *file)
 		config_free(cfg);
 		return 1;
 	}
-	if (serve_check_spool(cfg) == -1) {
+	if (privs_check(cfg) == -1 || serve_check_spool(cfg) == -1) {
 		chain_unref(c);
 		return 1;
 	}

@@ -43,6 +43,7 @@
 #include "log.h"
 #include "milter_front.h"
 #include "notify.h"
+#include "privs.h"
 #include "proxy_front.h"
 #include "serve.h"
 #include "spool.h"
@@ -352,6 +353,10 @@ serve_main(const char *file, int verbose)
 		fprintf(stderr, "phasegate: %s: no front end: set milter = { "
 		    "listen = ... } or smtp = { { listen = ..., upstream = ... } }\n",
 		    cfg->file);
+		config_free(cfg);
+		return 1;
+	}
+	if (privs_check(cfg) == -1) {
 		config_free(cfg);
 		return 1;
 	}
