@@ -24,3 +24,6 @@ EXTRA_DIST += tests/cli.sh
 # serve's signals: USR1 reopens the log, USR2 ignored, neither kills
 TESTS += tests/signals.sh
 EXTRA_DIST += tests/signals.sh
+# unix sockets' mode, group and removal after a privilege drop; hostname
+TESTS += tests/socket.sh
+EXTRA_DIST += tests/socket.sh
