@@ -27,3 +27,6 @@ EXTRA_DIST += tests/signals.sh
 # unix sockets' mode, group and removal after a privilege drop; hostname
 TESTS += tests/socket.sh
 EXTRA_DIST += tests/socket.sh
+# files every user may change are refused at load
+TESTS += tests/perms.sh
+EXTRA_DIST += tests/perms.sh

@@ -788,7 +788,8 @@ config_load(const char *file, char *err, size_t errlen)
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((text = file_read(file, CONFIG_FILE_MAX, &len, err, errlen)) == NULL)
+	if (file_check_writers(file, err, errlen) == -1 ||
+	    (text = file_read(file, CONFIG_FILE_MAX, &len, err, errlen)) == NULL)
 		return NULL;
 	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: contains a NUL byte", file);
