@@ -165,6 +165,9 @@ reload(const char *file)
 	gen_publish(c);
 	log_info("reload: new configuration from %s in use for new sessions",
 	    file);
+	if (chain_filter_count(c) == 0)
+		log_warnx("reload: %s: no filters: every message is accepted as "
+		    "it is", file);
 }
 
 /* spool_refused - say why spool.dir cannot take a message file */
@@ -365,6 +368,9 @@ serve_main(const char *file, int verbose)
 		config_free(cfg);
 		return 1;
 	}
+	if (chain_filter_count(c) == 0)
+		log_warnx("%s: no filters: every message is accepted as it is",
+		    cfg->file);
 	/*
 	 * The front ends keep pointers into this first configuration (their
 	 * listeners, limits, timeouts): hold its generation (c) until they
