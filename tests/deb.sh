@@ -8,7 +8,7 @@
 # and a purge that leaves nothing behind. Where installing is not safe (not
 # root, systemd running as init, which would start the service, or a
 # phasegate already installed) the packages are unpacked with dpkg-deb -x
-# and checked there instead.
+# and checked there instead (PG_DEB_NO_INSTALL=1 asks for that too).
 #
 # Takes about 1.5 minutes on 2 busy cores (the build). Skipped in the
 # sanitizer build (the package does not depend on the build's flags: it is
@@ -99,6 +99,7 @@ safe=yes
 dpkg-query -W -f='${Status}' phasegate 2>/dev/null | grep -q installed && safe="phasegate is installed here"
 [ ! -e /usr/bin/phasegate ] || safe="/usr/bin/phasegate exists"
 [ ! -e /etc/phasegate ] || safe="/etc/phasegate exists"
+[ -z "${PG_DEB_NO_INSTALL:-}" ] || safe="PG_DEB_NO_INSTALL is set"
 
 dpkg_locked() {	# dpkg_locked ARGS...: dpkg, waiting up to 2 minutes for its lock
 	local i
