@@ -85,3 +85,7 @@ contrib-uninstall:
 TESTS += tests/install.sh tests/sd_notify.sh tests/systemd_unit.sh tests/man.sh
 EXTRA_DIST += tests/install.sh tests/sd_notify.sh tests/systemd_unit.sh tests/man.sh \
 	tests/notify.py docs/production.md
+
+# the Debian package: built from a copy of the tree, installed, purged
+TESTS += tests/deb.sh
+EXTRA_DIST += tests/deb.sh debian docs/debian.md

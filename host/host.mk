@@ -8,7 +8,7 @@ libphasegate_la_LIBADD = libpgfront.la libpgcore.la libpglua.la libpgluaconf.la 
 	$(LIBS) -lm
 
 bin_PROGRAMS += phasegate
-phasegate_SOURCES = host/main.c host/serve.c host/serve.h
+phasegate_SOURCES = host/main.c host/serve.c host/serve.h host/privs.c host/privs.h
 phasegate_LDADD = libphasegate.la
 phasegate_LDFLAGS = -pthread
 
@@ -24,3 +24,9 @@ EXTRA_DIST += tests/cli.sh
 # serve's signals: USR1 reopens the log, USR2 ignored, neither kills
 TESTS += tests/signals.sh
 EXTRA_DIST += tests/signals.sh
+# unix sockets' mode, group and removal after a privilege drop; hostname
+TESTS += tests/socket.sh
+EXTRA_DIST += tests/socket.sh
+# files every user may change are refused at load
+TESTS += tests/perms.sh
+EXTRA_DIST += tests/perms.sh

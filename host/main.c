@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "plugin_load.h"
+#include "privs.h"
 #include "serve.h"
 #include "version.h"
 
@@ -71,14 +72,14 @@ config_arg(int argc, char **argv, const char *help, const char **file,
 			fputs(help, stdout);
 			return -1;
 		} else {
-			fprintf(stderr, "phasegate %s: unknown argument %s\n",
+			fprintf(stderr, "phasegate: %s: unknown argument %s\n",
 			    argv[0], argv[i]);
 			fputs(help, stderr);
 			return 1;
 		}
 	}
 	if (*file == NULL) {
-		fprintf(stderr, "phasegate %s: -c FILE is required\n", argv[0]);
+		fprintf(stderr, "phasegate: %s: -c FILE is required\n", argv[0]);
 		fputs(help, stderr);
 		return 1;
 	}
@@ -103,10 +104,13 @@ configtest(const char *file)
 		config_free(cfg);
 		return 1;
 	}
-	if (serve_check_spool(cfg) == -1) {
+	if (privs_check(cfg) == -1 || serve_check_spool(cfg) == -1) {
 		chain_unref(c);
 		return 1;
 	}
+	if (chain_filter_count(c) == 0)
+		log_warnx("%s: no filters: every message is accepted as it is",
+		    file);
 	printf("%s: configuration OK (%zu filter%s)\n", file,
 	    chain_filter_count(c), chain_filter_count(c) == 1 ? "" : "s");
 	chain_unref(c);

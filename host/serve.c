@@ -43,6 +43,7 @@
 #include "log.h"
 #include "milter_front.h"
 #include "notify.h"
+#include "privs.h"
 #include "proxy_front.h"
 #include "serve.h"
 #include "spool.h"
@@ -164,6 +165,9 @@ reload(const char *file)
 	gen_publish(c);
 	log_info("reload: new configuration from %s in use for new sessions",
 	    file);
+	if (chain_filter_count(c) == 0)
+		log_warnx("reload: %s: no filters: every message is accepted as "
+		    "it is", file);
 }
 
 /* spool_refused - say why spool.dir cannot take a message file */
@@ -355,11 +359,18 @@ serve_main(const char *file, int verbose)
 		config_free(cfg);
 		return 1;
 	}
+	if (privs_check(cfg) == -1) {
+		config_free(cfg);
+		return 1;
+	}
 	if ((c = chain_load(cfg, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "phasegate: %s\n", err);
 		config_free(cfg);
 		return 1;
 	}
+	if (chain_filter_count(c) == 0)
+		log_warnx("%s: no filters: every message is accepted as it is",
+		    cfg->file);
 	/*
 	 * The front ends keep pointers into this first configuration (their
 	 * listeners, limits, timeouts): hold its generation (c) until they

@@ -45,6 +45,7 @@
 #include <lualib.h>
 
 #include "fiber.h"
+#include "file.h"
 #include "lua_bridge.h"
 #include "lua_int.h"
 
@@ -298,6 +299,8 @@ interp_new(struct lb_state *st, char *err, size_t errlen)
 	}
 	lua_pushcfunction(L, msgh);
 	if (st->chunk == NULL) {
+		if (file_check_writers(st->script, err, errlen) == -1)
+			goto fail;
 		rc = luaL_loadfilex(L, st->script, "t");
 		if (rc == LUA_OK &&
 		    lua_dump(L, dump_writer, st, 0) != 0) {

@@ -54,6 +54,48 @@ assert "unknown command: named" grep -q "unknown command frobnicate" <<<"$err"
 run
 assert_eq "no command: exit 1" "$rc" 1
 
+# one prefix: every error of the command line starts with "phasegate: "
+printf 'filters = {}\n' > "$T/none.conf"
+printf 'filters = { { plugin = "/nonexistent/x.so" } }\n' > "$T/bad.conf"
+for args in "serve --bogus" "configtest" "configtest --bogus" "check --bogus" \
+    "check -c $T/none.conf" "check $T/none.conf" "check -c $T/none.conf --show nothing x" \
+    "check -c $T/bad.conf /etc/hostname" "configtest -c $T/bad.conf" \
+    "configtest -c $T/missing.conf" "serve -c $T/bad.conf" "frobnicate"; do
+	run $args
+	assert "'$args': errors start with 'phasegate: '" \
+		bash -c '! grep -v "^usage: \|^       phasegate \|^  \|^phasegate COMMAND\|^phasegate: " <<<"$1" &&
+		grep -q "^phasegate: " <<<"$1"' _ "$err"
+done
+run check --bogus
+assert "check --bogus: named, as serve does" grep -q "^phasegate: check: --bogus: unknown argument" <<<"$err"
+
+# check: every message file is looked at before any phase runs
+printf 'filters = { { plugin = "%s", connect = "continue" } }\n' \
+	"$top_builddir/tests/plugins/.libs/pg_test_all.so" > "$T/one.conf"
+run check -c "$T/one.conf" "$top_srcdir/examples/mail/ham-01-lunch.eml" "$T/nope.eml" "$T/nope2.eml"
+assert_eq "check, a missing file: exit 4" "$rc" 4
+assert "check, a missing file: each named" bash -c 'grep -q "^phasegate: check: .*nope.eml: No such file" <<<"$1" &&
+	grep -q "^phasegate: check: .*nope2.eml: No such file" <<<"$1"' _ "$err"
+assert_eq "check, a missing file: no phase ran (no report)" "$out" ""
+
+# zero filters: warned about by configtest, check and serve
+run configtest -c "$T/none.conf"
+assert_eq "configtest, no filters: still valid" "$rc" 0
+assert "configtest, no filters: warned" grep -q "^phasegate: warning: .*none.conf: no filters: every message is accepted as it is" <<<"$err"
+run check -c "$T/none.conf" "$top_srcdir/examples/mail/ham-01-lunch.eml"
+assert_eq "check, no filters: accepted" "$rc" 0
+assert "check, no filters: warned" grep -q "no filters: every message is accepted" <<<"$err"
+run configtest -c "$T/one.conf"
+assert_eq "configtest, one filter: nothing on stderr" "$err" ""
+if command -v miltertest >/dev/null; then
+	printf 'milter = { listen = "inet:%s@127.0.0.1" }\nfilters = {}\n' "$(free_port)" > "$T/serve.conf"
+	"$PHASEGATE" serve -c "$T/serve.conf" 2>"$T/serve.log" &
+	pid=$!
+	for i in $(seq 100); do grep -q "serving" "$T/serve.log" && break; sleep 0.05; done
+	kill -TERM $pid; wait $pid
+	assert "serve, no filters: warned at start" grep -q "warning: .*serve.conf: no filters" "$T/serve.log"
+fi
+
 # --version
 version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
 run --version

@@ -36,6 +36,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "config_listen.h"
 #include "confwalk.h"
 #include "file.h"
 #include "lua_conf.h"
@@ -47,7 +48,7 @@
 /* Sentinel for a filter's on_error before the global one is known. */
 #define ON_ERROR_UNSET	PG_CONTINUE
 
-/* do_milter - milter = { listen = "inet:8891@127.0.0.1" } */
+/* do_milter - milter = { listen = "inet:8891@127.0.0.1", socket_mode = ... } */
 static int
 do_milter(struct confwalk *w, const struct lua_conf_node *n)
 {
@@ -59,16 +60,22 @@ do_milter(struct confwalk *w, const struct lua_conf_node *n)
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
 
+		int rc;
+
 		confwalk_sub_path(path, sizeof(path), "milter", k);
-		if (k->key == NULL || strcmp(k->key, "listen") != 0)
-			return confwalk_unknown(w, "milter", k);
-		if (confwalk_get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
-		    confwalk_check_addr(w, path, k, "socket", 0) == -1)
+		if (k->key != NULL && strcmp(k->key, "listen") == 0)
+			rc = confwalk_get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
+			    confwalk_check_addr(w, path, k, "socket", 0) == -1 ? -1 : 0;
+		else if ((rc = config_listen_sock_key(w, path, k,
+		    &w->cfg->milter_sock)) == 1)
+			rc = confwalk_unknown(w, "milter", k);
+		if (rc == -1)
 			return -1;
 	}
 	if (w->cfg->milter_listen == NULL)
 		return confwalk_fail(w, n->line, "milter: needs 'listen'");
-	return 0;
+	return config_listen_sock_check(w, "milter", n->line,
+	    w->cfg->milter_listen, &w->cfg->milter_sock);
 }
 
 /* do_smtp_one - one listener table */
@@ -131,7 +138,9 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 					    "one of reject, normalize", path,
 					    k->str);
 			}
-		} else
+		} else if (strcmp(key, "hostname") == 0)
+			rc = config_listen_hostname(w, path, k, &s->hostname);
+		else if ((rc = config_listen_sock_key(w, path, k, &s->sock)) == 1)
 			rc = confwalk_unknown(w, where, k);
 		if (rc == -1)
 			return -1;
@@ -140,7 +149,7 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 		return confwalk_fail(w, n->line, "%s: needs 'listen'", where);
 	if (s->upstream == NULL)
 		return confwalk_fail(w, n->line, "%s: needs 'upstream'", where);
-	return 0;
+	return config_listen_sock_check(w, where, n->line, s->listen, &s->sock);
 }
 
 /* do_smtp - smtp = { { listen = ..., upstream = ... }, ... } */
@@ -156,6 +165,8 @@ do_smtp(struct confwalk *w, const struct lua_conf_node *n)
 	for (i = 0; i < c->nsmtp; i++) {
 		free(c->smtp[i].listen);
 		free(c->smtp[i].upstream);
+		free(c->smtp[i].hostname);
+		config_listen_sock_free(&c->smtp[i].sock);
 	}
 	free(c->smtp);
 	c->nsmtp = 0;
@@ -777,7 +788,8 @@ config_load(const char *file, char *err, size_t errlen)
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((text = file_read(file, CONFIG_FILE_MAX, &len, err, errlen)) == NULL)
+	if (file_check_writers(file, err, errlen) == -1 ||
+	    (text = file_read(file, CONFIG_FILE_MAX, &len, err, errlen)) == NULL)
 		return NULL;
 	if (strlen(text) != len) {
 		snprintf(err, errlen, "%s: contains a NUL byte", file);
@@ -799,9 +811,12 @@ config_free(struct config *c)
 	free(c->file);
 	free(c->dir);
 	free(c->milter_listen);
+	config_listen_sock_free(&c->milter_sock);
 	for (i = 0; i < c->nsmtp; i++) {
 		free(c->smtp[i].listen);
 		free(c->smtp[i].upstream);
+		free(c->smtp[i].hostname);
+		config_listen_sock_free(&c->smtp[i].sock);
 	}
 	free(c->smtp);
 	for (i = 0; i < c->nfilters; i++)

@@ -23,6 +23,13 @@ enum config_bare_nl {
 	CONFIG_BARE_NL_NORMALIZE	/* treat bare LF as CRLF */
 };
 
+/* a unix socket's mode and group (milter, smtp[]): config_listen.c */
+struct config_sock {
+	unsigned	 mode;			/* socket_mode = "0660"; 0: as created */
+	char		*group;			/* socket_group = "postfix"; NULL: as created */
+	int		 line;			/* of socket_group */
+};
+
 struct config_smtp {
 	char		*listen;		/* "127.0.0.1:10025", "[::1]:25" */
 	char		*upstream;		/* "127.0.0.1:10026" */
@@ -35,6 +42,8 @@ struct config_smtp {
 	unsigned	 max_sessions_per_client; /* default 50; 0: no limit */
 	enum config_bare_nl bare_newline;	/* default reject */
 	int		 line;			/* where the entry starts */
+	struct config_sock sock;		/* a unix listen socket's mode, group */
+	char		*hostname;		/* greeting, Received:, replies; NULL: gethostname() */
 };
 
 struct config_opt {
@@ -56,6 +65,7 @@ struct config {
 	char		*file;
 	char		*dir;			/* directory of file: relative paths start here */
 	char		*milter_listen;		/* NULL: no milter front end */
+	struct config_sock milter_sock;		/* its socket's mode and group */
 	struct config_smtp *smtp;
 	size_t		 nsmtp;
 	struct config_filter *filters;

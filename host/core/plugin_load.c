@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "plugin_load.h"
 #include "xmalloc.h"
 
@@ -102,7 +103,7 @@ plugin_load(const char *name, char *err, size_t errlen)
 {
 	struct plugin_handle *h;
 	const struct pg_plugin *d;
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[512];
 	const char *dir;
 	void *dl;
 	size_t i;
@@ -145,6 +146,10 @@ plugin_load(const char *name, char *err, size_t errlen)
 		return NULL;
 	}
 
+	if (file_check_writers(path, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "plugin %s", why);
+		return NULL;
+	}
 	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		snprintf(err, errlen, "plugin %s: cannot load: %s", path, dlerror());
 		return NULL;

@@ -711,6 +711,38 @@ usage(FILE *fp)
 	    "  exit: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error\n");
 }
 
+/* bad_arg - "phasegate: check: ARG: why" (or without ARG), then the usage */
+static void
+bad_arg(const char *arg, const char *why)
+{
+	fprintf(stderr, "phasegate: check: %s%s%s\n", arg != NULL ? arg : "",
+	    arg != NULL ? ": " : "", why);
+	usage(stderr);
+}
+
+/*
+ * messages_readable - every MESSAGE can be opened, before any phase runs
+ * (a missing file found after the others ran would waste a slow chain and
+ * mix reports with an error); 0, or -1 with each one that cannot on stderr
+ */
+static int
+messages_readable(int argc, char **argv, int first)
+{
+	int i, fd, rc = 0;
+
+	for (i = first; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0)
+			continue;
+		if ((fd = open(argv[i], O_RDONLY)) == -1) {
+			fprintf(stderr, "phasegate: check: %s: %s\n", argv[i],
+			    strerror(errno));
+			rc = -1;
+		} else
+			close(fd);
+	}
+	return rc;
+}
+
 /*
  * parse_args - the command line into o; 0 to go on, else the exit status
  * to return at once (after --help: 0, as *help says)
@@ -735,6 +767,7 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 	};
 	int ch;
 
+	opterr = 0;	/* bad_arg() says it, in our words */
 	memset(o, 0, sizeof(*o));
 	o->helo = "localhost";
 	o->client = "127.0.0.1";
@@ -749,7 +782,7 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 		case 'f': o->from = optarg; break;
 		case 'r':
 			if (o->nrcpt == RCPT_MAX) {
-				fprintf(stderr, "phasegate check: more than %d "
+				fprintf(stderr, "phasegate: check: more than %d "
 				    "recipients\n", RCPT_MAX);
 				return CHECK_ERROR;
 			}
@@ -762,22 +795,28 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 		case 'o': o->output = optarg; break;
 		case 's':
 			if (parse_show(optarg, &o->show) == -1) {
-				fprintf(stderr, "phasegate check: --show takes "
+				fprintf(stderr, "phasegate: check: --show takes "
 				    "text, urls or parts (or a list: text,urls)\n");
 				return CHECK_ERROR;
 			}
 			break;
 		case 'v': (*verbose)++; break;
 		case 'h': usage(stdout); *help = 1; return 0;
-		default: usage(stderr); return CHECK_ERROR;
+		default:
+			bad_arg(argv[optind - 1], "unknown argument or missing value");
+			return CHECK_ERROR;
 		}
 	}
-	if (o->config == NULL || optind >= argc) {
-		usage(stderr);
+	if (o->config == NULL) {
+		bad_arg(NULL, "-c FILE is required");
+		return CHECK_ERROR;
+	}
+	if (optind >= argc) {
+		bad_arg(NULL, "no MESSAGE (a file, or - for standard input)");
 		return CHECK_ERROR;
 	}
 	if (o->output != NULL && argc - optind > 1) {
-		fprintf(stderr, "phasegate check: -o takes one message\n");
+		fprintf(stderr, "phasegate: check: -o takes one message\n");
 		return CHECK_ERROR;
 	}
 	return 0;
@@ -805,13 +844,13 @@ check_file(struct chain *chain, const struct check_opts *o, const char *file)
 		if ((oc.fp = fopen(o->output, "w")) == NULL ||
 		    msg_output(tx_msg(tx), out_file, &oc) == -1 ||
 		    fclose(oc.fp) != 0) {
-			fprintf(stderr, "phasegate check: %s: %s\n", o->output,
+			fprintf(stderr, "phasegate: %s: %s\n", o->output,
 			    strerror(errno));
 			r.status = CHECK_ERROR;
 		}
 	}
 	if (r.error[0] && !o->json)
-		fprintf(stderr, "phasegate check: %s\n", r.error);
+		fprintf(stderr, "phasegate: %s\n", r.error);
 	run_free(run);
 	free(r.steps);
 	return r.status;
@@ -828,6 +867,8 @@ check_main(int argc, char **argv)
 
 	if ((rc = parse_args(argc, argv, &o, &verbose, &help)) != 0 || help)
 		return rc;
+	if (messages_readable(argc, argv, optind) == -1)
+		return CHECK_ERROR;
 	log_init(LOG_TARGET_STDERR, verbose);
 	if ((cfg = config_load(o.config, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "phasegate: %s\n", err);
@@ -838,6 +879,9 @@ check_main(int argc, char **argv)
 		config_free(cfg);
 		return CHECK_ERROR;
 	}
+	if (chain_filter_count(chain) == 0)
+		log_warnx("%s: no filters: every message is accepted as it is",
+		    cfg->file);
 	for (i = optind; i < argc; i++)
 		if ((status = check_file(chain, &o, argv[i])) > worst)
 			worst = status;

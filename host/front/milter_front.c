@@ -372,6 +372,9 @@ milter_front_new(const struct config *cfg, char *err, size_t errlen)
 	/* no room for a connection's descriptors: closed at once, and the
 	 * MTA applies its default action, rather than fail mid-message */
 	o.fds_per_session = MILTER_FRONT_FDS_PER_SESSION;
+	o.sock_mode = cfg->milter_sock.mode;
+	o.sock_group = cfg->milter_sock.group;
+	o.sock_user = cfg->user;
 	if ((mf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "milter listen \"%s\": %s",
 		    cfg->milter_listen, why);

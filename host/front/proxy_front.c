@@ -99,7 +99,9 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (gethostname(pf->hostname, sizeof(pf->hostname) - 1) != 0 ||
+	if (sc->hostname != NULL)
+		snprintf(pf->hostname, sizeof(pf->hostname), "%s", sc->hostname);
+	else if (gethostname(pf->hostname, sizeof(pf->hostname) - 1) != 0 ||
 	    pf->hostname[0] == '\0')
 		snprintf(pf->hostname, sizeof(pf->hostname), "localhost");
 	pf->conf.cfg = cfg;
@@ -116,6 +118,9 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	o.evict_at = sc->max_sessions - sc->max_sessions / 10;
 	o.fds_per_session = PROXY_FRONT_FDS_PER_SESSION;
 	o.backlog = PF_BACKLOG;
+	o.sock_mode = sc->sock.mode;
+	o.sock_group = sc->sock.group;
+	o.sock_user = cfg->user;
 	if ((pf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s:%d: listen %s: %s", file, sc->line,
 		    sc->listen, why);

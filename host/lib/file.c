@@ -1,7 +1,9 @@
 /*
  * file - read a whole small file; paths relative to a directory
  *
- * Public: file_read(), file_dir(), file_join(), file_join_list().
+ * Public: file_read(), file_dir(), file_join(), file_join_list(),
+ * file_check_writers() (a file every user may change is refused: a
+ * configuration, script or plugin is code the daemon runs).
  *
  * The configuration loader's file work: reading the file with a size
  * limit, finding its directory, and making the relative paths written in
@@ -179,4 +181,32 @@ file_join_list(const char *dir, const char *list)
 fail:
 	free(out);
 	return NULL;
+}
+
+int
+file_check_writers(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *dir;
+	int rc = 0;
+
+	if (stat(path, &st) == -1)
+		return 0;
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "%s: writable by every user (mode %04o): "
+		    "refused (chmod o-w %s)", path, (unsigned)(st.st_mode & 07777),
+		    path);
+		return -1;
+	}
+	if ((dir = file_dir(path)) == NULL)
+		return 0;
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+	    !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "%s: its directory %s is writable by every "
+		    "user (mode %04o): refused (chmod o-w or +t %s)", path, dir,
+		    (unsigned)(st.st_mode & 07777), dir);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
 }

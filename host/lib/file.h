@@ -25,4 +25,14 @@ char	*file_join(const char *dir, const char *p);
 /* file_join_list - file_join() on each entry of "a;b;c" (empty entries stay empty) */
 char	*file_join_list(const char *dir, const char *list);
 
+/*
+ * file_check_writers - refuse a file that every user may change: writable
+ * by others, or in a directory writable by others without the sticky bit
+ * (where anyone may replace it). 0 (also when path cannot be stat'd: the
+ * caller's open says why), or -1 with "PATH: writable by every user (mode
+ * 0666): refused (chmod o-w PATH)" or "PATH: its directory DIR is writable
+ * by every user (mode 0777): refused (chmod o-w or +t DIR)" in err.
+ */
+int	 file_check_writers(const char *path, char *err, size_t errlen);
+
 #endif /* FILE_H */

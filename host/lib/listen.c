@@ -46,10 +46,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +141,71 @@ in_use(const char *path)
 	return r;
 }
 
+/*
+ * sock_owner - resolve the owner (sock_user, as root only) and group of a
+ * unix socket into *uid and *gid ((uid_t)-1, (gid_t)-1: unchanged); 0 or
+ * -1 with the reason in err
+ */
+static int
+sock_owner(const struct listen_opts *o, uid_t *uid, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *end;
+	unsigned long n;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (o->sock_user != NULL && geteuid() == 0) {
+		if ((pw = getpwnam(o->sock_user)) == NULL) {
+			snprintf(err, errlen, "user %s: no such user", o->sock_user);
+			return -1;
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (o->sock_group == NULL)
+		return 0;
+	if ((gr = getgrnam(o->sock_group)) != NULL)
+		*gid = gr->gr_gid;
+	else if ((n = strtoul(o->sock_group, &end, 10)) > 0 && *end == '\0')
+		*gid = (gid_t)n;
+	else {
+		snprintf(err, errlen, "socket_group %s: no such group",
+		    o->sock_group);
+		return -1;
+	}
+	return 0;
+}
+
+/* sock_perms - socket_mode and socket_group (and the owner) of a new socket */
+static int
+sock_perms(const struct listener *l, char *err, size_t errlen)
+{
+	const char *path = l->addr.path;
+	uid_t uid;
+	gid_t gid;
+
+	if (sock_owner(&l->o, &uid, &gid, err, errlen) == -1)
+		return -1;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) == -1) {
+		snprintf(err, errlen, "cannot give the socket to %s%s%s: %s%s",
+		    uid != (uid_t)-1 ? l->o.sock_user : "",
+		    l->o.sock_group != NULL ? " group " : "",
+		    l->o.sock_group != NULL ? l->o.sock_group : "", strerror(errno),
+		    errno == EPERM ? " (socket_group takes root, or a user in "
+		    "that group: systemd SupplementaryGroups=)" : "");
+		return -1;
+	}
+	if (l->o.sock_mode != 0 && chmod(path, l->o.sock_mode) == -1) {
+		snprintf(err, errlen, "cannot set the socket's mode %04o: %s",
+		    l->o.sock_mode, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* open_unix - the unix socket (a stale one replaced); fd or -1 */
 static int
 open_unix(struct listener *l, char *err, size_t errlen)
@@ -170,6 +237,10 @@ open_unix(struct listener *l, char *err, size_t errlen)
 		return -1;
 	}
 	l->unix_bound = 1;
+	if (sock_perms(l, err, errlen) == -1) {
+		close(fd);
+		return -1;	/* listen_open() unlinks it */
+	}
 	return fd;
 }
 

@@ -92,6 +92,11 @@ struct listen_opts {
 	unsigned	 evict_at;	/* sessions from which a new client ends the
 					 * longest-waiting one; 0: never */
 	unsigned	 fds_per_session; /* descriptors a session may hold; 0: no check */
+	/* a unix socket, after the bind: */
+	unsigned	 sock_mode;	/* chmod; 0: as the umask made it */
+	const char	*sock_group;	/* chown to this group (name or number); NULL: no */
+	const char	*sock_user;	/* owner when run as root (the user serve
+					 * becomes, who removes it at stop); NULL: no */
 };
 
 struct listener;

@@ -392,6 +392,44 @@ static const struct bad bads[] = {
 	  NAME ": configuration uses too much memory (more than 32 MiB)" },
 	{ "local t = {}\nfor i = 1, 1e7 do t[i] = { i } end\n",
 	  NAME ": configuration uses too much memory (more than 32 MiB)" },
+	/* socket_mode, socket_group, hostname (config_listen.c) */
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_mode = 660 }\n",
+	  NAME ":1: milter.socket_mode: write the mode as a string of octal "
+	  "digits, as chmod takes it (\"0660\"): a Lua number is decimal" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_mode = \"0860\" }\n",
+	  NAME ":1: milter.socket_mode: '0860' is not a mode such as \"0660\" "
+	  "(octal, at most 0777)" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_mode = \"01777\" }\n",
+	  NAME ":1: milter.socket_mode: '01777' is not a mode such as \"0660\" "
+	  "(octal, at most 0777)" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_mode = \"\" }\n",
+	  NAME ":1: milter.socket_mode: '' is not a mode such as \"0660\" "
+	  "(octal, at most 0777)" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_mode = \"0550\" }\n",
+	  NAME ":1: milter.socket_mode: '0550' lets nobody connect (connecting "
+	  "to a unix socket takes write permission)" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_group = 12 }\n",
+	  NAME ":1: milter.socket_group: expected a string, got number" },
+	{ "milter = {\n  listen = \"inet:8891@127.0.0.1\",\n  socket_group = \"postfix\" }\n",
+	  NAME ":1: milter: socket_mode and socket_group are for a unix socket "
+	  "(listen = \"unix:/path\"), not inet:8891@127.0.0.1" },
+	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
+	  "  socket_mode = \"0660\" } }\n",
+	  NAME ":1: smtp[1]: socket_mode and socket_group are for a unix socket "
+	  "(listen = \"unix:/path\"), not 127.0.0.1:25" },
+	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
+	  "  hostname = \"mx.example.org\\r\\n250 x\" } }\n",
+	  NAME ":2: smtp[1].hostname: 'mx.example.org\r\n250 x' is not a host "
+	  "name (letters, digits, '-' and '.', at most 253 characters)" },
+	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
+	  "  hostname = \"mx..example.org\" } }\n",
+	  NAME ":2: smtp[1].hostname: 'mx..example.org' is not a host name "
+	  "(letters, digits, '-' and '.', at most 253 characters)" },
+	{ "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
+	  "  hostname = \"\" } }\n",
+	  NAME ":2: smtp[1].hostname: must not be empty" },
+	{ "milter = { listen = \"unix:/run/m.sock\", socket_owner = \"x\" }\n",
+	  NAME ":1: unknown key 'socket_owner' in milter" },
 };
 
 static void
@@ -596,6 +634,22 @@ check_milter_anyaddr(const struct config *c)
 	assert_string_equal(c->milter_listen, "inet:8891");
 }
 
+/* socket_mode, socket_group, hostname */
+static void
+check_sockets(const struct config *c)
+{
+	assert_int_equal(c->milter_sock.mode, 0660);
+	assert_string_equal(c->milter_sock.group, "postfix");
+	assert_int_equal(c->milter_sock.line, 2);
+	assert_int_equal(c->nsmtp, 2);
+	assert_int_equal(c->smtp[0].sock.mode, 0600);
+	assert_null(c->smtp[0].sock.group);
+	assert_string_equal(c->smtp[0].hostname, "mx-1.example.org");
+	assert_int_equal(c->smtp[1].sock.mode, 0);
+	assert_null(c->smtp[1].sock.group);
+	assert_null(c->smtp[1].hostname);
+}
+
 /* the one address grammar: HOST:PORT and a bare path are milter sockets too */
 static void
 check_milter_hostport(const struct config *c)
@@ -762,6 +816,12 @@ static const struct good goods[] = {
 	  "  { script = \"c.lua\", on_error = \"tempfail\" },\n"
 	  "}\n"
 	  "on_error = \"accept\"\n", check_on_error },
+	{ NAME, "milter = { listen = \"unix:/run/phasegate/milter.sock\",\n"
+	  "  socket_group = \"postfix\", socket_mode = \"660\" }\n"
+	  "smtp = { { listen = \"/run/pg.sock\", upstream = \"127.0.0.1:1\",\n"
+	  "    socket_mode = \"0600\", hostname = \"mx-1.example.org\" },\n"
+	  "  { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:1\" } }\n",
+	  check_sockets },
 	{ NAME, "milter = { listen = \"inet6:8891@[::1]\" }\n", check_milter_inet6 },
 	{ NAME, "milter = { listen = \"unix:/run/phasegate/milter.sock\" }\n",
 	  check_milter_unix },
