@@ -23,10 +23,14 @@ enum config_bare_nl {
 	CONFIG_BARE_NL_NORMALIZE	/* treat bare LF as CRLF */
 };
 
+#define CONFIG_XCLIENT_REQUIRED	2	/* xclient = "required" */
+
+struct netlist;
+
 struct config_smtp {
 	char		*listen;		/* "127.0.0.1:10025", "[::1]:25" */
 	char		*upstream;		/* "127.0.0.1:10026" */
-	int		 xclient;		/* default 0 */
+	int		 xclient;		/* 0, 1 or CONFIG_XCLIENT_REQUIRED */
 	int		 received;		/* add our Received: line; default 1 */
 	uint64_t	 max_message_size;	/* default 50M; 0: no limit */
 	unsigned	 max_recipients;	/* default 1000 */
@@ -35,6 +39,11 @@ struct config_smtp {
 	unsigned	 max_sessions_per_client; /* default 50; 0: no limit */
 	enum config_bare_nl bare_newline;	/* default reject */
 	int		 line;			/* where the entry starts */
+	/* the real client's identity (config_ident.c, DESIGN section 11) */
+	struct netlist	*xforward_from;		/* NULL: nobody's XFORWARD is taken */
+	int		 proxy_protocol;	/* a PROXY header comes first */
+	struct netlist	*proxy_from;		/* who may send one */
+	int		 upstream_proxy_protocol; /* 0 none, 1 v1, 2 v2 */
 };
 
 struct config_opt {
