@@ -20,6 +20,10 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
 	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh
 TESTS += $(PROXY_TESTS)
+# the real client's identity (issue 15): XCLIENT, XFORWARD, the PROXY header
+IDENT_TESTS = tests/proxy/xclient.sh
+TESTS += $(IDENT_TESTS)
+EXTRA_DIST += $(IDENT_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
