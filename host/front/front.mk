@@ -21,7 +21,7 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh
 TESTS += $(PROXY_TESTS)
 # the real client's identity (issue 15): XCLIENT, XFORWARD, the PROXY header
-IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh
+IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
