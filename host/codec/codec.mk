@@ -118,3 +118,25 @@ tests_fuzz_fuzz_milter_util_SOURCES = tests/fuzz/fuzz_milter_util.c host/codec/m
 tests_fuzz_fuzz_milter_util_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_milter_util_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
+
+# the PROXY protocol header (v1 and v2): its own block, for the proxy's
+# proxy_protocol listeners and upstream_proxy_protocol
+libpgcodec_la_SOURCES += host/codec/proxyproto.c host/codec/proxyproto.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_proxyproto
+TESTS += tests/unit/test_proxyproto
+tests_unit_test_proxyproto_SOURCES = tests/unit/test_proxyproto.c host/codec/proxyproto.c
+tests_unit_test_proxyproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_proxyproto_LDADD = $(CMOCKA_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/fuzz_proxyproto_replay
+TESTS += tests/fuzz/fuzz_proxyproto_replay
+tests_fuzz_fuzz_proxyproto_replay_SOURCES = tests/fuzz/fuzz_proxyproto.c \
+	tests/fuzz/fuzz_smtp_replay.c host/codec/proxyproto.c
+tests_fuzz_fuzz_proxyproto_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"proxyproto"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_proxyproto
+tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c host/codec/proxyproto.c
+tests_fuzz_fuzz_proxyproto_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_proxyproto_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif

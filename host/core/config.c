@@ -37,6 +37,7 @@
 #include "addr.h"
 #include "config.h"
 #include "config_listen.h"
+#include "config_ident.h"
 #include "confwalk.h"
 #include "file.h"
 #include "lua_conf.h"
@@ -102,6 +103,11 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 		int rc;
 
 		confwalk_sub_path(path, sizeof(path), where, k);
+		if ((rc = config_ident_key(w, path, k, s)) != 0) {
+			if (rc == -1)
+				return -1;
+			continue;
+		}
 		if (strcmp(key, "listen") == 0 || strcmp(key, "upstream") == 0) {
 			char **dst = key[0] == 'l' ? &s->listen : &s->upstream;
 
@@ -112,9 +118,7 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 				return -1;
 			continue;
 		}
-		if (strcmp(key, "xclient") == 0)
-			rc = confwalk_get_bool(w, path, k, &s->xclient);
-		else if (strcmp(key, "received") == 0)
+		if (strcmp(key, "received") == 0)
 			rc = confwalk_get_bool(w, path, k, &s->received);
 		else if (strcmp(key, "max_message_size") == 0)
 			rc = confwalk_get_size(w, path, k, &s->max_message_size);
@@ -149,7 +153,10 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 		return confwalk_fail(w, n->line, "%s: needs 'listen'", where);
 	if (s->upstream == NULL)
 		return confwalk_fail(w, n->line, "%s: needs 'upstream'", where);
-	return config_listen_sock_check(w, where, n->line, s->listen, &s->sock);
+	if (config_listen_sock_check(w, where, n->line, s->listen,
+	    &s->sock) == -1)
+		return -1;
+	return config_ident_check(w, where, n->line, s);
 }
 
 /* do_smtp - smtp = { { listen = ..., upstream = ... }, ... } */
@@ -167,6 +174,7 @@ do_smtp(struct confwalk *w, const struct lua_conf_node *n)
 		free(c->smtp[i].upstream);
 		free(c->smtp[i].hostname);
 		config_listen_sock_free(&c->smtp[i].sock);
+		config_ident_free(&c->smtp[i]);
 	}
 	free(c->smtp);
 	c->nsmtp = 0;
@@ -817,6 +825,7 @@ config_free(struct config *c)
 		free(c->smtp[i].upstream);
 		free(c->smtp[i].hostname);
 		config_listen_sock_free(&c->smtp[i].sock);
+		config_ident_free(&c->smtp[i]);
 	}
 	free(c->smtp);
 	for (i = 0; i < c->nfilters; i++)

@@ -29,11 +29,14 @@ struct config_sock {
 	char		*group;			/* socket_group = "postfix"; NULL: as created */
 	int		 line;			/* of socket_group */
 };
+#define CONFIG_XCLIENT_REQUIRED	2	/* xclient = "required" */
+
+struct netlist;
 
 struct config_smtp {
 	char		*listen;		/* "127.0.0.1:10025", "[::1]:25" */
 	char		*upstream;		/* "127.0.0.1:10026" */
-	int		 xclient;		/* default 0 */
+	int		 xclient;		/* 0, 1 or CONFIG_XCLIENT_REQUIRED */
 	int		 received;		/* add our Received: line; default 1 */
 	uint64_t	 max_message_size;	/* default 50M; 0: no limit */
 	unsigned	 max_recipients;	/* default 1000 */
@@ -44,6 +47,11 @@ struct config_smtp {
 	int		 line;			/* where the entry starts */
 	struct config_sock sock;		/* a unix listen socket's mode, group */
 	char		*hostname;		/* greeting, Received:, replies; NULL: gethostname() */
+	/* the real client's identity (config_ident.c, DESIGN section 11) */
+	struct netlist	*xforward_from;		/* NULL: nobody's XFORWARD is taken */
+	int		 proxy_protocol;	/* a PROXY header comes first */
+	struct netlist	*proxy_from;		/* who may send one */
+	int		 upstream_proxy_protocol; /* 0 none, 1 v1, 2 v2 */
 };
 
 struct config_opt {

@@ -107,3 +107,9 @@ tests_plugins_pg_test_badabi_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 tests_plugins_pg_test_oldsize_la_SOURCES = tests/plugins/pg_test_oldsize.c
 tests_plugins_pg_test_oldsize_la_LDFLAGS = $(TEST_PLUGIN_LDFLAGS)
 EXTRA_DIST += tests/data docs/configuration.md
+
+# the proxy listener's identity keys (xclient, xforward_from, proxy_protocol)
+libpgcore_la_SOURCES += host/core/config_ident.c host/core/config_ident.h
+if HAVE_CMOCKA
+tests_unit_test_config_SOURCES += host/core/config_ident.c host/lib/netlist.c
+endif

@@ -125,6 +125,26 @@ session_set_auth(struct pg_session *s, const char *v)
 	return set_str(&s->auth, v);
 }
 
+int
+session_set_client(struct pg_session *s, const char *addr, int port,
+    const char *name)
+{
+	char *a, *n;
+
+	if ((a = pg_strdup(addr ? addr : "unknown")) == NULL ||
+	    (n = pg_strdup(name ? name : "unknown")) == NULL) {
+		free(a);
+		errno = ENOMEM;
+		return -1;
+	}
+	free(s->addr);
+	free(s->name);
+	s->addr = a;
+	s->name = n;
+	s->port = port;
+	return 0;
+}
+
 void
 session_set_macro_fn(struct pg_session *s, session_macro_fn fn, void *ctx)
 {

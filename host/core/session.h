@@ -29,6 +29,13 @@ void		 session_free(struct pg_session *);
 int		 session_set_helo(struct pg_session *, const char *);
 int		 session_set_tls(struct pg_session *, const char *);
 int		 session_set_auth(struct pg_session *, const char *);
+/*
+ * session_set_client - the client is another than the connection's (a
+ * trusted XFORWARD told who): address, port (0 unknown) and name (NULL
+ * "unknown"); 0, or -1 (ENOMEM: unchanged)
+ */
+int		 session_set_client(struct pg_session *, const char *addr,
+		    int port, const char *name);
 /* session_set_macro_fn - where session_macro() asks; ctx is not owned */
 void		 session_set_macro_fn(struct pg_session *, session_macro_fn, void *ctx);
 

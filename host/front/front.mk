@@ -5,6 +5,7 @@ libpgfront_la_SOURCES = \
 	host/front/proxy_front.c host/front/proxy_front.h \
 	host/front/proxy_session.c host/front/proxy_session.h \
 	host/front/proxy_ehlo.c host/front/proxy_ehlo.h \
+	host/front/proxy_ident.c host/front/proxy_ident.h \
 	host/front/proxy_deliver.c host/front/proxy_deliver.h \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
 	host/front/milter_front.c host/front/milter_front.h \
@@ -19,6 +20,10 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
 	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh
 TESTS += $(PROXY_TESTS)
+# the real client's identity (issue 15): XCLIENT, XFORWARD, the PROXY header
+IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
+TESTS += $(IDENT_TESTS)
+EXTRA_DIST += $(IDENT_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md

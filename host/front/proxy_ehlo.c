@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "proxy_ehlo.h"
+#include "proxy_ident.h"
 
 /* EHLO keywords passed on to the client */
 static const char *const passed[] = { "PIPELINING", "SIZE", "8BITMIME",
@@ -48,6 +49,8 @@ caps_of(struct proxy_upstream *up, const struct smtp_reply *r)
 			caps |= PROXY_EHLO_PIPELINING;
 		if (smtp_reply_ehlo_keyword(l, n, "XCLIENT"))
 			caps |= PROXY_EHLO_XCLIENT;
+		if (smtp_reply_ehlo_keyword(l, n, "XFORWARD"))
+			caps |= PROXY_EHLO_XFORWARD;
 	}
 	return caps;
 }
@@ -112,8 +115,29 @@ xclient(struct proxy_upstream *up, struct proxy_ehlo *e, struct smtp_reply *r)
 			e->caps = caps_of(up, r);
 		return 0;
 	}
-	log_warnx("session %s: upstream refused XCLIENT: %d", e->id, r->code);
+	log_warnx("session %s: upstream refused XCLIENT: %d%s", e->id, r->code,
+	    e->xclient_required ? " (xclient = \"required\": 421 to the "
+	    "client)" : "");
+	if (e->xclient_required)
+		return PROXY_EHLO_NO_XCLIENT;
 	return cmd(up, e, "EHLO", e->helo, r, "at EHLO");
+}
+
+/* no_xclient - XCLIENT asked for, and the upstream does not offer it */
+static int
+no_xclient(struct proxy_ehlo *e)
+{
+	if (e->xclient_required) {
+		log_warnx("session %s: the upstream does not offer XCLIENT "
+		    "(xclient = \"required\": 421 to the client)", e->id);
+		return PROXY_EHLO_NO_XCLIENT;
+	}
+	if (proxy_ident_warn_once(e->gen))
+		log_warnx("session %s: xclient = true but the upstream does "
+		    "not offer XCLIENT: it sees phasegate as the client (see "
+		    "docs/proxy.md; this is logged once per configuration)",
+		    e->id);
+	return 0;
 }
 
 int
@@ -131,9 +155,9 @@ proxy_ehlo_upstream(struct proxy_upstream *up, struct proxy_ehlo *e,
 	if (r->code / 100 != 2)
 		return 0;
 	e->caps = caps_of(up, r);
-	if ((e->caps & PROXY_EHLO_XCLIENT) && e->xclient != NULL &&
-	    !e->xclient_done)
-		return xclient(up, e, r);
+	if (e->xclient != NULL && !e->xclient_done)
+		return (e->caps & PROXY_EHLO_XCLIENT) ? xclient(up, e, r) :
+		    no_xclient(e);
 	return 0;
 }
 
@@ -149,7 +173,7 @@ size_line(const char *l, size_t n, uint64_t max, char *buf, size_t len)
 
 enum conn_status
 proxy_ehlo_reply(struct conn *c, uint64_t deadline, struct proxy_upstream *up,
-    const struct smtp_reply *r, int helo, uint64_t max_size)
+    const struct smtp_reply *r, int helo, uint64_t max_size, const char *extra)
 {
 	const char *l, *lines[SMTP_REPLY_LINES_MAX];
 	size_t lens[SMTP_REPLY_LINES_MAX], i, k = 0, n;
@@ -165,6 +189,10 @@ proxy_ehlo_reply(struct conn *c, uint64_t deadline, struct proxy_upstream *up,
 		}
 		if (helo)
 			break;
+	}
+	if (extra != NULL && !helo && k > 0 && k < SMTP_REPLY_LINES_MAX) {
+		lines[k] = extra;	/* the "250 " prefix goes by position */
+		lens[k++] = strlen(extra);
 	}
 	for (i = 0; i < k && st == CONN_OK; i++) {
 		st = conn_write(c, i + 1 == k ? "250 " : "250-", 4, deadline);

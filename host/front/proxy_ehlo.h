@@ -18,6 +18,10 @@
 /* what the upstream offers (proxy_ehlo_upstream()'s caps) */
 #define PROXY_EHLO_PIPELINING	0x01
 #define PROXY_EHLO_XCLIENT	0x02
+#define PROXY_EHLO_XFORWARD	0x04
+
+/* proxy_ehlo_upstream(): xclient = "required" and the upstream did not take it */
+#define PROXY_EHLO_NO_XCLIENT	(-2)
 
 /* the real client, for XCLIENT: filled in by the caller */
 struct proxy_ehlo_client {
@@ -35,13 +39,18 @@ struct proxy_ehlo {
 	int		 caps;		/* out: PROXY_EHLO_* */
 	int		 xclient_done;	/* in/out: the upstream took XCLIENT */
 	const char	*when;		/* out, on -1: where the upstream was lost */
+	int		 xclient_required;	/* xclient = "required" */
+	const void	*gen;		/* the session's generation (warned once each) */
 };
 
 /*
  * proxy_ehlo_upstream - the exchange above with up. 0 with the upstream's
  * final reply in r (valid until the next call on up), or -1 when the
  * upstream is lost (e->when says at which command; the reason is in
- * proxy_upstream_error()).
+ * proxy_upstream_error()). With xclient_required, PROXY_EHLO_NO_XCLIENT
+ * when the upstream does not offer XCLIENT or refuses it (logged); with
+ * XCLIENT asked for but not required, an upstream that does not offer it
+ * is logged once per generation.
  */
 int		 proxy_ehlo_upstream(struct proxy_upstream *up, struct proxy_ehlo *e,
 		    struct smtp_reply *r);
@@ -49,10 +58,11 @@ int		 proxy_ehlo_upstream(struct proxy_upstream *up, struct proxy_ehlo *e,
  * proxy_ehlo_reply - queue on c the reply to the client for the
  * upstream's 2xx reply r (the last one up read): the first line and the
  * extensions the proxy passes on, SIZE lowered to max_size when that is
- * smaller (0: no limit); with helo, the first line only.
+ * smaller (0: no limit); with helo, the first line only. extra (NULL:
+ * none) is one more keyword line of our own, before the last.
  */
 enum conn_status proxy_ehlo_reply(struct conn *c, uint64_t deadline,
 		    struct proxy_upstream *up, const struct smtp_reply *r,
-		    int helo, uint64_t max_size);
+		    int helo, uint64_t max_size, const char *extra);
 
 #endif /* PROXY_EHLO_H */

@@ -34,10 +34,7 @@
  * 421 and keeps it, rather than holding the daemon's exit for the
  * upstream's timeout.
  */
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +50,9 @@
 #include "msg.h"
 #include "proxy_deliver.h"
 #include "proxy_ehlo.h"
+#include "proxy_ident.h"
 #include "proxy_session.h"
 #include "proxy_upstream.h"
-#include "rdns.h"
 #include "run.h"
 #include "session.h"
 #include "smtp_cmd.h"
@@ -82,6 +79,7 @@ struct psess {
 	int			 wfail;		/* a write to the client failed: no more */
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 xclient_done;
+	struct proxy_ident	 ident;		/* PROXY header, XFORWARD (proxy_ident.h) */
 	uint64_t		 since;		/* the last command ended (listen_session_wait()) */
 	uint64_t		 idle_dl;	/* the idle deadline since the last command (0: none yet) */
 	uint64_t		 line_dl;	/* the deadline of the command line begun (0: none) */
@@ -264,8 +262,12 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 	struct proxy_ehlo e;
 	struct decision d;
 	struct smtp_reply r;
+	int rc;
 
-	(void)run_helo(ps->run, cmd->arg, &d);
+	if (proxy_ident_defer_helo(&ps->ident, cmd->arg))
+		decision_clear(&d);	/* an XFORWARD client's: the phase waits for MAIL */
+	else
+		(void)run_helo(ps->run, cmd->arg, &d);
 	if (refuse(ps, &d))
 		return;
 	/* a new EHLO resets the transaction on both sides */
@@ -277,10 +279,19 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 	e.esmtp = cmd->verb == SMTP_VERB_EHLO;
 	e.xclient = ps->pc->sc->xclient ? &cl : NULL;
 	e.xclient_done = ps->xclient_done;
-	if (proxy_ehlo_upstream(ps->up, &e, &r) < 0) {
+	e.xclient_required = ps->pc->sc->xclient == CONFIG_XCLIENT_REQUIRED;
+	e.gen = ps->ident.gen;
+	if ((rc = proxy_ehlo_upstream(ps->up, &e, &r)) == PROXY_EHLO_NO_XCLIENT) {
+		reply(ps, "421 4.7.0 %s Error: the upstream server does not "
+		    "accept XCLIENT", ps->pc->hostname);
+		ps->close = 1;
+		return;
+	}
+	if (rc < 0) {
 		up_lost(ps, e.when);
 		return;
 	}
+	ps->ident.up_xforward = (e.caps & PROXY_EHLO_XFORWARD) != 0;
 	ps->xclient_done = e.xclient_done;
 	if (r.code / 100 != 2) {
 		relay(ps, &r);
@@ -288,7 +299,8 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 	}
 	ps->helo = e.esmtp ? 2 : 1;
 	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
-	    !e.esmtp, ps->pc->sc->max_message_size) != CONN_OK)
+	    !e.esmtp, ps->pc->sc->max_message_size,
+	    proxy_ident_ehlo_extra(&ps->ident)) != CONN_OK)
 		ps->wfail = ps->close = 1;
 }
 
@@ -313,6 +325,10 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "552 5.3.4 Message size exceeds fixed limit");
 		return;
 	}
+	/* an XFORWARD client's connect and HELO phases, with the real client */
+	if (proxy_ident_phases(&ps->ident, ps->run, ps->addr, sizeof(ps->addr),
+	    &ps->port, ps->name, sizeof(ps->name), &d) && refuse(ps, &d))
+		return;
 	(void)run_mail(ps->run, cmd->addr, cmd->params, &d);
 	if (refuse(ps, &d)) {
 		drop_tx(ps);
@@ -660,6 +676,8 @@ do_quit(struct psess *ps)
 static void
 do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 {
+	char buf[128];
+
 	switch (cmd->verb) {
 	case SMTP_VERB_RSET:
 		drop_tx(ps);
@@ -680,8 +698,15 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "502 5.5.1 %s command is disabled",
 		    smtp_cmd_verb_name(cmd->verb));
 		break;
-	case SMTP_VERB_XCLIENT:
 	case SMTP_VERB_XFORWARD:
+		/* from xforward_from only (proxy_ident.c); else 550 */
+		if (proxy_ident_xforward(&ps->ident, ps->id, cmd->line, cmd->len,
+		    cmd->arg, ps->up, buf, sizeof(buf)) < 0)
+			up_lost(ps, "at XFORWARD");
+		else
+			reply(ps, "%s", buf);
+		break;
+	case SMTP_VERB_XCLIENT:
 		reply(ps, "550 5.7.0 Error: insufficient authorization");
 		break;
 	case SMTP_VERB_STARTTLS:
@@ -765,7 +790,10 @@ start(struct psess *ps)
 	struct smtp_reply r;
 	char err[512];
 
-	(void)run_connect(ps->run, &d);
+	if (ps->ident.pending)
+		decision_clear(&d);	/* an XFORWARD client's: at MAIL */
+	else
+		(void)run_connect(ps->run, &d);
 	if (decision_refuses(&d)) {
 		/* as a milter would: a greeting, then every command gets the reply */
 		reply(ps, "220 %s ESMTP", pc->hostname);
@@ -788,7 +816,8 @@ start(struct psess *ps)
 		return -1;
 	}
 	proxy_upstream_set_stop(ps->up, ps->stop);
-	if (proxy_upstream_reply(ps->up, &r) < 0) {
+	if (proxy_ident_upstream_header(&ps->ident, ps->up, ps->addr, ps->port,
+	    conn_fd(ps->c)) < 0 || proxy_upstream_reply(ps->up, &r) < 0) {
 		log_warnx("session %s: upstream greeting: %s", ps->id,
 		    proxy_upstream_error(ps->up));
 		reply(ps, "421 4.3.0 %s Service not available: upstream not "
@@ -892,26 +921,6 @@ dialogue(struct psess *ps)
 	}
 }
 
-/* peer - the client's address, port and name (a unix socket: local) */
-static void
-peer(struct psess *ps, const struct sockaddr *sa, socklen_t salen)
-{
-	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
-		/* as Postfix's smtpd takes a client that is not on the Internet */
-		snprintf(ps->addr, sizeof(ps->addr), "127.0.0.1");
-		snprintf(ps->name, sizeof(ps->name), "localhost");
-		ps->port = 0;
-		return;
-	}
-	if (getnameinfo(sa, salen, ps->addr, sizeof(ps->addr), NULL, 0,
-	    NI_NUMERICHOST) != 0)
-		snprintf(ps->addr, sizeof(ps->addr), "unknown");
-	ps->port = sa->sa_family == AF_INET6 ?
-	    ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port) :
-	    ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	rdns_name(sa, salen, ps->addr, ps->name, sizeof(ps->name));
-}
-
 /* setup - the session's run and parser; 0, or -1 (no memory or stopping) */
 static int
 setup(struct psess *ps)
@@ -924,6 +933,7 @@ setup(struct psess *ps)
 	if ((chain = gen_acquire()) == NULL)
 		return -1;
 	ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name);
+	ps->ident.gen = chain;	/* a name only: never dereferenced */
 	chain_unref(chain);	/* the run holds its own reference */
 	if (ps->run == NULL || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
 		return -1;
@@ -949,6 +959,8 @@ void
 proxy_session_run(const struct proxy_session_conf *pc, int fd,
     const struct sockaddr *sa, socklen_t salen, const struct conn_stop *stop)
 {
+	struct sockaddr_storage real;
+	socklen_t reallen;
 	struct psess ps;
 
 	memset(&ps, 0, sizeof(ps));
@@ -960,7 +972,15 @@ proxy_session_run(const struct proxy_session_conf *pc, int fd,
 		return;
 	}
 	conn_set_stop(ps.c, stop);
-	peer(&ps, sa, salen);
+	proxy_ident_init(&ps.ident, pc->sc);
+	/* a PROXY header (proxy_protocol) names the client; else the peer does */
+	if (proxy_ident_proxy_header(&ps.ident, ps.c, clock_deadline(
+	    pc->cfg->timeout_command_ms), sa, salen, &real, &reallen) < 0) {
+		conn_free(ps.c);
+		return;
+	}
+	proxy_ident_peer((struct sockaddr *)&real, reallen, ps.addr,
+	    sizeof(ps.addr), &ps.port, ps.name, sizeof(ps.name));
 	if (setup(&ps) == -1) {
 		reply(&ps, "421 4.3.0 %s Error: insufficient system resources",
 		    pc->hostname);

@@ -110,3 +110,14 @@ tests_fuzz_fuzz_dnsmsg_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_dnsmsg_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
 EXTRA_DIST += tests/dns tests/data/dns
+
+# IP network lists (the proxy's xforward_from and proxy_from)
+libpglib_la_SOURCES += host/lib/netlist.c host/lib/netlist.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_netlist
+TESTS += tests/unit/test_netlist
+tests_unit_test_netlist_SOURCES = tests/unit/test_netlist.c host/lib/netlist.c \
+	host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_netlist_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netlist_LDADD = $(CMOCKA_LIBS)
+endif

@@ -22,6 +22,7 @@
 
 /* host/config.h, not the build's autoconf config.h */
 #include "config.h"
+#include "netlist.h"
 
 #ifndef CONFIG_TEST_DATA
 #define CONFIG_TEST_DATA "tests/data/config"
@@ -1126,6 +1127,80 @@ test_free_null(void **state)
 	config_free(NULL);
 }
 
+/* ---------------------------------------------------------------- */
+/* The listener's identity keys (config_ident.c).                    */
+
+#define LS "smtp = { { listen = \"127.0.0.1:25\", upstream = \"127.0.0.1:26\",\n"
+
+static const struct { const char *text, *err; } ident_bads[] = {
+	{ LS "  xclient = \"yes\" } }\n",
+	  NAME ":2: smtp[1].xclient: 'yes' is not one of true, false, \"required\"" },
+	{ LS "  xforward_from = \"127.0.0.1\" } }\n",
+	  NAME ":2: smtp[1].xforward_from: expected a list of networks, got string" },
+	{ LS "  xforward_from = { \"127.0.0.1\", \"localhost\" } } }\n",
+	  NAME ":2: smtp[1].xforward_from[2]: 'localhost' is not a numeric IP "
+	  "address or network (ADDR or ADDR/BITS)" },
+	{ LS "  xforward_from = { \"10.0.0.1/8\" } } }\n",
+	  NAME ":2: smtp[1].xforward_from[1]: '10.0.0.1/8': bits set past the "
+	  "prefix length" },
+	{ LS "  xforward_from = { 127 } } }\n",
+	  NAME ":2: smtp[1].xforward_from[1]: expected a network as a string "
+	  "(\"ADDR\" or \"ADDR/BITS\"), got number" },
+	{ LS "  proxy_protocol = true } }\n",
+	  NAME ":1: smtp[1]: proxy_protocol needs proxy_from, the addresses "
+	  "allowed to send a PROXY header (e.g. proxy_from = { \"127.0.0.1\" })" },
+	{ LS "  proxy_from = { \"127.0.0.1\" } } }\n",
+	  NAME ":1: smtp[1]: proxy_from without proxy_protocol = true" },
+	{ LS "  proxy_protocol = true, proxy_from = { \"::1/200\" } } }\n",
+	  NAME ":2: smtp[1].proxy_from[1]: '::1/200': the prefix length is not "
+	  "0 to 128" },
+	{ LS "  upstream_proxy_protocol = \"v3\" } }\n",
+	  NAME ":2: smtp[1].upstream_proxy_protocol: 'v3' is not one of none, v1, v2" },
+};
+
+/* test_ident - xclient "required", the network lists, the PROXY keys */
+static void
+test_ident(void **state)
+{
+	struct config *c;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ident_bads) / sizeof(ident_bads[0]); i++) {
+		c = config_load_string(NAME, ident_bads[i].text, err, sizeof(err));
+		if (c != NULL) {
+			config_free(c);
+			fail_msg("row %zu loaded, want: %s", i, ident_bads[i].err);
+		}
+		if (strcmp(err, ident_bads[i].err) != 0)
+			fail_msg("row %zu:\n got: %s\nwant: %s", i, err,
+			    ident_bads[i].err);
+	}
+	c = config_load_string(NAME, LS "  xclient = \"required\",\n"
+	    "  xforward_from = { \"127.0.0.1\", \"2001:db8::/32\" },\n"
+	    "  proxy_protocol = true, proxy_from = { \"192.0.2.0/24\" },\n"
+	    "  upstream_proxy_protocol = \"v2\" },\n"
+	    "  { listen = \"127.0.0.1:27\", upstream = \"127.0.0.1:26\" } }\n",
+	    err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->smtp[0].xclient, CONFIG_XCLIENT_REQUIRED);
+	assert_true(netlist_match(c->smtp[0].xforward_from, "127.0.0.1"));
+	assert_true(netlist_match(c->smtp[0].xforward_from, "2001:db8::5"));
+	assert_false(netlist_match(c->smtp[0].xforward_from, "127.0.0.2"));
+	assert_int_equal(c->smtp[0].proxy_protocol, 1);
+	assert_true(netlist_match(c->smtp[0].proxy_from, "192.0.2.9"));
+	assert_int_equal(c->smtp[0].upstream_proxy_protocol, 2);
+	/* the defaults */
+	assert_int_equal(c->smtp[1].xclient, 0);
+	assert_null(c->smtp[1].xforward_from);
+	assert_int_equal(c->smtp[1].proxy_protocol, 0);
+	assert_null(c->smtp[1].proxy_from);
+	assert_int_equal(c->smtp[1].upstream_proxy_protocol, 0);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -1139,6 +1214,7 @@ main(void)
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_ident),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -347,6 +347,34 @@ test_out_of_memory(void **unused)
 	session_free(s);
 }
 
+/* test_set_client - XFORWARD's client replaces the connection's */
+static void
+test_set_client(void **state)
+{
+	struct pg_session *s = session_new("smtp", "127.0.0.1", 40000, "localhost");
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(session_set_client(s, "192.0.2.7", 4711, "client.example"), 0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_ADDR), "192.0.2.7");
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "client.example");
+	assert_int_equal(session_client_port(s), 4711);
+	assert_int_equal(session_set_client(s, NULL, 0, NULL), 0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_ADDR), "unknown");
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "unknown");
+	/* no memory: unchanged */
+	assert_int_equal(session_set_client(s, "192.0.2.8", 1, "x.example"), 0);
+	pg_alloc_fail_after(1);
+	assert_int_equal(session_set_client(s, "192.0.2.9", 2, "y.example"), -1);
+	pg_alloc_fail_after(2);		/* the name's copy: the address's is freed */
+	assert_int_equal(session_set_client(s, "192.0.2.9", 2, "y.example"), -1);
+	pg_alloc_fail_after(0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_ADDR), "192.0.2.8");
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "x.example");
+	assert_int_equal(session_client_port(s), 1);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -359,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_ids_threads),
 		cmocka_unit_test(test_out_of_memory),
+		cmocka_unit_test(test_set_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
