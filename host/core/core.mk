@@ -11,8 +11,12 @@ libpgcore_la_SOURCES = \
 	host/core/session.c host/core/session.h \
 	host/core/tx.c host/core/tx.h \
 	host/core/config.c host/core/config.h \
+	host/core/config_stats.c host/core/config_stats.h \
+	host/core/config_diff.c host/core/config_diff.h \
 	host/core/confwalk.c host/core/confwalk.h \
 	host/core/decision.c host/core/decision.h \
+	host/core/metrics.c host/core/metrics.h \
+	host/core/msglog.c host/core/msglog.h \
 	host/core/chain.c host/core/chain.h \
 	host/core/run.c host/core/run.h \
 	host/core/gen.c host/core/gen.h \
@@ -53,7 +57,7 @@ tests_unit_test_tx_SOURCES = tests/unit/test_tx.c host/core/tx.c host/core/sessi
 tests_unit_test_tx_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tx_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
-	host/core/confwalk.c \
+	host/core/confwalk.c host/core/config_stats.c host/core/config_diff.c \
 	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/addr.c \
 	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
