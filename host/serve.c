@@ -48,6 +48,7 @@
 #include "proxy_front.h"
 #include "serve.h"
 #include "spool.h"
+#include "stats_front.h"
 
 /* a session's stack: reserved, only touched pages count (filters run on it) */
 #define SERVE_FIBER_STACK	(256 * 1024)
@@ -259,6 +260,7 @@ struct fronts {
 	struct proxy_front **proxies;
 	size_t		 nproxies;
 	struct milter_front *milter;	/* NULL: none */
+	struct stats_front *stats;	/* NULL: none */
 };
 
 /*
@@ -273,10 +275,12 @@ fronts_stop(struct fronts *f)
 	for (i = 0; i < f->nproxies; i++)
 		proxy_front_stop(f->proxies[i]);
 	milter_front_stop(f->milter);
+	stats_front_stop(f->stats);
 	for (i = 0; i < f->nproxies; i++)
 		proxy_front_free(f->proxies[i]);
 	free(f->proxies);
 	milter_front_free(f->milter);
+	stats_front_free(f->stats);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -307,6 +311,12 @@ fronts_start(const struct config *cfg, struct fronts *f)
 		}
 		f->nproxies++;
 	}
+	if (cfg->stats_listen != NULL &&
+	    (f->stats = stats_front_new(cfg->stats_listen, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		return 1;
+	}
 	if (drop_privileges(cfg->user) == -1)
 		return 1;
 	if (spool_check_dir(cfg->spool_dir) == -1) {
@@ -324,6 +334,11 @@ fronts_start(const struct config *cfg, struct fronts *f)
 			    cfg->smtp[i].listen);
 			return 2;
 		}
+	if (f->stats != NULL && stats_front_start(f->stats) == -1) {
+		log_warnx("cannot start the stats listener %s",
+		    cfg->stats_listen);
+		return 2;
+	}
 	return 0;
 }
 
@@ -379,7 +394,7 @@ serve_main(const char *file, int verbose)
 {
 	struct config *cfg;
 	struct chain *c;
-	struct fronts f = { NULL, 0, NULL };
+	struct fronts f = { NULL, 0, NULL, NULL };
 	sigset_t set;
 	char err[2048];
 	int status;

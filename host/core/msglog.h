@@ -1,7 +1,7 @@
 /*
  * msglog - the one log line per message (DESIGN section 12), at info
  *
- *   msg qid=4XyZ1 session=pg-5f3a1-000002 tx=1 frontend=milter
+ *   msg qid=4XyZ1 session=pg-5f3a1-000002 frontend=milter
  *   client=mail.example[192.0.2.1]:40312 helo=mail.example
  *   from=<a@example.org> rcpts=2 to=<b@example.net>,<c@example.net>
  *   size=1234 result=reject phase=eom by=actions

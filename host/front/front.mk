@@ -11,7 +11,8 @@ libpgfront_la_SOURCES = \
 	host/front/milter_stage.c host/front/milter_stage.h \
 	host/front/milter_macro.c host/front/milter_macro.h \
 	host/front/milter_replay.c host/front/milter_replay.h \
-	host/front/check.c host/front/check.h
+	host/front/check.c host/front/check.h \
+	host/front/stats_front.c host/front/stats_front.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)

@@ -5,7 +5,7 @@
  * single write(2) (stderr, file) or syslog(3) call. Messages are not
  * escaped here: callers escape untrusted text with log_escape(); a line
  * end that is left in a message all the same (a multi-line reply) becomes
- * " " (CRLF, CR or LF alike), so that one record is one physical line.
+ * one space (CRLF, CR or LF alike), so one record is one physical line.
  *
  * The log file (log_open_file()) is reopened by log_reopen() (SIGUSR1,
  * logrotate): the new descriptor is dup2()ed over the one writers use, so
@@ -132,15 +132,22 @@ stamp(char *buf, size_t len)
 	return n;
 }
 
-/* one_line - a line end left in s[from..n) becomes a space */
-static void
+/*
+ * one_line - a line end left in s[from..n) (CRLF, CR or LF) becomes one
+ * space; the new length
+ */
+static int
 one_line(char *s, int from, int n)
 {
-	int i;
+	int i, o = from;
 
-	for (i = from; i < n; i++)
-		if (s[i] == '\r' || s[i] == '\n')
-			s[i] = ' ';
+	for (i = from; i < n; i++) {
+		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+			continue;
+		s[o++] = s[i] == '\r' || s[i] == '\n' ? ' ' : s[i];
+	}
+	s[o] = '\0';
+	return o;
 }
 
 void
@@ -161,9 +168,7 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *name[] = { "error", "warning", "info", "debug" };
 	char buf[8192];
-	int n;
-
-	int start;
+	int n, start;
 
 	if (level < LOG_LEVEL_ERR || level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_ERR;
@@ -171,7 +176,7 @@ log_vmsg(int level, const char *fmt, va_list ap)
 		return;
 	if (target == LOG_TARGET_SYSLOG) {
 		vsnprintf(buf, sizeof(buf), fmt, ap);
-		one_line(buf, 0, (int)strlen(buf));
+		(void)one_line(buf, 0, (int)strlen(buf));
 		syslog(prio[level], "%s", buf);
 		return;
 	}
@@ -179,8 +184,7 @@ log_vmsg(int level, const char *fmt, va_list ap)
 	n += snprintf(buf + n, sizeof(buf) - n, "phasegate: %s: ", name[level]);
 	start = n;
 	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	n = strlen(buf);
-	one_line(buf, start, n);
+	n = one_line(buf, start, (int)strlen(buf));
 	buf[n++] = '\n';
 	(void)!write(target == LOG_TARGET_FILE ? log_fd : STDERR_FILENO,
 	    buf, n);
