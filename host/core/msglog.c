@@ -100,7 +100,7 @@ who(struct line *l, const struct msglog_info *in)
 	struct pg_session *s = in->s;
 	const char *qid = in->tx != NULL ? tx_id(in->tx) : NULL;
 	const char *helo = session_str(s, PG_S_HELO);
-	char e1[512], e2[512];
+	char e1[512], e2[512], e3[512];
 
 	put(l, "msg qid=%s session=%s", qid != NULL ?
 	    esc(qid, e1, sizeof(e1), 0) : "-", session_str(s, PG_S_ID));
@@ -109,7 +109,7 @@ who(struct line *l, const struct msglog_info *in)
 	    esc(session_str(s, PG_S_CLIENT_NAME), e1, sizeof(e1), 0),
 	    esc(session_str(s, PG_S_CLIENT_ADDR), e2, sizeof(e2), 0),
 	    session_client_port(s), helo != NULL ?
-	    esc(helo, e2, sizeof(e2), 0) : "-");
+	    esc(helo, e3, sizeof(e3), 0) : "-");
 }
 
 /* envelope - sender, recipients and size */
