@@ -18,10 +18,11 @@ libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
 PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
-	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh tests/proxy/msglog.sh
+	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh tests/proxy/msglog.sh \
+	tests/proxy/stats.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
-	tests/proxy/trickle.py tests/proxy/badupstream.py
+	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
