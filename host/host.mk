@@ -22,5 +22,5 @@ phasegate_SOURCES += host/version.c host/version.h
 TESTS += tests/cli.sh
 EXTRA_DIST += tests/cli.sh
 # serve's signals: USR1 reopens the log, USR2 ignored, neither kills
-TESTS += tests/signals.sh
-EXTRA_DIST += tests/signals.sh
+TESTS += tests/signals.sh tests/logfile.sh
+EXTRA_DIST += tests/signals.sh tests/logfile.sh
