@@ -3,15 +3,18 @@
 # section 12) through the milter front end, driven by miltertest
 # (mt/msglog.lua): accept, reject (a multi-line reply joined), tempfail
 # and discard, each with the MTA's queue id from macro i, every field
-# checked. Skipped (77) without miltertest.
+# checked; /metrics counts the four by front end and result. Skipped (77)
+# without miltertest.
 . "$top_srcdir/tests/lib.sh"
 command -v miltertest >/dev/null || { echo "miltertest not installed: skip"; exit 77; }
 M=$top_srcdir/tests/milter
 
 port=$(free_port)
 sock="inet:$port@127.0.0.1"
+mp=$(free_port)
 cat >"$T/pg.conf" <<EOC
 milter = { listen = "$sock" }
+stats = { listen = "127.0.0.1:$mp" }
 filters = { { script = "$M/filters/msglog.lua" } }
 actions = { reject = 15 }
 EOC
@@ -24,6 +27,15 @@ else
 	assert "miltertest msglog" false
 fi
 for i in $(seq 100); do [ "$(grep -c 'msg qid=' "$T/pg.log")" -ge 4 ] && break; sleep 0.1; done
+S="/usr/bin/python3 $top_srcdir/tests/proxy/scrape.py $mp value"
+for r in accept reject tempfail discard; do
+	assert_eq "metrics: one milter message with result $r" \
+		"$($S "phasegate_messages_total{frontend=\"milter\",result=\"$r\"}")" 1
+done
+assert_eq "metrics: no proxy message" "$($S 'phasegate_messages_total{frontend="smtp",result="accept"}')" 0
+assert_eq "metrics: the script's verdicts" \
+	"$($S 'phasegate_filter_verdicts_total{filter="msglog.lua",verdict="reject"}')" 1
+assert_eq "metrics: TEST_SYM four times" "$($S 'phasegate_symbols_total{symbol="TEST_SYM"}')" 4
 kill "$spid"; wait "$spid" 2>/dev/null
 grep 'msg qid=' "$T/pg.log" | sed 's/^/# /'
 assert_eq "four summary lines" "$(grep -c 'msg qid=' "$T/pg.log")" 4
