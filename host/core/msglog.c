@@ -1,7 +1,7 @@
 /*
  * msglog - the per-message summary line (see msglog.h)
  *
- * Public: msglog_format(), msglog_line().
+ * Public: msglog_format(), msglog_line(), msglog_queue_id().
  *
  * The line is built in one buffer of MSGLOG_MAX bytes and logged with one
  * log_info(): one record, one write. Recipients past MSGLOG_RCPTS are
@@ -38,22 +38,24 @@ static void
 put(struct line *l, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int n = 1;
 
-	if (l->o + 1 >= l->len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(l->p + l->o, l->len - l->o, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= l->len - l->o) {	/* cut: say so */
+	if (l->o + 1 < l->len) {
+		va_start(ap, fmt);
+		n = vsnprintf(l->p + l->o, l->len - l->o, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if ((size_t)n < l->len - l->o) {
+			l->o += n;
+			return;
+		}
+	}
+	if (n > 0) {	/* cut: say so */
 		l->o = l->len - 1;
 		if (l->len > 4)
 			memcpy(l->p + l->len - 4, "...", 4);
-		return;
 	}
-	l->o += n;
 }
 
 /* esc - untrusted text for the line: escaped, '"' and ' ' too when quoted */
@@ -200,6 +202,11 @@ msglog_format(const struct msglog_info *in, char *buf, size_t len)
 		put(&l, " reply=-");
 	scores(&l, in);
 	times(&l, in);
+	if (in->upstream != NULL && in->upstream[0] != '\0')
+		put(&l, " upstream=\"%s\"", reply_line(in->upstream, e,
+		    sizeof(e)));
+	else if (in->upstream != NULL)
+		put(&l, " upstream=-");
 }
 
 void
@@ -209,4 +216,45 @@ msglog_line(const struct msglog_info *in)
 
 	msglog_format(in, buf, sizeof(buf));
 	log_info("%s", buf);
+}
+
+/* qid_char - a queue id's character (Postfix: hex or base 52; Sendmail: alnum) */
+static int
+qid_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z');
+}
+
+/* word - the [A-Za-z0-9] word at p, of 6 to len - 1 characters, into buf */
+static int
+word(const char *p, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (qid_char(p[n]))
+		n++;
+	if (n < 6 || n >= len || (p[n] != '\0' && p[n] != ' ' &&
+	    p[n] != '\r' && p[n] != '\n'))
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+int
+msglog_queue_id(const char *reply, char *buf, size_t len)
+{
+	const char *p;
+
+	if (reply == NULL || strncmp(reply, "250", 3) != 0)
+		return -1;
+	if ((p = strstr(reply, "queued as ")) != NULL)	/* Postfix */
+		return word(p + 10, buf, len);
+	/* Sendmail: "250 2.0.0 ID Message accepted for delivery" */
+	if ((p = strstr(reply, " Message accepted for delivery")) == NULL)
+		return -1;
+	while (p > reply && p[-1] != ' ')
+		p--;
+	return word(p, buf, len);
 }

@@ -10,7 +10,9 @@
  *   filters=rules:1.100ms,regex:0.400ms lookups=2/5ms
  *
  * on one physical line; qid is the MTA's queue id ("-" where there is
- * none: the proxy, check). Every value that comes from a client or a
+ * none: check; the proxy's upstream may name one). The proxy's line ends
+ * with upstream="250 2.0.0 Ok: queued as 4XyZ1q2" (or upstream=- when
+ * phasegate refused the message or the upstream never answered). Every value that comes from a client or a
  * filter is escaped (log_escape(), and a '"' in a quoted value as \x22).
  */
 #ifndef MSGLOG_H
@@ -36,11 +38,20 @@ struct msglog_info {
 	unsigned		 lookups;
 	uint64_t		 lookup_ms;
 	double			 threshold;	/* NAN: no actions */
+	const char		*upstream;	/* the proxy: the upstream's reply
+						 * ("" none yet); NULL: not the proxy */
 };
 
 /* msglog_format - the line into buf (len bytes; cut with "..." if longer) */
 void	msglog_format(const struct msglog_info *, char *buf, size_t len);
 /* msglog_line - msglog_format() and log it at info */
 void	msglog_line(const struct msglog_info *);
+/*
+ * msglog_queue_id - the queue id in an MTA's reply to the end of data:
+ * "250 2.0.0 Ok: queued as 4XyZ1q2" (Postfix), "250 2.0.0 1B3Kx012345
+ * Message accepted for delivery" (Sendmail); copied into buf (len bytes):
+ * 0, or -1 when the reply names none (or it is too long, or not [A-Za-z0-9])
+ */
+int	msglog_queue_id(const char *reply, char *buf, size_t len);
 
 #endif /* MSGLOG_H */

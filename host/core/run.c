@@ -4,7 +4,7 @@
  * Public: run_new(), run_free(), run_session(), run_tx(), run_connect(),
  * run_helo(), run_mail(), run_rcpt(), run_rcpt_drop(), run_data(),
  * run_header(), run_eoh(), run_headers(), run_eom(), run_tx_end(),
- * run_refusal(), run_discarded(), run_filtering().
+ * run_refusal(), run_discarded(), run_filtering(), run_upstream().
  *
  * A run owns its session, its transaction, a reference to the generation
  * and the engine's state of the session: the host_frame that the host
@@ -51,6 +51,11 @@ struct run {
 	int			 refusal_static;
 	enum metrics_fe		 fe;
 	int			 tx_logged;	/* its summary line is out */
+	/* the proxy: the line waits for the upstream's reply (run_upstream()) */
+	int			 pending;
+	enum chain_phase	 pending_ph;
+	struct decision		 pending_d;
+	char			 upstream[PG_REPLY_MAX];
 	char			 accept_by[256];	/* who accepted it, or "" */
 	uint64_t		*filter_us;	/* n: the tx's time per filter */
 	struct host_frame	 frame;
@@ -234,6 +239,7 @@ tx_done(struct run *r, enum chain_phase ph, enum pg_verdict v,
 		d = &acc;
 	}
 	memset(&in, 0, sizeof(in));
+	in.upstream = r->fe == METRICS_FE_SMTP ? r->upstream : NULL;
 	in.s = r->s;
 	in.tx = r->tx;
 	in.d = d;
@@ -252,6 +258,33 @@ tx_done(struct run *r, enum chain_phase ph, enum pg_verdict v,
 	for (i = 0; i < n; i++)
 		metrics_count(METRICS_SYMBOL, tx_score_at(r->tx, i)->symbol,
 		    NULL, 1);
+}
+
+/*
+ * tx_passed - the message passed phasegate: its line now, or (the proxy)
+ * once the upstream has answered (run_upstream(), else run_tx_end())
+ */
+static void
+tx_passed(struct run *r, enum pg_verdict v, const struct decision *d)
+{
+	if (r->fe != METRICS_FE_SMTP || r->tx == NULL || r->tx_logged) {
+		tx_done(r, CHAIN_EOM, v, d);
+		return;
+	}
+	r->pending = 1;
+	r->pending_ph = CHAIN_EOM;
+	memcpy(&r->pending_d, d, sizeof(*d));
+	r->pending_d.verdict = v;
+}
+
+/* flush - a line that waited for the upstream goes out */
+static void
+flush(struct run *r)
+{
+	if (!r->pending)
+		return;
+	r->pending = 0;
+	tx_done(r, r->pending_ph, r->pending_d.verdict, &r->pending_d);
 }
 
 /* connection_phase - connect and HELO: refusals and accepts stick */
@@ -463,13 +496,33 @@ run_eom(struct run *r, struct decision *d)
 	v = transaction_phase(r, CHAIN_EOM, NULL, NULL, d);
 	if (v == PG_CONTINUE && !r->accepted && !r->tx_accepted)
 		v = chain_actions(r->chain, r->tx, d);
-	tx_done(r, CHAIN_EOM, v, d);
+	if (v == PG_CONTINUE || v == PG_ACCEPT)
+		tx_passed(r, v, d);
+	else
+		tx_done(r, CHAIN_EOM, v, d);
 	return v;
+}
+
+void
+run_upstream(struct run *r, const char *reply)
+{
+	char qid[64];
+
+	if (r->tx == NULL || reply == NULL)
+		return;
+	snprintf(r->upstream, sizeof(r->upstream), "%s", reply);
+	if (tx_id(r->tx) == NULL &&
+	    msglog_queue_id(reply, qid, sizeof(qid)) == 0 &&
+	    tx_set_id(r->tx, qid) == -1)
+		log_warn("session %s: queue id", session_str(r->s, PG_S_ID));
+	flush(r);
 }
 
 void
 run_tx_end(struct run *r)
 {
+	flush(r);	/* the upstream never answered: the line all the same */
+	r->upstream[0] = '\0';
 	host_slots_clear(r->frame.tx_slots, r->frame.n);
 	tx_free(r->tx);
 	r->tx = NULL;

@@ -22,7 +22,8 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 	tests/proxy/stats.sh
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
-	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py
+	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
+	tests/proxy/qidsink.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest

@@ -4,7 +4,9 @@
 # tempfail and discard: every field checked (timestamp, qid, session id
 # that is no queue id, front end, client, HELO, sender, recipients, size,
 # result, phase, filter, reply with a multi-line reply joined on one
-# physical line, score/threshold, symbols, time, per-filter time, lookups);
+# physical line, score/threshold, symbols, time, per-filter time, lookups,
+# the upstream's reply for a message delivered); the queue id an upstream
+# names ("queued as ID", tests/proxy/qidsink.py) becomes the line's qid;
 # a reject at MAIL is a message refused at its phase; log_level = "warning"
 # keeps the line out.
 . "$top_srcdir/tests/proxy/lib.sh"
@@ -39,7 +41,8 @@ wait_line() {	# wait_line PATTERN: up to 10 s for PATTERN in the log
 
 ts='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} phasegate: info: '
 head='msg qid=- session=pg-[0-9a-f]{5}-[0-9a-f]{6} frontend=smtp client=[^ ]*\[127\.0\.0\.1\]:[0-9]+ helo=c\.example from=<a@example\.com> rcpts=2 to=<b@example\.org>,<c@example\.org> size=32 '
-tail=' score=3\.50/10\.00 symbols=TEST_SYM\(3\.50\) time=[0-9]+\.[0-9]{3}ms filters=test_all:[0-9]+\.[0-9]{3}ms lookups=0/0ms$'
+tail=' score=3\.50/10\.00 symbols=TEST_SYM\(3\.50\) time=[0-9]+\.[0-9]{3}ms filters=test_all:[0-9]+\.[0-9]{3}ms lookups=0/0ms upstream='
+sink_ok='"250 2\.0\.0 Ok"'	# smtp-sink's answer to the end of data
 
 for case in "accept|result=accept phase=eom by=test_all reply=-" \
     "reject 554 5.7.9 first line\nsecond line|result=reject phase=eom by=test_all reply=\"554-5\.7\.9 first line 554 5\.7\.9 second line\"" \
@@ -59,7 +62,10 @@ actions = { reject = 10, add_header = 3 }"
 	line=$(grep 'msg qid=' "$T/pg.log")
 	echo "# $line"
 	assert_eq "$name: exactly one line for the message" "$(grep -c 'msg qid=' "$T/pg.log")" 1
-	assert "$name: every field" grep -Eq "$ts$head$want$tail" <<<"$line"
+	up=-; [ $name = accept ] || [ $name = continue ] && up=$sink_ok
+	assert "$name: every field" grep -Eq "$ts$head$want$tail$up\$" <<<"$line"
+	assert "$name: no delivered or discarded line at info" \
+		test "$(grep -Ec ': info: session .*(delivered|discarded)' "$T/pg.log")" = 0
 	assert "$name: no other line says the verdict at info" \
 		test "$(grep -c ': info: session .*: eom: ' "$T/pg.log")" = 0
 	stop_pg
@@ -71,6 +77,20 @@ start_pg "" 'filters = { { plugin = "pg_test_all", mail = "reject 550 5.7.1 not 
 printf 'expect 220\nsend b"EHLO c.example\\r\\n"\nexpect 250\nsend b"MAIL FROM:<a@example.com>\\r\\n"\nexpect 550\nsend b"QUIT\\r\\n"\nexpect 221\n' | smtpc >"$T/out" 2>&1
 assert "mail reject: the line" wait_line "msg qid="
 assert "mail reject: its fields" grep -Eq "${ts}msg qid=- session=pg-[0-9a-f-]+ frontend=smtp .* from=<a@example\.com> rcpts=0 to=- size=0 result=reject phase=mail by=test_all reply=\"550 5\.7\.1 not you\" score=0\.00 symbols=- time=" "$T/pg.log"
+stop_pg
+
+# an upstream that names its queue id: the line's qid
+QP=$(free_port)
+/usr/bin/python3 "$top_srcdir/tests/proxy/qidsink.py" "$QP" &
+_pids="$_pids $!"
+wait_port "$QP"
+SINK_PORT=$QP
+: >"$T/pg.log"
+start_pg "" 'filters = { { plugin = "pg_test_all" } }'
+msg 250 | smtpc >"$T/out" 2>&1
+assert "qid: the client got 250" test $? = 0
+assert "qid: the line" wait_line "msg qid="
+assert "qid: the upstream's queue id, and its reply" grep -Eq "${ts}msg qid=4XyZ1q2 session=pg-.* result=accept .* upstream=\"250 2\.0\.0 Ok: queued as 4XyZ1q2\"\$" "$T/pg.log"
 stop_pg
 
 # log_level = "warning": no summary lines, no info lines at all
