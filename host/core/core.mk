@@ -15,7 +15,6 @@ libpgcore_la_SOURCES = \
 	host/core/config_diff.c host/core/config_diff.h \
 	host/core/confwalk.c host/core/confwalk.h \
 	host/core/decision.c host/core/decision.h \
-	host/core/metrics.c host/core/metrics.h \
 	host/core/msglog.c host/core/msglog.h \
 	host/core/chain.c host/core/chain.h \
 	host/core/run.c host/core/run.h \
@@ -40,7 +39,7 @@ CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_conf
 	tests/unit/test_metrics tests/unit/test_msglog
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
-tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c host/core/metrics.c \
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c host/lib/metrics.c \
 	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_metrics_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_metrics_LDADD = $(CMOCKA_LIBS) -lpthread

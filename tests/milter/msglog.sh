@@ -36,6 +36,7 @@ assert_eq "metrics: no proxy message" "$($S 'phasegate_messages_total{frontend="
 assert_eq "metrics: the script's verdicts" \
 	"$($S 'phasegate_filter_verdicts_total{filter="msglog.lua",verdict="reject"}')" 1
 assert_eq "metrics: TEST_SYM four times" "$($S 'phasegate_symbols_total{symbol="TEST_SYM"}')" 4
+assert_eq "metrics: four pg.store.incr" "$($S 'phasegate_store_ops_total{op="incr",result="ok"}')" 4
 kill "$spid"; wait "$spid" 2>/dev/null
 grep 'msg qid=' "$T/pg.log" | sed 's/^/# /'
 assert_eq "four summary lines" "$(grep -c 'msg qid=' "$T/pg.log")" 4

@@ -59,7 +59,7 @@ assert "every line is a comment or a sample" test -z "$(grep -Ev '^(# (HELP|TYPE
 for fam in phasegate_sessions_total phasegate_sessions_open phasegate_messages_total \
     phasegate_message_filter_duration_seconds phasegate_filter_verdicts_total phasegate_symbols_total \
     phasegate_filter_errors_total phasegate_filter_timeouts_total phasegate_filter_duration_seconds \
-    phasegate_lookups_total phasegate_reloads_total phasegate_build_info; do
+    phasegate_lookups_total phasegate_store_ops_total phasegate_reloads_total phasegate_build_info; do
 	assert "family $fam has a TYPE" grep -q "^# TYPE $fam " "$T/body"
 done
 assert "histogram buckets end at +Inf" grep -q 'phasegate_filter_duration_seconds_bucket{filter="test_all",le="+Inf"}' "$T/body"

@@ -15,7 +15,9 @@
  * Label values longer than METRICS_LABEL_MAX - 1 bytes are cut.
  *
  * Nothing here logs or fails: a thread that cannot get its shard (no
- * memory) does not count (and the next count tries again).
+ * memory) does not count (and the next count tries again). In host/lib so
+ * that every layer can count (the engine, the front ends, lua/'s pg.store);
+ * the names of the series are the daemon's, all in metrics.c.
  */
 #ifndef METRICS_H
 #define METRICS_H
@@ -49,6 +51,7 @@ enum metrics_family {
 	METRICS_FILTER_TIMEOUT,	/* filter, phase: the filter ran out of time */
 	METRICS_FILTER_TIME,	/* filter: one call, histogram */
 	METRICS_LOOKUP,		/* kind, status: one DNS query or DNS list zone */
+	METRICS_STORE,		/* op, result: one pg.store call */
 	METRICS_NFAMILIES
 };
 

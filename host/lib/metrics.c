@@ -438,6 +438,9 @@ static const struct {
 	{ "phasegate_lookups_total", "counter",
 	  "DNS lookups of filters, by kind (dns, dnsbl) and status.",
 	  "kind", "status" },
+	{ "phasegate_store_ops_total", "counter",
+	  "pg.store calls, by operation and result (ok, miss, error).",
+	  "op", "result" },
 };
 
 static int
