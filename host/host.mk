@@ -30,3 +30,5 @@ EXTRA_DIST += tests/socket.sh
 # files every user may change are refused at load
 TESTS += tests/perms.sh
 EXTRA_DIST += tests/perms.sh
+TESTS += tests/signals.sh tests/logfile.sh
+EXTRA_DIST += tests/signals.sh tests/logfile.sh

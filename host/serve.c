@@ -37,16 +37,19 @@
 
 #include "chain.h"
 #include "config.h"
+#include "config_diff.h"
 #include "fiber.h"
 #include "gen.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter_front.h"
 #include "notify.h"
 #include "privs.h"
 #include "proxy_front.h"
 #include "serve.h"
 #include "spool.h"
+#include "stats_front.h"
 
 /* a session's stack: reserved, only touched pages count (filters run on it) */
 #define SERVE_FIBER_STACK	(256 * 1024)
@@ -142,12 +145,48 @@ drop_privileges(const char *user)
 }
 
 /*
- * reload - a new generation from the file; on any failure the old one stays
- * and the log says why ("reload: FILE:LINE: reason", "reload: FILE: out of
- * memory")
+ * log_apply - the configuration's log target and level (-v on the command
+ * line wins over log_level); 0, or -1 with the reason on stderr
+ */
+static int
+log_apply(const struct config *cfg, int verbose)
+{
+	if (cfg->log_file != NULL) {
+		if (log_open_file(cfg->log_file) == -1) {
+			fprintf(stderr, "phasegate: %s: log %s: %s\n", cfg->file,
+			    cfg->log_file, strerror(errno));
+			return -1;
+		}
+	} else if (cfg->log_syslog)
+		log_init(LOG_TARGET_SYSLOG, verbose);
+	if (verbose <= 0)
+		log_set_level(cfg->log_level);
+	return 0;
+}
+
+/*
+ * restart_needed - say what the new configuration changes that the
+ * running front ends keep until a restart (config_diff.h)
  */
 static void
-reload(const char *file)
+restart_needed(const struct config *running, const struct config *next)
+{
+	char keys[1024];
+	size_t n;
+
+	if ((n = config_diff_restart(running, next, keys, sizeof(keys))) > 0)
+		log_warnx("reload: restart needed: %s changed; the running "
+		    "value%s stay%s until phasegate is restarted", keys,
+		    n == 1 ? "" : "s", n == 1 ? "s" : "");
+}
+
+/*
+ * reload - a new generation from the file; on any failure the old one stays
+ * and the log says why ("reload: FILE:LINE: reason", "reload: FILE: out of
+ * memory"). running: the configuration the front ends started with.
+ */
+static void
+reload(const char *file, const struct config *running, int verbose)
 {
 	struct config *cfg;
 	struct chain *c;
@@ -155,14 +194,20 @@ reload(const char *file)
 
 	if ((cfg = config_load(file, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s (keeping the running configuration)", err);
+		metrics_reload(0);
 		return;
 	}
+	restart_needed(running, cfg);
+	if (verbose <= 0)
+		log_set_level(cfg->log_level);
 	if ((c = chain_load(cfg, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s (keeping the running configuration)", err);
 		config_free(cfg);
+		metrics_reload(0);
 		return;
 	}
 	gen_publish(c);
+	metrics_reload(1);
 	log_info("reload: new configuration from %s in use for new sessions",
 	    file);
 	if (chain_filter_count(c) == 0)
@@ -219,6 +264,7 @@ struct fronts {
 	struct proxy_front **proxies;
 	size_t		 nproxies;
 	struct milter_front *milter;	/* NULL: none */
+	struct stats_front *stats;	/* NULL: none */
 };
 
 /*
@@ -233,10 +279,12 @@ fronts_stop(struct fronts *f)
 	for (i = 0; i < f->nproxies; i++)
 		proxy_front_stop(f->proxies[i]);
 	milter_front_stop(f->milter);
+	stats_front_stop(f->stats);
 	for (i = 0; i < f->nproxies; i++)
 		proxy_front_free(f->proxies[i]);
 	free(f->proxies);
 	milter_front_free(f->milter);
+	stats_front_free(f->stats);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -267,6 +315,12 @@ fronts_start(const struct config *cfg, struct fronts *f)
 		}
 		f->nproxies++;
 	}
+	if (cfg->stats_listen != NULL &&
+	    (f->stats = stats_front_new(cfg->stats_listen, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "phasegate: %s\n", err);
+		return 1;
+	}
 	if (drop_privileges(cfg->user) == -1)
 		return 1;
 	if (spool_check_dir(cfg->spool_dir) == -1) {
@@ -284,23 +338,36 @@ fronts_start(const struct config *cfg, struct fronts *f)
 			    cfg->smtp[i].listen);
 			return 2;
 		}
+	if (f->stats != NULL && stats_front_start(f->stats) == -1) {
+		log_warnx("cannot start the stats listener %s",
+		    cfg->stats_listen);
+		return 2;
+	}
 	return 0;
 }
 
 /*
- * reopen_log - SIGUSR1: reopen the log file, for logrotate's postrotate.
- * stderr and syslog have nothing to reopen; the log file setting
- * (`log = "/path"`, issue 16 item 1) reopens its file here.
+ * reopen_log - SIGUSR1: reopen the log file (`log = "/path"`), for
+ * logrotate's postrotate; stderr and syslog have nothing to reopen. A
+ * file that cannot be opened again (the user serve runs as may not
+ * create it) is said in the old one, which stays.
  */
 static void
 reopen_log(void)
 {
+	if (log_reopen() == -1)
+		log_warn("signal USR1: cannot reopen the log file (keeping "
+		    "the old one)");
 	log_info("signal USR1: reopening the log");
 }
 
-/* wait_signals - HUP reloads, USR1 reopens the log, until TERM or INT */
+/*
+ * wait_signals - HUP reloads, USR1 reopens the log, until TERM or INT;
+ * running: the configuration the front ends run with
+ */
 static void
-wait_signals(const char *file, sigset_t *set)
+wait_signals(const char *file, const struct config *running, int verbose,
+    sigset_t *set)
 {
 	int sig;
 
@@ -310,7 +377,7 @@ wait_signals(const char *file, sigset_t *set)
 		switch (sig) {
 		case SIGHUP:
 			(void)notify_reloading();
-			reload(file);
+			reload(file, running, verbose);
 			(void)notify_send("READY=1");
 			continue;
 		case SIGUSR1:
@@ -331,7 +398,7 @@ serve_main(const char *file, int verbose)
 {
 	struct config *cfg;
 	struct chain *c;
-	struct fronts f = { NULL, 0, NULL };
+	struct fronts f = { NULL, 0, NULL, NULL };
 	sigset_t set;
 	char err[2048];
 	int status;
@@ -346,12 +413,15 @@ serve_main(const char *file, int verbose)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	log_init(LOG_TARGET_STDERR, verbose);
+	log_set_timestamps(1);
 	if ((cfg = config_load(file, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "phasegate: %s\n", err);
 		return 1;
 	}
-	if (cfg->log_syslog)
-		log_init(LOG_TARGET_SYSLOG, verbose);
+	if (log_apply(cfg, verbose) == -1) {
+		config_free(cfg);
+		return 1;
+	}
 	if (cfg->milter_listen == NULL && cfg->nsmtp == 0) {
 		fprintf(stderr, "phasegate: %s: no front end: set milter = { "
 		    "listen = ... } or smtp = { { listen = ..., upstream = ... } }\n",
@@ -397,7 +467,7 @@ serve_main(const char *file, int verbose)
 		if (notify_send("READY=1") == -1)
 			log_warn("cannot notify the service manager "
 			    "($NOTIFY_SOCKET)");
-		wait_signals(file, &set);
+		wait_signals(file, cfg, verbose, &set);
 	}
 	fronts_stop(&f);
 	fiber_stop();

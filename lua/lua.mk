@@ -17,7 +17,8 @@ TH_DNS_SOURCES = host/core/lookup.c host/lib/dns.c host/lib/dnsmsg.c \
 
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).
-LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/lib/re.c host/lib/re.h host/lib/file.c host/lib/xmalloc.c \
+LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/lib/re.c host/lib/re.h host/lib/file.c \
+	host/lib/metrics.c host/lib/xmalloc.c \
 	tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' \
 	-I$(top_srcdir)/tests/dns

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "lua_int.h"
+#include "metrics.h"
 #include "store.h"
 
 /*
@@ -313,10 +314,11 @@ lua_log_err(lua_State *L)
  * pg.store
  */
 
-/* store_fail - raise an error for a failed store call */
+/* store_fail - raise an error for a failed store call (counted) */
 static int
 store_fail(lua_State *L, const char *fn)
 {
+	metrics_count(METRICS_STORE, fn, "error", 1);
 	if (errno == EINVAL)
 		return luaL_error(L, "pg.store.%s: %s", fn,
 		    strcmp(fn, "incr") == 0 ? "the value is not an integer"
@@ -349,6 +351,7 @@ lua_store_incr(lua_State *L)
 
 	if (store_incr(k, klen, n, ttl, &r) == -1)
 		return store_fail(L, "incr");
+	metrics_count(METRICS_STORE, "incr", "ok", 1);
 	lua_pushinteger(L, r);
 	return 1;
 }
@@ -362,6 +365,8 @@ lua_store_get(lua_State *L)
 
 	if (store_get(k, klen, &v) == -1)
 		return store_fail(L, "get");
+	metrics_count(METRICS_STORE, "get", v.type == STORE_NONE ? "miss" :
+	    "ok", 1);
 	switch (v.type) {
 	case STORE_INT:
 		lua_pushinteger(L, v.i);
@@ -412,6 +417,7 @@ lua_store_set(lua_State *L)
 	}
 	if (store_set(k, klen, &v, ttl) == -1)
 		return store_fail(L, "set");
+	metrics_count(METRICS_STORE, "set", "ok", 1);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -425,6 +431,7 @@ lua_store_delete(lua_State *L)
 
 	if ((r = store_delete(k, klen)) == -1)
 		return store_fail(L, "delete");
+	metrics_count(METRICS_STORE, "delete", r ? "ok" : "miss", 1);
 	lua_pushboolean(L, r);
 	return 1;
 }

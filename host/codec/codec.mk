@@ -18,7 +18,8 @@ libpgcodec_la_SOURCES = \
 	host/codec/mime_hdr.c host/codec/mime_hdr.h \
 	host/codec/mime.c host/codec/mime.h \
 	host/codec/html.c host/codec/html.h \
-	host/codec/url.c host/codec/url.h
+	host/codec/url.c host/codec/url.h \
+	host/codec/http_req.c host/codec/http_req.h
 libpgcodec_la_CPPFLAGS = $(CODEC_CPPFLAGS)
 # what msg.c needs of the MIME codecs (its limits), for tests that build it alone
 MIME_CODEC_SOURCES = host/codec/mime.c host/codec/mime_hdr.c host/codec/mime_dec.c \
@@ -28,12 +29,15 @@ if HAVE_CMOCKA
 CODEC_UNIT_TESTS = tests/unit/test_units tests/unit/test_reply tests/unit/test_hdr \
 	tests/unit/test_smtp_cmd tests/unit/test_smtp_reply tests/unit/test_smtp_data \
 	tests/unit/test_milter_proto tests/unit/test_milter_util tests/unit/test_milter_order \
-	tests/unit/test_mime
+	tests/unit/test_mime tests/unit/test_http_req
 check_PROGRAMS += $(CODEC_UNIT_TESTS)
 TESTS += $(CODEC_UNIT_TESTS)
 tests_unit_test_units_SOURCES = tests/unit/test_units.c host/codec/units.c
 tests_unit_test_units_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_units_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_http_req_SOURCES = tests/unit/test_http_req.c host/codec/http_req.c
+tests_unit_test_http_req_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_http_req_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_reply_SOURCES = tests/unit/test_reply.c host/codec/reply.c
 tests_unit_test_reply_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_reply_LDADD = $(CMOCKA_LIBS)
@@ -69,7 +73,8 @@ endif
 # Run one: tests/fuzz/fuzz_smtp_cmd -max_total_time=30 $(srcdir)/tests/fuzz/corpus/smtp_cmd
 CODEC_FUZZ_REPLAY = tests/fuzz/fuzz_smtp_cmd_replay tests/fuzz/fuzz_smtp_reply_replay \
 	tests/fuzz/fuzz_smtp_data_replay tests/fuzz/fuzz_milter_proto_replay \
-	tests/fuzz/fuzz_milter_util_replay tests/fuzz/fuzz_mime_replay
+	tests/fuzz/fuzz_milter_util_replay tests/fuzz/fuzz_mime_replay \
+	tests/fuzz/fuzz_http_req_replay
 check_PROGRAMS += $(CODEC_FUZZ_REPLAY)
 TESTS += $(CODEC_FUZZ_REPLAY)
 tests_fuzz_fuzz_smtp_cmd_replay_SOURCES = tests/fuzz/fuzz_smtp_cmd.c tests/fuzz/fuzz_smtp_replay.c host/codec/smtp_cmd.c
@@ -85,6 +90,9 @@ tests_fuzz_fuzz_milter_util_replay_SOURCES = tests/fuzz/fuzz_milter_util.c \
 	tests/fuzz/fuzz_smtp_replay.c host/codec/milter_util.c
 tests_fuzz_fuzz_milter_util_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"milter_util"'
 EXTRA_DIST += tests/fuzz/corpus
+tests_fuzz_fuzz_http_req_replay_SOURCES = tests/fuzz/fuzz_http_req.c \
+	tests/fuzz/fuzz_smtp_replay.c host/codec/http_req.c
+tests_fuzz_fuzz_http_req_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"http_req"'
 # the MIME layer: parser, decoders, charsets, HTML, links, header values
 FUZZ_MIME_SOURCES = tests/fuzz/fuzz_mime.c $(MIME_CODEC_SOURCES) host/codec/html.c \
 	host/codec/url.c host/lib/xmalloc.c host/lib/log.c
@@ -101,7 +109,10 @@ endif
 
 if HAVE_FUZZER
 noinst_PROGRAMS += tests/fuzz/fuzz_smtp_cmd tests/fuzz/fuzz_smtp_reply tests/fuzz/fuzz_smtp_data \
-	tests/fuzz/fuzz_milter_proto tests/fuzz/fuzz_milter_util
+	tests/fuzz/fuzz_milter_proto tests/fuzz/fuzz_milter_util tests/fuzz/fuzz_http_req
+tests_fuzz_fuzz_http_req_SOURCES = tests/fuzz/fuzz_http_req.c host/codec/http_req.c
+tests_fuzz_fuzz_http_req_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_http_req_LDFLAGS = $(FUZZ_LINKFLAGS)
 tests_fuzz_fuzz_smtp_cmd_SOURCES = tests/fuzz/fuzz_smtp_cmd.c host/codec/smtp_cmd.c
 tests_fuzz_fuzz_smtp_cmd_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_smtp_cmd_LDFLAGS = $(FUZZ_LINKFLAGS)

@@ -34,10 +34,12 @@
 #include <string.h>
 
 #include "chain.h"
+#include "clock.h"
 #include "config.h"
 #include "decision.h"
 #include "host_api.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
 #include "plugin_load.h"
 #include "reply.h"
@@ -383,6 +385,10 @@ filter_error(struct pg_session *s, struct filter *f, enum chain_phase ph,
 	char esc[1024];
 
 	log_escape(esc, sizeof(esc), why, strlen(why));
+	metrics_count(METRICS_FILTER_ERROR, f->name, phase_names[ph], 1);
+	/* the Lua sandbox's words for a script out of time (lua_sandbox.c) */
+	if (strstr(why, "timed out") != NULL)
+		metrics_count(METRICS_FILTER_TIMEOUT, f->name, phase_names[ph], 1);
 	log_warnx("session %s: filter %s: %s: %s (on_error %s)",
 	    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
 	    decision_verdict_name(f->on_error));
@@ -458,6 +464,38 @@ verdict_of(struct pg_session *s, struct filter *f, enum chain_phase ph,
 	}
 }
 
+/*
+ * timed - one call of filter i took us microseconds: its histogram, and
+ * the transaction's times when the frame keeps them (run.c)
+ */
+static void
+timed(struct host_frame *fr, const struct filter *f, size_t i, uint64_t us)
+{
+	metrics_observe(METRICS_FILTER_TIME, f->name, us);
+	if (fr->filter_us != NULL)
+		fr->filter_us[i] += us;
+	fr->tx_us += us;
+}
+
+/*
+ * decided - a filter's verdict ends the phase: counted; logged at info
+ * for connect, HELO and RCPT, at debug for the phases of a message (its
+ * summary line, msglog.h, says it at info)
+ */
+static void
+decided(struct pg_session *s, enum chain_phase ph, enum pg_verdict v,
+    const struct decision *d)
+{
+	metrics_count(METRICS_VERDICT, d->by, decision_verdict_name(v), 1);
+	if (v == PG_ACCEPT)
+		return;
+	log_msg_level(ph == CHAIN_CONNECT || ph == CHAIN_HELO ||
+	    ph == CHAIN_RCPT ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+	    "session %s: %s: %s by %s%s%s", session_str(s, PG_S_ID),
+	    phase_names[ph], decision_verdict_name(v), d->by,
+	    d->reply[0] ? ": " : "", d->reply);
+}
+
 enum pg_verdict
 chain_call(const struct chain *c, struct host_frame *fr, enum chain_phase ph,
     struct pg_session *s, struct pg_tx *tx, const char *a1, const char *a2,
@@ -465,6 +503,7 @@ chain_call(const struct chain *c, struct host_frame *fr, enum chain_phase ph,
 {
 	struct pg_reply r;
 	enum pg_verdict v;
+	uint64_t t0;
 	size_t i;
 
 	decision_clear(d);
@@ -477,17 +516,15 @@ chain_call(const struct chain *c, struct host_frame *fr, enum chain_phase ph,
 		fr->filter = (int)i;
 		fr->name = f->name;
 		session_lookup_reset(s);	/* a new call, a new lookup budget */
+		t0 = clock_us();
 		v = call(f, ph, s, tx, a1, a2, &r);
+		timed(fr, f, i, clock_us() - t0);
 		fr->filter = -1;
 		fr->name = NULL;
 		r.text[sizeof(r.text) - 1] = '\0';
 		v = verdict_of(s, f, ph, tx, v, &r, d);
 		if (v != PG_CONTINUE) {
-			if (v != PG_ACCEPT)
-				log_info("session %s: %s: %s by %s%s%s",
-				    session_str(s, PG_S_ID), phase_names[ph],
-				    decision_verdict_name(v), d->by,
-				    d->reply[0] ? ": " : "", d->reply);
+			decided(s, ph, v, d);
 			return v;
 		}
 	}
@@ -584,7 +621,8 @@ by_actions(struct pg_session *s, struct decision *d, enum pg_verdict v,
 {
 	decision_set(d, v, "actions", v == PG_REJECT ?
 	    "550 5.7.1 Message rejected as spam" : reply_default(v));
-	log_info("session %s: eom: %s by actions: score %.2f >= %.2f",
+	metrics_count(METRICS_VERDICT, "actions", decision_verdict_name(v), 1);
+	log_debug("session %s: eom: %s by actions: score %.2f >= %.2f",
 	    session_str(s, PG_S_ID), decision_verdict_name(v), total,
 	    threshold);
 	return v;

@@ -38,6 +38,7 @@
 #include "config.h"
 #include "config_listen.h"
 #include "config_ident.h"
+#include "config_stats.h"
 #include "confwalk.h"
 #include "file.h"
 #include "lua_conf.h"
@@ -645,6 +646,7 @@ do_top(struct confwalk *w, const struct lua_conf_node *k)
 {
 	struct config *c = w->cfg;
 	const char *key = k->key;
+	int rc;
 
 	if (key == NULL)
 		return confwalk_unknown(w, "", k);
@@ -666,18 +668,8 @@ do_top(struct confwalk *w, const struct lua_conf_node *k)
 		return do_mime(w, k);
 	if (strcmp(key, "user") == 0)
 		return confwalk_get_string(w, key, k, &c->user);
-	if (strcmp(key, "log") == 0) {
-		if (confwalk_want_type(w, key, k, LUA_CONF_STRING, "a string") == -1)
-			return -1;
-		if (strcmp(k->str, "stderr") == 0)
-			c->log_syslog = 0;
-		else if (strcmp(k->str, "syslog") == 0)
-			c->log_syslog = 1;
-		else
-			return confwalk_fail(w, k->line, "log: '%s' is not one of stderr, "
-			    "syslog", k->str);
-		return 0;
-	}
+	if ((rc = config_stats_top(w, k)) != 1)	/* log, log_level, stats */
+		return rc;
 	if (strcmp(key, "lua") == 0)
 		return do_lua(w, k);
 	if (strcmp(key, "dns") == 0)
@@ -735,6 +727,7 @@ config_new(const char *name)
 	c->mime_max_text = 1024 * 1024;
 	c->mime_max_urls = 1000;
 	c->mime_max_archive_members = 1000;
+	c->log_level = 2;	/* LOG_LEVEL_INFO */
 	return c;
 }
 
@@ -837,6 +830,7 @@ config_free(struct config *c)
 	for (i = 0; i < c->ndns_servers; i++)
 		free(c->dns_servers[i]);
 	free(c->dns_servers);
+	config_stats_free(c);
 	free(c);
 }
 

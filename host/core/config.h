@@ -109,6 +109,10 @@ struct config {
 	uint64_t	 mime_max_text;		/* tx:text(), a part's text, default 1M */
 	unsigned	 mime_max_urls;		/* default 1000 */
 	unsigned	 mime_max_archive_members;	/* default 1000 */
+	/* config_stats.c: log, log_level, stats */
+	char		*log_file;		/* log = "/path"; NULL: stderr or syslog */
+	int		 log_level;		/* log_level; LOG_LEVEL_* (log.h), default info */
+	char		*stats_listen;		/* stats = { listen = ... }; NULL: none */
 };
 
 /*

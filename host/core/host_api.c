@@ -32,6 +32,7 @@
 #include "host_api.h"
 #include "log.h"
 #include "lookup.h"
+#include "metrics.h"
 #include "msg.h"
 #include "session.h"
 #include "tx.h"
@@ -802,12 +803,22 @@ lookup_begin(struct pg_session *s, uint64_t now, struct lookup_conf *lc,
 	return lc;
 }
 
-/* lookup_end - count the time parked since t0 against s's budget */
+/*
+ * lookup_end - count the time parked since t0 against s's budget, and n
+ * lookups for the transaction's summary (msglog.h)
+ */
 static void
-lookup_end(struct pg_session *s, uint64_t t0)
+lookup_end(struct pg_session *s, uint64_t t0, size_t n)
 {
+	struct host_frame *fr = frame(s);
+	uint64_t ms = clock_ms() - t0;
+
 	if (s != NULL)
-		session_lookup_add(s, clock_ms() - t0);
+		session_lookup_add(s, ms);
+	if (fr != NULL) {
+		fr->tx_lookups += (unsigned)n;
+		fr->tx_lookup_ms += ms;
+	}
 }
 
 static int
@@ -816,6 +827,7 @@ h_dns_query(struct pg_session *s, struct pg_dns_query *q, size_t n)
 	const struct lookup_conf *c;
 	struct lookup_conf lc;
 	uint64_t t0 = clock_ms(), deadline;
+	size_t i;
 
 	if ((q == NULL && n > 0) || n > PG_DNS_MAX) {
 		host_set_error("dns_query: %s", q == NULL ? "no queries" :
@@ -824,7 +836,10 @@ h_dns_query(struct pg_session *s, struct pg_dns_query *q, size_t n)
 	}
 	c = lookup_begin(s, t0, &lc, &deadline);
 	(void)lookup_dns(c, q, n, deadline);
-	lookup_end(s, t0);
+	lookup_end(s, t0, n);
+	for (i = 0; i < n; i++)
+		metrics_count(METRICS_LOOKUP, "dns", lookup_strerror(q[i].status),
+		    1);
 	return 0;
 }
 
@@ -841,6 +856,7 @@ h_dnsbl_query(struct pg_session *s, const char *subject,
 	const struct lookup_conf *c;
 	struct lookup_conf lc;
 	uint64_t t0 = clock_ms(), deadline;
+	size_t i;
 
 	if ((z == NULL && n > 0) || n > PG_DNS_MAX) {
 		host_set_error("dnsbl_query: %s", z == NULL ? "no zones" :
@@ -849,7 +865,10 @@ h_dnsbl_query(struct pg_session *s, const char *subject,
 	}
 	c = lookup_begin(s, t0, &lc, &deadline);
 	(void)lookup_dnsbl(c, subject, z, n, deadline);
-	lookup_end(s, t0);
+	lookup_end(s, t0, n);
+	for (i = 0; i < n; i++)
+		metrics_count(METRICS_LOOKUP, "dnsbl",
+		    lookup_strerror(z[i].status), 1);
 	return 0;
 }
 

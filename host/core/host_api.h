@@ -38,6 +38,11 @@ struct host_frame {
 	size_t			 n;
 	struct host_slot	*session_slots;
 	struct host_slot	*tx_slots;
+	/* the transaction's times and lookups, for its summary (msglog.h) */
+	uint64_t		*filter_us;	/* per filter; NULL: not kept */
+	uint64_t		 tx_us;		/* in filters */
+	unsigned		 tx_lookups;
+	uint64_t		 tx_lookup_ms;
 };
 
 /* host_slots_clear - free the data in n slots (their free_fn) and empty them */

@@ -4,7 +4,7 @@
  * Public: run_new(), run_free(), run_session(), run_tx(), run_connect(),
  * run_helo(), run_mail(), run_rcpt(), run_rcpt_drop(), run_data(),
  * run_header(), run_eoh(), run_headers(), run_eom(), run_tx_end(),
- * run_refusal(), run_discarded(), run_filtering().
+ * run_refusal(), run_discarded(), run_filtering(), run_upstream().
  *
  * A run owns its session, its transaction, a reference to the generation
  * and the engine's state of the session: the host_frame that the host
@@ -21,14 +21,19 @@
  * becomes a static 421 that still refuses the session.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain.h"
+#include "config.h"
 #include "decision.h"
 #include "host_api.h"
 #include "log.h"
+#include "metrics.h"
 #include "msg.h"
+#include "msglog.h"
 #include "run.h"
 #include "session.h"
 #include "tx.h"
@@ -44,6 +49,15 @@ struct run {
 	int			 tx_discarded;
 	struct decision		*refusal;	/* connect/HELO reject or tempfail */
 	int			 refusal_static;
+	enum metrics_fe		 fe;
+	int			 tx_logged;	/* its summary line is out */
+	/* the proxy: the line waits for the upstream's reply (run_upstream()) */
+	int			 pending;
+	enum chain_phase	 pending_ph;
+	struct decision		 pending_d;
+	char			 upstream[PG_REPLY_MAX];
+	char			 accept_by[256];	/* who accepted it, or "" */
+	uint64_t		*filter_us;	/* n: the tx's time per filter */
 	struct host_frame	 frame;
 	struct host_slot	 slots[];	/* n for the session, n for the tx */
 };
@@ -65,7 +79,9 @@ run_new(struct chain *c, const char *frontend, const char *addr, int port,
 	size_t n = chain_filter_count(c);
 	struct run *r;
 
-	if ((r = pg_calloc(1, sizeof(*r) + 2 * n * sizeof(r->slots[0]))) == NULL)
+	/* the run, its slots and the filters' times: one allocation */
+	if ((r = pg_calloc(1, sizeof(*r) + 2 * n * sizeof(r->slots[0]) +
+	    n * sizeof(uint64_t))) == NULL)
 		return NULL;
 	if ((r->s = session_new(frontend, addr, port, name)) == NULL) {
 		free(r);
@@ -80,7 +96,11 @@ run_new(struct chain *c, const char *frontend, const char *addr, int port,
 	r->frame.n = n;
 	r->frame.session_slots = r->slots;
 	r->frame.tx_slots = r->slots + n;
+	r->filter_us = (uint64_t *)(void *)(r->slots + 2 * n);
+	r->frame.filter_us = r->filter_us;
 	session_set_engine(r->s, &r->frame);
+	r->fe = metrics_fe_of(frontend);
+	metrics_session_open(r->fe);
 	return r;
 }
 
@@ -99,6 +119,7 @@ run_free(struct run *r)
 	if (!r->refusal_static)
 		free(r->refusal);
 	chain_unref(r->chain);
+	metrics_session_close(r->fe);
 	free(r);
 }
 
@@ -175,6 +196,97 @@ blocked(struct run *r, struct decision *d)
 	return 0;
 }
 
+/* threshold - the score a message is held against: reject, tempfail, add_header */
+static double
+threshold(const struct config *c)
+{
+	if (c == NULL || !c->has_actions)
+		return NAN;
+	return !isnan(c->act_reject) ? c->act_reject :
+	    !isnan(c->act_tempfail) ? c->act_tempfail : c->act_add_header;
+}
+
+/* result_of - the metrics' result of a message's verdict */
+static enum metrics_result
+result_of(enum pg_verdict v)
+{
+	switch (v) {
+	case PG_REJECT:		return METRICS_R_REJECT;
+	case PG_TEMPFAIL:	return METRICS_R_TEMPFAIL;
+	case PG_DISCARD:	return METRICS_R_DISCARD;
+	default:		return METRICS_R_ACCEPT;
+	}
+}
+
+/*
+ * tx_done - the message's result is known (phasegate's verdict at ph): its
+ * summary line and its counts, once per transaction
+ */
+static void
+tx_done(struct run *r, enum chain_phase ph, enum pg_verdict v,
+    const struct decision *d)
+{
+	struct msglog_info in;
+	struct decision acc;
+	enum metrics_result res = result_of(v);
+	size_t i, n;
+
+	if (r->tx == NULL || r->tx_logged)
+		return;
+	r->tx_logged = 1;
+	if (res == METRICS_R_ACCEPT && d->by[0] == '\0' && r->accept_by[0]) {
+		decision_set(&acc, PG_ACCEPT, r->accept_by, NULL);
+		d = &acc;
+	}
+	memset(&in, 0, sizeof(in));
+	in.upstream = r->fe == METRICS_FE_SMTP ? r->upstream : NULL;
+	in.s = r->s;
+	in.tx = r->tx;
+	in.d = d;
+	in.result = metrics_result_name(res);
+	in.phase = chain_phase_name(ph);
+	in.chain = r->chain;
+	in.filter_us = r->filter_us;
+	in.total_us = r->frame.tx_us;
+	in.lookups = r->frame.tx_lookups;
+	in.lookup_ms = r->frame.tx_lookup_ms;
+	in.threshold = threshold(chain_config(r->chain));
+	msglog_line(&in);
+	metrics_message(r->fe, res, r->frame.tx_us, tx_msg(r->tx) != NULL ?
+	    (uint64_t)msg_size(tx_msg(r->tx)) : 0);
+	n = tx_score_count(r->tx);
+	for (i = 0; i < n; i++)
+		metrics_count(METRICS_SYMBOL, tx_score_at(r->tx, i)->symbol,
+		    NULL, 1);
+}
+
+/*
+ * tx_passed - the message passed phasegate: its line now, or (the proxy)
+ * once the upstream has answered (run_upstream(), else run_tx_end())
+ */
+static void
+tx_passed(struct run *r, enum pg_verdict v, const struct decision *d)
+{
+	if (r->fe != METRICS_FE_SMTP || r->tx == NULL || r->tx_logged) {
+		tx_done(r, CHAIN_EOM, v, d);
+		return;
+	}
+	r->pending = 1;
+	r->pending_ph = CHAIN_EOM;
+	memcpy(&r->pending_d, d, sizeof(*d));
+	r->pending_d.verdict = v;
+}
+
+/* flush - a line that waited for the upstream goes out */
+static void
+flush(struct run *r)
+{
+	if (!r->pending)
+		return;
+	r->pending = 0;
+	tx_done(r, r->pending_ph, r->pending_d.verdict, &r->pending_d);
+}
+
 /* connection_phase - connect and HELO: refusals and accepts stick */
 static enum pg_verdict
 connection_phase(struct run *r, enum chain_phase ph, const char *arg,
@@ -190,8 +302,10 @@ connection_phase(struct run *r, enum chain_phase ph, const char *arg,
 	v = chain_call(r->chain, &r->frame, ph, r->s, NULL, arg, NULL, d);
 	if (v == PG_REJECT || v == PG_TEMPFAIL)
 		set_refusal(r, d);
-	else if (v == PG_ACCEPT)
+	else if (v == PG_ACCEPT) {
 		r->accepted = 1;
+		snprintf(r->accept_by, sizeof(r->accept_by), "%s", d->by);
+	}
 	return v;
 }
 
@@ -224,10 +338,15 @@ transaction_phase(struct run *r, enum chain_phase ph, const char *a1,
 	if (r->accepted || r->tx_accepted || r->tx_discarded)
 		return PG_CONTINUE;
 	v = chain_call(r->chain, &r->frame, ph, r->s, r->tx, a1, a2, d);
-	if (v == PG_ACCEPT)
+	if (v == PG_ACCEPT) {
 		r->tx_accepted = 1;
-	else if (v == PG_DISCARD)
+		snprintf(r->accept_by, sizeof(r->accept_by), "%s", d->by);
+	} else if (v == PG_DISCARD)
+		tx_done(r, ph, v, d);	/* the MTA may send no more of it */
+	if (v == PG_DISCARD)
 		r->tx_discarded = 1;
+	else if ((v == PG_REJECT || v == PG_TEMPFAIL) && ph != CHAIN_RCPT)
+		tx_done(r, ph, v, d);	/* the message is refused */
 	return v;
 }
 
@@ -375,19 +494,47 @@ run_eom(struct run *r, struct decision *d)
 	if (r->tx_discarded)
 		return decision_set(d, PG_DISCARD, NULL, NULL);
 	v = transaction_phase(r, CHAIN_EOM, NULL, NULL, d);
-	if (v != PG_CONTINUE || r->accepted || r->tx_accepted)
-		return v;
-	return chain_actions(r->chain, r->tx, d);
+	if (v == PG_CONTINUE && !r->accepted && !r->tx_accepted)
+		v = chain_actions(r->chain, r->tx, d);
+	if (v == PG_CONTINUE || v == PG_ACCEPT)
+		tx_passed(r, v, d);
+	else
+		tx_done(r, CHAIN_EOM, v, d);
+	return v;
+}
+
+void
+run_upstream(struct run *r, const char *reply)
+{
+	char qid[64];
+
+	if (r->tx == NULL || reply == NULL)
+		return;
+	snprintf(r->upstream, sizeof(r->upstream), "%s", reply);
+	if (tx_id(r->tx) == NULL &&
+	    msglog_queue_id(reply, qid, sizeof(qid)) == 0 &&
+	    tx_set_id(r->tx, qid) == -1)
+		log_warn("session %s: queue id", session_str(r->s, PG_S_ID));
+	flush(r);
 }
 
 void
 run_tx_end(struct run *r)
 {
+	flush(r);	/* the upstream never answered: the line all the same */
+	r->upstream[0] = '\0';
 	host_slots_clear(r->frame.tx_slots, r->frame.n);
 	tx_free(r->tx);
 	r->tx = NULL;
 	r->tx_accepted = 0;
 	r->tx_discarded = 0;
+	r->tx_logged = 0;
+	if (!r->accepted)
+		r->accept_by[0] = '\0';
+	memset(r->filter_us, 0, r->frame.n * sizeof(*r->filter_us));
+	r->frame.tx_us = 0;
+	r->frame.tx_lookups = 0;
+	r->frame.tx_lookup_ms = 0;
 }
 
 const struct decision *

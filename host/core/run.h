@@ -82,6 +82,15 @@ enum pg_verdict	 run_eoh(struct run *, struct decision *);
 /* run_headers - run_header() for every field of tx_msg(), then run_eoh() */
 enum pg_verdict	 run_headers(struct run *, struct decision *);
 enum pg_verdict	 run_eom(struct run *, struct decision *);
+/*
+ * run_upstream - the proxy: the upstream's final reply to the message
+ * (normal form, lines joined by CRLF). The message's summary line
+ * (msglog.h), held since run_eom() let it pass, goes out with it, and the
+ * queue id of a reply "... queued as ID" becomes the transaction's. A
+ * message that passed and gets no run_upstream() is logged at
+ * run_tx_end(). Other front ends' lines go out at once.
+ */
+void		 run_upstream(struct run *, const char *reply);
 /* run_tx_end - the transaction is over (end of data, RSET, abort): freed */
 void		 run_tx_end(struct run *);
 

@@ -80,7 +80,8 @@ session_new(const char *frontend, const char *addr, int port,
 		return NULL;
 	}
 	n = atomic_fetch_add(&session_counter, 1) + 1;
-	snprintf(s->id, sizeof(s->id), "%05X%06X", start_stamp() & 0xfffff,
+	/* "pg-" and lower case: never taken for a Postfix or Sendmail queue id */
+	snprintf(s->id, sizeof(s->id), "pg-%05x-%06x", start_stamp() & 0xfffff,
 	    n & 0xffffff);
 	s->port = port;
 	if (set_str(&s->frontend, frontend) == -1 ||

@@ -12,25 +12,28 @@ libpgfront_la_SOURCES = \
 	host/front/milter_stage.c host/front/milter_stage.h \
 	host/front/milter_macro.c host/front/milter_macro.h \
 	host/front/milter_replay.c host/front/milter_replay.h \
-	host/front/check.c host/front/check.h
+	host/front/check.c host/front/check.h \
+	host/front/stats_front.c host/front/stats_front.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
 # Integration tests with real peers (smtp-sink, swaks, a raw-socket client)
 PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/smuggle.sh \
 	tests/proxy/upstream.sh tests/proxy/limits.sh tests/proxy/load.sh tests/proxy/postfix.sh \
-	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh
+	tests/proxy/stop.sh tests/proxy/unix.sh tests/proxy/hostile.sh tests/proxy/msglog.sh \
+	tests/proxy/stats.sh
 TESTS += $(PROXY_TESTS)
 # the real client's identity (issue 15): XCLIENT, XFORWARD, the PROXY header
 IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
-	tests/proxy/trickle.py tests/proxy/badupstream.py
+	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
+	tests/proxy/qidsink.py
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
-TESTS += tests/milter/milter.sh tests/milter/stop.sh
-EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
+TESTS += tests/milter/milter.sh tests/milter/stop.sh tests/milter/msglog.sh
+EXTRA_DIST += tests/milter/msglog.sh tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
 	tests/milter/stop.sh tests/milter/stopmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh

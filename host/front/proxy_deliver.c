@@ -248,6 +248,20 @@ warn_quarantine(const struct proxy_deliver *d, const struct msg *m)
 	}
 }
 
+/*
+ * upstream_said - the upstream's reply to the message goes to the run: the
+ * message's summary line (msglog.h) carries it and its queue id
+ */
+static void
+upstream_said(struct proxy_deliver *d, const struct smtp_reply *r)
+{
+	char text[PG_REPLY_MAX];
+
+	snprintf(text, sizeof(text), "%.*s", (int)(r->len > 2 ? r->len - 2 : 0),
+	    r->text);
+	run_upstream(d->run, text);
+}
+
 /* send_message - the message after the upstream's 354, and its final reply */
 static enum proxy_deliver_status
 send_message(struct proxy_deliver *d, struct smtp_reply *r)
@@ -277,8 +291,9 @@ send_message(struct proxy_deliver *d, struct smtp_reply *r)
 	    proxy_upstream_reply(d->up, r) < 0)
 		return PROXY_DELIVER_LOST;
 	d->when = NULL;
+	upstream_said(d, r);
 	if (r->code / 100 == 2)
-		log_info("session %s: delivered from <%s> to %zu recipient%s: "
+		log_debug("session %s: delivered from <%s> to %zu recipient%s: "
 		    "%.*s", d->id, tx_sender(run_tx(d->run)), d->nrcpts,
 		    d->nrcpts == 1 ? "" : "s",
 		    (int)(r->len > 2 ? r->len - 2 : 0), r->text);

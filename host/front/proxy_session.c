@@ -645,7 +645,8 @@ do_data(struct psess *ps)
 	if (refuse(ps, &d))
 		goto refused;
 	if (ps->discard || run_discarded(ps->run)) {
-		log_info("session %s: message discarded by %s", ps->id,
+		/* the message's summary line (msglog.h) says it at info */
+		log_debug("session %s: message discarded by %s", ps->id,
 		    d.by[0] ? d.by : "a filter");
 		reply(ps, "250 2.0.0 Ok: discarded");
 		goto refused;

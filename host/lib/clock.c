@@ -1,7 +1,7 @@
 /*
  * clock - monotonic milliseconds for every deadline of the process
  *
- * Public: clock_ms(), clock_deadline().
+ * Public: clock_ms(), clock_us(), clock_deadline().
  *
  * One clock_gettime(CLOCK_MONOTONIC) per call (vDSO: no system call).
  * Cannot fail on Linux; nothing here allocates or logs.
@@ -17,6 +17,15 @@ clock_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 uint64_t

@@ -13,6 +13,8 @@
 
 /* clock_ms - now, in milliseconds of CLOCK_MONOTONIC */
 uint64_t	 clock_ms(void);
+/* clock_us - the same clock in microseconds, for measuring (metrics, logs) */
+uint64_t	 clock_us(void);
 /* clock_deadline - the deadline timeout_ms from now; 0 (none) for 0 */
 uint64_t	 clock_deadline(uint64_t timeout_ms);
 

@@ -10,6 +10,7 @@ FIBER_SOURCES = host/lib/fiber.c host/lib/fiber_wait.c host/lib/fiber_monitor.c 
 noinst_LTLIBRARIES += libpglib.la
 libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
+	host/lib/metrics.c host/lib/metrics.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
 	host/lib/file.c host/lib/file.h \
 	host/lib/clock.c host/lib/clock.h \

@@ -13,12 +13,34 @@
 
 enum log_target {
 	LOG_TARGET_STDERR = 0,
-	LOG_TARGET_SYSLOG
+	LOG_TARGET_SYSLOG,
+	LOG_TARGET_FILE		/* log_open_file() */
 };
 
 void	log_init(enum log_target, int verbose);
 void	log_set_verbose(int);
 int	log_get_verbose(void);
+/*
+ * log_set_level - the most verbose level written (LOG_LEVEL_*): the same
+ * knob as log_set_verbose(), named (verbose = level - LOG_LEVEL_INFO)
+ */
+void	log_set_level(int level);
+/* log_level_parse - "error", "warning", "info", "debug": LOG_LEVEL_*, or -1 */
+int	log_level_parse(const char *);
+/*
+ * log_set_timestamps - 1: lines to stderr or a file start with the local
+ * time, "2026-12-03T06:51:45.123+0000 " (serve sets it; check does not)
+ */
+void	log_set_timestamps(int);
+/*
+ * log_open_file - from now on log to path (appended, created 0640): 0, or
+ * -1 with errno and the previous target kept. log_reopen(): open the path
+ * again (logrotate moved it) and put the new file in place of the old in
+ * one dup2(), so no line is lost or torn; 0, or -1 with errno and the old
+ * file kept; 0 and nothing done when not logging to a file.
+ */
+int	log_open_file(const char *path);
+int	log_reopen(void);
 void	log_warn(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(__printf__, 1, 2)));

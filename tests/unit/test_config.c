@@ -23,6 +23,7 @@
 /* host/config.h, not the build's autoconf config.h */
 #include "config.h"
 #include "netlist.h"
+#include "config_diff.h"
 
 #ifndef CONFIG_TEST_DATA
 #define CONFIG_TEST_DATA "tests/data/config"
@@ -281,7 +282,21 @@ static const struct bad bads[] = {
 	{ "user = 1000\n",
 	  NAME ":1: user: expected a string, got number" },
 	{ "log = \"file\"\n",
-	  NAME ":1: log: 'file' is not one of stderr, syslog" },
+	  NAME ":1: log: 'file' is not one of stderr, syslog or a file's path (\"/var/log/phasegate.log\")" },
+	{ "log = 1\n",
+	  NAME ":1: log: expected a string, got number" },
+	{ "log_level = \"verbose\"\n",
+	  NAME ":1: log_level: 'verbose' is not one of error, warning, info, debug" },
+	{ "log_level = 3\n",
+	  NAME ":1: log_level: expected a string, got number" },
+	{ "stats = \"127.0.0.1:9466\"\n",
+	  NAME ":1: stats: expected a table, got string" },
+	{ "stats = {}\n",
+	  NAME ":1: stats: needs 'listen'" },
+	{ "stats = { listen = \"127.0.0.1:9466\", path = \"/m\" }\n",
+	  NAME ":1: unknown key 'path' in stats" },
+	{ "stats = {\n listen = 9466 }\n",
+	  NAME ":2: stats.listen: expected a string, got number" },
 	{ "lua = { memory_max = 0 }\n",
 	  NAME ":1: lua.memory_max: must be more than 0" },
 	{ "lua = { paths = \"x\" }\n",
@@ -307,7 +322,7 @@ static const struct bad bads[] = {
 	  "cfg.user = \"pg\"\n\nreturn cfg\n",
 	  NAME ":3: smtp[1].listen: expected a string, got number" },
 	{ "local cfg = {}\ncfg.log = \"x\"\nreturn cfg\n",
-	  NAME ":2: log: 'x' is not one of stderr, syslog" },
+	  NAME ":2: log: 'x' is not one of stderr, syslog or a file's path (\"/var/log/phasegate.log\")" },
 	{ "local function make()\n  return { bogus = 1 }\nend\n\nreturn make()\n",
 	  NAME ":5: unknown key 'bogus'" },
 	{ "return { 1 }\n",
@@ -346,7 +361,7 @@ static const struct bad bads[] = {
 	  "  upstream = \"127.0.0.1:2\", bogus = 1 }\n",
 	  NAME ":4: unknown key 'bogus' in smtp[1]" },
 	{ "user = \"a\"\nlog = \"stderr\"\n\nlog = \"file\"\n",
-	  NAME ":4: log: 'file' is not one of stderr, syslog" },
+	  NAME ":4: log: 'file' is not one of stderr, syslog or a file's path (\"/var/log/phasegate.log\")" },
 	{ "milter = { listen = \"inet:1@h\" }\nmilter = {\n  listn = 1 }\n",
 	  NAME ":3: unknown key 'listn' in milter" },
 	{ "milter = { listen = \"inet:1@h\" }\nmilter.listen = nil\n"
@@ -493,6 +508,9 @@ check_defaults(const struct config *c)
 	assert_non_null(c->spool_dir);
 	assert_null(c->user);
 	assert_int_equal(c->log_syslog, 0);
+	assert_null(c->log_file);
+	assert_int_equal(c->log_level, 2);	/* info */
+	assert_null(c->stats_listen);
 	assert_int_equal(c->lua_memory_max, 64 * MB);
 	assert_int_equal(c->store_memory_max, 64 * MB);
 	assert_null(c->lua_path);
@@ -785,7 +803,31 @@ check_code(const struct config *c)
 	assert_string_equal(c->filters[0].opts[0].value, "a,b,c");
 }
 
+/* the operations keys: log file, level, stats listener */
+static void
+check_ops(const struct config *c)
+{
+	assert_string_equal(c->log_file, "/var/log/phasegate.log");
+	assert_int_equal(c->log_syslog, 0);
+	assert_int_equal(c->log_level, 3);
+	assert_string_equal(c->stats_listen, "127.0.0.1:9466");
+}
+
+/* log = "syslog" after a file: the file is forgotten */
+static void
+check_ops_syslog(const struct config *c)
+{
+	assert_null(c->log_file);
+	assert_int_equal(c->log_syslog, 1);
+	assert_int_equal(c->log_level, 1);
+	assert_null(c->stats_listen);
+}
+
 static const struct good goods[] = {
+	{ NAME, "log = \"/var/log/phasegate.log\"\nlog_level = \"debug\"\n"
+	  "stats = { listen = \"127.0.0.1:9466\" }\n", check_ops },
+	{ NAME, "log = \"/var/log/phasegate.log\"\nlog = \"syslog\"\n"
+	  "log_level = \"warning\"\n", check_ops_syslog },
 	{ NAME, "", check_defaults },
 	{ NAME, "-- only comments\n--[[ and a\nlong one ]]\n", check_defaults },
 	{ NAME, "#!/usr/bin/env phasegate\nuser = nil\n", check_defaults },
@@ -1199,6 +1241,48 @@ test_ident(void **state)
 	assert_null(c->smtp[1].proxy_from);
 	assert_int_equal(c->smtp[1].upstream_proxy_protocol, 0);
 	config_free(c);
+/* config_diff_restart: what a reload cannot apply, and nothing else */
+static void
+test_diff_restart(void **state)
+{
+	static const struct {
+		const char *a, *b, *want;
+		size_t n;
+	} rows[] = {
+		{ "", "", "", 0 },
+		{ "filters = {}\n", "actions = { reject = 5 }\n", "", 0 },
+		{ "milter = { listen = \"inet:1@127.0.0.1\" }\n",
+		  "milter = { listen = \"inet:2@127.0.0.1\" }\n",
+		  "milter.listen", 1 },
+		{ "smtp = { { listen = \"127.0.0.1:1\", upstream = \"127.0.0.1:2\" } }\n",
+		  "smtp = { { listen = \"127.0.0.1:1\", upstream = \"127.0.0.1:3\","
+		  " max_sessions = 5 } }\n",
+		  "smtp[1].upstream, smtp[1].max_sessions", 2 },
+		{ "smtp = { { listen = \"127.0.0.1:1\", upstream = \"127.0.0.1:2\" } }\n",
+		  "", "smtp (the number of listeners)", 1 },
+		{ "user = \"a\"\nlog = \"/tmp/a.log\"\n",
+		  "stats = { listen = \"127.0.0.1:9466\" }\ntimeouts = { idle = 5 }\n",
+		  "timeouts.idle, user, log, stats.listen", 4 },
+		{ "log_level = \"debug\"\n", "log_level = \"error\"\n", "", 0 },
+	};
+	char err[1024], buf[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct config *a = config_load_string(NAME, rows[i].a, err,
+		    sizeof(err));
+		struct config *b = config_load_string(NAME, rows[i].b, err,
+		    sizeof(err));
+
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(config_diff_restart(a, b, buf, sizeof(buf)),
+		    rows[i].n);
+		assert_string_equal(buf, rows[i].want);
+		config_free(a);
+		config_free(b);
+	}
 }
 
 int
@@ -1215,6 +1299,7 @@ main(void)
 		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_diff_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -201,11 +201,12 @@ is_id(const char *id)
 {
 	size_t i;
 
-	if (strlen(id) != 11)
+	/* "pg-5f3a1-000002": no queue id has a '-' or a lower-case hex digit */
+	if (strlen(id) != 15 || strncmp(id, "pg-", 3) != 0 || id[8] != '-')
 		return 0;
-	for (i = 0; i < 11; i++)
-		if (!isxdigit((unsigned char)id[i]) ||
-		    islower((unsigned char)id[i]))
+	for (i = 3; i < 15; i++)
+		if (i != 8 && (!isxdigit((unsigned char)id[i]) ||
+		    isupper((unsigned char)id[i])))
 			return 0;
 	return 1;
 }
@@ -225,9 +226,9 @@ test_ids(void **unused)
 	for (i = 1; i < 50; i++) {
 		/* the same stamp, a later counter */
 		assert_memory_equal(session_str(s[i], PG_S_ID),
-		    session_str(s[0], PG_S_ID), 5);
-		assert_true(strtoul(session_str(s[i], PG_S_ID) + 5, NULL, 16) ==
-		    strtoul(session_str(s[i - 1], PG_S_ID) + 5, NULL, 16) + 1);
+		    session_str(s[0], PG_S_ID), 8);
+		assert_true(strtoul(session_str(s[i], PG_S_ID) + 9, NULL, 16) ==
+		    strtoul(session_str(s[i - 1], PG_S_ID) + 9, NULL, 16) + 1);
 		for (j = 0; j < i; j++)
 			assert_string_not_equal(session_str(s[i], PG_S_ID),
 			    session_str(s[j], PG_S_ID));
@@ -292,7 +293,7 @@ test_ids_threads(void **unused)
 
 		for (j = 0; j < PER; j++) {
 			assert_true(is_id(runs[i].ids[j]));
-			assert_memory_equal(runs[i].ids[j], runs[0].ids[0], 5);
+			assert_memory_equal(runs[i].ids[j], runs[0].ids[0], 8);
 			memcpy(all[k++], runs[i].ids[j], 24);
 		}
 	}
