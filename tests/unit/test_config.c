@@ -1241,6 +1241,8 @@ test_ident(void **state)
 	assert_null(c->smtp[1].proxy_from);
 	assert_int_equal(c->smtp[1].upstream_proxy_protocol, 0);
 	config_free(c);
+}
+
 /* config_diff_restart: what a reload cannot apply, and nothing else */
 static void
 test_diff_restart(void **state)
