@@ -6,12 +6,19 @@
  * thing, before any thread is started (threads inherit the mask), and the
  * main thread takes them with sigwait(): SIGTERM/SIGINT stop cleanly,
  * SIGHUP loads the configuration again and publishes a new chain
- * generation for new sessions (gen.h; listeners stay as they were; running
- * sessions finish on the old generation), SIGUSR1 reopens the log
+ * generation for new sessions (gen.h; listeners stay as they were, and a
+ * change only a restart applies is logged as "restart needed", see
+ * config_diff.h; running sessions finish on the old generation), SIGUSR1
+ * reopens the log
  * (reopen_log()), SIGUSR2 is ignored; none of them kills the process. A
  * configuration that fails to load on SIGHUP is logged with the reason and
  * the old one stays: the whole load path (config_load, chain_load, plugin
  * init) returns its errors, out of memory included, and never exits.
+ *
+ * The log: stderr with timestamps, syslog or a file (log_apply()), at
+ * log_level (-v: debug), the level applied again at each reload. The
+ * stats listener (stats_front.h) starts after the other front ends and
+ * stops with them; reloads are counted (metrics.h).
  *
  * systemd (Type=notify, notify.h): READY=1 once every listener is up,
  * RELOADING=1 and READY=1 around a SIGHUP reload, STOPPING=1 at stop.

@@ -58,7 +58,7 @@ put(struct line *l, const char *fmt, ...)
 	}
 }
 
-/* esc - untrusted text for the line: escaped, '"' and ' ' too when quoted */
+/* esc - untrusted text for the line: escaped, '"' too, and ' ' unless quoted */
 static const char *
 esc(const char *s, char *buf, size_t len, int quoted)
 {

@@ -57,6 +57,7 @@ struct run {
 	struct decision		 pending_d;
 	char			 upstream[PG_REPLY_MAX];
 	char			 accept_by[256];	/* who accepted it, or "" */
+	enum chain_phase	 accept_ph;	/* and at which phase */
 	uint64_t		*filter_us;	/* n: the tx's time per filter */
 	struct host_frame	 frame;
 	struct host_slot	 slots[];	/* n for the session, n for the tx */
@@ -340,6 +341,7 @@ transaction_phase(struct run *r, enum chain_phase ph, const char *a1,
 	v = chain_call(r->chain, &r->frame, ph, r->s, r->tx, a1, a2, d);
 	if (v == PG_ACCEPT) {
 		r->tx_accepted = 1;
+		r->accept_ph = ph;
 		snprintf(r->accept_by, sizeof(r->accept_by), "%s", d->by);
 	} else if (v == PG_DISCARD)
 		tx_done(r, ph, v, d);	/* the MTA may send no more of it */
@@ -518,9 +520,27 @@ run_upstream(struct run *r, const char *reply)
 	flush(r);
 }
 
+/*
+ * accepted_early - the milter: a message accepted before its end, which
+ * the MTA then delivers without sending us the rest, is logged and
+ * counted when its transaction ends
+ */
+static void
+accepted_early(struct run *r)
+{
+	struct decision acc;
+
+	if (r->fe != METRICS_FE_MILTER || r->tx == NULL || !r->tx_accepted ||
+	    r->tx_logged)
+		return;
+	decision_set(&acc, PG_ACCEPT, r->accept_by, NULL);
+	tx_done(r, r->accept_ph, PG_ACCEPT, &acc);
+}
+
 void
 run_tx_end(struct run *r)
 {
+	accepted_early(r);
 	flush(r);	/* the upstream never answered: the line all the same */
 	r->upstream[0] = '\0';
 	host_slots_clear(r->frame.tx_slots, r->frame.n);

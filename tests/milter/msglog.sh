@@ -3,7 +3,8 @@
 # section 12) through the milter front end, driven by miltertest
 # (mt/msglog.lua): accept, reject (a multi-line reply joined), tempfail
 # and discard, each with the MTA's queue id from macro i, every field
-# checked; /metrics counts the four by front end and result. Skipped (77)
+# checked; a message accepted at RCPT (the MTA sends no more of it) is
+# logged when its transaction ends; /metrics counts them by result. Skipped (77)
 # without miltertest.
 . "$top_srcdir/tests/lib.sh"
 command -v miltertest >/dev/null || { echo "miltertest not installed: skip"; exit 77; }
@@ -26,20 +27,22 @@ else
 	sed 's/^/# /' "$T/mt.out"
 	assert "miltertest msglog" false
 fi
-for i in $(seq 100); do [ "$(grep -c 'msg qid=' "$T/pg.log")" -ge 4 ] && break; sleep 0.1; done
+for i in $(seq 100); do [ "$(grep -c 'msg qid=' "$T/pg.log")" -ge 6 ] && break; sleep 0.1; done
 S="/usr/bin/python3 $top_srcdir/tests/proxy/scrape.py $mp value"
-for r in accept reject tempfail discard; do
+for r in reject tempfail discard; do
 	assert_eq "metrics: one milter message with result $r" \
 		"$($S "phasegate_messages_total{frontend=\"milter\",result=\"$r\"}")" 1
 done
+assert_eq "metrics: three accepted (one at RCPT)" \
+	"$($S 'phasegate_messages_total{frontend="milter",result="accept"}')" 3
 assert_eq "metrics: no proxy message" "$($S 'phasegate_messages_total{frontend="smtp",result="accept"}')" 0
 assert_eq "metrics: the script's verdicts" \
 	"$($S 'phasegate_filter_verdicts_total{filter="msglog.lua",verdict="reject"}')" 1
-assert_eq "metrics: TEST_SYM four times" "$($S 'phasegate_symbols_total{symbol="TEST_SYM"}')" 4
-assert_eq "metrics: four pg.store.incr" "$($S 'phasegate_store_ops_total{op="incr",result="ok"}')" 4
+assert_eq "metrics: TEST_SYM five times" "$($S 'phasegate_symbols_total{symbol="TEST_SYM"}')" 5
+assert_eq "metrics: five pg.store.incr (each end of message)" "$($S 'phasegate_store_ops_total{op="incr",result="ok"}')" 5
 kill "$spid"; wait "$spid" 2>/dev/null
 grep 'msg qid=' "$T/pg.log" | sed 's/^/# /'
-assert_eq "four summary lines" "$(grep -c 'msg qid=' "$T/pg.log")" 4
+assert_eq "six summary lines" "$(grep -c 'msg qid=' "$T/pg.log")" 6
 
 ts='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}[+-][0-9]{4} phasegate: info: '
 mid=' session=pg-[0-9a-f]{5}-[0-9a-f]{6} frontend=milter client=client\.example\[192\.0\.2\.9\]:[0-9]+ helo=helo\.example from=<alice@example\.com> rcpts=2 to=<bob@example\.org>,<carol@example\.org> size='
@@ -52,4 +55,7 @@ for row in "Q1ACCEPT|26 result=accept phase=eom by=msglog\.lua reply=-" \
 	qid=${row%%|*}
 	assert "$qid: every field" grep -Eq "${ts}msg qid=$qid$mid${row#*|}$tail" "$T/pg.log"
 done
+assert "Q5EARLY: accepted at RCPT, logged when its transaction ended" grep -Eq \
+	"${ts}msg qid=Q5EARLY session=pg-[0-9a-f-]+ frontend=milter .* from=<alice@example\.com> rcpts=1 to=<early@example\.org> size=0 result=accept phase=rcpt by=msglog\.lua reply=- score=0\.00/15\.00 symbols=- " "$T/pg.log"
+assert "Q6ACCEPT: the next message as usual" grep -q "msg qid=Q6ACCEPT .* result=accept phase=eom" "$T/pg.log"
 finish

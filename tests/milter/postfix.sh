@@ -65,6 +65,10 @@ printf 'From: alice@example.com\nSubject: local-submit\n\nhello\n' |
 assert "refused recipient: phasegate's code and text reach the client" \
 	grep -qF '<** 550 5.1.1 <nobody@example.org>: no such user here (phasegate)' <<<"$out"
 assert "the other recipient is accepted and the message queued" grep -q 'queued as' <<<"$out"
+# phasegate's summary line (DESIGN section 12) carries Postfix's queue id
+qid=$(sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$out" | head -1)
+assert "summary line with Postfix's queue id $qid" grep -Eq \
+	"phasegate: info: msg qid=${qid:-none} session=pg-[0-9a-f-]+ frontend=milter .* from=<alice@example\.com> rcpts=1 to=<bob@example\.org> .* result=accept phase=eom " "$T/pg.log"
 f=$(stored regex-me) || f=/dev/null
 assert "header from a regex rule in what smtp-sink stored" grep -q '^X-Regex-Rule: matched$' "$f"
 assert "header from the script, one recipient, Postfix's queue id from {i}" \

@@ -173,6 +173,8 @@ assert "header from the regex rule applied" grep -q '^X-Regex-Rule: matched$' "$
 qid=$(sed -n 's/.*<-  250 2.0.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' <<<"$out")
 assert "header from the script applied, with Sendmail's queue id ($qid) from {i}" \
 	grep -q "^X-Phasegate-Script: recipients=1 id=${qid:-none} auth=nil\$" "$f"
+assert "phasegate's summary line with Sendmail's queue id" grep -Eq \
+	"phasegate: info: msg qid=${qid:-none} session=pg-[0-9a-f-]+ frontend=milter .* rcpts=1 to=<bob@example\.org> .* result=accept phase=eom " "$T/pg.log"
 assert "only the accepted recipient delivered" bash -c "grep -q '^X-Rcpt-Args: <bob@example.org>' '$f' && ! grep -q 'nobody@' <(grep X-Rcpt-Args '$f')"
 
 send reject-me bob@example.org

@@ -34,6 +34,11 @@ assert "EHLO: XCLIENT not offered to the client" bash -c "! grep -q XCLIENT '$T/
 swaks --server "127.0.0.1:$PG_PORT" --from a@example.com --to b@example.org \
 	--helo real-client.example --body "through postfix" >"$T/swaks.out" 2>&1
 assert "accepted through Postfix" grep -q '^<-  250 2.0.0 Ok: queued as' "$T/swaks.out"
+# phasegate's summary line takes Postfix's queue id from its answer
+qid=$(sed -n 's/^<-  250 2.0.0 Ok: queued as \([0-9A-Za-z]*\).*/\1/p' "$T/swaks.out")
+for i in $(seq 50); do grep -q "msg qid=${qid:-none} " "$T/pg.log" && break; sleep 0.1; done
+assert "summary line with the upstream Postfix's queue id $qid" grep -Eq \
+	"msg qid=${qid:-none} session=pg-[0-9a-f-]+ frontend=smtp .* result=accept .* upstream=\"250 2\.0\.0 Ok: queued as ${qid:-none}\"\$" "$T/pg.log"
 pf_wait_queue "$T/pf" 10
 sleep 0.3
 f=$(ls "$T"/up/* | head -1)

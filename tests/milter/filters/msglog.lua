@@ -17,3 +17,6 @@ pg.on("eom", function(tx)
     return pg.accept()
   end
 end)
+pg.on("rcpt", function(tx, rcpt)
+  if rcpt:find("^early@") then return pg.accept() end
+end)

@@ -1,7 +1,8 @@
 -- tests/milter/mt/msglog.lua - four messages on one connection, each with
 -- its queue id (macro i: Q1ACCEPT, Q2REJECT, Q3TEMPFAIL, Q4DISCARD) and a
 -- Subject that makes phasegate's filters/msglog.lua accept, reject,
--- tempfail or discard it; tests/milter/msglog.sh reads the summary lines.
+-- tempfail or discard it; then one accepted at RCPT (Q5EARLY), of which
+-- the MTA sends no more, and another (Q6ACCEPT); tests/milter/msglog.sh reads the summary lines.
 local fails = 0
 local function check(what, ok)
   if ok then print("ok - " .. what) else print("not ok - " .. what); fails = fails + 1 end
@@ -28,5 +29,11 @@ message("Q1ACCEPT", "accept", SMFIR_ACCEPT)
 message("Q2REJECT", "reject", SMFIR_REPLYCODE)
 message("Q3TEMPFAIL", "tempfail", SMFIR_REPLYCODE)
 message("Q4DISCARD", "discard", SMFIR_DISCARD)
+-- accepted at RCPT: the MTA sends no more of it; then another message
+assert(mt.macro(conn, SMFIC_MAIL, "i", "Q5EARLY") == nil)
+assert(mt.mailfrom(conn, "<alice@example.com>") == nil)
+assert(mt.rcptto(conn, "<early@example.org>") == nil)
+check("accept at RCPT: the MTA is told accept", mt.getreply(conn) == SMFIR_ACCEPT)
+message("Q6ACCEPT", "accept", SMFIR_ACCEPT)
 mt.disconnect(conn)
 if fails > 0 then error(fails .. " checks failed") end
