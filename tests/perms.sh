@@ -46,6 +46,15 @@ chmod 1777 "$d"
 ok "a sticky world-writable directory (as /tmp)"
 chmod 0755 "$d"
 ok "back to owner-writable"
+# a module the script requires is code too
+mkdir -m 0755 "$d/lib"
+printf 'return { x = 1 }\n' > "$d/lib/m.lua"
+chmod 0666 "$d/lib/m.lua"
+printf 'lua = { path = "lib" }\n' >> "$d/pg.conf"
+printf 'local pg = require "phasegate"\nlocal m = require "m"\npg.on("connect", function() end)\n' > "$d/r.lua"
+refused "a world-writable module" "require 'm': .*m.lua: writable by every user (mode 0666)"
+chmod 0644 "$d/lib/m.lua"
+ok "an owner-writable module"
 
 # a reload with a world-writable script keeps the running configuration
 if command -v miltertest >/dev/null; then
