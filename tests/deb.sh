@@ -94,6 +94,16 @@ assert "the unit names the packaged binary and configuration" bash -c \
 assert "the depends name the libraries" bash -c \
 	"dpkg-deb -f '$deb' Depends | grep -q 'liblua5.4-0.*libpcre2-8-0\|libpcre2-8-0.*liblua5.4-0'"
 
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 "$T/src/phasegate_${debver}_$(dpkg --print-architecture).changes" \
+		>"$T/lintian.log" 2>&1
+	sed 's/^/# lintian: /' "$T/lintian.log" | grep -v 'root privileges'
+	assert "lintian: no error" bash -c "! grep -q '^E: ' '$T/lintian.log'"
+	assert "lintian: no warning" bash -c "! grep -q '^W: ' '$T/lintian.log'"
+else
+	echo "# lintian not installed: not run"
+fi
+
 sample=$top_srcdir/examples/mail/spam-01-pharmacy.eml
 safe=yes
 [ "$(id -u)" = 0 ] || safe="not root"
