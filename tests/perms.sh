@@ -20,12 +20,12 @@ chmod 0644 "$d/r.lua" "$d/pg.conf"
 
 ok() {	# ok DESC: configtest passes
 	out=$("$PHASEGATE" configtest -c "$d/pg.conf" 2>&1)
-	assert_eq "$1: configtest exit 0 ($out)" "$?" 0
+	assert_eq "$1: configtest exit 0 (${out//$'\n'/ })" "$?" 0
 }
 refused() {	# refused DESC PATTERN: configtest, check and serve refuse it, saying PATTERN
 	out=$("$PHASEGATE" configtest -c "$d/pg.conf" 2>&1)
 	assert_eq "$1: configtest exit 1" "$?" 1
-	assert "$1: configtest says why ($out)" grep -q -- "$2" <<<"$out"
+	assert "$1: configtest says why (${out//$'\n'/ })" grep -q -- "$2" <<<"$out"
 	out=$("$PHASEGATE" check -c "$d/pg.conf" "$msg" 2>&1)
 	assert_eq "$1: check exit 4" "$?" 4
 	assert "$1: check says why" grep -q -- "$2" <<<"$out"
