@@ -30,6 +30,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "file.h"
 #include "lua_int.h"
 
 /* lb_mono_ns - monotonic clock in nanoseconds */
@@ -348,7 +349,7 @@ lb_require(lua_State *L)
 {
 	struct lb_interp *in = lb_interp_of(L);
 	const char *name = luaL_checkstring(L, 1), *dirs, *end;
-	char rel[256], file[1024];
+	char rel[256], file[1024], why[1400];
 	size_t i;
 	FILE *fp;
 
@@ -378,6 +379,8 @@ lb_require(lua_State *L)
 		if ((fp = fopen(file, "r")) == NULL)
 			continue;
 		fclose(fp);
+		if (file_check_writers(file, why, sizeof(why)) == -1)
+			return luaL_error(L, "require '%s': %s", name, why);
 		if (luaL_loadfilex(L, file, "t") != LUA_OK)
 			return luaL_error(L, "require '%s': %s", name,
 			    lua_tostring(L, -1));

@@ -77,6 +77,11 @@ assert_eq "check, a missing file: exit 4" "$rc" 4
 assert "check, a missing file: each named" bash -c 'grep -q "^phasegate: check: .*nope.eml: No such file" <<<"$1" &&
 	grep -q "^phasegate: check: .*nope2.eml: No such file" <<<"$1"' _ "$err"
 assert_eq "check, a missing file: no phase ran (no report)" "$out" ""
+run check -c "$T/one.conf" "$T"
+assert_eq "check, a directory: exit 4" "$rc" 4
+assert "check, a directory: said" grep -q "^phasegate: check: $T: Is a directory" <<<"$err"
+run check -c "$T/one.conf" <(cat "$top_srcdir/examples/mail/ham-01-lunch.eml")
+assert_eq "check, a pipe (process substitution): read as a file" "$rc" 0
 
 # zero filters: warned about by configtest, check and serve
 run configtest -c "$T/none.conf"

@@ -4,7 +4,9 @@
 # autoreconfs), the exact file lists of phasegate and phasegate-dev, the
 # conffiles, the maintainer scripts; then a real install with dpkg -i
 # (the phasegate user made, the spool owned by it, `phasegate configtest -c
-# /etc/phasegate/phasegate.conf` and `check` with the installed plugins),
+# /etc/phasegate/phasegate.conf` and `check` with the installed plugins,
+# serve started as root dropping to phasegate with a unix socket in
+# /run/phasegate, a milter session, the socket removed at stop),
 # and a purge that leaves nothing behind. Where installing is not safe (not
 # root, systemd running as init, which would start the service, or a
 # phasegate already installed) the packages are unpacked with dpkg-deb -x
@@ -92,6 +94,16 @@ assert "the unit names the packaged binary and configuration" bash -c \
 assert "the depends name the libraries" bash -c \
 	"dpkg-deb -f '$deb' Depends | grep -q 'liblua5.4-0.*libpcre2-8-0\|libpcre2-8-0.*liblua5.4-0'"
 
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 "$T/src/phasegate_${debver}_$(dpkg --print-architecture).changes" \
+		>"$T/lintian.log" 2>&1
+	sed 's/^/# lintian: /' "$T/lintian.log" | grep -v 'root privileges'
+	assert "lintian: no error" bash -c "! grep -q '^E: ' '$T/lintian.log'"
+	assert "lintian: no warning" bash -c "! grep -q '^W: ' '$T/lintian.log'"
+else
+	echo "# lintian not installed: not run"
+fi
+
 sample=$top_srcdir/examples/mail/spam-01-pharmacy.eml
 safe=yes
 [ "$(id -u)" = 0 ] || safe="not root"
@@ -133,6 +145,27 @@ if [ "$safe" = yes ]; then
 		"man -w phasegate.conf | grep -q /usr/share/man/man5/phasegate.conf.5.gz"
 	assert "installed: pkg-config finds the header" bash -c \
 		"pkg-config --cflags phasegate >/dev/null"
+	# run it: started as root, the installed configuration with a unix
+	# socket in the run directory and user = "phasegate"
+	assert_eq "installed: the run directory belongs to phasegate" \
+		"$(stat -c '%U %a' /run/phasegate 2>&1)" "phasegate 750"
+	sed 's|^milter = { listen = "inet:8891@127.0.0.1" }|milter = { listen = "unix:/run/phasegate/t.sock", socket_mode = "0660" }\nuser = "phasegate"|' \
+		/etc/phasegate/phasegate.conf > /etc/phasegate/deb-test.conf
+	env -u PHASEGATE_PLUGIN_DIR /usr/bin/phasegate serve -c /etc/phasegate/deb-test.conf 2>"$T/serve.log" &
+	pid=$!
+	for i in $(seq 100); do grep -q "serving" "$T/serve.log" && break; sleep 0.1; done
+	assert "installed: serve runs" grep -q "serving (milter unix:/run/phasegate/t.sock" "$T/serve.log"
+	assert_eq "installed: serve runs as phasegate" "$(ps -o user= -p $pid)" phasegate
+	assert_eq "installed: the socket is phasegate's, mode 0660" \
+		"$(stat -c '%A %U' /run/phasegate/t.sock 2>&1)" "srw-rw---- phasegate"
+	if command -v miltertest >/dev/null; then
+		printf 'local c = mt.connect("unix:/run/phasegate/t.sock", 50, 0.1)\nif c == nil then error("no connect") end\nlocal e = mt.conninfo(c, "client.example", "192.0.2.1")\nif e ~= nil then error(e) end\nif mt.getreply(c) == SMFIR_CONTINUE then print("continue") end\nmt.disconnect(c)\n' > "$T/c.lua"
+		assert_eq "installed: a milter session" "$(miltertest -s "$T/c.lua" 2>&1)" continue
+	fi
+	kill -TERM $pid; wait $pid
+	assert_eq "installed: SIGTERM: exit 0" "$?" 0
+	assert "installed: the socket is removed at stop (after the drop)" test ! -e /run/phasegate/t.sock
+	rm -f /etc/phasegate/deb-test.conf
 	echo '-- a local change' >> /etc/phasegate/phasegate.conf
 	dpkg_locked -r phasegate-dev phasegate
 	assert_eq "dpkg -r: exit 0" "$?" 0
@@ -143,6 +176,7 @@ if [ "$safe" = yes ]; then
 	assert_eq "dpkg --purge: exit 0" "$?" 0
 	assert "purged: /etc/phasegate is gone" test ! -e /etc/phasegate
 	assert "purged: the spool is gone" test ! -e /var/spool/phasegate
+	assert "purged: the run directory is gone" test ! -e /run/phasegate
 	# the machine as it was: the user goes too when this test made it
 	[ "$had_user" = yes ] || userdel phasegate 2>/dev/null
 	flock -u 9

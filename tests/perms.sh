@@ -20,12 +20,12 @@ chmod 0644 "$d/r.lua" "$d/pg.conf"
 
 ok() {	# ok DESC: configtest passes
 	out=$("$PHASEGATE" configtest -c "$d/pg.conf" 2>&1)
-	assert_eq "$1: configtest exit 0 ($out)" "$?" 0
+	assert_eq "$1: configtest exit 0 (${out//$'\n'/ })" "$?" 0
 }
 refused() {	# refused DESC PATTERN: configtest, check and serve refuse it, saying PATTERN
 	out=$("$PHASEGATE" configtest -c "$d/pg.conf" 2>&1)
 	assert_eq "$1: configtest exit 1" "$?" 1
-	assert "$1: configtest says why ($out)" grep -q -- "$2" <<<"$out"
+	assert "$1: configtest says why (${out//$'\n'/ })" grep -q -- "$2" <<<"$out"
 	out=$("$PHASEGATE" check -c "$d/pg.conf" "$msg" 2>&1)
 	assert_eq "$1: check exit 4" "$?" 4
 	assert "$1: check says why" grep -q -- "$2" <<<"$out"
@@ -46,6 +46,15 @@ chmod 1777 "$d"
 ok "a sticky world-writable directory (as /tmp)"
 chmod 0755 "$d"
 ok "back to owner-writable"
+# a module the script requires is code too
+mkdir -m 0755 "$d/lib"
+printf 'return { x = 1 }\n' > "$d/lib/m.lua"
+chmod 0666 "$d/lib/m.lua"
+printf 'lua = { path = "lib" }\n' >> "$d/pg.conf"
+printf 'local pg = require "phasegate"\nlocal m = require "m"\npg.on("connect", function() end)\n' > "$d/r.lua"
+refused "a world-writable module" "require 'm': .*m.lua: writable by every user (mode 0666)"
+chmod 0644 "$d/lib/m.lua"
+ok "an owner-writable module"
 
 # a reload with a world-writable script keeps the running configuration
 if command -v miltertest >/dev/null; then

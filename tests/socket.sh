@@ -54,6 +54,11 @@ printf 'expect 421\n' | smtpc >"$T/c2.out" 2>&1
 assert "hostname: the 421 for an upstream not reachable names it" \
 	grep -q "^<<< 421 4.3.0 mx.test.example Service not available" "$T/c2.out"
 stop_pg
+start_pg '' ''
+printf 'expect 421\n' | smtpc >"$T/c3.out" 2>&1
+assert "hostname: by default the machine's name ($(hostname))" \
+	grep -q "^<<< 421 4.3.0 $(hostname) Service not available" "$T/c3.out"
+stop_pg
 SINK_PORT=$up
 
 # --- socket_mode and socket_group -----------------------------------------
@@ -101,7 +106,7 @@ chown nobody "$d"
 printf 'user = "nobody"\nspool = { dir = "%s" }\nmilter = { listen = "unix:%s/m.sock", socket_mode = "0660", socket_group = "nogroup" }\nfilters = {}\n' \
 	"$spool" "$d" > "$T/drop.conf"
 out=$("$PHASEGATE" configtest -c "$T/drop.conf" 2>&1)
-assert_eq "drop: configtest: OK ($out)" "$?" 0
+assert_eq "drop: configtest: OK (${out//$'\n'/ })" "$?" 0
 "$PHASEGATE" serve -c "$T/drop.conf" 2>"$T/drop.log" &
 pid=$!
 assert "drop: listens" wait_sock "$d/m.sock"
@@ -132,6 +137,6 @@ assert "root-owned directory: no socket left behind" test ! -e "$d/m.sock"
 if [ "$(id -gn nobody)" = nogroup ]; then
 	chgrp nogroup "$d"; chmod 0770 "$d"
 	out=$("$PHASEGATE" configtest -c "$T/drop.conf" 2>&1)
-	assert_eq "directory writable by the user's group: configtest OK ($out)" "$?" 0
+	assert_eq "directory writable by the user's group: configtest OK (${out//$'\n'/ })" "$?" 0
 fi
 finish

@@ -61,16 +61,18 @@ do_milter(struct confwalk *w, const struct lua_conf_node *n)
 		return -1;
 	for (i = 0; i < n->nkids; i++) {
 		const struct lua_conf_node *k = &n->kids[i];
-
 		int rc;
 
 		confwalk_sub_path(path, sizeof(path), "milter", k);
-		if (k->key != NULL && strcmp(k->key, "listen") == 0)
-			rc = confwalk_get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
-			    confwalk_check_addr(w, path, k, "socket", 0) == -1 ? -1 : 0;
-		else if ((rc = config_listen_sock_key(w, path, k,
+		if (k->key != NULL && strcmp(k->key, "listen") == 0) {
+			if (confwalk_get_string(w, path, k, &w->cfg->milter_listen) == -1 ||
+			    confwalk_check_addr(w, path, k, "socket", 0) == -1)
+				return -1;
+			continue;
+		}
+		if ((rc = config_listen_sock_key(w, path, k,
 		    &w->cfg->milter_sock)) == 1)
-			rc = confwalk_unknown(w, "milter", k);
+			return confwalk_unknown(w, "milter", k);
 		if (rc == -1)
 			return -1;
 	}

@@ -11,6 +11,8 @@
  * Exit status: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error;
  * with several files, the highest of them.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -721,24 +723,28 @@ bad_arg(const char *arg, const char *why)
 }
 
 /*
- * messages_readable - every MESSAGE can be opened, before any phase runs
- * (a missing file found after the others ran would waste a slow chain and
- * mix reports with an error); 0, or -1 with each one that cannot on stderr
+ * messages_readable - every MESSAGE exists, is readable and is not a
+ * directory, before any phase runs (a missing file found after the others
+ * ran would waste a slow chain and mix reports with an error); not opened
+ * here, so that a FIFO's writer is not disturbed. 0, or -1 with each one
+ * that is not on stderr
  */
 static int
 messages_readable(int argc, char **argv, int first)
 {
-	int i, fd, rc = 0;
+	struct stat st;
+	int i, rc = 0;
 
 	for (i = first; i < argc; i++) {
 		if (strcmp(argv[i], "-") == 0)
 			continue;
-		if ((fd = open(argv[i], O_RDONLY)) == -1) {
-			fprintf(stderr, "phasegate: check: %s: %s\n", argv[i],
-			    strerror(errno));
-			rc = -1;
-		} else
-			close(fd);
+		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		else if (stat(argv[i], &st) == 0 && access(argv[i], R_OK) == 0)
+			continue;
+		fprintf(stderr, "phasegate: check: %s: %s\n", argv[i],
+		    strerror(errno));
+		rc = -1;
 	}
 	return rc;
 }
