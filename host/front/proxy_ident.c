@@ -2,7 +2,8 @@
  * proxy_ident - the real client's identity in the SMTP proxy (proxy_ident.h)
  *
  * Public: proxy_ident_init(), proxy_ident_proxy_header(),
- * proxy_ident_defer_helo(), proxy_ident_ehlo_extra(), proxy_ident_xforward(),
+ * proxy_ident_defer_helo(), proxy_ident_ehlo_extra(),
+ * proxy_ident_upstream_ehlo(), proxy_ident_xforward(),
  * proxy_ident_phases(), proxy_ident_upstream_header(), proxy_ident_peer(),
  * proxy_ident_warn_once().
  *
@@ -214,19 +215,34 @@ xtext_value(const char *s, size_t n, char *dst, size_t dlen)
 	return 0;
 }
 
+/* the XFORWARD attributes: where each goes in struct proxy_ident_xf (PORT: parsed) */
+static const struct { const char *k; size_t off, len; } xf_keys[] = {
+	{ "NAME", offsetof(struct proxy_ident_xf, name), 256 },
+	{ "ADDR", offsetof(struct proxy_ident_xf, addr), 64 },
+	{ "HELO", offsetof(struct proxy_ident_xf, helo), 256 },
+	{ "PROTO", offsetof(struct proxy_ident_xf, proto), 16 },
+	{ "IDENT", offsetof(struct proxy_ident_xf, ident), 64 },
+	{ "SOURCE", offsetof(struct proxy_ident_xf, source), 16 },
+	{ "PORT", 0, 0 },
+};
+#define XF_NKEYS	(sizeof(xf_keys) / sizeof(xf_keys[0]))
+
+/* xf_key - the index in xf_keys of the attribute name a (n bytes); XF_NKEYS: none */
+static size_t
+xf_key(const char *a, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < XF_NKEYS; i++)
+		if (strlen(xf_keys[i].k) == n && strncasecmp(a, xf_keys[i].k, n) == 0)
+			break;
+	return i;
+}
+
 /* xf_attr - one NAME=value into xf; NULL, or what is wrong */
 static const char *
 xf_attr(struct proxy_ident_xf *xf, const char *a, size_t n)
 {
-	static const struct { const char *k; size_t off, len; } keys[] = {
-		{ "NAME", offsetof(struct proxy_ident_xf, name), 256 },
-		{ "ADDR", offsetof(struct proxy_ident_xf, addr), 64 },
-		{ "HELO", offsetof(struct proxy_ident_xf, helo), 256 },
-		{ "PROTO", offsetof(struct proxy_ident_xf, proto), 16 },
-		{ "IDENT", offsetof(struct proxy_ident_xf, ident), 64 },
-		{ "SOURCE", offsetof(struct proxy_ident_xf, source), 16 },
-		{ "PORT", 0, 0 },
-	};
 	const char *eq = memchr(a, '=', n);
 	char val[300], *dst = val;
 	size_t i, k, vlen = sizeof(val);
@@ -235,27 +251,24 @@ xf_attr(struct proxy_ident_xf *xf, const char *a, size_t n)
 	if (eq == NULL)
 		return "5.5.4 Bad XFORWARD attribute syntax";
 	k = (size_t)(eq - a);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strlen(keys[i].k) == k && strncasecmp(a, keys[i].k, k) == 0)
-			break;
-	if (i == sizeof(keys) / sizeof(keys[0]))
+	if ((i = xf_key(a, k)) == XF_NKEYS)
 		return "5.5.4 Bad XFORWARD attribute name";
-	if (keys[i].len) {
-		dst = (char *)xf + keys[i].off;
-		vlen = keys[i].len;
+	if (xf_keys[i].len) {
+		dst = (char *)xf + xf_keys[i].off;
+		vlen = xf_keys[i].len;
 	}
 	if (xtext_value(eq + 1, n - k - 1, dst, vlen) == -1)
 		return "5.5.4 Bad XFORWARD attribute value";
 	if (strcmp(dst, "[UNAVAILABLE]") == 0 || strcmp(dst, "[TEMPUNAVAIL]") == 0)
 		dst[0] = '\0';
-	if (keys[i].len == 0) {
+	if (xf_keys[i].len == 0) {
 		char *end;
 		long p = strtol(val, &end, 10);
 
 		if (val[0] != '\0' && (*end != '\0' || p < 0 || p > 65535))
 			return "5.5.4 Bad XFORWARD PORT value";
 		xf->port = val[0] ? (int)p : 0;
-	} else if (strcmp(keys[i].k, "ADDR") == 0 && dst[0] != '\0') {
+	} else if (strcmp(xf_keys[i].k, "ADDR") == 0 && dst[0] != '\0') {
 		if (strncasecmp(dst, "IPV6:", 5) == 0)
 			memmove(dst, dst + 5, strlen(dst + 5) + 1);
 		if (inet_pton(strchr(dst, ':') ? AF_INET6 : AF_INET, dst,
@@ -288,13 +301,71 @@ xf_parse(struct proxy_ident_xf *xf, const char *args)
 	return NULL;
 }
 
-int
-proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *line,
-    size_t linelen, const char *args, struct proxy_upstream *up, char *reply,
+void
+proxy_ident_upstream_ehlo(struct proxy_ident *pi, struct proxy_upstream *up,
+    const struct smtp_reply *r)
+{
+	const char *l, *p, *e, *end;
+	size_t i, n, k;
+
+	pi->up_xforward = 0;
+	for (i = 1; r->code / 100 == 2 && i < r->nlines; i++) {
+		if ((l = proxy_upstream_line(up, i, &n)) == NULL ||
+		    !smtp_reply_ehlo_keyword(l, n, "XFORWARD"))
+			continue;
+		for (p = l + 8, end = l + n; p < end; p = e) {
+			while (p < end && *p == ' ')
+				p++;
+			for (e = p; e < end && *e != ' '; e++)
+				;
+			if ((k = xf_key(p, (size_t)(e - p))) < XF_NKEYS)
+				pi->up_xforward |= 1u << k;
+		}
+	}
+}
+
+/*
+ * xf_upstream - the client's attributes that the upstream takes, as they
+ * came, into line (len bytes): "XFORWARD A=v ..."; its length, 0 for none
+ */
+static size_t
+xf_upstream(const struct proxy_ident *pi, const char *args, char *line,
     size_t len)
+{
+	const char *p = args, *e, *eq;
+	size_t o = 0, n0;
+	int w;
+
+	if ((w = snprintf(line, len, "XFORWARD")) < 0 || (size_t)w >= len)
+		return 0;
+	n0 = o = (size_t)w;
+	for (; *p != '\0'; p = e) {
+		while (*p == ' ')
+			p++;
+		for (e = p; *e != '\0' && *e != ' '; e++)
+			;
+		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL ||
+		    xf_key(p, (size_t)(eq - p)) >= XF_NKEYS ||
+		    !(pi->up_xforward & 1u << xf_key(p, (size_t)(eq - p))))
+			continue;
+		if (o + 1 + (size_t)(e - p) >= len)
+			return 0;
+		line[o++] = ' ';
+		memcpy(line + o, p, (size_t)(e - p));
+		o += (size_t)(e - p);
+	}
+	line[o] = '\0';
+	return o > n0 ? o : 0;
+}
+
+int
+proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *args,
+    struct proxy_upstream *up, char *reply, size_t len)
 {
 	struct smtp_reply r;
 	const char *why;
+	char line[1024];
+	size_t n;
 
 	if (!pi->xf_trusted) {
 		snprintf(reply, len, "550 5.7.0 Error: insufficient authorization");
@@ -309,8 +380,9 @@ proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *line,
 		snprintf(reply, len, "501 %s", why);
 		return 0;
 	}
-	if (pi->up_xforward && up != NULL) {
-		if (proxy_upstream_cmd(up, line, linelen, &r) < 0)
+	if (pi->up_xforward && up != NULL &&
+	    (n = xf_upstream(pi, args, line, sizeof(line))) > 0) {
+		if (proxy_upstream_cmd(up, line, n, &r) < 0)
 			return -1;
 		if (r.code / 100 != 2)
 			log_warnx("session %s: upstream refused XFORWARD: %d", id,
