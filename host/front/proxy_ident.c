@@ -402,18 +402,20 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
 	decision_clear(d);
 	if (!pi->pending)
 		return 0;
-	pi->pending = 0;
 	if (pi->xf.addr[0] != '\0') {
-		snprintf(addr, alen, "%s", pi->xf.addr);
-		*port = pi->xf.port;
-		snprintf(name, nlen, "%s", pi->xf.name[0] ? pi->xf.name :
-		    "unknown");
-		if (session_set_client(s, addr, *port, name) == -1) {
+		/* no memory: the phases stay pending, this MAIL is refused */
+		if (session_set_client(s, pi->xf.addr, pi->xf.port,
+		    pi->xf.name[0] ? pi->xf.name : "unknown") == -1) {
 			decision_set(d, PG_TEMPFAIL, NULL, "451 4.3.0 Error: "
 			    "insufficient system resources");
 			return 1;
 		}
+		snprintf(addr, alen, "%s", pi->xf.addr);
+		*port = pi->xf.port;
+		snprintf(name, nlen, "%s", pi->xf.name[0] ? pi->xf.name :
+		    "unknown");
 	}
+	pi->pending = 0;
 	log_info("session %s: client %s [%s]:%d (XFORWARD%s)", session_str(s,
 	    PG_S_ID), name, addr, *port, pi->xf.addr[0] ? "" : ": none given");
 	(void)run_connect(run, d);
