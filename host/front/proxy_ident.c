@@ -11,9 +11,10 @@
  * a PROXY header is read only from proxy_from (a unix-socket peer is
  * trusted: the socket's file mode decides who connects), XFORWARD is
  * taken only from xforward_from. The header is parsed by the pure codec
- * proxyproto.c; XFORWARD's values are xtext (RFC 1891) decoded here,
- * bounded and must be printable ASCII; ADDR must be a numeric address
- * (an "IPv6:" prefix is dropped). Anything else is refused with a reply
+ * proxyproto.c, XFORWARD's attributes by smtp_xattr.c (xtext decoded,
+ * bounded, printable ASCII); here each must be one we know and fit its
+ * field, ADDR a numeric address (an "IPv6:" prefix is dropped) and PORT
+ * 0 to 65535. Anything else is refused with a reply
  * or, for the header, by closing the connection with a log line. No
  * allocation; the state lives in the session.
  */
@@ -35,6 +36,7 @@
 #include "rdns.h"
 #include "run.h"
 #include "session.h"
+#include "smtp_xattr.h"
 
 #define XF_KEYWORDS	"XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE"
 
@@ -175,46 +177,6 @@ proxy_ident_ehlo_extra(const struct proxy_ident *pi)
 	return pi->xf_trusted ? XF_KEYWORDS : NULL;
 }
 
-/* hexval - a hex digit's value, -1 if not one */
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* xtext_value - an xtext value (RFC 1891) of n bytes decoded into dst; -1 bad */
-static int
-xtext_value(const char *s, size_t n, char *dst, size_t dlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '+') {
-			int hi, lo;
-
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
-				return -1;
-			ch = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		/* printable ASCII only: nothing a log line or a header can be bent with */
-		if (ch < 33 || ch > 126 || o + 1 >= dlen)
-			return -1;
-		dst[o++] = (char)ch;
-	}
-	dst[o] = '\0';
-	return 0;
-}
-
 /* the XFORWARD attributes: where each goes in struct proxy_ident_xf (PORT: parsed) */
 static const struct { const char *k; size_t off, len; } xf_keys[] = {
 	{ "NAME", offsetof(struct proxy_ident_xf, name), 256 },
@@ -239,64 +201,55 @@ xf_key(const char *a, size_t n)
 	return i;
 }
 
-/* xf_attr - one NAME=value into xf; NULL, or what is wrong */
+/* xf_attr - one decoded attribute into xf; NULL, or what is wrong */
 static const char *
-xf_attr(struct proxy_ident_xf *xf, const char *a, size_t n)
+xf_attr(struct proxy_ident_xf *xf, struct smtp_xattr *a)
 {
-	const char *eq = memchr(a, '=', n);
-	char val[300], *dst = val;
-	size_t i, k, vlen = sizeof(val);
+	size_t i = xf_key(a->name, a->namelen);
 	unsigned char bin[16];
+	char *v = a->value, *end;
+	long port;
 
-	if (eq == NULL)
-		return "5.5.4 Bad XFORWARD attribute syntax";
-	k = (size_t)(eq - a);
-	if ((i = xf_key(a, k)) == XF_NKEYS)
+	if (i == XF_NKEYS)
 		return "5.5.4 Bad XFORWARD attribute name";
-	if (xf_keys[i].len) {
-		dst = (char *)xf + xf_keys[i].off;
-		vlen = xf_keys[i].len;
-	}
-	if (xtext_value(eq + 1, n - k - 1, dst, vlen) == -1)
-		return "5.5.4 Bad XFORWARD attribute value";
-	if (strcmp(dst, "[UNAVAILABLE]") == 0 || strcmp(dst, "[TEMPUNAVAIL]") == 0)
-		dst[0] = '\0';
 	if (xf_keys[i].len == 0) {
-		char *end;
-		long p = strtol(val, &end, 10);
-
-		if (val[0] != '\0' && (*end != '\0' || p < 0 || p > 65535))
+		port = strtol(v, &end, 10);
+		if (v[0] != '\0' && (*end != '\0' || port < 0 || port > 65535))
 			return "5.5.4 Bad XFORWARD PORT value";
-		xf->port = val[0] ? (int)p : 0;
-	} else if (strcmp(xf_keys[i].k, "ADDR") == 0 && dst[0] != '\0') {
-		if (strncasecmp(dst, "IPV6:", 5) == 0)
-			memmove(dst, dst + 5, strlen(dst + 5) + 1);
-		if (inet_pton(strchr(dst, ':') ? AF_INET6 : AF_INET, dst,
-		    bin) != 1)
+		xf->port = v[0] ? (int)port : 0;
+		return NULL;
+	}
+	if (i == 1 && v[0] != '\0') {		/* ADDR: numeric */
+		if (strncasecmp(v, "IPV6:", 5) == 0)
+			v += 5;
+		if (inet_pton(strchr(v, ':') ? AF_INET6 : AF_INET, v, bin) != 1)
 			return "5.5.4 Bad XFORWARD ADDR value";
 	}
+	if (strlen(v) >= xf_keys[i].len)
+		return "5.5.4 Bad XFORWARD attribute value";
+	memcpy((char *)xf + xf_keys[i].off, v, strlen(v) + 1);
 	return NULL;
 }
 
-/* xf_parse - every attribute of args into xf (a copy kept unchanged on error) */
+/* xf_parse - every attribute of args into xf (left as it was on error) */
 static const char *
 xf_parse(struct proxy_ident_xf *xf, const char *args)
 {
 	struct proxy_ident_xf nx = *xf;
-	const char *p = args, *e, *why;
+	struct smtp_xattr a;
+	enum smtp_xattr_status st;
+	const char *p = args, *why;
+	int n = 0;
 
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return "5.5.4 Syntax: XFORWARD attribute=value...";
-	while (*p != '\0') {
-		if ((e = strchr(p, ' ')) == NULL)
-			e = p + strlen(p);
-		if ((why = xf_attr(&nx, p, (size_t)(e - p))) != NULL)
+	while ((st = smtp_xattr_next(&p, &a)) == SMTP_XATTR_OK) {
+		if ((why = xf_attr(&nx, &a)) != NULL)
 			return why;
-		for (p = e; *p == ' '; p++)
-			;
+		n++;
 	}
+	if (st == SMTP_XATTR_ERR_SYNTAX || n == 0)
+		return "5.5.4 Syntax: XFORWARD attribute=value...";
+	if (st == SMTP_XATTR_ERR_VALUE)
+		return "5.5.4 Bad XFORWARD attribute value";
 	*xf = nx;
 	return NULL;
 }
@@ -325,37 +278,33 @@ proxy_ident_upstream_ehlo(struct proxy_ident *pi, struct proxy_upstream *up,
 }
 
 /*
- * xf_upstream - the client's attributes that the upstream takes, as they
- * came, into line (len bytes): "XFORWARD A=v ..."; its length, 0 for none
+ * xf_upstream - the client's attributes (already checked) that the
+ * upstream takes, as they came, into line (len bytes): "XFORWARD A=v
+ * ..."; its length, 0 for none
  */
 static size_t
 xf_upstream(const struct proxy_ident *pi, const char *args, char *line,
     size_t len)
 {
-	const char *p = args, *e, *eq;
-	size_t o = 0, n0;
-	int w;
+	struct smtp_xattr a;
+	const char *p = args;
+	size_t o = 8, k;
 
-	if ((w = snprintf(line, len, "XFORWARD")) < 0 || (size_t)w >= len)
+	if (len <= o)
 		return 0;
-	n0 = o = (size_t)w;
-	for (; *p != '\0'; p = e) {
-		while (*p == ' ')
-			p++;
-		for (e = p; *e != '\0' && *e != ' '; e++)
-			;
-		if ((eq = memchr(p, '=', (size_t)(e - p))) == NULL ||
-		    xf_key(p, (size_t)(eq - p)) >= XF_NKEYS ||
-		    !(pi->up_xforward & 1u << xf_key(p, (size_t)(eq - p))))
+	memcpy(line, "XFORWARD", o);
+	while (smtp_xattr_next(&p, &a) == SMTP_XATTR_OK) {
+		if ((k = xf_key(a.name, a.namelen)) >= XF_NKEYS ||
+		    !(pi->up_xforward & 1u << k))
 			continue;
-		if (o + 1 + (size_t)(e - p) >= len)
+		if (o + 1 + a.rawlen >= len)
 			return 0;
 		line[o++] = ' ';
-		memcpy(line + o, p, (size_t)(e - p));
-		o += (size_t)(e - p);
+		memcpy(line + o, a.raw, a.rawlen);
+		o += a.rawlen;
 	}
 	line[o] = '\0';
-	return o > n0 ? o : 0;
+	return o > 8 ? o : 0;
 }
 
 int
