@@ -151,3 +151,24 @@ tests_fuzz_fuzz_proxyproto_SOURCES = tests/fuzz/fuzz_proxyproto.c host/codec/pro
 tests_fuzz_fuzz_proxyproto_CFLAGS = $(FUZZ_COMPILEFLAGS)
 tests_fuzz_fuzz_proxyproto_LDFLAGS = $(FUZZ_LINKFLAGS)
 endif
+
+# XFORWARD/XCLIENT attribute lists (the proxy's xforward_from)
+libpgcodec_la_SOURCES += host/codec/smtp_xattr.c host/codec/smtp_xattr.h
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_smtp_xattr
+TESTS += tests/unit/test_smtp_xattr
+tests_unit_test_smtp_xattr_SOURCES = tests/unit/test_smtp_xattr.c host/codec/smtp_xattr.c
+tests_unit_test_smtp_xattr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_smtp_xattr_LDADD = $(CMOCKA_LIBS)
+endif
+check_PROGRAMS += tests/fuzz/fuzz_smtp_xattr_replay
+TESTS += tests/fuzz/fuzz_smtp_xattr_replay
+tests_fuzz_fuzz_smtp_xattr_replay_SOURCES = tests/fuzz/fuzz_smtp_xattr.c \
+	tests/fuzz/fuzz_smtp_replay.c host/codec/smtp_xattr.c
+tests_fuzz_fuzz_smtp_xattr_replay_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME='"smtp_xattr"'
+if HAVE_FUZZER
+noinst_PROGRAMS += tests/fuzz/fuzz_smtp_xattr
+tests_fuzz_fuzz_smtp_xattr_SOURCES = tests/fuzz/fuzz_smtp_xattr.c host/codec/smtp_xattr.c
+tests_fuzz_fuzz_smtp_xattr_CFLAGS = $(FUZZ_COMPILEFLAGS)
+tests_fuzz_fuzz_smtp_xattr_LDFLAGS = $(FUZZ_LINKFLAGS)
+endif

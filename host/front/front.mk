@@ -25,7 +25,7 @@ TESTS += $(PROXY_TESTS)
 # the real client's identity (issue 15): XCLIENT, XFORWARD, the PROXY header
 IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
-EXTRA_DIST += $(IDENT_TESTS)
+EXTRA_DIST += $(IDENT_TESTS) bench/ident
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py

@@ -49,8 +49,6 @@ caps_of(struct proxy_upstream *up, const struct smtp_reply *r)
 			caps |= PROXY_EHLO_PIPELINING;
 		if (smtp_reply_ehlo_keyword(l, n, "XCLIENT"))
 			caps |= PROXY_EHLO_XCLIENT;
-		if (smtp_reply_ehlo_keyword(l, n, "XFORWARD"))
-			caps |= PROXY_EHLO_XFORWARD;
 	}
 	return caps;
 }

@@ -18,7 +18,6 @@
 /* what the upstream offers (proxy_ehlo_upstream()'s caps) */
 #define PROXY_EHLO_PIPELINING	0x01
 #define PROXY_EHLO_XCLIENT	0x02
-#define PROXY_EHLO_XFORWARD	0x04
 
 /* proxy_ehlo_upstream(): xclient = "required" and the upstream did not take it */
 #define PROXY_EHLO_NO_XCLIENT	(-2)

@@ -2,7 +2,8 @@
  * proxy_ident - the real client's identity in the SMTP proxy (proxy_ident.h)
  *
  * Public: proxy_ident_init(), proxy_ident_proxy_header(),
- * proxy_ident_defer_helo(), proxy_ident_ehlo_extra(), proxy_ident_xforward(),
+ * proxy_ident_defer_helo(), proxy_ident_ehlo_extra(),
+ * proxy_ident_upstream_ehlo(), proxy_ident_xforward(),
  * proxy_ident_phases(), proxy_ident_upstream_header(), proxy_ident_peer(),
  * proxy_ident_warn_once().
  *
@@ -10,9 +11,10 @@
  * a PROXY header is read only from proxy_from (a unix-socket peer is
  * trusted: the socket's file mode decides who connects), XFORWARD is
  * taken only from xforward_from. The header is parsed by the pure codec
- * proxyproto.c; XFORWARD's values are xtext (RFC 1891) decoded here,
- * bounded and must be printable ASCII; ADDR must be a numeric address
- * (an "IPv6:" prefix is dropped). Anything else is refused with a reply
+ * proxyproto.c, XFORWARD's attributes by smtp_xattr.c (xtext decoded,
+ * bounded, printable ASCII); here each must be one we know and fit its
+ * field, ADDR a numeric address (an "IPv6:" prefix is dropped) and PORT
+ * 0 to 65535. Anything else is refused with a reply
  * or, for the header, by closing the connection with a log line. No
  * allocation; the state lives in the session.
  */
@@ -34,6 +36,7 @@
 #include "rdns.h"
 #include "run.h"
 #include "session.h"
+#include "smtp_xattr.h"
 
 #define XF_KEYWORDS	"XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE"
 
@@ -174,127 +177,144 @@ proxy_ident_ehlo_extra(const struct proxy_ident *pi)
 	return pi->xf_trusted ? XF_KEYWORDS : NULL;
 }
 
-/* hexval - a hex digit's value, -1 if not one */
-static int
-hexval(char c)
+/* the XFORWARD attributes: where each goes in struct proxy_ident_xf (PORT: parsed) */
+static const struct { const char *k; size_t off, len; } xf_keys[] = {
+	{ "NAME", offsetof(struct proxy_ident_xf, name), 256 },
+	{ "ADDR", offsetof(struct proxy_ident_xf, addr), 64 },
+	{ "HELO", offsetof(struct proxy_ident_xf, helo), 256 },
+	{ "PROTO", offsetof(struct proxy_ident_xf, proto), 16 },
+	{ "IDENT", offsetof(struct proxy_ident_xf, ident), 64 },
+	{ "SOURCE", offsetof(struct proxy_ident_xf, source), 16 },
+	{ "PORT", 0, 0 },
+};
+#define XF_NKEYS	(sizeof(xf_keys) / sizeof(xf_keys[0]))
+
+/* xf_key - the index in xf_keys of the attribute name a (n bytes); XF_NKEYS: none */
+static size_t
+xf_key(const char *a, size_t n)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+	size_t i;
 
-/* xtext_value - an xtext value (RFC 1891) of n bytes decoded into dst; -1 bad */
-static int
-xtext_value(const char *s, size_t n, char *dst, size_t dlen)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '+') {
-			int hi, lo;
-
-			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
-				return -1;
-			ch = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		}
-		/* printable ASCII only: nothing a log line or a header can be bent with */
-		if (ch < 33 || ch > 126 || o + 1 >= dlen)
-			return -1;
-		dst[o++] = (char)ch;
-	}
-	dst[o] = '\0';
-	return 0;
-}
-
-/* xf_attr - one NAME=value into xf; NULL, or what is wrong */
-static const char *
-xf_attr(struct proxy_ident_xf *xf, const char *a, size_t n)
-{
-	static const struct { const char *k; size_t off, len; } keys[] = {
-		{ "NAME", offsetof(struct proxy_ident_xf, name), 256 },
-		{ "ADDR", offsetof(struct proxy_ident_xf, addr), 64 },
-		{ "HELO", offsetof(struct proxy_ident_xf, helo), 256 },
-		{ "PROTO", offsetof(struct proxy_ident_xf, proto), 16 },
-		{ "IDENT", offsetof(struct proxy_ident_xf, ident), 64 },
-		{ "SOURCE", offsetof(struct proxy_ident_xf, source), 16 },
-		{ "PORT", 0, 0 },
-	};
-	const char *eq = memchr(a, '=', n);
-	char val[300], *dst = val;
-	size_t i, k, vlen = sizeof(val);
-	unsigned char bin[16];
-
-	if (eq == NULL)
-		return "5.5.4 Bad XFORWARD attribute syntax";
-	k = (size_t)(eq - a);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strlen(keys[i].k) == k && strncasecmp(a, keys[i].k, k) == 0)
+	for (i = 0; i < XF_NKEYS; i++)
+		if (strlen(xf_keys[i].k) == n && strncasecmp(a, xf_keys[i].k, n) == 0)
 			break;
-	if (i == sizeof(keys) / sizeof(keys[0]))
-		return "5.5.4 Bad XFORWARD attribute name";
-	if (keys[i].len) {
-		dst = (char *)xf + keys[i].off;
-		vlen = keys[i].len;
-	}
-	if (xtext_value(eq + 1, n - k - 1, dst, vlen) == -1)
-		return "5.5.4 Bad XFORWARD attribute value";
-	if (strcmp(dst, "[UNAVAILABLE]") == 0 || strcmp(dst, "[TEMPUNAVAIL]") == 0)
-		dst[0] = '\0';
-	if (keys[i].len == 0) {
-		char *end;
-		long p = strtol(val, &end, 10);
+	return i;
+}
 
-		if (val[0] != '\0' && (*end != '\0' || p < 0 || p > 65535))
+/* xf_attr - one decoded attribute into xf; NULL, or what is wrong */
+static const char *
+xf_attr(struct proxy_ident_xf *xf, struct smtp_xattr *a)
+{
+	size_t i = xf_key(a->name, a->namelen);
+	unsigned char bin[16];
+	char *v = a->value, *end;
+	long port;
+
+	if (i == XF_NKEYS)
+		return "5.5.4 Bad XFORWARD attribute name";
+	if (xf_keys[i].len == 0) {
+		port = strtol(v, &end, 10);
+		if (v[0] != '\0' && (*end != '\0' || port < 0 || port > 65535))
 			return "5.5.4 Bad XFORWARD PORT value";
-		xf->port = val[0] ? (int)p : 0;
-	} else if (strcmp(keys[i].k, "ADDR") == 0 && dst[0] != '\0') {
-		if (strncasecmp(dst, "IPV6:", 5) == 0)
-			memmove(dst, dst + 5, strlen(dst + 5) + 1);
-		if (inet_pton(strchr(dst, ':') ? AF_INET6 : AF_INET, dst,
-		    bin) != 1)
+		xf->port = v[0] ? (int)port : 0;
+		return NULL;
+	}
+	if (i == 1 && v[0] != '\0') {		/* ADDR: numeric */
+		if (strncasecmp(v, "IPV6:", 5) == 0)
+			v += 5;
+		if (inet_pton(strchr(v, ':') ? AF_INET6 : AF_INET, v, bin) != 1)
 			return "5.5.4 Bad XFORWARD ADDR value";
 	}
+	if (strlen(v) >= xf_keys[i].len)
+		return "5.5.4 Bad XFORWARD attribute value";
+	memcpy((char *)xf + xf_keys[i].off, v, strlen(v) + 1);
 	return NULL;
 }
 
-/* xf_parse - every attribute of args into xf (a copy kept unchanged on error) */
+/* xf_parse - every attribute of args into xf (left as it was on error) */
 static const char *
 xf_parse(struct proxy_ident_xf *xf, const char *args)
 {
 	struct proxy_ident_xf nx = *xf;
-	const char *p = args, *e, *why;
+	struct smtp_xattr a;
+	enum smtp_xattr_status st;
+	const char *p = args, *why;
+	int n = 0;
 
-	while (*p == ' ')
-		p++;
-	if (*p == '\0')
-		return "5.5.4 Syntax: XFORWARD attribute=value...";
-	while (*p != '\0') {
-		if ((e = strchr(p, ' ')) == NULL)
-			e = p + strlen(p);
-		if ((why = xf_attr(&nx, p, (size_t)(e - p))) != NULL)
+	while ((st = smtp_xattr_next(&p, &a)) == SMTP_XATTR_OK) {
+		if ((why = xf_attr(&nx, &a)) != NULL)
 			return why;
-		for (p = e; *p == ' '; p++)
-			;
+		n++;
 	}
+	if (st == SMTP_XATTR_ERR_SYNTAX || n == 0)
+		return "5.5.4 Syntax: XFORWARD attribute=value...";
+	if (st == SMTP_XATTR_ERR_VALUE)
+		return "5.5.4 Bad XFORWARD attribute value";
 	*xf = nx;
 	return NULL;
 }
 
-int
-proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *line,
-    size_t linelen, const char *args, struct proxy_upstream *up, char *reply,
+void
+proxy_ident_upstream_ehlo(struct proxy_ident *pi, struct proxy_upstream *up,
+    const struct smtp_reply *r)
+{
+	const char *l, *p, *e, *end;
+	size_t i, n, k;
+
+	pi->up_xforward = 0;
+	for (i = 1; r->code / 100 == 2 && i < r->nlines; i++) {
+		if ((l = proxy_upstream_line(up, i, &n)) == NULL ||
+		    !smtp_reply_ehlo_keyword(l, n, "XFORWARD"))
+			continue;
+		for (p = l + 8, end = l + n; p < end; p = e) {
+			while (p < end && *p == ' ')
+				p++;
+			for (e = p; e < end && *e != ' '; e++)
+				;
+			if ((k = xf_key(p, (size_t)(e - p))) < XF_NKEYS)
+				pi->up_xforward |= 1u << k;
+		}
+	}
+}
+
+/*
+ * xf_upstream - the client's attributes (already checked) that the
+ * upstream takes, as they came, into line (len bytes): "XFORWARD A=v
+ * ..."; its length, 0 for none
+ */
+static size_t
+xf_upstream(const struct proxy_ident *pi, const char *args, char *line,
     size_t len)
+{
+	struct smtp_xattr a;
+	const char *p = args;
+	size_t o = 8, k;
+
+	if (len <= o)
+		return 0;
+	memcpy(line, "XFORWARD", o);
+	while (smtp_xattr_next(&p, &a) == SMTP_XATTR_OK) {
+		if ((k = xf_key(a.name, a.namelen)) >= XF_NKEYS ||
+		    !(pi->up_xforward & 1u << k))
+			continue;
+		if (o + 1 + a.rawlen >= len)
+			return 0;
+		line[o++] = ' ';
+		memcpy(line + o, a.raw, a.rawlen);
+		o += a.rawlen;
+	}
+	line[o] = '\0';
+	return o > 8 ? o : 0;
+}
+
+int
+proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *args,
+    struct proxy_upstream *up, char *reply, size_t len)
 {
 	struct smtp_reply r;
 	const char *why;
+	char line[1024];
+	size_t n;
 
 	if (!pi->xf_trusted) {
 		snprintf(reply, len, "550 5.7.0 Error: insufficient authorization");
@@ -309,8 +329,9 @@ proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *line,
 		snprintf(reply, len, "501 %s", why);
 		return 0;
 	}
-	if (pi->up_xforward && up != NULL) {
-		if (proxy_upstream_cmd(up, line, linelen, &r) < 0)
+	if (pi->up_xforward && up != NULL &&
+	    (n = xf_upstream(pi, args, line, sizeof(line))) > 0) {
+		if (proxy_upstream_cmd(up, line, n, &r) < 0)
 			return -1;
 		if (r.code / 100 != 2)
 			log_warnx("session %s: upstream refused XFORWARD: %d", id,
@@ -330,18 +351,20 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
 	decision_clear(d);
 	if (!pi->pending)
 		return 0;
-	pi->pending = 0;
 	if (pi->xf.addr[0] != '\0') {
-		snprintf(addr, alen, "%s", pi->xf.addr);
-		*port = pi->xf.port;
-		snprintf(name, nlen, "%s", pi->xf.name[0] ? pi->xf.name :
-		    "unknown");
-		if (session_set_client(s, addr, *port, name) == -1) {
+		/* no memory: the phases stay pending, this MAIL is refused */
+		if (session_set_client(s, pi->xf.addr, pi->xf.port,
+		    pi->xf.name[0] ? pi->xf.name : "unknown") == -1) {
 			decision_set(d, PG_TEMPFAIL, NULL, "451 4.3.0 Error: "
 			    "insufficient system resources");
 			return 1;
 		}
+		snprintf(addr, alen, "%s", pi->xf.addr);
+		*port = pi->xf.port;
+		snprintf(name, nlen, "%s", pi->xf.name[0] ? pi->xf.name :
+		    "unknown");
 	}
+	pi->pending = 0;
 	log_info("session %s: client %s [%s]:%d (XFORWARD%s)", session_str(s,
 	    PG_S_ID), name, addr, *port, pi->xf.addr[0] ? "" : ": none given");
 	(void)run_connect(run, d);

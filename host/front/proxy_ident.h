@@ -24,6 +24,7 @@
 #include "conn.h"
 #include "decision.h"
 #include "proxy_upstream.h"
+#include "smtp_reply.h"
 
 struct config_smtp;
 struct run;
@@ -44,7 +45,7 @@ struct proxy_ident {
 	const struct config_smtp *sc;
 	int		 xf_trusted;	/* the connection's XFORWARD is taken */
 	int		 pending;	/* connect and HELO phases wait for MAIL */
-	int		 up_xforward;	/* the upstream offers XFORWARD */
+	unsigned	 up_xforward;	/* the XFORWARD attributes the upstream takes */
 	char		 ehlo[256];	/* the client's own EHLO name, while pending */
 	struct proxy_ident_xf xf;
 	char		 dst[64];	/* where the client connected (a PROXY header's) */
@@ -77,6 +78,13 @@ int		 proxy_ident_proxy_header(struct proxy_ident *, struct conn *c,
  */
 int		 proxy_ident_defer_helo(struct proxy_ident *, const char *name);
 
+/*
+ * proxy_ident_upstream_ehlo - what the upstream's EHLO reply r (the last
+ * one up read) offers of XFORWARD: the attributes passed on to it
+ */
+void		 proxy_ident_upstream_ehlo(struct proxy_ident *,
+		    struct proxy_upstream *up, const struct smtp_reply *r);
+
 /* the EHLO keyword line the client is offered, or NULL */
 const char	*proxy_ident_ehlo_extra(const struct proxy_ident *);
 
@@ -84,13 +92,13 @@ const char	*proxy_ident_ehlo_extra(const struct proxy_ident *);
  * proxy_ident_xforward - the XFORWARD command's arguments from the
  * client: into reply (len bytes, no CRLF) what it gets. A client not in
  * xforward_from gets 550 as before; a bad attribute 501; after the phases
- * ran 503. The line goes to up when the upstream offers XFORWARD (its
- * refusal is logged; the client still gets 250). -1 when the upstream is
- * lost (reply unset).
+ * ran 503. The line goes to up when the upstream offers XFORWARD, with
+ * only the attributes it offers, each as it came (a refusal is logged;
+ * the client still gets 250). -1 when the upstream is lost (reply unset).
  */
 int		 proxy_ident_xforward(struct proxy_ident *, const char *id,
-		    const char *line, size_t linelen, const char *args,
-		    struct proxy_upstream *up, char *reply, size_t len);
+		    const char *args, struct proxy_upstream *up, char *reply,
+		    size_t len);
 
 /*
  * proxy_ident_phases - at MAIL, for a trusted XFORWARD client whose

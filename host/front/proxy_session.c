@@ -291,7 +291,7 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 		up_lost(ps, e.when);
 		return;
 	}
-	ps->ident.up_xforward = (e.caps & PROXY_EHLO_XFORWARD) != 0;
+	proxy_ident_upstream_ehlo(&ps->ident, ps->up, &r);
 	ps->xclient_done = e.xclient_done;
 	if (r.code / 100 != 2) {
 		relay(ps, &r);
@@ -701,8 +701,8 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 		break;
 	case SMTP_VERB_XFORWARD:
 		/* from xforward_from only (proxy_ident.c); else 550 */
-		if (proxy_ident_xforward(&ps->ident, ps->id, cmd->line, cmd->len,
-		    cmd->arg, ps->up, buf, sizeof(buf)) < 0)
+		if (proxy_ident_xforward(&ps->ident, ps->id, cmd->arg, ps->up,
+		    buf, sizeof(buf)) < 0)
 			up_lost(ps, "at XFORWARD");
 		else
 			reply(ps, "%s", buf);

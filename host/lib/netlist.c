@@ -126,7 +126,8 @@ netlist_add(struct netlist *l, const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "'%s' is not a network", spec);
 		return -1;
 	}
-	memcpy(buf, spec[0] == '[' ? spec + 1 : spec, n + 1);
+	/* without the opening bracket, if any; the closing one is checked below */
+	memcpy(buf, spec[0] == '[' ? spec + 1 : spec, spec[0] == '[' ? n : n + 1);
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash = '\0';
 	if (spec[0] == '[') {

@@ -67,9 +67,9 @@ s = socket.socket()
 s.bind((sys.argv[2], 0))
 s.connect(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(10)
-s.sendall(eval(sys.argv[3]))
 out = b""
 try:
+    s.sendall(eval(sys.argv[3]))
     while True:
         d = s.recv(4096)
         if not d:
@@ -79,6 +79,8 @@ try:
             break
 except socket.timeout:
     out += b"<timeout>"
+except (ConnectionResetError, BrokenPipeError):
+    pass	# closed with our bytes unread: a reset instead of an end of file
 print(repr(out))
 EOP
 }

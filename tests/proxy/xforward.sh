@@ -119,4 +119,50 @@ s.sendall(b"QUIT\r\n"); print(reply())
 EOP
 assert "an untrusted client is not offered XFORWARD" bash -c "! grep -q XFORWARD.NAME '$T/untrusted.out'"
 assert "an untrusted client's XFORWARD: 550 5.7.0" grep -q "550 5.7.0" "$T/untrusted.out"
+
+# an upstream that takes only XFORWARD NAME ADDR gets only those, as they came
+stop_pg
+cat >"$T/xfup.py" <<'EOP'
+import socket, sys, threading
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1])))
+srv.listen(8)
+def serve(c):
+    f = c.makefile("rb")
+    c.sendall(b"220 xf.example ESMTP\r\n")
+    for line in f:
+        with open(sys.argv[2], "ab") as log:
+            log.write(line)
+        v = line[:4].upper()
+        if v == b"EHLO":
+            c.sendall(b"250-xf.example\r\n250 XFORWARD NAME ADDR\r\n")
+        elif v == b"QUIT":
+            c.sendall(b"221 bye\r\n")
+            return
+        else:
+            c.sendall(b"250 ok\r\n")
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOP
+SINK_PORT=$(free_port)
+spawn /usr/bin/python3 "$T/xfup.py" "$SINK_PORT" "$T/xfup.log"
+wait_port "$SINK_PORT"
+: >"$T/xfup.log"
+start_pg 'xforward_from = { "127.0.0.1" }' ''
+smtpc >"$T/xfup.out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO postfix.example\r\n"
+expect 250
+send b"XFORWARD NAME=spike+2Eexample ADDR=192.0.2.5 PORT=25 PROTO=ESMTP\r\n"
+expect 250
+send b"XFORWARD SOURCE=REMOTE PORT=26\r\n"
+expect 250
+send b"QUIT\r\n"
+expect 221
+EOS
+assert "XFORWARD with the upstream's attributes: accepted" test $? = 0
+assert_eq "the upstream got NAME and ADDR only, as they came" \
+	"$(grep -a XFORWARD "$T/xfup.log" | tr -d '\r')" "XFORWARD NAME=spike+2Eexample ADDR=192.0.2.5"
 finish
