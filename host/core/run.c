@@ -506,6 +506,16 @@ run_eom(struct run *r, struct decision *d)
 }
 
 void
+run_refused(struct run *r, const char *reply)
+{
+	struct decision d;
+	enum pg_verdict v = reply[0] == '4' ? PG_TEMPFAIL : PG_REJECT;
+
+	decision_set(&d, v, "phasegate", reply);
+	tx_done(r, CHAIN_EOM, v, &d);
+}
+
+void
 run_upstream(struct run *r, const char *reply)
 {
 	char qid[64];

@@ -91,6 +91,12 @@ enum pg_verdict	 run_eom(struct run *, struct decision *);
  * run_tx_end(). Other front ends' lines go out at once.
  */
 void		 run_upstream(struct run *, const char *reply);
+/*
+ * run_refused - the front end refused the received message itself (too
+ * big, bare newlines, a write error, a mail loop) with reply (normal
+ * form): its summary line (by=phasegate) and its counts
+ */
+void		 run_refused(struct run *, const char *reply);
 /* run_tx_end - the transaction is over (end of data, RSET, abort): freed */
 void		 run_tx_end(struct run *);
 

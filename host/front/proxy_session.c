@@ -564,19 +564,23 @@ data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
 static int
 data_refused(struct psess *ps, unsigned flags, int werr)
 {
+	const char *text;
+
 	if (flags & SMTP_DATA_F_BARENL)
-		reply(ps, "550 5.5.2 Error: bare <CR> or <LF> received");
+		text = "550 5.5.2 Error: bare <CR> or <LF> received";
 	else if (flags & SMTP_DATA_F_TOOBIG)
-		reply(ps, "552 5.3.4 Error: message file too big");
+		text = "552 5.3.4 Error: message file too big";
 	else if (werr) {
 		log_warnx("session %s: spooling the message: %s", ps->id,
 		    strerror(werr));
-		reply(ps, "451 4.3.0 Error: queue file write error");
+		text = "451 4.3.0 Error: queue file write error";
 	} else if (ps->pc->sc->max_hops &&
 	    hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
-		reply(ps, "554 5.4.6 Error: too many hops (mail loop)");
+		text = "554 5.4.6 Error: too many hops (mail loop)";
 	else
 		return 0;
+	run_refused(ps->run, text);
+	reply(ps, "%s", text);
 	return 1;
 }
 

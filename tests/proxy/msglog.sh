@@ -79,6 +79,21 @@ assert "mail reject: the line" wait_line "msg qid="
 assert "mail reject: its fields" grep -Eq "${ts}msg qid=- session=pg-[0-9a-f-]+ frontend=smtp .* from=<a@example\.com> rcpts=0 to=- size=0 result=reject phase=mail by=test_all reply=\"550 5\.7\.1 not you\" score=0\.00 symbols=- time=" "$T/pg.log"
 stop_pg
 
+# a message the proxy refuses itself (too big): its line, by phasegate
+: >"$T/pg.log"
+start_pg 'max_message_size = "1k"' 'filters = { { plugin = "pg_test_all" } }'
+big=$(printf 'x%.0s' $(seq 70))
+{ printf 'expect 220\nsend b"EHLO c.example\\r\\n"\nexpect 250\n'
+  printf 'send b"MAIL FROM:<a@example.com>\\r\\n"\nexpect 250\n'
+  printf 'send b"RCPT TO:<b@example.org>\\r\\n"\nexpect 250\n'
+  printf 'send b"DATA\\r\\n"\nexpect 354\n'
+  for i in $(seq 30); do printf 'send b"%s\\r\\n"\n' "$big"; done
+  printf 'send b".\\r\\n"\nexpect 552\nsend b"QUIT\\r\\n"\nexpect 221\n'; } | smtpc >"$T/out" 2>&1
+assert "too big: the client got 552" test $? = 0
+assert "too big: the line" wait_line "msg qid="
+assert "too big: refused by phasegate, with its reply" grep -Eq "${ts}msg qid=- session=pg-.* rcpts=1 to=<b@example\.org> size=[0-9]+ result=reject phase=eom by=phasegate reply=\"552 5\.3\.4 Error: message file too big\" .* upstream=-\$" "$T/pg.log"
+stop_pg
+
 # an upstream that names its queue id: the line's qid
 QP=$(free_port)
 /usr/bin/python3 "$top_srcdir/tests/proxy/qidsink.py" "$QP" &
