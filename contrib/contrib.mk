@@ -89,3 +89,7 @@ EXTRA_DIST += tests/install.sh tests/sd_notify.sh tests/systemd_unit.sh tests/ma
 # the Debian package: built from a copy of the tree, installed, purged
 TESTS += tests/deb.sh
 EXTRA_DIST += tests/deb.sh debian docs/debian.md
+# deb.sh installs the package for a few seconds, and with it
+# /var/spool/phasegate, the default spool of a configuration without
+# spool.dir: it runs after every other test of the suite, never beside one.
+tests/deb.log: $(filter-out tests/deb.log,$(TEST_LOGS))
