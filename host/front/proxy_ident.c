@@ -370,7 +370,14 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
 	(void)run_connect(run, d);
 	if (decision_refuses(d))
 		return 1;
-	helo = pi->xf.helo[0] ? pi->xf.helo : pi->ehlo;
+	/*
+	 * The client's own HELO; none when XFORWARD named a client without
+	 * one (the relay's EHLO name is not the client's, and a rule would
+	 * take it for a forged HELO). A relay that said nothing is filtered
+	 * as itself, with its own EHLO name.
+	 */
+	helo = pi->xf.addr[0] != '\0' || pi->xf.helo[0] != '\0' ? pi->xf.helo :
+	    pi->ehlo;
 	if (helo[0] != '\0')
 		(void)run_helo(run, helo, d);
 	return 1;

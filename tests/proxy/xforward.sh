@@ -98,6 +98,21 @@ assert "EHLO offers XFORWARD to a trusted client" grep -q '^<<< 250.XFORWARD NAM
 assert "the xtext-decoded identity at MAIL" \
 	grep -q 'seen addr=2001:db8::7 name=client.example.org port=4711 helo=helo.example' "$T/pg.log"
 
+# a client without HELO (Postfix sends HELO=[UNAVAILABLE]): the relay's
+# EHLO name is not taken for the client's
+smtpc >"$T/nohelo.out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO mx.example.net\r\n"
+expect 250
+send b"XFORWARD NAME=[UNAVAILABLE] ADDR=192.0.2.9 PORT=[UNAVAILABLE] HELO=[UNAVAILABLE]\r\n"
+expect 250
+send b"MAIL FROM:<a@example.com>\r\nQUIT\r\n"
+expect 250, 221
+EOS
+assert "no HELO: accepted" test $? = 0
+assert "no HELO: the session has none (not the relay's name)" \
+	grep -q 'seen addr=192.0.2.9 name=unknown port=0 helo=nil' "$T/pg.log"
+
 # an untrusted client (127.0.0.2): not offered, refused
 /usr/bin/python3 - "$PG_PORT" >"$T/untrusted.out" 2>&1 <<'EOP'
 import socket, sys
