@@ -7,10 +7,12 @@
  * proxy_ident_phases(), proxy_ident_upstream_header(), proxy_ident_peer(),
  * proxy_ident_warn_once().
  *
- * Trust is by the connection's own peer address, never by what it says:
- * a PROXY header is read only from proxy_from (a unix-socket peer is
- * trusted: the socket's file mode decides who connects), XFORWARD is
- * taken only from xforward_from. The header is parsed by the pure codec
+ * Trust is by address, never by what a peer says: a PROXY header is
+ * read only from a connection whose own peer is in proxy_from (a
+ * unix-socket peer is trusted: the socket's file mode decides who
+ * connects); XFORWARD is taken only from a client in xforward_from (the
+ * header's client when there is one: a balancer in front is not
+ * trusted for XFORWARD by being trusted for the header). The header is parsed by the pure codec
  * proxyproto.c, XFORWARD's attributes by smtp_xattr.c (xtext decoded,
  * bounded, printable ASCII); here each must be one we know and fit its
  * field, ADDR a numeric address (an "IPv6:" prefix is dropped) and PORT
@@ -134,7 +136,14 @@ proxy_ident_proxy_header(struct proxy_ident *pi, struct conn *c,
 		    "proxy_from: closed without reading", pi->sc->listen, peer);
 		return -1;
 	}
-	if ((st = read_header(c, deadline, &r, &cs)) == PROXYPROTO_MORE) {
+	if ((st = read_header(c, deadline, &r, &cs)) == PROXYPROTO_MORE &&
+	    cs == CONN_EOF) {
+		/* connected and left: a balancer's TCP health check, most likely */
+		log_info("smtp %s: %s closed before a PROXY header",
+		    pi->sc->listen, peer);
+		return -1;
+	}
+	if (st == PROXYPROTO_MORE) {
 		log_warnx("smtp %s: no PROXY header from %s (%s): closed",
 		    pi->sc->listen, peer, cs == CONN_TIMEOUT ? "timeout" :
 		    cs == CONN_STOPPING ? "stopping" : "connection closed");

@@ -84,6 +84,9 @@ except (ConnectionResetError, BrokenPipeError):
 print(repr(out))
 EOP
 }
+# start_pg's wait_port connected and left without a byte: a health check
+assert "a connection that leaves before any byte: one info line" \
+	grep -q 'info: smtp 127.0.0.1:[0-9]*: \[127.0.0.1\]:[0-9]* closed before a PROXY header' "$T/pg.log"
 # a header from an address outside proxy_from: closed, nothing said
 out=$(raw 127.0.0.2 'b"PROXY TCP4 192.0.2.1 192.0.2.2 1000 25\r\nQUIT\r\n"')
 assert_eq "outside proxy_from: closed without a word" "$out" "b''"
