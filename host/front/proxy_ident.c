@@ -33,6 +33,7 @@
 #include "config.h"
 #include "log.h"
 #include "netlist.h"
+#include "proxy_ehlo.h"
 #include "proxy_ident.h"
 #include "proxyproto.h"
 #include "rdns.h"
@@ -350,10 +351,55 @@ proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *args,
 	return 0;
 }
 
-int
-proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
-    size_t alen, int *port, char *name, size_t nlen, struct decision *d)
+/*
+ * late_xclient - with xclient, XCLIENT for a trusted XFORWARD client's
+ * session now that its client is known (at the first MAIL; nothing is
+ * open upstream): EHLO, XCLIENT with the client, EHLO. A refusal goes
+ * into d; an upstream lost or not taking XCLIENT when it must is a 421
+ * in d and pi->failed (the session ends).
+ */
+static void
+late_xclient(struct proxy_ident *pi, struct proxy_upstream *up, const char *id,
+    const struct proxy_ehlo_client *cl, const char *helo, struct decision *d)
 {
+	struct proxy_ehlo e;
+	struct smtp_reply r;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.id = id;
+	e.helo = helo[0] ? helo : pi->ehlo;
+	e.esmtp = 1;
+	e.xclient = cl;
+	e.xclient_required = pi->sc->xclient == CONFIG_XCLIENT_REQUIRED;
+	e.gen = pi->gen;
+	if ((rc = proxy_ehlo_upstream(up, &e, &r)) == 0 && r.code / 100 == 2)
+		return;
+	pi->failed = rc < 0;
+	if (rc == PROXY_EHLO_NO_XCLIENT)
+		decision_set(d, PG_TEMPFAIL, NULL, "421 4.7.0 Error: the upstream "
+		    "server does not accept XCLIENT");
+	else if (rc < 0) {
+		log_warnx("session %s: upstream %s %s: %s", id, pi->sc->upstream,
+		    e.when, proxy_upstream_error(up));
+		decision_set(d, PG_TEMPFAIL, NULL, "421 4.4.2 Error: lost "
+		    "connection to the upstream server");
+	} else {
+		log_warnx("session %s: the upstream answered %d to EHLO after "
+		    "XCLIENT for the client", id, r.code);
+		decision_set(d, r.code / 100 == 5 ? PG_REJECT : PG_TEMPFAIL, NULL,
+		    r.code / 100 == 5 ? "554 5.7.1 Error: the upstream server "
+		    "refused the client" : "451 4.7.1 Error: the upstream "
+		    "server refused the client for now");
+	}
+}
+
+int
+proxy_ident_phases(struct proxy_ident *pi, struct run *run,
+    struct proxy_upstream *up, char *addr, size_t alen, int *port, char *name,
+    size_t nlen, struct decision *d)
+{
+	struct proxy_ehlo_client cl;
 	struct pg_session *s = run_session(run);
 	const char *helo;
 
@@ -389,6 +435,12 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
 	    pi->ehlo;
 	if (helo[0] != '\0')
 		(void)run_helo(run, helo, d);
+	if (!decision_refuses(d) && pi->sc->xclient && up != NULL) {
+		cl.addr = addr;
+		cl.port = *port;
+		cl.name = name;
+		late_xclient(pi, up, session_str(s, PG_S_ID), &cl, helo, d);
+	}
 	return 1;
 }
 

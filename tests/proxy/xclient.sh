@@ -58,6 +58,25 @@ assert "Postfix saw the client's own address" \
 	grep -rq '^Received: from outside.example (unknown \[127.0.0.2\])' "$T/up"
 stop_pg
 
+# behind a relay (xforward_from): XCLIENT waits for the client XFORWARD
+# names, so Postfix refuses to relay for it although the relay is ours
+start_pg 'xclient = "required", xforward_from = { "127.0.0.1" }' ''
+smtpc >"$T/xf.out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO relay.example\r\n"
+expect 250
+send b"XFORWARD NAME=[UNAVAILABLE] ADDR=127.0.0.2 PORT=4000 HELO=outside.example\r\n"
+expect 250
+send b"MAIL FROM:<a@example.com>\r\n"
+expect 250
+send b"RCPT TO:<victim@elsewhere.test>\r\n"
+expect 554 5.7.1
+send b"QUIT\r\n"
+expect 221
+EOS
+assert "XFORWARD then XCLIENT: Postfix refuses to relay for the named client" test $? = 0
+stop_pg
+
 # Postfix NOT authorizing us, xclient = true: the hazard docs/proxy.md names
 SINK_PORT=$pb
 start_pg 'xclient = true' ''
@@ -84,6 +103,20 @@ assert "xclient = required: logged" \
 	grep -q 'does not offer XCLIENT (xclient = "required"' "$T/pg.log"
 sleep 0.5
 assert_eq "xclient = required: nothing relayed" "$(find "$T/up" -type f | wc -l)" 0
+stop_pg
+
+# the same behind a relay: the 421 comes at MAIL, and the session ends
+start_pg 'xclient = "required", xforward_from = { "127.0.0.1" }' ''
+smtpc >"$T/xfreq.out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO relay.example\r\n"
+expect 250
+send b"XFORWARD ADDR=127.0.0.2 HELO=outside.example\r\n"
+expect 250
+send b"MAIL FROM:<a@example.com>\r\n"
+expect 421 4.7.0
+EOS
+assert "xclient = required behind a relay: 421 4.7.0 at MAIL" test $? = 0
 stop_pg
 
 # an upstream that offers XCLIENT and refuses it: 421 too
