@@ -373,7 +373,9 @@ late_xclient(struct proxy_ident *pi, struct proxy_upstream *up, const char *id,
 	e.xclient = cl;
 	e.xclient_required = pi->sc->xclient == CONFIG_XCLIENT_REQUIRED;
 	e.gen = pi->gen;
-	if ((rc = proxy_ehlo_upstream(up, &e, &r)) == 0 && r.code / 100 == 2)
+	rc = proxy_ehlo_upstream(up, &e, &r);
+	pi->xclient_done = e.xclient_done;
+	if (rc == 0 && r.code / 100 == 2)
 		return;
 	pi->failed = rc < 0;
 	if (rc == PROXY_EHLO_NO_XCLIENT)

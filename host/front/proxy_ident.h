@@ -52,6 +52,7 @@ struct proxy_ident {
 	unsigned	 dport;
 	const void	*gen;		/* the session's generation, as a name */
 	int		 failed;	/* the phases' 421: the session ends */
+	int		 xclient_done;	/* the upstream took XCLIENT at MAIL */
 };
 
 /* proxy_ident_init - the state for a session of listener sc */

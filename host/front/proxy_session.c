@@ -444,7 +444,7 @@ deliver(struct psess *ps)
 	d.rcpts = ps->rcpts;
 	d.nrcpts = ps->nrcpts;
 	d.mail_params = ps->mail_params;
-	d.received = sc->received && !ps->xclient_done;
+	d.received = sc->received && !ps->xclient_done && !ps->ident.xclient_done;
 	d.hostname = ps->pc->hostname;
 	d.client_addr = ps->addr;
 	d.client_name = ps->name;
