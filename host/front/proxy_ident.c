@@ -7,10 +7,12 @@
  * proxy_ident_phases(), proxy_ident_upstream_header(), proxy_ident_peer(),
  * proxy_ident_warn_once().
  *
- * Trust is by the connection's own peer address, never by what it says:
- * a PROXY header is read only from proxy_from (a unix-socket peer is
- * trusted: the socket's file mode decides who connects), XFORWARD is
- * taken only from xforward_from. The header is parsed by the pure codec
+ * Trust is by address, never by what a peer says: a PROXY header is
+ * read only from a connection whose own peer is in proxy_from (a
+ * unix-socket peer is trusted: the socket's file mode decides who
+ * connects); XFORWARD is taken only from a client in xforward_from (the
+ * header's client when there is one: a balancer in front is not
+ * trusted for XFORWARD by being trusted for the header). The header is parsed by the pure codec
  * proxyproto.c, XFORWARD's attributes by smtp_xattr.c (xtext decoded,
  * bounded, printable ASCII); here each must be one we know and fit its
  * field, ADDR a numeric address (an "IPv6:" prefix is dropped) and PORT
@@ -31,6 +33,7 @@
 #include "config.h"
 #include "log.h"
 #include "netlist.h"
+#include "proxy_ehlo.h"
 #include "proxy_ident.h"
 #include "proxyproto.h"
 #include "rdns.h"
@@ -134,7 +137,14 @@ proxy_ident_proxy_header(struct proxy_ident *pi, struct conn *c,
 		    "proxy_from: closed without reading", pi->sc->listen, peer);
 		return -1;
 	}
-	if ((st = read_header(c, deadline, &r, &cs)) == PROXYPROTO_MORE) {
+	if ((st = read_header(c, deadline, &r, &cs)) == PROXYPROTO_MORE &&
+	    cs == CONN_EOF) {
+		/* connected and left: a balancer's TCP health check, most likely */
+		log_info("smtp %s: %s closed before a PROXY header",
+		    pi->sc->listen, peer);
+		return -1;
+	}
+	if (st == PROXYPROTO_MORE) {
 		log_warnx("smtp %s: no PROXY header from %s (%s): closed",
 		    pi->sc->listen, peer, cs == CONN_TIMEOUT ? "timeout" :
 		    cs == CONN_STOPPING ? "stopping" : "connection closed");
@@ -341,10 +351,57 @@ proxy_ident_xforward(struct proxy_ident *pi, const char *id, const char *args,
 	return 0;
 }
 
-int
-proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
-    size_t alen, int *port, char *name, size_t nlen, struct decision *d)
+/*
+ * late_xclient - with xclient, XCLIENT for a trusted XFORWARD client's
+ * session now that its client is known (at the first MAIL; nothing is
+ * open upstream): EHLO, XCLIENT with the client, EHLO. A refusal goes
+ * into d; an upstream lost or not taking XCLIENT when it must is a 421
+ * in d and pi->failed (the session ends).
+ */
+static void
+late_xclient(struct proxy_ident *pi, struct proxy_upstream *up, const char *id,
+    const struct proxy_ehlo_client *cl, const char *helo, struct decision *d)
 {
+	struct proxy_ehlo e;
+	struct smtp_reply r;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	e.id = id;
+	e.helo = helo[0] ? helo : pi->ehlo;
+	e.esmtp = 1;
+	e.xclient = cl;
+	e.xclient_required = pi->sc->xclient == CONFIG_XCLIENT_REQUIRED;
+	e.gen = pi->gen;
+	rc = proxy_ehlo_upstream(up, &e, &r);
+	pi->xclient_done = e.xclient_done;
+	if (rc == 0 && r.code / 100 == 2)
+		return;
+	pi->failed = rc < 0;
+	if (rc == PROXY_EHLO_NO_XCLIENT)
+		decision_set(d, PG_TEMPFAIL, NULL, "421 4.7.0 Error: the upstream "
+		    "server does not accept XCLIENT");
+	else if (rc < 0) {
+		log_warnx("session %s: upstream %s %s: %s", id, pi->sc->upstream,
+		    e.when, proxy_upstream_error(up));
+		decision_set(d, PG_TEMPFAIL, NULL, "421 4.4.2 Error: lost "
+		    "connection to the upstream server");
+	} else {
+		log_warnx("session %s: the upstream answered %d to EHLO after "
+		    "XCLIENT for the client", id, r.code);
+		decision_set(d, r.code / 100 == 5 ? PG_REJECT : PG_TEMPFAIL, NULL,
+		    r.code / 100 == 5 ? "554 5.7.1 Error: the upstream server "
+		    "refused the client" : "451 4.7.1 Error: the upstream "
+		    "server refused the client for now");
+	}
+}
+
+int
+proxy_ident_phases(struct proxy_ident *pi, struct run *run,
+    struct proxy_upstream *up, char *addr, size_t alen, int *port, char *name,
+    size_t nlen, struct decision *d)
+{
+	struct proxy_ehlo_client cl;
 	struct pg_session *s = run_session(run);
 	const char *helo;
 
@@ -370,9 +427,22 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run, char *addr,
 	(void)run_connect(run, d);
 	if (decision_refuses(d))
 		return 1;
-	helo = pi->xf.helo[0] ? pi->xf.helo : pi->ehlo;
+	/*
+	 * The client's own HELO; none when XFORWARD named a client without
+	 * one (the relay's EHLO name is not the client's, and a rule would
+	 * take it for a forged HELO). A relay that said nothing is filtered
+	 * as itself, with its own EHLO name.
+	 */
+	helo = pi->xf.addr[0] != '\0' || pi->xf.helo[0] != '\0' ? pi->xf.helo :
+	    pi->ehlo;
 	if (helo[0] != '\0')
 		(void)run_helo(run, helo, d);
+	if (!decision_refuses(d) && pi->sc->xclient && up != NULL) {
+		cl.addr = addr;
+		cl.port = *port;
+		cl.name = name;
+		late_xclient(pi, up, session_str(s, PG_S_ID), &cl, helo, d);
+	}
 	return 1;
 }
 

@@ -51,6 +51,8 @@ struct proxy_ident {
 	char		 dst[64];	/* where the client connected (a PROXY header's) */
 	unsigned	 dport;
 	const void	*gen;		/* the session's generation, as a name */
+	int		 failed;	/* the phases' 421: the session ends */
+	int		 xclient_done;	/* the upstream took XCLIENT at MAIL */
 };
 
 /* proxy_ident_init - the state for a session of listener sc */
@@ -103,12 +105,16 @@ int		 proxy_ident_xforward(struct proxy_ident *, const char *id,
 /*
  * proxy_ident_phases - at MAIL, for a trusted XFORWARD client whose
  * phases wait: the identity XFORWARD gave replaces addr (alen), *port and
- * name (nlen) and the session's, then the connect and HELO phases run;
- * d says what they decided. 0 when nothing was pending (d cleared).
+ * name (nlen) and the session's, then the connect and HELO phases run,
+ * then, with xclient, XCLIENT with that client goes to up (the session's
+ * EHLO left it out); d says what they decided. 0 when nothing was
+ * pending (d cleared). A refusing d with pi->failed set is a 421 after
+ * which the session ends (the upstream lost, or not taking XCLIENT with
+ * xclient = "required").
  */
 int		 proxy_ident_phases(struct proxy_ident *, struct run *run,
-		    char *addr, size_t alen, int *port, char *name, size_t nlen,
-		    struct decision *d);
+		    struct proxy_upstream *up, char *addr, size_t alen, int *port,
+		    char *name, size_t nlen, struct decision *d);
 
 /*
  * proxy_ident_upstream_header - with upstream_proxy_protocol, the header

@@ -277,7 +277,7 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 	e.id = ps->id;
 	e.helo = cmd->arg;
 	e.esmtp = cmd->verb == SMTP_VERB_EHLO;
-	e.xclient = ps->pc->sc->xclient ? &cl : NULL;
+	e.xclient = ps->pc->sc->xclient && !ps->ident.pending ? &cl : NULL;
 	e.xclient_done = ps->xclient_done;
 	e.xclient_required = ps->pc->sc->xclient == CONFIG_XCLIENT_REQUIRED;
 	e.gen = ps->ident.gen;
@@ -326,9 +326,12 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	/* an XFORWARD client's connect and HELO phases, with the real client */
-	if (proxy_ident_phases(&ps->ident, ps->run, ps->addr, sizeof(ps->addr),
-	    &ps->port, ps->name, sizeof(ps->name), &d) && refuse(ps, &d))
+	if (proxy_ident_phases(&ps->ident, ps->run, ps->up, ps->addr,
+	    sizeof(ps->addr), &ps->port, ps->name, sizeof(ps->name), &d) &&
+	    refuse(ps, &d)) {
+		ps->close = ps->ident.failed;
 		return;
+	}
 	(void)run_mail(ps->run, cmd->addr, cmd->params, &d);
 	if (refuse(ps, &d)) {
 		drop_tx(ps);
@@ -441,7 +444,7 @@ deliver(struct psess *ps)
 	d.rcpts = ps->rcpts;
 	d.nrcpts = ps->nrcpts;
 	d.mail_params = ps->mail_params;
-	d.received = sc->received && !ps->xclient_done;
+	d.received = sc->received && !ps->xclient_done && !ps->ident.xclient_done;
 	d.hostname = ps->pc->hostname;
 	d.client_addr = ps->addr;
 	d.client_name = ps->name;

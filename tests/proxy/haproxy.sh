@@ -7,6 +7,14 @@
 # private Postfix with smtpd_upstream_proxy_protocol = haproxy.
 . "$top_srcdir/tests/proxy/lib.sh"
 . "$top_srcdir/tests/milter/pflib.sh"
+logged() {	# logged PATTERN [N]: N lines of pg.log match it (default 1), within 5 s
+	local i
+	for i in $(seq 50); do
+		[ "$(grep -c -- "$1" "$T/pg.log")" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 command -v haproxy >/dev/null || { echo "haproxy not installed: skip"; exit 77; }
 command -v swaks >/dev/null || { echo "swaks not installed: skip"; exit 77; }
 
@@ -54,6 +62,7 @@ for v in 1 2; do
 done
 sleep 0.3
 assert_eq "both messages at the sink" "$(count up)" 2
+logged 'mail addr=127.0.0.2' 2 || true
 assert_eq "filters saw the real client at connect, both times" \
 	"$(grep -c 'connect addr=127.0.0.2 port=[1-9]' "$T/pg.log")" 2
 assert_eq "and at MAIL" "$(grep -c 'mail addr=127.0.0.2' "$T/pg.log")" 2
@@ -84,25 +93,28 @@ except (ConnectionResetError, BrokenPipeError):
 print(repr(out))
 EOP
 }
+# start_pg's wait_port connected and left without a byte: a health check
+assert "a connection that leaves before any byte: one info line" \
+	logged 'info: smtp 127.0.0.1:[0-9]*: \[127.0.0.1\]:[0-9]* closed before a PROXY header'
 # a header from an address outside proxy_from: closed, nothing said
 out=$(raw 127.0.0.2 'b"PROXY TCP4 192.0.2.1 192.0.2.2 1000 25\r\nQUIT\r\n"')
 assert_eq "outside proxy_from: closed without a word" "$out" "b''"
-assert "outside proxy_from: logged" grep -q 'connection from \[127.0.0.2\]:[0-9]*, which is not in proxy_from' "$T/pg.log"
+assert "outside proxy_from: logged" logged 'connection from \[127.0.0.2\]:[0-9]*, which is not in proxy_from'
 # no header: the first line is not one
 out=$(raw 127.0.0.1 'b"EHLO x\r\nQUIT\r\n"')
 assert_eq "no PROXY header: closed" "$out" "b''"
-assert "no PROXY header: logged" grep -q 'bad PROXY header from \[127.0.0.1\]:[0-9]*: not a PROXY protocol header' "$T/pg.log"
+assert "no PROXY header: logged" logged 'bad PROXY header from \[127.0.0.1\]:[0-9]*: not a PROXY protocol header'
 # a malformed one
 out=$(raw 127.0.0.1 'b"PROXY TCP4 192.0.2.999 192.0.2.2 1000 25\r\nQUIT\r\n"')
 assert_eq "malformed PROXY header: closed" "$out" "b''"
-assert "malformed PROXY header: logged" grep -q 'bad PROXY header .*: v1: bad source address' "$T/pg.log"
+assert "malformed PROXY header: logged" logged 'bad PROXY header .*: v1: bad source address'
 # a good v1 header by hand: the session's client is the header's
 out=$(raw 127.0.0.1 'b"PROXY TCP4 192.0.2.1 192.0.2.2 1000 25\r\nQUIT\r\n"')
 assert "v1 by hand: greeting and QUIT" bash -c "grep -q '220 ' <<<\"\$1\" && grep -q '221 ' <<<\"\$1\"" _ "$out"
-assert "v1 by hand: the client is 192.0.2.1:1000" grep -q 'connect addr=192.0.2.1 port=1000' "$T/pg.log"
+assert "v1 by hand: the client is 192.0.2.1:1000" logged 'connect addr=192.0.2.1 port=1000'
 # v2 LOCAL (a health check): the connection's own address
 out=$(raw 127.0.0.1 'b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00QUIT\r\n"')
-assert "v2 LOCAL: served as the connection itself" grep -q 'connect addr=127.0.0.1 port=' "$T/pg.log"
+assert "v2 LOCAL: served as the connection itself" logged 'connect addr=127.0.0.1 port='
 
 # upstream_proxy_protocol: a private Postfix that expects the header
 if pf_usable; then

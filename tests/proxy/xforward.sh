@@ -8,6 +8,14 @@
 # offered XFORWARD and is refused it, bad attributes get 501.
 . "$top_srcdir/tests/proxy/lib.sh"
 . "$top_srcdir/tests/milter/pflib.sh"
+logged() {	# logged PATTERN [N]: N lines of pg.log match it (default 1), within 5 s
+	local i
+	for i in $(seq 50); do
+		[ "$(grep -c -- "$1" "$T/pg.log")" -ge "${2:-1}" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 pf_usable || { echo "needs root and postfix: skip"; exit 77; }
 command -v swaks >/dev/null || { echo "swaks not installed: skip"; exit 77; }
 
@@ -52,7 +60,7 @@ sleep 0.3
 f=$(ls "$T"/up/* 2>/dev/null | head -1)
 assert "delivered to the sink" test -n "$f"
 assert "filters saw the real client and its HELO, not Postfix's" \
-	grep -q 'seen addr=127.0.0.2 name=[^ ]* port=[1-9][0-9]* helo=mx.example.net' "$T/pg.log"
+	logged 'seen addr=127.0.0.2 name=[^ ]* port=[1-9][0-9]* helo=mx.example.net'
 assert "the shipped forged-HELO rule caught it (HELO_LOCALHOST)" \
 	bash -c "grep -q '^X-Spam-Status: Yes' '$f' && grep -q HELO_LOCALHOST '$f'"
 assert "phasegate's Received: line names the real client" \
@@ -60,7 +68,7 @@ assert "phasegate's Received: line names the real client" \
 assert "XFORWARD passed on: the re-injecting Postfix logged the real client" \
 	grep -q 'client=localhost\[127.0.0.1\], orig_client=unknown\[127.0.0.2\]' "$T/pf/maillog"
 assert "phasegate logged the client XFORWARD gave" \
-	grep -q 'client [^ ]* \[127.0.0.2\]:[0-9]* (XFORWARD)' "$T/pg.log"
+	logged 'client [^ ]* \[127.0.0.2\]:[0-9]* (XFORWARD)'
 
 # a client with an honest HELO: no HELO_LOCALHOST
 rm -f "$T"/up/*
@@ -96,7 +104,22 @@ EOS
 assert "trusted client: 501 for bad attributes, 250, then 503 after MAIL" test $? = 0
 assert "EHLO offers XFORWARD to a trusted client" grep -q '^<<< 250.XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE' "$T/raw.out"
 assert "the xtext-decoded identity at MAIL" \
-	grep -q 'seen addr=2001:db8::7 name=client.example.org port=4711 helo=helo.example' "$T/pg.log"
+	logged 'seen addr=2001:db8::7 name=client.example.org port=4711 helo=helo.example'
+
+# a client without HELO (Postfix sends HELO=[UNAVAILABLE]): the relay's
+# EHLO name is not taken for the client's
+smtpc >"$T/nohelo.out" 2>&1 <<'EOS'
+expect 220
+send b"EHLO mx.example.net\r\n"
+expect 250
+send b"XFORWARD NAME=[UNAVAILABLE] ADDR=192.0.2.9 PORT=[UNAVAILABLE] HELO=[UNAVAILABLE]\r\n"
+expect 250
+send b"MAIL FROM:<a@example.com>\r\nQUIT\r\n"
+expect 250, 221
+EOS
+assert "no HELO: accepted" test $? = 0
+assert "no HELO: the session has none (not the relay's name)" \
+	logged 'seen addr=192.0.2.9 name=unknown port=0 helo=nil'
 
 # an untrusted client (127.0.0.2): not offered, refused
 /usr/bin/python3 - "$PG_PORT" >"$T/untrusted.out" 2>&1 <<'EOP'
