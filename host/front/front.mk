@@ -24,8 +24,8 @@ EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
-TESTS += tests/milter/milter.sh tests/milter/stop.sh
-EXTRA_DIST += tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
+TESTS += tests/milter/milter.sh tests/milter/stop.sh tests/milter/hostile.sh
+EXTRA_DIST += tests/milter/milter.sh tests/milter/hostile.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
 	tests/milter/stop.sh tests/milter/stopmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
