@@ -24,3 +24,11 @@ EXTRA_DIST += tests/cli.sh
 # serve's signals: USR1 reopens the log, USR2 ignored, neither kills
 TESTS += tests/signals.sh
 EXTRA_DIST += tests/signals.sh
+# a soak through both front ends (20,000 messages: no loss, no duplicate,
+# flat memory); `make soak` runs a longer one (SOAK_MESSAGES, 200,000)
+TESTS += tests/soak.sh
+EXTRA_DIST += tests/soak.sh tests/soak.py
+soak: phasegate$(EXEEXT)
+	SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/soak.sh
+	@cat tests/soak.log | grep '^# '
+.PHONY: soak
