@@ -42,6 +42,10 @@ EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md
 bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
 		RELAY=$(abs_top_builddir)/bench/relay $(abs_top_srcdir)/bench/proxy
+# make bench-hostile: real mail while 1,000 tricklers hold the proxy (bench/hostile)
+bench-hostile: phasegate$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate top_srcdir=$(abs_top_srcdir) $(abs_top_srcdir)/bench/hostile
+EXTRA_DIST += bench/hostile
 bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate NULLMILTER=$(abs_top_builddir)/bench/nullmilter \
 		$(abs_top_srcdir)/bench/milter

@@ -4,7 +4,8 @@
 # trickled a byte at a time, is cut at timeouts.command counted from its
 # first bytes (not renewed per byte); a milter-only daemon raises its
 # descriptor soft limit to the hard one and logs both; at its descriptor
-# limit the excess is closed at once, logged once per burst (never a
+# limit the excess is closed at once; one transaction's recipients are
+# capped (452 4.5.3 past 10,000, logged once), logged once per burst (never a
 # "Too many open files" line per attempt), and service recovers.
 . "$top_srcdir/tests/proxy/lib.sh"	# tests/lib.sh and wait_port
 command -v miltertest >/dev/null || { echo "miltertest not installed: skip"; exit 77; }
@@ -56,7 +57,17 @@ miltertest -s "$M/mt/abort.lua" -D sock="$sock" >"$T/mt1.out" 2>&1
 assert "a well-behaved MTA is served meanwhile" test $? = 0
 stop
 
-# --- 2. the descriptor limits of a milter-only daemon ---
+# --- 2. recipients of one transaction: capped (MILTER_STAGE_RCPTS_MAX) ---
+conf "$T/rc.conf"
+serve "$T/rc.conf"
+out=$($RAW "$port" rcpts 10002)
+echo "# 10002 recipients in one transaction: $out"
+assert "the first 10000 recorded" grep -q "^continued=10000 " <<<"$out"
+assert "the rest get 452 4.5.3" grep -q "refused=2 last=452 4.5.3 Too many recipients" <<<"$out"
+assert "logged once" test "$(grep -c 'more than 10000 recipients' "$T/rc.conf.log")" = 1
+stop
+
+# --- 3. the descriptor limits of a milter-only daemon ---
 conf "$T/r.conf"
 serve "$T/r.conf" prlimit --nofile=64:256
 assert "startup log: the soft limit raised to the hard one, both reported" \

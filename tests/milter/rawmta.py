@@ -15,6 +15,9 @@ exit 1 on a failure.
       after its first bytes, the other trickles the rest a byte every
       INTERVAL s; prints "stalled: closed after S s" / "trickled: closed
       after S s" (or "... open after LIMIT s")
+  rawmta.py HOST PORT rcpts N
+      one transaction with N recipients; prints "continued=C" and the
+      replies that were not "continue" as "refused=R last=REPLY"
   rawmta.py HOST PORT hold N SECONDS
       N connections at once, each negotiated and then silent for SECONDS;
       prints "open=O refused=R" (R: closed before the negotiation reply)"""
@@ -185,6 +188,23 @@ if len(sys.argv) > 3 and sys.argv[3] == "stall":
         print("%s: %s" % (name, "closed after %.1f s" % t if t is not None
                           else "open after %g s" % limit))
         s.close()
+    sys.exit(0)
+
+if len(sys.argv) > 3 and sys.argv[3] == "rcpts":
+    n = int(sys.argv[4])
+    s = conn()
+    negotiate(s)
+    s.sendall(session_packets(b"C", b"H", b"M"))
+    replies(s, 3)
+    out = b"".join(pkt(b"R", b"<r%d@example.org>\0" % i) for i in range(n))
+    t = __import__("threading").Thread(target=s.sendall, args=(out,))
+    t.start()
+    got = replies(s, n)
+    t.join()
+    other = [d for c, d in got if c != b"c"]
+    print("continued=%d refused=%d last=%s" % (len(got) - len(other), len(other),
+          other[-1].rstrip(b"\0").decode() if other else "-"))
+    s.close()
     sys.exit(0)
 
 if len(sys.argv) > 3 and sys.argv[3] == "hold":
