@@ -38,7 +38,7 @@ EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md
 
 # make bench-proxy / bench-milter: the benchmarks (bench/README-*.md); add
 # PHASEGATE_BASE=/path/to/other/phasegate for a side-by-side row
-.PHONY: bench-proxy bench-milter
+.PHONY: bench-proxy bench-milter bench-hostile
 bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
 		RELAY=$(abs_top_builddir)/bench/relay $(abs_top_srcdir)/bench/proxy
