@@ -21,7 +21,7 @@ PROXY_TESTS = tests/proxy/transparency.sh tests/proxy/verdicts.sh tests/proxy/sm
 TESTS += $(PROXY_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py
-EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
+EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md docs/hardening.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
 TESTS += tests/milter/milter.sh tests/milter/stop.sh tests/milter/hostile.sh
