@@ -32,3 +32,11 @@ TESTS += tests/perms.sh
 EXTRA_DIST += tests/perms.sh
 TESTS += tests/signals.sh tests/logfile.sh
 EXTRA_DIST += tests/signals.sh tests/logfile.sh
+# a soak through both front ends (20,000 messages: no loss, no duplicate,
+# flat memory); `make soak` runs a longer one (SOAK_MESSAGES, 200,000)
+TESTS += tests/soak.sh
+EXTRA_DIST += tests/soak.sh tests/soak.py
+soak: phasegate$(EXEEXT)
+	SOAK_MESSAGES=$${SOAK_MESSAGES:-200000} $(MAKE) $(AM_MAKEFLAGS) check TESTS=tests/soak.sh
+	@cat tests/soak.log | grep '^# '
+.PHONY: soak

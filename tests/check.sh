@@ -44,6 +44,14 @@ assert "filter error: logged with filter and phase" \
 	grep -q 'filter test_all: eom: the filter fell over (on_error tempfail)' "$T/stderr"
 assert "filter error: the reason on the phase line" \
 	grep -q 'eom .*\[error: test_all: the filter fell over\]' <<<"$out"
+# a script adding headers in a loop: stopped at the cap of changes one
+# message may collect (MSG_CHANGES_MAX), as an error of that filter
+pgcheck flood.conf "$D/ham.eml"
+assert_eq "changes past the cap: on_error reject: exit 1" "$rc" 1
+assert "changes past the cap: a filter error that says why" \
+	grep -q 'filter flood.lua: eom: .*add_header: too many changes to one message (at most 10000' "$T/stderr"
+assert "changes past the cap: 10000 kept, not one more" \
+	test "$(grep -c 'add_header *X-Flood' <<<"$out")" = 10000
 pgcheck broken.conf --json "$D/ham.eml"
 assert "filter error: the reason in the JSON" \
 	grep -q '"phase":"eom",[^}]*"error":true,"why":"test_all: the filter fell over"' <<<"$out"

@@ -414,6 +414,10 @@ change(struct pg_tx *tx, enum msg_change_kind kind, const char *name,
 	if (msg_change_add(tx_msg(tx), &ch) == -1) {
 		if (errno == EINVAL)
 			host_set_error("%s: bad header name or value", what);
+		else if (errno == E2BIG)
+			host_set_error("%s: too many changes to one message "
+			    "(at most %d, %d bytes of text)", what,
+			    MSG_CHANGES_MAX, MSG_CHANGE_BYTES_MAX);
 		else
 			host_set_error("%s: %s", what, strerror(errno));
 		return -1;

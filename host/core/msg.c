@@ -90,6 +90,7 @@ struct msg {
 	struct msg_change *ch;
 	size_t		 nch;
 	size_t		 ach;
+	size_t		 ch_bytes;	/* text of the changes (MSG_CHANGE_BYTES_MAX) */
 	int		 err;		/* sticky stream error */
 	/* find(): where the last lookup ended, so n = 1, 2, 3 ... is linear */
 	struct {
@@ -568,6 +569,10 @@ change_slot(struct msg *m)
 	struct msg_change *nc;
 	size_t na;
 
+	if (m->nch >= MSG_CHANGES_MAX) {
+		errno = E2BIG;
+		return NULL;
+	}
 	if (m->nch == m->ach) {
 		na = m->ach ? m->ach * 2 : 16;
 		if ((nc = pg_realloc(m->ch, na * sizeof(*nc))) == NULL)
@@ -583,6 +588,7 @@ msg_change_add(struct msg *m, const struct msg_change *ch)
 {
 	struct msg_change *c;
 	int ok, failed = 0;
+	size_t len;
 
 	if (ch == NULL) {
 		errno = EINVAL;
@@ -626,8 +632,15 @@ msg_change_add(struct msg *m, const struct msg_change *ch)
 		errno = EINVAL;
 		return -1;
 	}
+	len = (ch->name ? strlen(ch->name) : 0) + (ch->value ?
+	    strlen(ch->value) : 0) + (ch->addr ? strlen(ch->addr) : 0);
+	if (len > MSG_CHANGE_BYTES_MAX - m->ch_bytes) {
+		errno = E2BIG;
+		return -1;
+	}
 	if ((c = change_slot(m)) == NULL)
 		return -1;
+	m->ch_bytes += len;
 	c->kind = ch->kind;
 	c->index = ch->index;
 	c->name = arena_strdup(m, ch->name, &failed);

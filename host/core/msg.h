@@ -105,7 +105,16 @@ struct msg_change {
 
 /* msg_change_name - "add_header", "insert_header", ...; "?" for others */
 const char	*msg_change_name(enum msg_change_kind);
-/* msg_change_add - validate and record a copy of ch. */
+/*
+ * The changes one message may collect from its filters (a script's or a
+ * plugin's add_header in a loop would otherwise grow C memory that the Lua
+ * cap does not see): past either, msg_change_add() and msg_replace_body()
+ * fail with E2BIG, which the filter gets as an error.
+ */
+#define MSG_CHANGES_MAX		10000
+#define MSG_CHANGE_BYTES_MAX	(4 * 1024 * 1024)	/* names, values, addresses */
+
+/* msg_change_add - validate and record a copy of ch; E2BIG past the caps */
 int		 msg_change_add(struct msg *, const struct msg_change *ch);
 int		 msg_replace_body(struct msg *, const void *, size_t, const char *filter);
 size_t		 msg_change_count(const struct msg *);

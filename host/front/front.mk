@@ -29,11 +29,13 @@ EXTRA_DIST += $(IDENT_TESTS) bench/ident
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py
-EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md
+EXTRA_DIST += docs/proxy.md bench/proxy bench/README-proxy.md docs/hardening.md
 
 # miltertest (MTA side) against phasegate serve; skipped without miltertest
-TESTS += tests/milter/milter.sh tests/milter/stop.sh tests/milter/msglog.sh
-EXTRA_DIST += tests/milter/msglog.sh tests/milter/milter.sh tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
+TESTS += tests/milter/milter.sh tests/milter/stop.sh tests/milter/msglog.sh \
+	tests/milter/hostile.sh
+EXTRA_DIST += tests/milter/msglog.sh tests/milter/milter.sh tests/milter/hostile.sh \
+	tests/milter/mt tests/milter/filters tests/milter/rawmta.py \
 	tests/milter/stop.sh tests/milter/stopmta.py
 # a private Postfix with phasegate as its milter; skipped unless root
 TESTS += tests/milter/postfix.sh
@@ -46,10 +48,14 @@ EXTRA_DIST += bench/milter bench/README-milter.md docs/milter.md docs/postfix.md
 
 # make bench-proxy / bench-milter: the benchmarks (bench/README-*.md); add
 # PHASEGATE_BASE=/path/to/other/phasegate for a side-by-side row
-.PHONY: bench-proxy bench-milter
+.PHONY: bench-proxy bench-milter bench-hostile
 bench-proxy: phasegate$(EXEEXT) regex.la bench/relay$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate PHASEGATE_PLUGIN_DIR=$(abs_top_builddir)/.libs \
 		RELAY=$(abs_top_builddir)/bench/relay $(abs_top_srcdir)/bench/proxy
+# make bench-hostile: real mail while 1,000 tricklers hold the proxy (bench/hostile)
+bench-hostile: phasegate$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate top_srcdir=$(abs_top_srcdir) $(abs_top_srcdir)/bench/hostile
+EXTRA_DIST += bench/hostile
 bench-milter: phasegate$(EXEEXT) regex.la bench/nullmilter$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate NULLMILTER=$(abs_top_builddir)/bench/nullmilter \
 		$(abs_top_srcdir)/bench/milter

@@ -71,6 +71,7 @@ struct milter_stage {
 	enum pg_verdict		 held_v;
 	struct decision		 held_d;
 	struct milter_macro	*mac;
+	int			 rcpts_full;	/* MILTER_STAGE_RCPTS_MAX logged */
 };
 
 /* macros asked of the MTA, per stage (the symbol lists of the negotiation) */
@@ -506,15 +507,43 @@ do_mail(struct milter_stage *c, const struct milter_proto_cmd *cmd)
 	return answer(c, CHAIN_MAIL, MILTER_PROTO_NR_MAIL, v, &d);
 }
 
+/*
+ * rcpts_full - a transaction at MILTER_STAGE_RCPTS_MAX recipients: the
+ * next gets 452 4.5.3 (or, negotiated without a reply, is not recorded),
+ * logged once per transaction; 1 then, with the reply queued
+ */
+static int
+rcpts_full(struct milter_stage *c, int *rc)
+{
+	struct decision d;
+
+	if (tx_rcpt_count(cur_tx(c)) < MILTER_STAGE_RCPTS_MAX) {
+		c->rcpts_full = 0;
+		return 0;
+	}
+	if (!c->rcpts_full)
+		log_warnx("milter: session %s: MTA %s: more than %d recipients "
+		    "in one transaction: the rest get 452 4.5.3", sid(c),
+		    c->peer, MILTER_STAGE_RCPTS_MAX);
+	c->rcpts_full = 1;
+	(void)decision_set(&d, PG_TEMPFAIL, NULL, "452 4.5.3 Too many recipients");
+	*rc = nr(c, MILTER_PROTO_NR_RCPT) ? 0 :
+	    answer(c, CHAIN_RCPT, MILTER_PROTO_NR_RCPT, PG_TEMPFAIL, &d);
+	return 1;
+}
+
 static int
 do_rcpt(struct milter_stage *c, const struct milter_proto_cmd *cmd)
 {
 	struct decision d;
 	enum pg_verdict v;
+	int rc;
 
 	if (cur_tx(c) == NULL)
 		return nr(c, MILTER_PROTO_NR_RCPT) ? 0 :
 		    put_simple(c, MILTER_PROTO_REP_CONTINUE);
+	if (rcpts_full(c, &rc))
+		return rc;
 	v = run_rcpt(c->run, cmd->argv[0], &d);
 	return answer(c, CHAIN_RCPT, MILTER_PROTO_NR_RCPT, v, &d);
 }

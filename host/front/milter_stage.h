@@ -13,6 +13,11 @@
 #define MILTER_STAGE_GO		0	/* go on */
 #define MILTER_STAGE_QUIT	1	/* the MTA said QUIT: flush, then close */
 #define MILTER_STAGE_END	(-1)	/* close the connection (logged) */
+/*
+ * recipients of one transaction the milter records (the MTA's own limit,
+ * Postfix's smtpd_recipient_limit, is normally far lower): beyond, 452 4.5.3
+ */
+#define MILTER_STAGE_RCPTS_MAX	10000
 
 struct milter_stage;
 

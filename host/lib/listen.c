@@ -535,9 +535,10 @@ refused_log(struct listener *l, enum listen_refusal why, const struct client *c)
 		if (burst_note(&l->b_fds, tail, sizeof(tail)))
 			log_warnx("%s: no descriptors left for a new session "
 			    "(%zu open or held by sessions, limit %zu): new "
-			    "clients get 421 %s", l->name,
+			    "clients %s %s", l->name,
 			    atomic_load(&fds_base) + atomic_load(&fds_committed),
-			    atomic_load(&fds_limit), tail);
+			    atomic_load(&fds_limit), l->o.refuse != NULL ?
+			    "get 421" : "are closed at once", tail);
 		break;
 	case LISTEN_NO_MEMORY:
 		break;

@@ -8,7 +8,19 @@ ends its connection, with no reply the MTA could take for the next one's).
 phasegate runs filters/verdicts.lua; with "away", filters/hold.lua (end of
 header negotiated away) and only the negotiated-away checks run.
 Usage: rawmta.py HOST PORT [away]. Prints "ok - ..." / "not ok - ...";
-exit 1 on a failure."""
+exit 1 on a failure.
+
+  rawmta.py HOST PORT stall INTERVAL LIMIT
+      two connections, each negotiated, then a packet begun: one stalls
+      after its first bytes, the other trickles the rest a byte every
+      INTERVAL s; prints "stalled: closed after S s" / "trickled: closed
+      after S s" (or "... open after LIMIT s")
+  rawmta.py HOST PORT rcpts N
+      one transaction with N recipients; prints "continued=C" and the
+      replies that were not "continue" as "refused=R last=REPLY"
+  rawmta.py HOST PORT hold N SECONDS
+      N connections at once, each negotiated and then silent for SECONDS;
+      prints "open=O refused=R" (R: closed before the negotiation reply)"""
 import socket
 import struct
 import sys
@@ -141,6 +153,82 @@ def bystander(prot, subject):
     first = replies(a, sum(1 for c in want if c in "CHMR"))
     return a, data[cut:], len(want) - len(first)
 
+
+def closed_after(s, t0, limit, trickle=b"", interval=0.0):
+    """seconds until the peer closes (trickling TRICKLE meanwhile), or None"""
+    i = 0
+    while time.time() - t0 < limit:
+        s.settimeout(interval if trickle else max(0.05, limit - (time.time() - t0)))
+        try:
+            if s.recv(65536) == b"":
+                return time.time() - t0
+        except ConnectionResetError:
+            return time.time() - t0
+        except socket.timeout:
+            pass
+        if trickle:
+            try:
+                s.sendall(trickle[i % len(trickle):i % len(trickle) + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                return time.time() - t0
+            i += 1
+    return None
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "stall":
+    interval, limit = float(sys.argv[4]), float(sys.argv[5])
+    helo = pkt(b"H", b"client.example" + b"x" * 200 + b"\0")
+    for name, trickle in (("stalled", b""), ("trickled", helo[6:])):
+        s = conn()
+        negotiate(s)
+        s.sendall(session_packets(b"C") + helo[:6])
+        code, _ = read_packet(s)
+        t0 = time.time()
+        t = closed_after(s, t0, limit, trickle, interval)
+        print("%s: %s" % (name, "closed after %.1f s" % t if t is not None
+                          else "open after %g s" % limit))
+        s.close()
+    sys.exit(0)
+
+if len(sys.argv) > 3 and sys.argv[3] == "rcpts":
+    n = int(sys.argv[4])
+    s = conn()
+    negotiate(s)
+    s.sendall(session_packets(b"C", b"H", b"M"))
+    replies(s, 3)
+    out = b"".join(pkt(b"R", b"<r%d@example.org>\0" % i) for i in range(n))
+    t = __import__("threading").Thread(target=s.sendall, args=(out,))
+    t.start()
+    got = replies(s, n)
+    t.join()
+    other = [d for c, d in got if c != b"c"]
+    print("continued=%d refused=%d last=%s" % (len(got) - len(other), len(other),
+          other[-1].rstrip(b"\0").decode() if other else "-"))
+    s.close()
+    sys.exit(0)
+
+if len(sys.argv) > 3 and sys.argv[3] == "hold":
+    n, hold = int(sys.argv[4]), float(sys.argv[5])
+    socks, refused = [], 0
+    for _ in range(n):
+        try:
+            s = conn()
+            s.sendall(OPTNEG)
+            s.settimeout(10)
+            code, _ = read_packet(s)
+        except (ConnectionResetError, BrokenPipeError, socket.timeout):
+            code = None
+        if code == b"O":
+            socks.append(s)
+        else:
+            refused += 1
+            s.close()
+    print("open=%d refused=%d" % (len(socks), refused))
+    sys.stdout.flush()
+    time.sleep(hold)
+    for s in socks:
+        s.close()
+    sys.exit(0)
 
 if len(sys.argv) > 3 and sys.argv[3] == "away":
     # EOH after NOEOH: the connection ends, no stray "continue"; the

@@ -4,7 +4,12 @@ turn, for the proxy's protocol checks. One thread per connection; every
 connection gets the same misbehaviour:
 
   early   "354" and "250 early" in one write, before any data
-  middata "250 early" after the first bytes of the message, before the dot
+  middata "250 early" after the first bytes of the message, before the dot;
+          its receive buffer is fixed small (SO_RCVBUF 64 KiB, no autotuning)
+          and it reads nothing more until that 250 is sent, so a message
+          larger than the proxy's send buffer (tcp_wmem's maximum) plus this
+          buffer cannot have reached its final dot before the 250 is there:
+          not a race however fast the loopback
   double  two replies to MAIL ("250 ok" twice)
 
 Usage: badupstream.py PORT MODE LOGFILE. Each message it receives whole
@@ -63,6 +68,8 @@ def serve(c):
 
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if MODE == "middata":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 s.bind(("127.0.0.1", PORT))
 s.listen(16)
 while True:

@@ -17,13 +17,15 @@ bounded in count and in time (every mode ends by LIMIT seconds).
       closed one connects again at once. Prints one line of counts:
       "connected=C refused=R cut=K open=O" and the last replies seen as
       "421_4.4.2=count" (C: connections made, R: closed without a 220
-      greeting, K: closed after one, O: open at the end).
+      greeting, K: closed after one, O: open at the end), then how long the
+      cut ones lived, "life_s=MIN/MEDIAN/MAX" (seconds from the connect).
   trickle.py PORT idle N HOLD SOURCES
       N clients that read the greeting and say nothing, for HOLD s; the
       same counts.
 """
 import resource
 import selectors
+import signal
 import socket
 import sys
 import time
@@ -146,6 +148,7 @@ def mode_many(n, interval, hold, sources, reconnect, trickling):
     stats = {"connected": 0, "refused": 0, "cut": 0}
     codes = {}
     conns = {}
+    lives = []
     line = b"NOOP " + b"z" * 40 + b"\r\n"
 
     def opened(k):
@@ -158,7 +161,7 @@ def mode_many(n, interval, hold, sources, reconnect, trickling):
         except OSError:
             return
         st = {"k": k, "sent": 0, "buf": b"", "greeted": False,
-              "next": time.time() + interval}
+              "next": time.time() + interval, "t0": time.time()}
         conns[s] = st
         sel.register(s, selectors.EVENT_READ, st)
         stats["connected"] += 1
@@ -171,13 +174,18 @@ def mode_many(n, interval, hold, sources, reconnect, trickling):
         code = ls[-1][:9].replace(" ", "_") if ls else "none"
         codes[code] = codes.get(code, 0) + 1
         stats["refused" if not st["greeted"] else "cut"] += 1
-        if reconnect and time.time() < t_end:
+        if st["greeted"]:
+            lives.append(time.time() - st["t0"])
+        if reconnect and time.time() < t_end and not stop:
             opened(st["k"])
 
     t_end = time.time() + hold
+    stop = []
+    # SIGTERM ends the hold early, with the counts printed as usual
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     for k in range(n):
         opened(k)
-    while time.time() < t_end:
+    while time.time() < t_end and not stop:
         for key, _ in sel.select(timeout=0.05):
             s, st = key.fileobj, key.data
             try:
@@ -206,7 +214,9 @@ def mode_many(n, interval, hold, sources, reconnect, trickling):
     for s in list(conns):
         s.close()
     print(" ".join("%s=%d" % kv for kv in stats.items()) + " " +
-          " ".join("%s=%d" % kv for kv in sorted(codes.items())))
+          " ".join("%s=%d" % kv for kv in sorted(codes.items())) +
+          (" life_s=%.1f/%.1f/%.1f" % (min(lives), sorted(lives)[len(lives) // 2],
+                                       max(lives)) if lives else ""))
 
 
 if MODE in ("line", "data"):

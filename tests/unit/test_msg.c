@@ -924,6 +924,45 @@ test_output_fails(void **state)
 	msg_free(m);
 }
 
+/* the changes one message may collect: a count and bytes of text */
+static void
+test_change_caps(void **state)
+{
+	static const char in[] = "A: a\r\n\r\nbody\r\n";
+	struct msg_limits lim;
+	struct msg_change ch = ADD("X-Loop", "v");
+	struct msg *m;
+	char *big;
+	size_t i;
+
+	(void)state;
+	msg_limits_default(&lim);
+	m = load(&lim, in, sizeof(in) - 1, 5);
+	for (i = 0; i < MSG_CHANGES_MAX; i++)
+		assert_int_equal(msg_change_add(m, &ch), 0);
+	errno = 0;
+	assert_int_equal(msg_change_add(m, &ch), -1);
+	assert_int_equal(errno, E2BIG);
+	assert_int_equal(msg_replace_body(m, "x", 1, "f"), -1);
+	assert_int_equal(msg_change_count(m), MSG_CHANGES_MAX);
+	msg_free(m);
+
+	/* bytes: two values of nearly half the cap fit, then nothing of 32 */
+	assert_non_null(big = malloc(MSG_CHANGE_BYTES_MAX / 2 + 1));
+	memset(big, 'v', MSG_CHANGE_BYTES_MAX / 2 - 8);
+	big[MSG_CHANGE_BYTES_MAX / 2 - 8] = '\0';
+	m = load(&lim, in, sizeof(in) - 1, 5);
+	ch.value = big;
+	assert_int_equal(msg_change_add(m, &ch), 0);
+	assert_int_equal(msg_change_add(m, &ch), 0);
+	ch.value = "0123456789abcdef0123456789";
+	errno = 0;
+	assert_int_equal(msg_change_add(m, &ch), -1);
+	assert_int_equal(errno, E2BIG);
+	msg_free(m);
+	free(big);
+}
+
 static void
 test_limits_default(void **state)
 {
@@ -1008,6 +1047,7 @@ main(void)
 		cmocka_unit_test(test_apart),
 		cmocka_unit_test(test_output_fails),
 		cmocka_unit_test(test_limits_default),
+		cmocka_unit_test(test_change_caps),
 		cmocka_unit_test(test_nomem),
 	};
 
