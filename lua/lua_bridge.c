@@ -10,7 +10,7 @@
  * a full pool never blocks a worker thread: a session parked in a DNS
  * lookup holds its interpreter). No lock is held while a script runs. All state hangs off the struct lb_state that init()
  * returns, so two generations of the same script live side by side; the
- * only process-wide state is pg.store (store.c), shared on purpose.
+ * only process-wide state is pg.store (the host's store, through the host table), shared on purpose.
  *
  * Each interpreter is a sandbox with a deadline and a memory cap
  * (lua_sandbox.c). After a kill, a memory failure, or an error inside

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "lua_int.h"
-#include "store.h"
 
 /*
  * Argument checks.
@@ -313,15 +312,23 @@ lua_log_err(lua_State *L)
  * pg.store
  */
 
-/* store_fail - raise an error for a failed store call */
-static int
-store_fail(lua_State *L, const char *fn)
+/* store_host - the host table when it has pg.store, or an error */
+static const struct pg_host *
+store_host(lua_State *L)
 {
-	if (errno == EINVAL)
-		return luaL_error(L, "pg.store.%s: %s", fn,
-		    strcmp(fn, "incr") == 0 ? "the value is not an integer"
-		    " (or would overflow)" : "key or value too long");
-	return luaL_error(L, "pg.store.%s: out of memory", fn);
+	const struct pg_host *h = lb_interp_of(L)->st->host;
+
+	if (!PG_SIZE_HAS(h, struct pg_host, store_strerror) ||
+	    h->store_incr == NULL)
+		luaL_error(L, "pg.store: this host has no store");
+	return h;
+}
+
+/* store_fail - raise an error for a failed store call (a filter error) */
+static int
+store_fail(lua_State *L, const struct pg_host *h, const char *fn)
+{
+	return luaL_error(L, "pg.store.%s: %s", fn, h->store_strerror(errno));
 }
 
 /* check_ttl - an optional ttl in seconds */
@@ -341,14 +348,15 @@ check_ttl(lua_State *L, int idx)
 static int
 lua_store_incr(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	lua_Integer n = luaL_optinteger(L, 2, 1);
 	double ttl = check_ttl(L, 3);
 	int64_t r;
 
-	if (store_incr(k, klen, n, ttl, &r) == -1)
-		return store_fail(L, "incr");
+	if (h->store_incr(k, klen, n, ttl, &r) == -1)
+		return store_fail(L, h, "incr");
 	lua_pushinteger(L, r);
 	return 1;
 }
@@ -356,20 +364,21 @@ lua_store_incr(lua_State *L)
 static int
 lua_store_get(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
-	struct store_value v;
+	struct pg_store_value v;
 
-	if (store_get(k, klen, &v) == -1)
-		return store_fail(L, "get");
+	if (h->store_get(k, klen, &v) == -1)
+		return store_fail(L, h, "get");
 	switch (v.type) {
-	case STORE_INT:
+	case PG_STORE_INT:
 		lua_pushinteger(L, v.i);
 		break;
-	case STORE_NUM:
+	case PG_STORE_NUM:
 		lua_pushnumber(L, v.d);
 		break;
-	case STORE_STR:
+	case PG_STORE_STR:
 		lua_pushlstring(L, v.s, v.len);
 		free(v.s);
 		break;
@@ -382,36 +391,37 @@ lua_store_get(lua_State *L)
 static int
 lua_store_set(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	double ttl = check_ttl(L, 3);
-	struct store_value v;
+	struct pg_store_value v;
 
 	memset(&v, 0, sizeof(v));
 	switch (lua_type(L, 2)) {
 	case LUA_TNIL:
 	case LUA_TNONE:
-		v.type = STORE_NONE;
+		v.type = PG_STORE_NONE;
 		break;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, 2)) {
-			v.type = STORE_INT;
+			v.type = PG_STORE_INT;
 			v.i = lua_tointeger(L, 2);
 		} else {
-			v.type = STORE_NUM;
+			v.type = PG_STORE_NUM;
 			v.d = lua_tonumber(L, 2);
 		}
 		break;
 	case LUA_TSTRING:
-		v.type = STORE_STR;
+		v.type = PG_STORE_STR;
 		v.s = (char *)lua_tolstring(L, 2, &v.len);
 		break;
 	default:
 		return luaL_error(L, "pg.store.set: values are strings or"
 		    " numbers, not %s", luaL_typename(L, 2));
 	}
-	if (store_set(k, klen, &v, ttl) == -1)
-		return store_fail(L, "set");
+	if (h->store_set(k, klen, &v, ttl) == -1)
+		return store_fail(L, h, "set");
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -419,12 +429,13 @@ lua_store_set(lua_State *L)
 static int
 lua_store_delete(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	int r;
 
-	if ((r = store_delete(k, klen)) == -1)
-		return store_fail(L, "delete");
+	if ((r = h->store_delete(k, klen)) == -1)
+		return store_fail(L, h, "delete");
 	lua_pushboolean(L, r);
 	return 1;
 }

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "store.h"
 #include "config.h"
 #include "decision.h"
 #include "host_api.h"
@@ -253,6 +254,11 @@ chain_load(struct config *cfg, char *err, size_t errlen)
 			chain_unref(c);
 			return NULL;
 		}
+	}
+	if (store_apply(cfg, err, errlen) == -1) {
+		c->cfg = NULL;
+		chain_unref(c);
+		return NULL;
 	}
 	return c;
 }

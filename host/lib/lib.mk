@@ -22,7 +22,8 @@ libpglib_la_SOURCES = \
 	host/lib/rdns.c host/lib/rdns.h \
 	host/lib/dns.c host/lib/dns.h \
 	host/lib/dnsmsg.c host/lib/dnsmsg.h \
-	host/lib/dnsname.c host/lib/dnsname.h
+	host/lib/dnsname.c host/lib/dnsname.h \
+	host/lib/redis.c host/lib/redis.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
