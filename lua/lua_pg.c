@@ -324,6 +324,19 @@ store_host(lua_State *L)
 	return h;
 }
 
+/*
+ * store_parked - a store call (Redis: parked on the network) took the time
+ * since t0: it is store.timeout's, not the script's CPU deadline's
+ */
+static void
+store_parked(lua_State *L, uint64_t t0)
+{
+	struct lb_interp *in = lb_interp_of(L);
+
+	if (in->deadline != 0)
+		in->deadline += lb_mono_ns() - t0;
+}
+
 /* store_fail - raise an error for a failed store call (a filter error) */
 static int
 store_fail(lua_State *L, const struct pg_host *h, const char *fn)
@@ -354,8 +367,13 @@ lua_store_incr(lua_State *L)
 	lua_Integer n = luaL_optinteger(L, 2, 1);
 	double ttl = check_ttl(L, 3);
 	int64_t r;
+	uint64_t t0;
+	int rc;
 
-	if (h->store_incr(k, klen, n, ttl, &r) == -1)
+	t0 = lb_mono_ns();
+	rc = h->store_incr(k, klen, n, ttl, &r);
+	store_parked(L, t0);
+	if (rc == -1)
 		return store_fail(L, h, "incr");
 	lua_pushinteger(L, r);
 	return 1;
@@ -368,8 +386,13 @@ lua_store_get(lua_State *L)
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	struct pg_store_value v;
+	uint64_t t0;
+	int rc;
 
-	if (h->store_get(k, klen, &v) == -1)
+	t0 = lb_mono_ns();
+	rc = h->store_get(k, klen, &v);
+	store_parked(L, t0);
+	if (rc == -1)
 		return store_fail(L, h, "get");
 	switch (v.type) {
 	case PG_STORE_INT:
@@ -396,6 +419,8 @@ lua_store_set(lua_State *L)
 	const char *k = luaL_checklstring(L, 1, &klen);
 	double ttl = check_ttl(L, 3);
 	struct pg_store_value v;
+	uint64_t t0;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
 	switch (lua_type(L, 2)) {
@@ -420,7 +445,10 @@ lua_store_set(lua_State *L)
 		return luaL_error(L, "pg.store.set: values are strings or"
 		    " numbers, not %s", luaL_typename(L, 2));
 	}
-	if (h->store_set(k, klen, &v, ttl) == -1)
+	t0 = lb_mono_ns();
+	rc = h->store_set(k, klen, &v, ttl);
+	store_parked(L, t0);
+	if (rc == -1)
 		return store_fail(L, h, "set");
 	lua_pushboolean(L, 1);
 	return 1;
@@ -432,9 +460,13 @@ lua_store_delete(lua_State *L)
 	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
+	uint64_t t0;
 	int r;
 
-	if ((r = h->store_delete(k, klen)) == -1)
+	t0 = lb_mono_ns();
+	r = h->store_delete(k, klen);
+	store_parked(L, t0);
+	if (r == -1)
 		return store_fail(L, h, "delete");
 	lua_pushboolean(L, r);
 	return 1;
