@@ -4,7 +4,7 @@ LUA_BRIDGE_SOURCES = \
 	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h lua/lua_sandbox.c \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
 	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c lua/lua_dns.c \
-	lua/lua_mime.c
+	lua/lua_mime.c lua/lua_map.c
 # the bridge sees include/ (plugin.h), host/lib (re.h) and its own folder
 noinst_LTLIBRARIES += libpglua.la
 libpglua_la_SOURCES = $(LUA_BRIDGE_SOURCES)
@@ -16,7 +16,7 @@ TH_DNS_SOURCES = host/core/lookup.c host/lib/dns.c host/lib/dnsmsg.c \
 	$(TH_STORE_SOURCES)
 # The test host's pg.store is the real one (in-process or Redis).
 TH_STORE_SOURCES = host/core/store.c host/core/store_mem.c host/core/store_redis.c \
-	host/lib/redis.c host/lib/conn.c host/lib/addr.c
+	host/lib/redis.c host/lib/conn.c host/lib/addr.c host/lib/map.c
 
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).

@@ -129,6 +129,7 @@ setup(lua_State *L)
 	lb_part_open(L);
 	lb_vars_open(L);
 	lb_regex_open(L);
+	lb_map_open(L);
 	lb_pg_open(L);
 	lua_pushcfunction(L, lua_pg_on);
 	lua_setfield(L, -2, "on");
@@ -622,6 +623,7 @@ lb_fini(void *state)
 	pthread_cond_destroy(&st->cv);
 	free(st->script);
 	free(st->path);
+	free(st->confdir);
 	free(st->chunk);
 	free(st);
 }
@@ -655,8 +657,10 @@ lb_init(const struct pg_host *host, const struct pg_options *opts,
 	for (i = 0; i < n; i++) {
 		k = host->opt_key(opts, i);
 		v = host->opt_value(opts, i);
-		if (strcmp(k, "script") == 0 || strcmp(k, "path") == 0) {
-			char **dst = k[0] == 's' ? &st->script : &st->path;
+		if (strcmp(k, "script") == 0 || strcmp(k, "path") == 0 ||
+		    strcmp(k, "config_dir") == 0) {
+			char **dst = k[0] == 's' ? &st->script : k[0] == 'p' ?
+			    &st->path : &st->confdir;
 
 			free(*dst);
 			if ((*dst = strdup(v)) == NULL) {

@@ -484,6 +484,7 @@ const luaL_Reg lb_pg_funcs[] = {
 	{ "regex", lua_pg_regex },
 	{ "regex_set", lua_pg_regex_set },
 	{ "dnsbl", lua_pg_dnsbl },	/* lua_dns.c */
+	{ "map", lua_pg_map },		/* lua_map.c */
 	{ "on", NULL },			/* lua_bridge.c */
 	{ NULL, NULL }
 };

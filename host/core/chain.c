@@ -155,7 +155,8 @@ script_options(const struct config *cfg, const struct config_filter *cf,
 	    host_options_add(opts, "timeout_ms", timeout) == -1 ||
 	    host_options_add(opts, "memory_max", memory) == -1 ||
 	    host_options_add(opts, "path", cfg->lua_path ? cfg->lua_path : "")
-	    == -1 ? -1 : 0;
+	    == -1 || host_options_add(opts, "config_dir", cfg->dir ? cfg->dir :
+	    "") == -1 ? -1 : 0;
 	free(script);
 	return rc;
 }

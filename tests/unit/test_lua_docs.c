@@ -80,6 +80,7 @@ code_names(struct names *s)
 	add_regs(s, "part:", lb_part_methods);
 	add_regs(s, "re:", lb_regex_methods);
 	add_regs(s, "set:", lb_regex_set_methods);
+	add_regs(s, "m:", lb_map_methods);
 }
 
 /* doc_names - the "### `name" headings of docs/lua-api.md */
