@@ -333,7 +333,7 @@ lower(char *out, const char *s, size_t n)
 static const char *
 add_name(struct data *d, const char *key, const char *val)
 {
-	char k[MAP_LINE_MAX];
+	char k[MAP_LINE_MAX + 1];
 	size_t n, i;
 
 	n = lower(k, key, strlen(key));
@@ -592,20 +592,35 @@ reload(struct map *m)
 	log_info("map %s: reloaded", m->path);
 }
 
-struct map *
-map_open(const char *path, enum map_kind kind, char *err, size_t errlen)
+/* find - the registered map of path and kind (reg_lock held) */
+static struct map *
+find(const char *path, enum map_kind kind)
 {
 	struct map *m;
-	struct load l;
 
-	pthread_mutex_lock(&reg_lock);
 	for (m = maps; m; m = m->next)
 		if (m->kind == kind && strcmp(m->path, path) == 0)
 			break;
-	if (m != NULL) {
-		pthread_mutex_unlock(&reg_lock);
+	return m;
+}
+
+/*
+ * The registry lock is never held across the load (a fiber parks in
+ * fiber_offload(), and its worker must not block on the lock meanwhile):
+ * two first opens of one map may both load it; the second one's copy is
+ * dropped.
+ */
+struct map *
+map_open(const char *path, enum map_kind kind, char *err, size_t errlen)
+{
+	struct map *m, *had;
+	struct load l;
+
+	pthread_mutex_lock(&reg_lock);
+	m = find(path, kind);
+	pthread_mutex_unlock(&reg_lock);
+	if (m != NULL)
 		return m;
-	}
 	l.path = path;
 	l.kind = kind;
 	l.err = err;
@@ -613,7 +628,6 @@ map_open(const char *path, enum map_kind kind, char *err, size_t errlen)
 	if ((m = calloc(1, sizeof(*m))) == NULL ||
 	    (m->path = strdup(path)) == NULL) {
 		free(m);
-		pthread_mutex_unlock(&reg_lock);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
@@ -622,7 +636,6 @@ map_open(const char *path, enum map_kind kind, char *err, size_t errlen)
 	if (l.d == NULL) {
 		free(m->path);
 		free(m);
-		pthread_mutex_unlock(&reg_lock);
 		return NULL;
 	}
 	m->kind = kind;
@@ -630,6 +643,15 @@ map_open(const char *path, enum map_kind kind, char *err, size_t errlen)
 	m->gen = 1;
 	m->next_check = clock_ms() + CHECK_MS;
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_lock(&reg_lock);
+	if ((had = find(path, kind)) != NULL) {
+		pthread_mutex_unlock(&reg_lock);
+		data_unref(m->cur);
+		pthread_mutex_destroy(&m->lock);
+		free(m->path);
+		free(m);
+		return had;
+	}
 	m->next = maps;
 	maps = m;
 	pthread_mutex_unlock(&reg_lock);
@@ -777,7 +799,6 @@ map_generation(struct map *m)
 {
 	unsigned g;
 
-	(void)acquire;
 	pthread_mutex_lock(&m->lock);
 	g = m->gen;
 	pthread_mutex_unlock(&m->lock);
