@@ -2,12 +2,12 @@
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
-	bench/mime_bench
+	bench/mime_bench bench/store_bench
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
-bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) -lm
+bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(HIREDIS_LIBS) -lm
 # the floors beside phasegate in bench/proxy and bench/milter: a proxy that
 # only copies bytes (bench/relay.c), a milter that only answers (bench/nullmilter.c)
 bench_relay_SOURCES = bench/relay.c
@@ -27,6 +27,12 @@ bench-lookups: bench/dnsdelay$(EXEEXT) bench/dns_bench$(EXEEXT)
 # mime_bench: the content rules see (docs/mime.md), with the real core
 bench_mime_bench_SOURCES = bench/mime_bench.c
 bench_mime_bench_LDADD = libphasegate.la
+# store_bench: pg.store calls in-process and against Redis (bench/store)
+bench_store_bench_SOURCES = bench/store_bench.c
+bench_store_bench_LDADD = libphasegate.la
+.PHONY: bench-store
+bench-store: bench/store_bench$(EXEEXT) phasegate$(EXEEXT)
+	$(abs_top_srcdir)/bench/store $(abs_top_builddir)
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench bench-lua bench-mime

@@ -4,7 +4,7 @@
 noinst_LTLIBRARIES += libphasegate.la
 libphasegate_la_SOURCES =
 libphasegate_la_LIBADD = libpgfront.la libpgcore.la libpglua.la libpgluaconf.la \
-	libpgcodec.la libpglib.la $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(MIME_LIBS) \
+	libpgcodec.la libpglib.la $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(MIME_LIBS) $(HIREDIS_LIBS) \
 	$(LIBS) -lm
 
 bin_PROGRAMS += phasegate

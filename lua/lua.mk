@@ -4,8 +4,7 @@ LUA_BRIDGE_SOURCES = \
 	lua/lua_bridge.c lua/lua_bridge.h lua/lua_int.h lua/lua_sandbox.c \
 	lua/lua_pg.c lua/lua_session.c lua/lua_tx.c \
 	lua/lua_vars.c lua/lua_vars.h lua/lua_regex.c lua/lua_strpat.c lua/lua_dns.c \
-	lua/lua_mime.c \
-	lua/store.c lua/store.h
+	lua/lua_mime.c lua/lua_map.c
 # the bridge sees include/ (plugin.h), host/lib (re.h) and its own folder
 noinst_LTLIBRARIES += libpglua.la
 libpglua_la_SOURCES = $(LUA_BRIDGE_SOURCES)
@@ -13,7 +12,11 @@ libpglua_la_CPPFLAGS = $(LUA_BRIDGE_CPPFLAGS)
 
 # The test host's lookups use the real resolver, and the tests' DNS servers.
 TH_DNS_SOURCES = host/core/lookup.c host/lib/dns.c host/lib/dnsmsg.c \
-	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c tests/dns/dnspeer.c
+	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c tests/dns/dnspeer.c \
+	$(TH_STORE_SOURCES)
+# The test host's pg.store is the real one (in-process or Redis).
+TH_STORE_SOURCES = host/core/store.c host/core/store_mem.c host/core/store_redis.c \
+	host/lib/redis.c host/lib/conn.c host/lib/addr.c host/lib/map.c
 
 if HAVE_CMOCKA
 # Against the plugin ABI only: a small host in the test (test_lua_host.c).
@@ -22,15 +25,12 @@ LUA_TEST_SOURCES = $(LUA_BRIDGE_SOURCES) host/lib/re.c host/lib/re.h host/lib/fi
 	tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 LUA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' \
 	-I$(top_srcdir)/tests/dns
-LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(CMOCKA_LIBS) -lm
-LUA_UNIT_TESTS = tests/unit/test_lua_scripts tests/unit/test_lua_store \
+LUA_TEST_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+LUA_UNIT_TESTS = tests/unit/test_lua_scripts \
 	tests/unit/test_lua_bridge tests/unit/test_lua_docs tests/unit/test_lua_real \
 	tests/unit/test_lua_strpat
 check_PROGRAMS += $(LUA_UNIT_TESTS)
 TESTS += $(LUA_UNIT_TESTS)
-tests_unit_test_lua_store_SOURCES = tests/unit/test_lua_store.c lua/store.c lua/store.h
-tests_unit_test_lua_store_CFLAGS = $(LUA_TEST_CFLAGS)
-tests_unit_test_lua_store_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_lua_bridge_SOURCES = tests/unit/test_lua_bridge.c $(LUA_TEST_SOURCES)
 tests_unit_test_lua_bridge_CFLAGS = $(LUA_TEST_CFLAGS)
 tests_unit_test_lua_bridge_LDADD = $(LUA_TEST_LDADD)

@@ -10,7 +10,7 @@
  * a full pool never blocks a worker thread: a session parked in a DNS
  * lookup holds its interpreter). No lock is held while a script runs. All state hangs off the struct lb_state that init()
  * returns, so two generations of the same script live side by side; the
- * only process-wide state is pg.store (store.c), shared on purpose.
+ * only process-wide state is pg.store (the host's store, through the host table), shared on purpose.
  *
  * Each interpreter is a sandbox with a deadline and a memory cap
  * (lua_sandbox.c). After a kill, a memory failure, or an error inside
@@ -130,6 +130,7 @@ setup(lua_State *L)
 	lb_part_open(L);
 	lb_vars_open(L);
 	lb_regex_open(L);
+	lb_map_open(L);
 	lb_pg_open(L);
 	lua_pushcfunction(L, lua_pg_on);
 	lua_setfield(L, -2, "on");
@@ -625,6 +626,7 @@ lb_fini(void *state)
 	pthread_cond_destroy(&st->cv);
 	free(st->script);
 	free(st->path);
+	free(st->confdir);
 	free(st->chunk);
 	free(st);
 }
@@ -658,8 +660,10 @@ lb_init(const struct pg_host *host, const struct pg_options *opts,
 	for (i = 0; i < n; i++) {
 		k = host->opt_key(opts, i);
 		v = host->opt_value(opts, i);
-		if (strcmp(k, "script") == 0 || strcmp(k, "path") == 0) {
-			char **dst = k[0] == 's' ? &st->script : &st->path;
+		if (strcmp(k, "script") == 0 || strcmp(k, "path") == 0 ||
+		    strcmp(k, "config_dir") == 0) {
+			char **dst = k[0] == 's' ? &st->script : k[0] == 'p' ?
+			    &st->path : &st->confdir;
 
 			free(*dst);
 			if ((*dst = strdup(v)) == NULL) {

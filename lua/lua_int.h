@@ -76,6 +76,7 @@ struct lb_state {
 	const struct pg_host *host;
 	char		*script;	/* absolute path */
 	char		*path;		/* require() directories, ";"-separated */
+	char		*confdir;	/* the configuration's directory (pg.map) */
 	uint64_t	 timeout_ms;
 	size_t		 memory_max;
 	char		*chunk;		/* the compiled script (lua_dump) */
@@ -153,6 +154,11 @@ void		 lb_vars_open(lua_State *);
 void		 lb_regex_open(lua_State *);
 int		 lua_pg_regex(lua_State *);
 int		 lua_pg_regex_set(lua_State *);
+
+/* lua_map.c: pg.map */
+void		 lb_map_open(lua_State *);
+int		 lua_pg_map(lua_State *);
+extern const luaL_Reg lb_map_methods[];
 
 /* lua_dns.c: pg.dns.* and pg.dnsbl */
 void		 lb_dns_open(lua_State *);

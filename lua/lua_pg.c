@@ -19,8 +19,6 @@
 #include <string.h>
 
 #include "lua_int.h"
-#include "metrics.h"
-#include "store.h"
 
 /*
  * Argument checks.
@@ -314,16 +312,36 @@ lua_log_err(lua_State *L)
  * pg.store
  */
 
-/* store_fail - raise an error for a failed store call (counted) */
-static int
-store_fail(lua_State *L, const char *fn)
+/* store_host - the host table when it has pg.store, or an error */
+static const struct pg_host *
+store_host(lua_State *L)
 {
-	metrics_count(METRICS_STORE, fn, "error", 1);
-	if (errno == EINVAL)
-		return luaL_error(L, "pg.store.%s: %s", fn,
-		    strcmp(fn, "incr") == 0 ? "the value is not an integer"
-		    " (or would overflow)" : "key or value too long");
-	return luaL_error(L, "pg.store.%s: out of memory", fn);
+	const struct pg_host *h = lb_interp_of(L)->st->host;
+
+	if (!PG_SIZE_HAS(h, struct pg_host, store_strerror) ||
+	    h->store_incr == NULL)
+		luaL_error(L, "pg.store: this host has no store");
+	return h;
+}
+
+/*
+ * store_parked - a store call (Redis: parked on the network) took the time
+ * since t0: it is store.timeout's, not the script's CPU deadline's
+ */
+static void
+store_parked(lua_State *L, uint64_t t0)
+{
+	struct lb_interp *in = lb_interp_of(L);
+
+	if (in->deadline != 0)
+		in->deadline += lb_mono_ns() - t0;
+}
+
+/* store_fail - raise an error for a failed store call (a filter error) */
+static int
+store_fail(lua_State *L, const struct pg_host *h, const char *fn)
+{
+	return luaL_error(L, "pg.store.%s: %s", fn, h->store_strerror(errno));
 }
 
 /* check_ttl - an optional ttl in seconds */
@@ -343,15 +361,20 @@ check_ttl(lua_State *L, int idx)
 static int
 lua_store_incr(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	lua_Integer n = luaL_optinteger(L, 2, 1);
 	double ttl = check_ttl(L, 3);
 	int64_t r;
+	uint64_t t0;
+	int rc;
 
-	if (store_incr(k, klen, n, ttl, &r) == -1)
-		return store_fail(L, "incr");
-	metrics_count(METRICS_STORE, "incr", "ok", 1);
+	t0 = lb_mono_ns();
+	rc = h->store_incr(k, klen, n, ttl, &r);
+	store_parked(L, t0);
+	if (rc == -1)
+		return store_fail(L, h, "incr");
 	lua_pushinteger(L, r);
 	return 1;
 }
@@ -359,22 +382,26 @@ lua_store_incr(lua_State *L)
 static int
 lua_store_get(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
-	struct store_value v;
+	struct pg_store_value v;
+	uint64_t t0;
+	int rc;
 
-	if (store_get(k, klen, &v) == -1)
-		return store_fail(L, "get");
-	metrics_count(METRICS_STORE, "get", v.type == STORE_NONE ? "miss" :
-	    "ok", 1);
+	t0 = lb_mono_ns();
+	rc = h->store_get(k, klen, &v);
+	store_parked(L, t0);
+	if (rc == -1)
+		return store_fail(L, h, "get");
 	switch (v.type) {
-	case STORE_INT:
+	case PG_STORE_INT:
 		lua_pushinteger(L, v.i);
 		break;
-	case STORE_NUM:
+	case PG_STORE_NUM:
 		lua_pushnumber(L, v.d);
 		break;
-	case STORE_STR:
+	case PG_STORE_STR:
 		lua_pushlstring(L, v.s, v.len);
 		free(v.s);
 		break;
@@ -387,37 +414,42 @@ lua_store_get(lua_State *L)
 static int
 lua_store_set(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
 	double ttl = check_ttl(L, 3);
-	struct store_value v;
+	struct pg_store_value v;
+	uint64_t t0;
+	int rc;
 
 	memset(&v, 0, sizeof(v));
 	switch (lua_type(L, 2)) {
 	case LUA_TNIL:
 	case LUA_TNONE:
-		v.type = STORE_NONE;
+		v.type = PG_STORE_NONE;
 		break;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, 2)) {
-			v.type = STORE_INT;
+			v.type = PG_STORE_INT;
 			v.i = lua_tointeger(L, 2);
 		} else {
-			v.type = STORE_NUM;
+			v.type = PG_STORE_NUM;
 			v.d = lua_tonumber(L, 2);
 		}
 		break;
 	case LUA_TSTRING:
-		v.type = STORE_STR;
+		v.type = PG_STORE_STR;
 		v.s = (char *)lua_tolstring(L, 2, &v.len);
 		break;
 	default:
 		return luaL_error(L, "pg.store.set: values are strings or"
 		    " numbers, not %s", luaL_typename(L, 2));
 	}
-	if (store_set(k, klen, &v, ttl) == -1)
-		return store_fail(L, "set");
-	metrics_count(METRICS_STORE, "set", "ok", 1);
+	t0 = lb_mono_ns();
+	rc = h->store_set(k, klen, &v, ttl);
+	store_parked(L, t0);
+	if (rc == -1)
+		return store_fail(L, h, "set");
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -425,13 +457,17 @@ lua_store_set(lua_State *L)
 static int
 lua_store_delete(lua_State *L)
 {
+	const struct pg_host *h = store_host(L);
 	size_t klen;
 	const char *k = luaL_checklstring(L, 1, &klen);
+	uint64_t t0;
 	int r;
 
-	if ((r = store_delete(k, klen)) == -1)
-		return store_fail(L, "delete");
-	metrics_count(METRICS_STORE, "delete", r ? "ok" : "miss", 1);
+	t0 = lb_mono_ns();
+	r = h->store_delete(k, klen);
+	store_parked(L, t0);
+	if (r == -1)
+		return store_fail(L, h, "delete");
 	lua_pushboolean(L, r);
 	return 1;
 }
@@ -448,6 +484,7 @@ const luaL_Reg lb_pg_funcs[] = {
 	{ "regex", lua_pg_regex },
 	{ "regex_set", lua_pg_regex_set },
 	{ "dnsbl", lua_pg_dnsbl },	/* lua_dns.c */
+	{ "map", lua_pg_map },		/* lua_map.c */
 	{ "on", NULL },			/* lua_bridge.c */
 	{ NULL, NULL }
 };

@@ -35,6 +35,7 @@
 
 #include "chain.h"
 #include "clock.h"
+#include "store.h"
 #include "config.h"
 #include "decision.h"
 #include "host_api.h"
@@ -156,7 +157,8 @@ script_options(const struct config *cfg, const struct config_filter *cf,
 	    host_options_add(opts, "timeout_ms", timeout) == -1 ||
 	    host_options_add(opts, "memory_max", memory) == -1 ||
 	    host_options_add(opts, "path", cfg->lua_path ? cfg->lua_path : "")
-	    == -1 ? -1 : 0;
+	    == -1 || host_options_add(opts, "config_dir", cfg->dir ? cfg->dir :
+	    "") == -1 ? -1 : 0;
 	free(script);
 	return rc;
 }
@@ -255,6 +257,11 @@ chain_load(struct config *cfg, char *err, size_t errlen)
 			chain_unref(c);
 			return NULL;
 		}
+	}
+	if (store_apply(cfg, err, errlen) == -1) {
+		c->cfg = NULL;
+		chain_unref(c);
+		return NULL;
 	}
 	return c;
 }

@@ -39,6 +39,7 @@
 #include "config_listen.h"
 #include "config_ident.h"
 #include "config_stats.h"
+#include "config_store.h"
 #include "confwalk.h"
 #include "file.h"
 #include "lua_conf.h"
@@ -520,29 +521,6 @@ do_lua(struct confwalk *w, const struct lua_conf_node *n)
 	return 0;
 }
 
-/* do_store - store = { memory_max = "64M" }: the in-process pg.store */
-static int
-do_store(struct confwalk *w, const struct lua_conf_node *n)
-{
-	char path[CONFWALK_PATH_LEN];
-	size_t i;
-
-	if (confwalk_want_table(w, "store", n) == -1)
-		return -1;
-	for (i = 0; i < n->nkids; i++) {
-		const struct lua_conf_node *k = &n->kids[i];
-
-		confwalk_sub_path(path, sizeof(path), "store", k);
-		if (k->key == NULL || strcmp(k->key, "memory_max") != 0)
-			return confwalk_unknown(w, "store", k);
-		if (confwalk_get_size(w, path, k, &w->cfg->store_memory_max) == -1)
-			return -1;
-		if (w->cfg->store_memory_max == 0)
-			return confwalk_fail(w, k->line, "%s: must be more than 0", path);
-	}
-	return 0;
-}
-
 /* check_dns_server - "192.0.2.1", "192.0.2.1:53", "::1", "[::1]:53"; NULL or a reason */
 static const char *
 check_dns_server(const char *s)
@@ -677,7 +655,7 @@ do_top(struct confwalk *w, const struct lua_conf_node *k)
 	if (strcmp(key, "dns") == 0)
 		return do_dns(w, k);
 	if (strcmp(key, "store") == 0)
-		return do_store(w, k);
+		return config_store(w, k);
 	return confwalk_unknown(w, "", k);
 }
 
@@ -722,6 +700,8 @@ config_new(const char *name)
 	c->spool_memory_max = 1024 * 1024;
 	c->lua_memory_max = 64 * 1024 * 1024;
 	c->store_memory_max = 64 * 1024 * 1024;
+	c->store_timeout_ms = 200;
+	c->store_pool = 16;
 	c->mime_max_parts = 1000;
 	c->mime_max_depth = 20;
 	c->mime_max_header = 64 * 1024;
@@ -829,6 +809,9 @@ config_free(struct config *c)
 	free(c->spool_dir);
 	free(c->user);
 	free(c->lua_path);
+	free(c->store_redis);
+	free(c->store_prefix);
+	free(c->store_password);
 	for (i = 0; i < c->ndns_servers; i++)
 		free(c->dns_servers[i]);
 	free(c->dns_servers);

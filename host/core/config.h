@@ -96,6 +96,12 @@ struct config {
 	int		 log_syslog;		/* log = "syslog" */
 	uint64_t	 lua_memory_max;	/* lua = { memory_max = "64M" }, per interpreter */
 	uint64_t	 store_memory_max;	/* store = { memory_max = "64M" }: pg.store */
+	char		*store_redis;		/* store.redis: NULL in-process */
+	char		*store_prefix;		/* store.prefix: NULL none */
+	char		*store_password;	/* store.password: NULL no AUTH */
+	int		 store_db;		/* store.db: default 0 */
+	uint64_t	 store_timeout_ms;	/* store.timeout: default 200ms */
+	unsigned	 store_pool;		/* store.pool: default 16 connections */
 	char		*lua_path;		/* lua = { path = "dir;dir" }: where require() looks */
 	char		**dns_servers;		/* dns.servers: "ip", "ip:port", "[ip6]:port"; NULL: resolv.conf */
 	size_t		 ndns_servers;

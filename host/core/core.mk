@@ -24,7 +24,11 @@ libpgcore_la_SOURCES = \
 	host/core/host_api.c host/core/host_api.h \
 	host/core/lookup.c host/core/lookup.h \
 	host/core/content.c host/core/content.h \
-	host/core/arclist.c host/core/arclist.h
+	host/core/arclist.c host/core/arclist.h \
+	host/core/config_store.c host/core/config_store.h \
+	host/core/store.c host/core/store.h \
+	host/core/store_mem.c host/core/store_mem.h \
+	host/core/store_redis.c host/core/store_redis.h
 libpgcore_la_CPPFLAGS = $(CORE_CPPFLAGS)
 LUA_CONF_SOURCES = lua/conf/lua_conf.c lua/conf/lua_conf.h \
 	lua/conf/lua_conf_lines.c lua/conf/lua_conf_lines.h \
@@ -37,7 +41,7 @@ if HAVE_CMOCKA
 CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
 	tests/unit/test_session tests/unit/test_tx tests/unit/test_chain \
 	tests/unit/test_plugin_load tests/unit/test_reload tests/unit/test_lookup \
-	tests/unit/test_metrics tests/unit/test_msglog
+	tests/unit/test_metrics tests/unit/test_msglog tests/unit/test_store
 check_PROGRAMS += $(CORE_UNIT_TESTS)
 TESTS += $(CORE_UNIT_TESTS)
 tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c host/lib/metrics.c \
@@ -70,13 +74,16 @@ tests_unit_test_tx_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tx_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_config_SOURCES = tests/unit/test_config.c host/core/config.c \
 	host/core/confwalk.c host/core/config_listen.c host/core/config_stats.c \
-	host/core/config_diff.c \
+	host/core/config_diff.c host/core/config_store.c \
 	host/codec/units.c $(LUA_CONF_SOURCES) host/lib/file.c host/lib/addr.c \
 	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DCONFIG_TEST_DATA='"$(abs_top_srcdir)/tests/data/config"'
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(LUA_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_store_SOURCES = tests/unit/test_store.c
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD)
 tests_unit_test_chain_SOURCES = tests/unit/test_chain.c
 tests_unit_test_chain_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_chain_LDADD = $(UNIT_LDADD)

@@ -34,6 +34,7 @@
 #include "lookup.h"
 #include "metrics.h"
 #include "msg.h"
+#include "store.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
@@ -767,6 +768,12 @@ static const struct pg_host host = {
 	.tx_url_count = h_tx_url_count,
 	.tx_url_str = h_tx_url_str,
 	.tx_url_part = h_tx_url_part,
+	/* pg.store (store.c) */
+	.store_incr = store_incr,
+	.store_get = store_get,
+	.store_set = store_set,
+	.store_delete = store_delete,
+	.store_strerror = store_strerror,
 };
 
 const struct pg_host *

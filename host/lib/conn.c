@@ -58,6 +58,7 @@ struct conn {
 	char			*wbuf;
 	size_t			 wsize, wlen;
 	int			 watched;	/* in the fiber's epoll watch list */
+	int			 shared;	/* passed between fibers: never watched */
 	int			 drained;	/* the last read came back short */
 	int			 eof;		/* the peer closed its side */
 	int			 dead;		/* an I/O error: no more I/O */
@@ -147,6 +148,15 @@ conn_free(struct conn *c)
 	free(c);
 }
 
+void
+conn_set_shared(struct conn *c)
+{
+	if (c->watched)
+		fiber_unwatch(c->fd);
+	c->watched = 0;
+	c->shared = 1;
+}
+
 int
 conn_fd(const struct conn *c)
 {
@@ -232,7 +242,7 @@ conn_wait(struct conn *c, unsigned events, uint64_t deadline, unsigned flags)
 		}
 		if (deadline != 0 && clock_ms() >= deadline)
 			return CONN_TIMEOUT;
-		if (!c->watched)
+		if (!c->watched && !c->shared)
 			c->watched = fiber_self() && fiber_watch(c->fd) == 0;
 		if (fiber_wait(c->fd, events, dl) == 1)
 			return CONN_OK;

@@ -105,6 +105,12 @@ struct conn	*conn_connect(const struct addr *a, uint64_t deadline,
 void		 conn_free(struct conn *);
 int		 conn_fd(const struct conn *);
 /*
+ * conn_set_shared - the connection will be used by one fiber after
+ * another (a pool's): its descriptor is never kept in a fiber's watch list
+ * (each wait registers it once); call it from the fiber that made it.
+ */
+void		 conn_set_shared(struct conn *);
+/*
  * conn_set_ops - put a byte layer (TLS) under the buffers; ctx is the
  * layer's, closed by ops->close at conn_free(). -1 with EBUSY while input
  * is buffered (it came before the layer: STARTTLS must not take it as

@@ -23,12 +23,15 @@ libpglib_la_SOURCES = \
 	host/lib/rdns.c host/lib/rdns.h \
 	host/lib/dns.c host/lib/dns.h \
 	host/lib/dnsmsg.c host/lib/dnsmsg.h \
-	host/lib/dnsname.c host/lib/dnsname.h
+	host/lib/dnsname.c host/lib/dnsname.h \
+	host/lib/redis.c host/lib/redis.h \
+	host/lib/map.c host/lib/map.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
 LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
-	tests/unit/test_conn tests/unit/test_listen tests/unit/test_dnsname tests/unit/test_dns
+	tests/unit/test_conn tests/unit/test_listen tests/unit/test_dnsname tests/unit/test_dns \
+	tests/unit/test_map
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c $(FIBER_SOURCES) host/lib/clock.c \
@@ -48,6 +51,11 @@ tests_unit_test_dns_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/dns \
 tests_unit_test_dns_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dns_LDADD = $(CARES_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_dns_LDFLAGS = -pthread
+tests_unit_test_map_SOURCES = tests/unit/test_map.c host/lib/map.c host/lib/re.c \
+	$(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
+tests_unit_test_map_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_map_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_map_LDFLAGS = -pthread
 tests_unit_test_re_SOURCES = tests/unit/test_re.c host/lib/re.c host/lib/re.h
 tests_unit_test_re_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_re_LDADD = $(PCRE2_LIBS) $(HS_LIBS) $(CMOCKA_LIBS)

@@ -180,6 +180,25 @@ struct pg_dnsbl_zone {
 };
 
 /*
+ * pg.store values (struct pg_host store_*): a key's value is an integer, a
+ * number or a byte string. PG_STORE_NONE: no such key (store_get).
+ */
+enum pg_store_type {
+	PG_STORE_NONE = 0,
+	PG_STORE_INT,
+	PG_STORE_NUM,
+	PG_STORE_STR
+};
+
+struct pg_store_value {
+	enum pg_store_type	 type;
+	int64_t			 i;
+	double			 d;
+	char			*s;	/* PG_STORE_STR; from store_get: malloc'd, free() it */
+	size_t			 len;
+};
+
+/*
  * The host's services. Functions that return int return 0 on success and -1
  * on failure (bad argument, e.g. a header name with a colon, or no memory);
  * the failure's reason is then in last_error() until the next call.
@@ -324,6 +343,27 @@ struct pg_host {
 	size_t		 (*tx_url_count)(struct pg_tx *);
 	const char	*(*tx_url_str)(struct pg_tx *, size_t i, enum pg_url_str);
 	int		 (*tx_url_part)(struct pg_tx *, size_t i);	/* part index, -1 */
+
+	/*
+	 * pg.store (DESIGN section 10), added in ABI 1 after its first
+	 * release: check PG_SIZE_HAS(host, struct pg_host, store_strerror).
+	 * One store per process (in-process, or Redis when configured),
+	 * shared by every filter and script. Each call returns 0 (delete: 1
+	 * when the key existed, 0 when not), or -1 with errno: EINVAL (incr
+	 * on a value that is not an integer, or overflow), E2BIG (key or value
+	 * too long), ENOSPC (store.memory_max reached), EIO (the backend
+	 * failed: down, error reply, out of memory), ETIMEDOUT (store.timeout).
+	 * From a session's callback a Redis call parks only that session.
+	 * ttl in seconds, 0: none; incr sets it only when it creates the key.
+	 */
+	int		 (*store_incr)(const char *key, size_t klen, int64_t n,
+			    double ttl, int64_t *result);
+	int		 (*store_get)(const char *key, size_t klen,
+			    struct pg_store_value *v);
+	int		 (*store_set)(const char *key, size_t klen,
+			    const struct pg_store_value *v, double ttl);
+	int		 (*store_delete)(const char *key, size_t klen);
+	const char	*(*store_strerror)(int err);	/* errno of a failed call */
 
 	/* new members go here */
 };

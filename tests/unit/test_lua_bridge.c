@@ -176,7 +176,7 @@ test_concurrent(void **state)
 	struct worker w[NTHREADS];
 	pthread_t t[NTHREADS];
 	struct lua_bridge_stats stats;
-	struct store_value v;
+	struct pg_store_value v;
 	char err[512];
 	void *st;
 	int i;

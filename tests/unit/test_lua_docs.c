@@ -80,6 +80,7 @@ code_names(struct names *s)
 	add_regs(s, "part:", lb_part_methods);
 	add_regs(s, "re:", lb_regex_methods);
 	add_regs(s, "set:", lb_regex_set_methods);
+	add_regs(s, "m:", lb_map_methods);
 }
 
 /* doc_names - the "### `name" headings of docs/lua-api.md */
@@ -187,7 +188,7 @@ test_live_names(void **state)
 	const char *kv[] = { "script", path, NULL };
 	struct names code = { .n = 0 };
 	struct pg_options *o;
-	struct store_value v;
+	struct pg_store_value v;
 	struct pg_session *s;
 	struct pg_tx *tx;
 	struct pg_reply r;
@@ -225,7 +226,7 @@ test_live_names(void **state)
 		free(code.v[i]);
 	}
 	assert_int_equal(store_get("docs:live", 9, &v), 0);
-	assert_int_equal(v.type, STORE_STR);
+	assert_int_equal(v.type, PG_STORE_STR);
 	assert_string_equal(v.s, want);
 	free(v.s);
 

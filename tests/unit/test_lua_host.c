@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "fiber.h"
 #include "lookup.h"
+#include "store.h"
 #include "test_lua_host.h"
 
 struct pg_options {
@@ -434,6 +435,11 @@ const struct pg_host th_host = {
 	.dnsbl_query = th_dnsbl_query,
 	.dnsbl_release = lookup_dnsbl_release,
 	.dns_strerror = lookup_strerror,
+	.store_incr = store_incr,
+	.store_get = store_get,
+	.store_set = store_set,
+	.store_delete = store_delete,
+	.store_strerror = store_strerror,
 };
 
 struct pg_options *
