@@ -22,6 +22,7 @@
 #include "chain.h"
 #include "config.h"
 #include "content.h"
+#include "log.h"
 #include "lua_bridge.h"
 #include "plugin_load.h"
 #include "msg.h"
@@ -324,6 +325,8 @@ main(int argc, char **argv)
 	int k, i;
 
 	plugin_builtin_add("lua", &lua_bridge_plugin);
+	/* no summary line per message: the figures are the filtering's */
+	log_set_level(LOG_LEVEL_WARN);
 	snprintf(conf, sizeof(conf), "filters = { { script = '%s/examples/rules/"
 	    "rules.lua' } }\nactions = { add_header = 5, reject = 12 }\n"
 	    "spool = { dir = '/tmp' }\n", top);
