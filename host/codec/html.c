@@ -111,6 +111,9 @@ by_name(const void *k, const void *e)
 	return strcmp(k, ((const struct el *)e)->name);
 }
 
+/* is1 - the tag name is the one letter c (names are zero-padded: no strcmp per tag) */
+#define is1(name, c)	((name)[0] == (c) && (name)[1] == '\0')
+
 /* el_flags - EL_* of an element name (lower case) */
 static unsigned
 el_flags(const char *name)
@@ -502,7 +505,7 @@ open_tag(struct html *h, struct tag *t)
 		emit_nl(h);
 	else if (f & EL_CELL)
 		h->space = 1;
-	if (strcmp(t->name, "a") == 0 && t->href != NULL) {
+	if (is1(t->name, 'a') && t->href != NULL) {
 		if (h->in_link)
 			link_end(h);
 		u = attr_decode(h, t->href, t->hlen);
@@ -510,9 +513,9 @@ open_tag(struct html *h, struct tag *t)
 		mbuf_add(&h->href, u, strlen(u));
 		h->link_at = h->out->len;
 		h->in_link = 1;
-	} else if (strcmp(t->name, "img") == 0 && t->src != NULL)
+	} else if (t->src != NULL && strcmp(t->name, "img") == 0)
 		report(h, t->src, t->slen);
-	else if (strcmp(t->name, "area") == 0 && t->href != NULL)
+	else if (t->href != NULL && strcmp(t->name, "area") == 0)
 		report(h, t->href, t->hlen);
 	if ((f & EL_VOID) || t->selfclose)
 		return;
@@ -538,10 +541,11 @@ close_tag(struct html *h, struct tag *t)
 
 	if (el_flags(t->name) & EL_BLOCK)
 		emit_nl(h);
-	if (strcmp(t->name, "a") == 0 && h->in_link)
+	if (is1(t->name, 'a') && h->in_link)
 		link_end(h);
+	/* names and the stack are zero-padded to their size: one memcmp */
 	for (k = h->depth; k > 0; k--)
-		if (strcmp(h->stack[k - 1], t->name) == 0)
+		if (memcmp(h->stack[k - 1], t->name, sizeof(t->name)) == 0)
 			break;
 	if (k == 0)
 		return;	/* not open: ignore */
