@@ -244,6 +244,16 @@ zero_width(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* plain - a byte text() copies as it is (not markup, an entity, white space or a zero-width lead byte) */
+static inline int
+plain(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return c > ' ' && c != '<' && c != '&' && c != 0xE2 && c != 0xEF &&
+	    c != 0xC2;
+}
+
 /* text - the text up to the next '<' */
 static void
 text(struct html *h)
@@ -268,13 +278,18 @@ text(struct html *h)
 		    (const unsigned char *)h->end)) > 0) {
 			p += n;
 		} else {
-			/* a run of plain bytes in one append */
-			for (run = p + 1; run < h->end && *run != '<' &&
-			    *run != '&' && (unsigned char)*run > ' ' &&
-			    (unsigned char)*run != 0xE2 &&
-			    (unsigned char)*run != 0xEF &&
-			    (unsigned char)*run != 0xC2; run++)
-				;
+			/*
+			 * a run of plain bytes in one append, single spaces
+			 * between words included (they collapse to themselves)
+			 */
+			for (run = p + 1; run < h->end; run++) {
+				if (plain(*run))
+					continue;
+				if (*run != ' ' || run + 1 >= h->end ||
+				    !plain(run[1]))
+					break;
+				run++;
+			}
 			emit(h, p, (size_t)(run - p));
 			p = run;
 		}
