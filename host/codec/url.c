@@ -120,6 +120,11 @@ link_start(const char *text, const char *p, const char *q, size_t i)
 #define HAS(q, end, m)	((size_t)((end) - (q)) >= sizeof(m) - 1 && \
 			    memcmp((q), (m), sizeof(m) - 1) == 0)
 
+/* mark_first - the bytes a mark starts with: one load per byte of text */
+static const unsigned char mark_first[256] = {
+	[':'] = 1, ['w'] = 1, ['W'] = 1, ['['] = 1, ['('] = 1,
+};
+
 /* mark_at - which mark of marks[] starts at q (its index), or -1 */
 static int
 mark_at(const char *q, const char *end)
@@ -150,7 +155,7 @@ url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
 
 	/* one pass: a mark starts with ':', 'w', 'W', '[' or '(' */
 	for (q = text; q < end; q++) {
-		if (*q != ':' && (*q | 32) != 'w' && *q != '[' && *q != '(')
+		if (!mark_first[(unsigned char)*q])
 			continue;
 		if ((m = mark_at(q, end)) < 0 ||
 		    (s = link_start(text, p, q, (size_t)m)) == NULL)
@@ -489,10 +494,9 @@ url_may_have_host(const char *s)
 {
 	const unsigned char *p;
 
-	if (strchr(s, '.') != NULL || strcasestr(s, "dot") != NULL)
-		return 1;
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p >= 0x80)
+		if (*p == '.' || *p >= 0x80 || ((*p | 32) == 'd' &&
+		    (p[1] | 32) == 'o' && (p[2] | 32) == 't'))
 			return 1;
 	return 0;
 }
