@@ -26,6 +26,10 @@ TESTS += $(PROXY_TESTS)
 IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS)
+# the verified client name (issue 13): FCrDNS on the resolver
+LOOKUP_TESTS = tests/proxy/fcrdns.sh
+TESTS += $(LOOKUP_TESTS)
+EXTRA_DIST += $(LOOKUP_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py

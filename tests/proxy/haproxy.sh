@@ -79,6 +79,8 @@ try:
             break
 except socket.timeout:
     out += b"<timeout>"
+except ConnectionResetError:
+    pass    # closed without reading what we sent: a reset, still no word
 print(repr(out))
 EOP
 }
