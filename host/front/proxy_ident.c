@@ -406,12 +406,6 @@ fcrdns(struct proxy_ident *pi, const struct config *cfg, const char *addr,
 {
 	struct lookup_conf lc;
 
-	/* what /etc/hosts names it, as getnameinfo() and Postfix's smtpd say */
-	if (strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) {
-		snprintf(name, nlen, "localhost");
-		snprintf(pi->ptr, sizeof(pi->ptr), "localhost");
-		return;
-	}
 	memset(&lc, 0, sizeof(lc));
 	lc.servers = (const char *const *)cfg->dns_servers;
 	lc.nservers = cfg->ndns_servers;
