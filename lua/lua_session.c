@@ -18,7 +18,7 @@
 
 const char *const lb_session_fields[] = {
 	"id", "client_addr", "client_port", "client_name", "helo", "tls",
-	"auth", "frontend", "vars", NULL
+	"auth", "frontend", "vars", "client_ptr", NULL
 };
 
 /* check_session - the session of the box at idx */
@@ -72,7 +72,7 @@ lua_session_index(lua_State *L)
 		{ "id", PG_S_ID }, { "client_addr", PG_S_CLIENT_ADDR },
 		{ "client_name", PG_S_CLIENT_NAME }, { "helo", PG_S_HELO },
 		{ "tls", PG_S_TLS }, { "auth", PG_S_AUTH },
-		{ "frontend", PG_S_FRONTEND },
+		{ "frontend", PG_S_FRONTEND }, { "client_ptr", PG_S_CLIENT_PTR },
 	};
 	size_t i;
 

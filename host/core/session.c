@@ -24,6 +24,7 @@ struct pg_session {
 	char		*frontend;
 	char		*addr;
 	char		*name;
+	char		*ptr;		/* NULL: ask the macros ({client_ptr}) */
 	char		*helo;
 	char		*tls;
 	char		*auth;
@@ -102,6 +103,7 @@ session_free(struct pg_session *s)
 	free(s->frontend);
 	free(s->addr);
 	free(s->name);
+	free(s->ptr);
 	free(s->helo);
 	free(s->tls);
 	free(s->auth);
@@ -124,6 +126,12 @@ int
 session_set_auth(struct pg_session *s, const char *v)
 {
 	return set_str(&s->auth, v);
+}
+
+int
+session_set_ptr(struct pg_session *s, const char *v)
+{
+	return set_str(&s->ptr, v);
 }
 
 int
@@ -171,6 +179,8 @@ session_str(struct pg_session *s, enum pg_session_str f)
 		return s->auth;
 	case PG_S_FRONTEND:
 		return s->frontend;
+	case PG_S_CLIENT_PTR:
+		return s->ptr != NULL ? s->ptr : session_macro(s, "{client_ptr}");
 	}
 	return NULL;
 }

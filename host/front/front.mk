@@ -13,6 +13,7 @@ libpgfront_la_SOURCES = \
 	host/front/milter_macro.c host/front/milter_macro.h \
 	host/front/milter_replay.c host/front/milter_replay.h \
 	host/front/check.c host/front/check.h \
+	host/front/check_dns.c host/front/check_dns.h \
 	host/front/stats_front.c host/front/stats_front.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
@@ -26,6 +27,10 @@ TESTS += $(PROXY_TESTS)
 IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS) bench/ident
+# the verified client name (issue 13): FCrDNS on the resolver
+LOOKUP_TESTS = tests/proxy/fcrdns.sh tests/check_lookups.sh
+TESTS += $(LOOKUP_TESTS)
+EXTRA_DIST += $(LOOKUP_TESTS)
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py

@@ -943,7 +943,8 @@ setup(struct psess *ps)
 	ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name);
 	ps->ident.gen = chain;	/* a name only: never dereferenced */
 	chain_unref(chain);	/* the run holds its own reference */
-	if (ps->run == NULL || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
+	if (ps->run == NULL || session_set_ptr(run_session(ps->run),
+	    ps->ident.ptr) == -1 || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
 		return -1;
 	snprintf(ps->id, sizeof(ps->id), "%s",
 	    session_str(run_session(ps->run), PG_S_ID));
@@ -987,8 +988,8 @@ proxy_session_run(const struct proxy_session_conf *pc, int fd,
 		conn_free(ps.c);
 		return;
 	}
-	proxy_ident_peer((struct sockaddr *)&real, reallen, ps.addr,
-	    sizeof(ps.addr), &ps.port, ps.name, sizeof(ps.name));
+	proxy_ident_peer(&ps.ident, pc->cfg, (struct sockaddr *)&real, reallen,
+	    ps.addr, sizeof(ps.addr), &ps.port, ps.name, sizeof(ps.name));
 	if (setup(&ps) == -1) {
 		reply(&ps, "421 4.3.0 %s Error: insufficient system resources",
 		    pc->hostname);

@@ -20,7 +20,6 @@ libpglib_la_SOURCES = \
 	host/lib/fiber.c host/lib/fiber.h host/lib/fiber_int.h \
 	host/lib/fiber_wait.c host/lib/fiber_monitor.c host/lib/fiber_offload.c \
 	host/lib/re.c host/lib/re.h \
-	host/lib/rdns.c host/lib/rdns.h \
 	host/lib/dns.c host/lib/dns.h \
 	host/lib/dnsmsg.c host/lib/dnsmsg.h \
 	host/lib/dnsname.c host/lib/dnsname.h \

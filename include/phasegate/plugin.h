@@ -80,11 +80,13 @@ struct pg_options;
 enum pg_session_str {
 	PG_S_ID = 0,		/* session id, unique in this process */
 	PG_S_CLIENT_ADDR,	/* "192.0.2.1", "2001:db8::1" */
-	PG_S_CLIENT_NAME,	/* reverse name, or "unknown" */
+	PG_S_CLIENT_NAME,	/* verified (FCrDNS) name, or "unknown" */
 	PG_S_HELO,		/* HELO/EHLO argument, or NULL before HELO */
 	PG_S_TLS,		/* TLS version, or NULL without TLS */
 	PG_S_AUTH,		/* SASL login, or NULL */
-	PG_S_FRONTEND		/* "milter", "smtp" or "check" */
+	PG_S_FRONTEND,		/* "milter", "smtp" or "check" */
+	PG_S_CLIENT_PTR		/* PTR name, not verified, or "unknown";
+				 * NULL when the MTA does not say (milter) */
 };
 
 /* The most queries of one dns_query() call, zones of one dnsbl_query(). */
