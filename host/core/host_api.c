@@ -246,6 +246,12 @@ h_session_str(struct pg_session *s, enum pg_session_str f)
 	return s ? session_str(s, f) : NULL;
 }
 
+static const struct pg_tls *
+h_session_tls(struct pg_session *s)
+{
+	return s ? session_tls(s) : NULL;
+}
+
 static int
 h_session_client_port(struct pg_session *s)
 {
@@ -763,6 +769,7 @@ static const struct pg_host host = {
 	.tx_url_count = h_tx_url_count,
 	.tx_url_str = h_tx_url_str,
 	.tx_url_part = h_tx_url_part,
+	.session_tls = h_session_tls,
 };
 
 const struct pg_host *
