@@ -179,25 +179,36 @@ envelope(struct proxy_deliver *d, struct smtp_reply *r)
 	return st;
 }
 
-/* received - our Received: field for the real client, into buf */
+/*
+ * received - our Received: field for the real client, into buf; over TLS
+ * Postfix's "(using VERSION with cipher NAME (BITS/BITS bits))" and
+ * "with ESMTPS" (ESMTPSA after AUTH, RFC 3848)
+ */
 static void
 received(const struct proxy_deliver *d, char *buf, size_t len)
 {
-	char date[64], h[300], n[300];
-	const char *helo = session_str(run_session(d->run), PG_S_HELO);
+	char date[64], h[300], n[300], tls[200] = "";
+	struct pg_session *s = run_session(d->run);
+	const char *helo = session_str(s, PG_S_HELO);
 	const char *id = tx_id(run_tx(d->run));
-	time_t t = time(NULL);
+	const struct pg_tls *t = session_tls(s);
+	time_t now = time(NULL);
 	struct tm tm;
 	size_t o;
 
-	localtime_r(&t, &tm);
+	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	log_escape(h, sizeof(h), helo ? helo : "unknown", helo ? strlen(helo) : 7);
 	log_escape(n, sizeof(n), d->client_name, strlen(d->client_name));
-	o = (size_t)snprintf(buf, len, "Received: from %s (%s [%s])\r\n"
-	    "\tby %s (phasegate) with %s%s%s", h, n, d->client_addr,
-	    d->hostname, d->esmtp ? "ESMTP" : "SMTP", id ? " id " : "",
-	    id ? id : "");
+	if (t != NULL)
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s (%d/%d "
+		    "bits))", t->version, t->cipher ? t->cipher : "unknown",
+		    t->bits, t->bits);
+	o = (size_t)snprintf(buf, len, "Received: from %s (%s [%s])%s\r\n"
+	    "\tby %s (phasegate) with %s%s%s%s%s", h, n, d->client_addr, tls,
+	    d->hostname, d->esmtp ? "ESMTP" : "SMTP", t != NULL ? "S" : "",
+	    t != NULL && session_str(s, PG_S_AUTH) != NULL ? "A" : "",
+	    id ? " id " : "", id ? id : "");
 	if (o < len && d->nrcpts == 1)
 		o += (size_t)snprintf(buf + o, len - o, "\r\n\tfor <%s>",
 		    d->rcpts[0]);

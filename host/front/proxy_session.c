@@ -51,7 +51,9 @@
 #include "proxy_deliver.h"
 #include "proxy_ehlo.h"
 #include "proxy_ident.h"
+#include "proxy_limits.h"
 #include "proxy_session.h"
+#include "proxy_tls.h"
 #include "proxy_upstream.h"
 #include "run.h"
 #include "session.h"
@@ -259,6 +261,7 @@ static void
 do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	struct proxy_ehlo_client cl = { ps->addr, ps->port, ps->name };
+	const char *ext[4] = { NULL };
 	struct proxy_ehlo e;
 	struct decision d;
 	struct smtp_reply r;
@@ -298,9 +301,11 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	ps->helo = e.esmtp ? 2 : 1;
+	ext[0] = proxy_ident_ehlo_extra(&ps->ident);
+	if (ps->pc->tls != NULL && session_tls(run_session(ps->run)) == NULL)
+		ext[ext[0] != NULL] = "STARTTLS";
 	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
-	    !e.esmtp, ps->pc->sc->max_message_size,
-	    proxy_ident_ehlo_extra(&ps->ident)) != CONN_OK)
+	    !e.esmtp, ps->pc->sc->max_message_size, ext) != CONN_OK)
 		ps->wfail = ps->close = 1;
 }
 
@@ -472,49 +477,6 @@ deliver(struct psess *ps)
 	}
 }
 
-/* hops - count Received: fields */
-static size_t
-hops(struct msg *m)
-{
-	size_t n = 0;
-
-	while (msg_header(m, "Received", n + 1) != NULL)
-		n++;
-	return n;
-}
-
-/*
- * data_deadline - the DATA phase's deadline: timeouts.data from the 354,
- * plus one second per data_rate_min bytes received (Postfix's
- * smtpd_min_data_rate), so a large message sent at least that fast is
- * never cut while a trickle is, after about timeouts.data
- */
-static uint64_t
-data_deadline(const struct psess *ps, uint64_t start, uint64_t got)
-{
-	const struct config *cfg = ps->pc->cfg;
-	uint64_t dl = start + cfg->timeout_data_ms;
-
-	if (cfg->data_rate_min > 0)
-		dl += got / cfg->data_rate_min * 1000 +
-		    got % cfg->data_rate_min * 1000 / cfg->data_rate_min;
-	return dl;
-}
-
-/*
- * data_since - for listen_session_wait() in DATA: the 354's time, moved on
- * by the time the bytes received would take at data_rate_min (a client
- * sending faster than that looks as if it had just begun)
- */
-static uint64_t
-data_since(const struct psess *ps, uint64_t start, uint64_t got)
-{
-	uint64_t since = data_deadline(ps, start, got) -
-	    ps->pc->cfg->timeout_data_ms, now = clock_ms();
-
-	return since < now ? since : now;
-}
-
 /*
  * data_receive - the message after 354, into the transaction's msg until
  * the final dot; 0, or -1 when the session ends (the client left, stalled
@@ -546,8 +508,10 @@ data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
 				return 0;
 		}
 		/* a client that keeps up with data_rate_min is not "waiting" */
-		listen_session_wait(ps->stop, data_since(ps, start, got));
-		cs = conn_fill(ps->c, data_deadline(ps, start, got), 0);
+		listen_session_wait(ps->stop, proxy_limits_data_since(ps->pc->cfg,
+		    start, got));
+		cs = conn_fill(ps->c, proxy_limits_data_deadline(ps->pc->cfg, start,
+		    got), 0);
 		listen_session_wait(ps->stop, 0);
 		if (cs == CONN_OK)
 			continue;
@@ -573,7 +537,7 @@ data_refused(struct psess *ps, unsigned flags, int werr)
 		    strerror(werr));
 		reply(ps, "451 4.3.0 Error: queue file write error");
 	} else if (ps->pc->sc->max_hops &&
-	    hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
+	    proxy_limits_hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
 		reply(ps, "554 5.4.6 Error: too many hops (mail loop)");
 	else
 		return 0;
@@ -678,6 +642,7 @@ static void
 do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	char buf[128];
+	int n;
 
 	switch (cmd->verb) {
 	case SMTP_VERB_RSET:
@@ -711,6 +676,16 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "550 5.7.0 Error: insufficient authorization");
 		break;
 	case SMTP_VERB_STARTTLS:
+		/* RFC 3207: then the session starts again (no HELO, no tx) */
+		if ((n = proxy_tls_starttls(ps->c, ps->pc->tls, cmd->arg,
+		    out_deadline(ps), ps->id, ps->name, ps->addr,
+		    run_session(ps->run))) == PROXY_TLS_STARTED) {
+			drop_tx(ps);
+			(void)up_rset(ps);
+			ps->helo = 0;
+		} else if (n == PROXY_TLS_CLOSE)
+			ps->wfail = ps->close = 1;
+		break;
 	case SMTP_VERB_AUTH:
 	case SMTP_VERB_BDAT:
 	case SMTP_VERB_ETRN:
@@ -825,6 +800,12 @@ start(struct psess *ps)
 		    "responding", pc->hostname);
 		return -1;
 	}
+	if (r.code / 100 == 2 && proxy_tls_upstream(ps->up, pc->sc, pc->uptls,
+	    pc->hostname, pc->cfg->timeout_upstream_ms, ps->id) == -1) {
+		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
+		    "upstream server", pc->hostname);
+		return -1;
+	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)
 		ps->close = r.code == 421;
@@ -893,6 +874,11 @@ dialogue(struct psess *ps)
 	uint64_t dl, ms;
 	unsigned flags;
 
+	/* implicit_tls: a failed handshake has nobody to tell (logged) */
+	if (ps->pc->sc->implicit_tls && proxy_tls_client(ps->c, ps->pc->tls,
+	    ps->pc->cfg->timeout_command_ms, ps->id, ps->addr,
+	    run_session(ps->run)) == -1)
+		return;
 	if (start(ps) < 0)
 		ps->close = 1;
 	ps->since = clock_ms();
@@ -912,6 +898,9 @@ dialogue(struct psess *ps)
 			expired(ps, what, ms);
 		else if (st == CONN_STOPPING)
 			stopped(ps);
+		else if (st == CONN_ERROR)
+			log_info("session %s: client %s [%s]: %s", ps->id,
+			    ps->name, ps->addr, conn_error(ps->c));
 		break;
 	}
 	(void)out_flush(ps);
