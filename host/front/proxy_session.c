@@ -757,6 +757,36 @@ command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
 	}
 }
 
+/*
+ * up_tls - upstream_tls after the greeting r, which is kept (the exchange
+ * reads over its bytes) and queued for the client; -1 (421 queued) when
+ * the session must not go on
+ */
+static int
+up_tls(struct psess *ps, struct smtp_reply *r)
+{
+	const struct proxy_session_conf *pc = ps->pc;
+	char *g;
+	int rc;
+
+	if ((g = malloc(r->len)) == NULL) {
+		reply(ps, "421 4.3.0 %s Error: insufficient system resources",
+		    pc->hostname);
+		return -1;
+	}
+	memcpy(g, r->text, r->len);
+	rc = proxy_tls_upstream(ps->up, pc->sc, pc->uptls, pc->hostname,
+	    pc->cfg->timeout_upstream_ms, ps->id);
+	if (rc == -1)
+		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
+		    "upstream server", pc->hostname);
+	else
+		out_add(ps, g, r->len);
+	free(g);
+	r->len = 0;	/* queued already */
+	return rc;
+}
+
 /* start - connect phase: chain, upstream, greeting; 0 to go on */
 static int
 start(struct psess *ps)
@@ -800,12 +830,9 @@ start(struct psess *ps)
 		    "responding", pc->hostname);
 		return -1;
 	}
-	if (r.code / 100 == 2 && proxy_tls_upstream(ps->up, pc->sc, pc->uptls,
-	    pc->hostname, pc->cfg->timeout_upstream_ms, ps->id) == -1) {
-		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
-		    "upstream server", pc->hostname);
+	if (r.code / 100 == 2 && pc->uptls != NULL &&
+	    up_tls(ps, &r) == -1)
 		return -1;
-	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)
 		ps->close = r.code == 421;
