@@ -10,6 +10,7 @@ libpgfront_la_SOURCES = \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
 	host/front/proxy_tls.c host/front/proxy_tls.h \
 	host/front/proxy_limits.c host/front/proxy_limits.h \
+	host/front/proxy_auth.c host/front/proxy_auth.h \
 	host/front/milter_front.c host/front/milter_front.h \
 	host/front/milter_stage.c host/front/milter_stage.h \
 	host/front/milter_macro.c host/front/milter_macro.h \

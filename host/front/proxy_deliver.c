@@ -1,7 +1,7 @@
 /*
  * proxy_deliver - a passed message to the upstream (proxy_deliver.h)
  *
- * Public: proxy_deliver().
+ * Public: proxy_deliver(), proxy_deliver_rcpt_add().
  *
  * Envelope changes (add_rcpt, del_rcpt, change_sender) mean the upstream's
  * transaction is not the one the message needs any more: it is reset and
@@ -214,6 +214,24 @@ received(const struct proxy_deliver *d, char *buf, size_t len)
 		    d->rcpts[0]);
 	if (o < len)
 		snprintf(buf + o, len - o, "; %s\r\n", date);
+}
+
+int
+proxy_deliver_rcpt_add(char ***rcpts, size_t *nrcpts, const char *addr,
+    const char *params)
+{
+	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
+	char **nr;
+
+	if ((nr = realloc(*rcpts, (*nrcpts + 1) * sizeof(*nr))) == NULL)
+		return -1;
+	*rcpts = nr;
+	if ((nr[*nrcpts] = malloc(a + p)) == NULL)
+		return -1;
+	memcpy(nr[*nrcpts], addr, a);
+	memcpy(nr[*nrcpts] + a, params, p);
+	(*nrcpts)++;
+	return 0;
 }
 
 /* out_ctx - msg_output() sink: encode and send upstream */

@@ -48,6 +48,7 @@
 #include "listen.h"
 #include "log.h"
 #include "msg.h"
+#include "proxy_auth.h"
 #include "proxy_deliver.h"
 #include "proxy_ehlo.h"
 #include "proxy_ident.h"
@@ -82,6 +83,7 @@ struct psess {
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 xclient_done;
 	struct proxy_ident	 ident;		/* PROXY header, XFORWARD (proxy_ident.h) */
+	struct proxy_auth	 auth;		/* AUTH relay (proxy_auth.h) */
 	uint64_t		 since;		/* the last command ended (listen_session_wait()) */
 	uint64_t		 idle_dl;	/* the idle deadline since the last command (0: none yet) */
 	uint64_t		 line_dl;	/* the deadline of the command line begun (0: none) */
@@ -262,6 +264,7 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	struct proxy_ehlo_client cl = { ps->addr, ps->port, ps->name };
 	const char *ext[4] = { NULL };
+	char abuf[256];
 	struct proxy_ehlo e;
 	struct decision d;
 	struct smtp_reply r;
@@ -301,9 +304,13 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	ps->helo = e.esmtp ? 2 : 1;
-	ext[0] = proxy_ident_ehlo_extra(&ps->ident);
+	/* our own keywords: XFORWARD, STARTTLS, AUTH (as the upstream offers it) */
+	rc = (ext[0] = proxy_ident_ehlo_extra(&ps->ident)) != NULL;
 	if (ps->pc->tls != NULL && session_tls(run_session(ps->run)) == NULL)
-		ext[ext[0] != NULL] = "STARTTLS";
+		ext[rc++] = "STARTTLS";
+	ext[rc] = proxy_auth_ehlo(&ps->auth, ps->pc->sc, session_tls(
+	    run_session(ps->run)) != NULL, ps->addr, ps->up, &r, abuf,
+	    sizeof(abuf));
 	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
 	    !e.esmtp, ps->pc->sc->max_message_size, ext) != CONN_OK)
 		ps->wfail = ps->close = 1;
@@ -356,27 +363,6 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 	relay(ps, &r);
 }
 
-/*
- * rcpt_keep - remember a recipient the upstream took, with its ESMTP
- * parameters (NOTIFY, ORCPT) right after the address's NUL, for a replay
- */
-static int
-rcpt_keep(struct psess *ps, const char *addr, const char *params)
-{
-	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
-	char **nr;
-
-	if ((nr = realloc(ps->rcpts, (ps->nrcpts + 1) * sizeof(*nr))) == NULL)
-		return -1;
-	ps->rcpts = nr;
-	if ((nr[ps->nrcpts] = malloc(a + p)) == NULL)
-		return -1;
-	memcpy(nr[ps->nrcpts], addr, a);
-	memcpy(nr[ps->nrcpts] + a, params, p);
-	ps->nrcpts++;
-	return 0;
-}
-
 /* do_rcpt - RCPT TO */
 static void
 do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
@@ -401,7 +387,8 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	if (ps->discard) {
 		if (up_rset(ps) < 0)
 			return;
-		if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+		if (proxy_deliver_rcpt_add(&ps->rcpts, &ps->nrcpts, cmd->addr,
+		    cmd->params) < 0) {
 			reply(ps, "452 4.3.0 Error: insufficient system resources");
 			return;
 		}
@@ -419,7 +406,8 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	 */
 	if (r.code / 100 != 2)
 		(void)run_rcpt_drop(ps->run, cmd->addr);
-	else if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+	else if (proxy_deliver_rcpt_add(&ps->rcpts, &ps->nrcpts, cmd->addr,
+		    cmd->params) < 0) {
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
 	}
@@ -683,10 +671,20 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 			drop_tx(ps);
 			(void)up_rset(ps);
 			ps->helo = 0;
+			memset(&ps->auth, 0, sizeof(ps->auth));
 		} else if (n == PROXY_TLS_CLOSE)
 			ps->wfail = ps->close = 1;
 		break;
 	case SMTP_VERB_AUTH:
+		n = proxy_auth_relay(&ps->auth, ps->pc->sc, session_tls(
+		    run_session(ps->run)) != NULL, run_tx(ps->run) != NULL,
+		    ps->c, ps->up, cmd->line, cmd->len, cmd->arg,
+		    ps->pc->cfg->timeout_command_ms, ps->id, run_session(ps->run));
+		if (n == PROXY_AUTH_LOST)
+			up_lost(ps, "at AUTH");
+		else if (n == PROXY_AUTH_CLOSE)
+			ps->wfail = ps->close = 1;
+		break;
 	case SMTP_VERB_BDAT:
 	case SMTP_VERB_ETRN:
 		reply(ps, "502 5.5.1 Error: command not implemented");
@@ -757,36 +755,6 @@ command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
 	}
 }
 
-/*
- * up_tls - upstream_tls after the greeting r, which is kept (the exchange
- * reads over its bytes) and queued for the client; -1 (421 queued) when
- * the session must not go on
- */
-static int
-up_tls(struct psess *ps, struct smtp_reply *r)
-{
-	const struct proxy_session_conf *pc = ps->pc;
-	char *g;
-	int rc;
-
-	if ((g = malloc(r->len)) == NULL) {
-		reply(ps, "421 4.3.0 %s Error: insufficient system resources",
-		    pc->hostname);
-		return -1;
-	}
-	memcpy(g, r->text, r->len);
-	rc = proxy_tls_upstream(ps->up, pc->sc, pc->uptls, pc->hostname,
-	    pc->cfg->timeout_upstream_ms, ps->id);
-	if (rc == -1)
-		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
-		    "upstream server", pc->hostname);
-	else
-		out_add(ps, g, r->len);
-	free(g);
-	r->len = 0;	/* queued already */
-	return rc;
-}
-
 /* start - connect phase: chain, upstream, greeting; 0 to go on */
 static int
 start(struct psess *ps)
@@ -830,9 +798,16 @@ start(struct psess *ps)
 		    "responding", pc->hostname);
 		return -1;
 	}
-	if (r.code / 100 == 2 && pc->uptls != NULL &&
-	    up_tls(ps, &r) == -1)
+	/* upstream_tls: the exchange queues the greeting when it succeeds */
+	if (r.code / 100 == 2 && pc->uptls != NULL) {
+		if (proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r, ps->c,
+		    out_deadline(ps), pc->hostname, pc->cfg->timeout_upstream_ms,
+		    ps->id) == 0)
+			return 0;
+		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
+		    "upstream server", pc->hostname);
 		return -1;
+	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)
 		ps->close = r.code == 421;

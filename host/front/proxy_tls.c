@@ -17,6 +17,7 @@
  */
 #include <sys/socket.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -145,8 +146,9 @@ starttls(struct proxy_upstream *up, const char *hostname, const char **why)
 	return 1;
 }
 
-int
-proxy_tls_upstream(struct proxy_upstream *up, const struct config_smtp *sc,
+/* exchange - STARTTLS and the handshake with up; 0 or -1 (logged) */
+static int
+exchange(struct proxy_upstream *up, const struct config_smtp *sc,
     struct tls_ctx *ctx, const char *hostname, uint64_t timeout_ms,
     const char *id)
 {
@@ -182,4 +184,25 @@ proxy_tls_upstream(struct proxy_upstream *up, const struct config_smtp *sc,
 	    tls_get_info(t)->version, tls_get_info(t)->cipher,
 	    tls_get_info(t)->verified ? ", verified" : "");
 	return 0;
+}
+
+int
+proxy_tls_upstream(struct proxy_upstream *up, const struct config_smtp *sc,
+    struct tls_ctx *ctx, const struct smtp_reply *greeting,
+    struct conn *client, uint64_t client_deadline, const char *hostname,
+    uint64_t timeout_ms, const char *id)
+{
+	char *g;
+	int rc;
+
+	if ((g = malloc(greeting->len)) == NULL) {
+		log_warnx("session %s: upstream TLS: out of memory", id);
+		return -1;
+	}
+	memcpy(g, greeting->text, greeting->len);
+	if ((rc = exchange(up, sc, ctx, hostname, timeout_ms, id)) == 0 &&
+	    conn_write(client, g, greeting->len, client_deadline) != CONN_OK)
+		rc = -1;
+	free(g);
+	return rc;
 }

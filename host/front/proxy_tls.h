@@ -12,6 +12,7 @@
 
 #include "conn.h"
 #include "proxy_upstream.h"
+#include "smtp_reply.h"
 #include "tls.h"
 
 struct config_smtp;
@@ -47,10 +48,13 @@ int	proxy_tls_starttls(struct conn *c, struct tls_ctx *ctx, const char *arg,
  * ctx within timeout_ms (the name checked with "verify" is upstream_name, else the
  * upstream's host). 0 when the session goes on (TLS up; or not offered
  * with "may"), -1 when it must not (logged: the client gets 4xx; never a
- * plaintext fallback with "encrypt" or "verify").
+ * plaintext fallback with "encrypt" or "verify"). greeting: the
+ * upstream's 2xx greeting (up's last reply), queued on client on success
+ * (a copy is kept across the exchange, which reads over its bytes).
  */
 int	proxy_tls_upstream(struct proxy_upstream *up, const struct config_smtp *sc,
-	    struct tls_ctx *ctx, const char *hostname, uint64_t timeout_ms,
-	    const char *id);
+	    struct tls_ctx *ctx, const struct smtp_reply *greeting,
+	    struct conn *client, uint64_t client_deadline, const char *hostname,
+	    uint64_t timeout_ms, const char *id);
 
 #endif /* PROXY_TLS_H */
