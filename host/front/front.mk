@@ -30,7 +30,7 @@ IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS)
 # TLS (issue 15): to clients, to the upstream, AUTH relay
-TLS_TESTS = tests/proxy/tls.sh tests/proxy/tls_upstream.sh
+TLS_TESTS = tests/proxy/tls.sh tests/proxy/tls_upstream.sh tests/proxy/auth.sh
 TESTS += $(TLS_TESTS)
 EXTRA_DIST += $(TLS_TESTS) tests/tls
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
