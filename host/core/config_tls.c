@@ -132,6 +132,11 @@ config_tls_check(struct confwalk *w, const char *where, int line,
 	if (s->implicit_tls && s->tls_cert == NULL)
 		return confwalk_fail(w, line, "%s: implicit_tls needs tls = { "
 		    "cert = ..., key = ... }", where);
+	/* the header's reader may buffer the ClientHello's first bytes */
+	if (s->implicit_tls && s->proxy_protocol)
+		return confwalk_fail(w, line, "%s: implicit_tls with "
+		    "proxy_protocol is not supported (use STARTTLS behind "
+		    "HAProxy, or let HAProxy end TLS)", where);
 	if (s->tls_cert != NULL) {
 		if ((t = tls_server_new(s->tls_cert, s->tls_key, s->tls_ciphers,
 		    err, sizeof(err))) == NULL)

@@ -32,7 +32,7 @@ EXTRA_DIST += $(IDENT_TESTS)
 # TLS (issue 15): to clients, to the upstream, AUTH relay
 TLS_TESTS = tests/proxy/tls.sh tests/proxy/tls_upstream.sh tests/proxy/auth.sh
 TESTS += $(TLS_TESTS)
-EXTRA_DIST += $(TLS_TESTS) tests/tls
+EXTRA_DIST += $(TLS_TESTS) tests/tls docs/tls.md
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py
