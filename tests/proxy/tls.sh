@@ -3,7 +3,8 @@
 # configured, RFC 3207 restart (EHLO again, no transaction), the STARTTLS
 # injection (plaintext pipelined behind STARTTLS discarded, never answered
 # inside TLS: HELP, and MAIL/RCPT variants), STARTTLS twice, garbage instead
-# of a ClientHello, a stalled handshake, a close in the middle of a record;
+# of a ClientHello, a stalled handshake, a close in the middle of a record,
+# renegotiation;
 # swaks --tls and openssl s_client -starttls smtp (TLS 1.3, 1.2, 1.1 refused);
 # session.tls in Lua and "with ESMTPS" in Received:; implicit_tls with swaks
 # --tls-on-connect; configtest and SIGHUP with a bad certificate (the running
@@ -132,6 +133,15 @@ assert "s_client: TLSv1.2" grep -q 'Protocol version: TLSv1.2' "$T/s12"
 openssl s_client -starttls smtp -connect "127.0.0.1:$PG_PORT" -brief -tls1_1 \
 	</dev/null >"$T/s11" 2>&1
 assert "s_client: TLSv1.1 refused" sh -c "! grep -q 'Protocol version' '$T/s11'"
+
+# a client asking for renegotiation (TLS 1.2) is refused; the session ends, logged
+(sleep 0.5; echo "EHLO x"; sleep 0.5; echo R; sleep 1; echo NOOP; sleep 0.5) |
+	timeout 20 openssl s_client -starttls smtp -crlf -tls1_2 \
+	-connect "127.0.0.1:$PG_PORT" >"$T/reneg" 2>&1
+assert "renegotiation refused (no_renegotiation)" grep -q 'no renegotiation' "$T/reneg"
+assert "no NOOP answered after it" sh -c "! grep -q '^250 2.0.0 Ok' '$T/reneg'"
+for i in $(seq 1 30); do grep -q 'client .*: TLS: .*alert' "$T/pg.log" && break; sleep 0.1; done
+assert "the failed session is logged" grep -q 'client .*: TLS: .*alert' "$T/pg.log"
 
 # SIGHUP with a bad certificate: the running one stays
 echo garbage >"$T/live.crt"
