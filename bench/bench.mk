@@ -45,4 +45,4 @@ bench_tlsload_LDADD = $(PTHREAD_LIBS)
 bench-tls: bench/tlsload$(EXEEXT) phasegate$(EXEEXT)
 	PHASEGATE=$(abs_top_builddir)/phasegate TLSLOAD=$(abs_top_builddir)/bench/tlsload \
 	top_srcdir=$(abs_top_srcdir) $(abs_top_srcdir)/bench/tls
-EXTRA_DIST += bench/tls
+EXTRA_DIST += bench/tls bench/README-tls.md
