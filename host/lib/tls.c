@@ -53,7 +53,7 @@ struct tls {
 static void
 ssl_err(char *err, size_t errlen, const char *what)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();	/* the first: the cause */
 	char buf[160];
 
 	if (e == 0) {
