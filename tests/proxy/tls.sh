@@ -123,6 +123,15 @@ swaks --server 127.0.0.1 --port "$PG_PORT" --tls --from a@example.com \
 	--to b@example.org --header "Subject: swaks" >"$T/swaks" 2>&1
 assert "swaks --tls through the proxy" test $? = 0
 assert_eq "swaks's message upstream" "$(count up)" 1
+# a 3 MB message over TLS arrives whole (partial TLS writes, many records)
+rm -f "$T"/up/*
+/usr/bin/python3 -c 'import sys
+for i in range(60000): sys.stdout.write("line %07d abcdefghijklmnopqrstuvwxyz0123456789\r\n" % i)' >"$T/big"
+swaks --server 127.0.0.1 --port "$PG_PORT" --tls --from a@example.com \
+	--to b@example.org --body "$T/big" >"$T/swaks" 2>&1
+assert "swaks --tls with 3 MB" test $? = 0
+assert_eq "all 60000 lines upstream" "$(cat "$T"/up/* | grep -c '^line ')" 60000
+assert "the last line too" grep -q '^line 0059999 ' "$T"/up/*
 openssl s_client -starttls smtp -connect "127.0.0.1:$PG_PORT" -brief \
 	-CAfile "$C/ca.crt" -verify_return_error </dev/null >"$T/s13" 2>&1
 assert "s_client: TLSv1.3, chain verified" grep -q 'Protocol version: TLSv1.3' "$T/s13"
