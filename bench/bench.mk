@@ -2,7 +2,7 @@
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
-	bench/mime_bench bench/store_bench bench/smtpload
+	bench/mime_bench bench/store_bench bench/smtpload bench/tlsload
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -47,3 +47,13 @@ bench-mime: bench/mime_bench$(EXEEXT)
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
 EXTRA_DIST += bench/lookups bench/README-lookups.md
+
+# bench/tls: STARTTLS + a 4 KiB message per connection, phasegate against a
+# private Postfix with the same certificate (bench/tlsload.c, an OpenSSL client)
+bench_tlsload_SOURCES = bench/tlsload.c
+bench_tlsload_LDADD = $(PTHREAD_LIBS)
+.PHONY: bench-tls
+bench-tls: bench/tlsload$(EXEEXT) phasegate$(EXEEXT)
+	PHASEGATE=$(abs_top_builddir)/phasegate TLSLOAD=$(abs_top_builddir)/bench/tlsload \
+	top_srcdir=$(abs_top_srcdir) $(abs_top_srcdir)/bench/tls
+EXTRA_DIST += bench/tls bench/README-tls.md

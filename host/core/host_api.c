@@ -247,6 +247,12 @@ h_session_str(struct pg_session *s, enum pg_session_str f)
 	return s ? session_str(s, f) : NULL;
 }
 
+static const struct pg_tls *
+h_session_tls(struct pg_session *s)
+{
+	return s ? session_tls(s) : NULL;
+}
+
 static int
 h_session_client_port(struct pg_session *s)
 {
@@ -774,6 +780,7 @@ static const struct pg_host host = {
 	.store_set = store_set,
 	.store_delete = store_delete,
 	.store_strerror = store_strerror,
+	.session_tls = h_session_tls,
 };
 
 const struct pg_host *

@@ -24,7 +24,8 @@ libpglib_la_SOURCES = \
 	host/lib/dnsmsg.c host/lib/dnsmsg.h \
 	host/lib/dnsname.c host/lib/dnsname.h \
 	host/lib/redis.c host/lib/redis.h \
-	host/lib/map.c host/lib/map.h
+	host/lib/map.c host/lib/map.h \
+	host/lib/tls.c host/lib/tls.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
@@ -128,4 +129,15 @@ tests_unit_test_netlist_SOURCES = tests/unit/test_netlist.c host/lib/netlist.c \
 	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_netlist_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_netlist_LDADD = $(CMOCKA_LIBS)
+endif
+
+# TLS under conn (OpenSSL 3): in-process handshakes over socket pairs
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tls
+TESTS += tests/unit/test_tls
+tests_unit_test_tls_SOURCES = tests/unit/test_tls.c host/lib/tls.c host/lib/conn.c \
+	host/lib/addr.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
+tests_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tls_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_tls_LDFLAGS = -pthread
 endif

@@ -89,6 +89,19 @@ enum pg_session_str {
 				 * NULL when the MTA does not say (milter) */
 };
 
+/*
+ * The session's TLS, for pg_host.session_tls(): strings as OpenSSL names
+ * them (version "TLSv1.3", cipher "TLS_AES_256_GCM_SHA384"); a field the
+ * front end does not know is NULL (strings) or 0. Valid for the session.
+ */
+struct pg_tls {
+	const char	*version;
+	const char	*cipher;
+	int		 bits;		/* the cipher's secret bits */
+	const char	*peer_subject;	/* the client certificate's subject, or NULL */
+	int		 verified;	/* that certificate was verified */
+};
+
 /* The most queries of one dns_query() call, zones of one dnsbl_query(). */
 #define PG_DNS_MAX	10000
 /* String fields of a message part, for pg_host.tx_part_str(). */
@@ -345,6 +358,8 @@ struct pg_host {
 	size_t		 (*tx_url_count)(struct pg_tx *);
 	const char	*(*tx_url_str)(struct pg_tx *, size_t i, enum pg_url_str);
 	int		 (*tx_url_part)(struct pg_tx *, size_t i);	/* part index, -1 */
+	/* the session's TLS (struct pg_tls), or NULL without TLS */
+	const struct pg_tls *(*session_tls)(struct pg_session *);
 
 	/*
 	 * pg.store (DESIGN section 10), added in ABI 1 after its first
