@@ -231,7 +231,7 @@ static const struct bad bads[] = {
 	{ "store = {\n redis = \"unix:relative\" }\n",
 	  NAME ":2: store.redis: the socket path must be absolute (unix:/PATH)" },
 	{ "store = { timeout = 0 }\n",
-	  NAME ":1: store.timeout: must be more than 0" },
+	  NAME ":1: store.timeout: must be longer than 0" },
 	{ "store = { db = 70000 }\n",
 	  NAME ":1: store.db: at most 65535" },
 	{ "store = { pool = 0 }\n",
