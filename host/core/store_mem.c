@@ -457,6 +457,10 @@ mem_set(void *ctx, const char *key, size_t klen,
 	if (v->type == PG_STORE_NONE)
 		return mem_del(ctx, key, klen) == -1 ? -1 : 0;
 	if (v->type == PG_STORE_STR) {
+		if (v->s == NULL && v->len > 0) {
+			errno = EINVAL;
+			return -1;
+		}
 		if (v->len > STORE_MEM_VALUE_MAX) {
 			errno = E2BIG;
 			return -1;
