@@ -27,7 +27,7 @@ mail_reply() {
 start_pg "" "filters = { { script = \"$T/count.lua\" } }"
 assert_eq "in-process: 1" "$(mail_reply a@example.com)" "451 4.7.1 count 1"
 assert_eq "in-process: 2" "$(mail_reply a@example.com)" "451 4.7.1 count 2"
-echo "store = { redis = \"127.0.0.1:$REDIS_PORT\", prefix = \"rl:\" }" >>"$T/pg.conf"
+echo "store = { redis = \"127.0.0.1:$REDIS_PORT\", prefix = \"rl:\", timeout = \"5s\" }" >>"$T/pg.conf"
 kill -HUP "$PG_PID"
 ok=no
 for i in $(seq 1 50); do
