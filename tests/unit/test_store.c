@@ -26,7 +26,6 @@
 #define K(s)	s, strlen(s)
 
 static struct store_redis *redis;
-static char prefix[64];
 
 static void
 sleep_ms(long ms)
@@ -49,25 +48,16 @@ use_mem(void **state)
 static int
 use_redis(void **state)
 {
-	static unsigned run;
-
 	(void)state;
 	store_use(store_redis_backend(redis));
-	(void)prefix;
-	(void)run;
 	return 0;
 }
 
-/* k - a key of this run (Redis keeps keys between runs) */
+/* k - a key (the tests delete what they use first: Redis keeps keys) */
 static const char *
 k(const char *name)
 {
-	static char buf[4][128];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s", name);
-	return buf[i];
+	return name;
 }
 
 static void
