@@ -32,11 +32,11 @@
 #include "host_api.h"
 #include "log.h"
 #include "lookup.h"
-#include "map.h"
 #include "msg.h"
 #include "store.h"
 #include "session.h"
 #include "tx.h"
+#include "map.h"		/* host/lib: pg.map for plugins */
 #include "xmalloc.h"
 
 #ifndef PACKAGE_VERSION
