@@ -46,7 +46,7 @@ bench-mime: bench/mime_bench$(EXEEXT)
 	bench/mime_bench$(EXEEXT) $(abs_top_srcdir)
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
-EXTRA_DIST += bench/lookups bench/README-lookups.md
+EXTRA_DIST += bench/lookups bench/README-lookups.md bench/store docs/fleet.md
 
 # bench/tls: STARTTLS + a 4 KiB message per connection, phasegate against a
 # private Postfix with the same certificate (bench/tlsload.c, an OpenSSL client)

@@ -37,6 +37,7 @@
 #include "store.h"
 #include "session.h"
 #include "tx.h"
+#include "map.h"		/* host/lib: pg.map for plugins */
 #include "xmalloc.h"
 
 #ifndef PACKAGE_VERSION
@@ -542,6 +543,31 @@ h_tx_score_total(struct pg_tx *tx)
 	return tx ? tx_score_total(tx) : 0;
 }
 
+/*
+ * maps: struct pg_map is host/lib's struct map
+ */
+static struct pg_map *
+h_map_open(const char *path, const char *kind, char *err, size_t errlen)
+{
+	enum map_kind k;
+
+	if (path == NULL || kind == NULL || map_kind_parse(kind, &k) == -1) {
+		snprintf(err, errlen, "unknown map kind '%s' (cidr, domain,"
+		    " set or regex)", kind ? kind : "(null)");
+		return NULL;
+	}
+	return (struct pg_map *)map_open(path, k, err, errlen);
+}
+
+static int
+h_map_match(struct pg_map *m, const char *key, size_t klen, char *val,
+    size_t vsize)
+{
+	if (m == NULL || key == NULL)
+		return -1;
+	return map_lookup((struct map *)m, key, klen, val, vsize);
+}
+
 /* lookups: defined at the end of the file */
 static int	 h_dns_query(struct pg_session *, struct pg_dns_query *, size_t);
 static void	 h_dns_release(struct pg_dns_query *, size_t);
@@ -781,6 +807,9 @@ static const struct pg_host host = {
 	.store_delete = store_delete,
 	.store_strerror = store_strerror,
 	.session_tls = h_session_tls,
+	/* maps (host/lib/map.c) */
+	.map_open = h_map_open,
+	.map_match = h_map_match,
 };
 
 const struct pg_host *

@@ -333,13 +333,14 @@ mem_incr(void *ctx, const char *key, size_t klen, int64_t n, double ttl,
 {
 	struct entry *e;
 	double t = now();
-	uint64_t h = hash(key, klen);
+	uint64_t h;
 	int64_t cur = 0;
 	int rc = -1;
 
 	(void)ctx;
 	if (check_key(key, klen) == -1)
 		return -1;
+	h = hash(key, klen);
 	pthread_mutex_lock(&lock);
 	if ((e = lookup(key, klen, h, t)) != NULL) {
 		if (as_int(e, &cur) == -1 || (n > 0 && cur > INT64_MAX - n) ||
@@ -369,13 +370,14 @@ static int
 mem_get(void *ctx, const char *key, size_t klen, struct pg_store_value *v)
 {
 	struct entry *e;
-	uint64_t h = hash(key, klen);
+	uint64_t h;
 	int rc = 0;
 
 	(void)ctx;
 	memset(v, 0, sizeof(*v));
 	if (check_key(key, klen) == -1)
 		return -1;
+	h = hash(key, klen);
 	pthread_mutex_lock(&lock);
 	if ((e = lookup(key, klen, h, now())) != NULL) {
 		v->type = e->type;
@@ -445,15 +447,20 @@ mem_set(void *ctx, const char *key, size_t klen,
 {
 	struct entry *e;
 	double t = now();
-	uint64_t h = hash(key, klen);
+	uint64_t h;
 	char *s = NULL;
 	int rc = -1, created = 0;
 
 	if (check_key(key, klen) == -1)
 		return -1;
+	h = hash(key, klen);
 	if (v->type == PG_STORE_NONE)
 		return mem_del(ctx, key, klen) == -1 ? -1 : 0;
 	if (v->type == PG_STORE_STR) {
+		if (v->s == NULL && v->len > 0) {
+			errno = EINVAL;
+			return -1;
+		}
 		if (v->len > STORE_MEM_VALUE_MAX) {
 			errno = E2BIG;
 			return -1;

@@ -138,6 +138,10 @@ full_key(struct store_redis *sr, const char *key, size_t klen, size_t *len)
 	size_t plen = strlen(sr->prefix);
 	char *k;
 
+	if (key == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
 	if (klen > STORE_REDIS_MAX - plen) {
 		errno = E2BIG;
 		return NULL;
@@ -304,6 +308,10 @@ r_set(void *ctx, const char *key, size_t klen, const struct pg_store_value *v,
 
 	if (v->type == PG_STORE_NONE)
 		return r_del(ctx, key, klen) == -1 ? -1 : 0;
+	if (v->type == PG_STORE_STR && v->s == NULL && v->len > 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	if ((argv[2] = encode(v, nbuf, sizeof(nbuf), &argvlen[2],
 	    &alloc)) == NULL)
 		return -1;

@@ -34,6 +34,8 @@ struct rconn {
 	struct conn	*c;
 	redisReader	*rd;
 	struct rconn	*next;
+	int		 reused;	/* taken from the idle list */
+	int		 stale;		/* roundtrip: closed before any reply byte */
 };
 
 struct waiter {
@@ -143,7 +145,9 @@ roundtrip(struct rconn *rc, int argc, const char **argv, const size_t *argvlen,
 	long long n;
 	size_t len;
 	void *reply = NULL;
+	int got = 0;
 
+	rc->stale = 0;
 	if ((n = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0)
 		return fail(ENOMEM, err, errlen, "out of memory", NULL);
 	st = conn_write(rc->c, cmd, (size_t)n, deadline);
@@ -156,8 +160,11 @@ roundtrip(struct rconn *rc, int argc, const char **argv, const size_t *argvlen,
 			    rc->rd->errstr);
 		if (reply != NULL)
 			return reply;
-		if ((st = conn_fill(rc->c, deadline, 0)) != CONN_OK)
+		if ((st = conn_fill(rc->c, deadline, 0)) != CONN_OK) {
+			rc->stale = st == CONN_EOF && !got;
 			return status_fail(rc, st, err, errlen);
+		}
+		got = 1;
 		p = conn_data(rc->c, &len);
 		if (redisReaderFeed(rc->rd, p, len) != REDIS_OK)
 			return fail(ENOMEM, err, errlen, "out of memory", NULL);
@@ -299,8 +306,10 @@ acquire(struct redis *r, uint64_t deadline, char *err, size_t errlen)
 		if ((rc = r->idle) != NULL) {
 			r->idle = rc->next;
 			pthread_mutex_unlock(&r->lock);
-			if (alive(rc))
+			if (alive(rc)) {
+				rc->reused = 1;
 				return rc;
+			}
 			rconn_free(rc);
 			pthread_mutex_lock(&r->lock);
 			r->open--;
@@ -365,6 +374,22 @@ redis_command(struct redis *r, int argc, const char **argv,
 	if ((rc = acquire(r, deadline, err, errlen)) == NULL)
 		return NULL;
 	rep = roundtrip(rc, argc, argv, argvlen, deadline, err, errlen);
+	if (rep == NULL && rc->reused && rc->stale) {
+		/*
+		 * A pooled connection that the server closed (idle timeout,
+		 * restart, a close right after its last reply) just after
+		 * our check: it ended without a byte of reply, so the
+		 * command is taken as not run and sent once more on another
+		 * connection, as redis-py does for a stale pooled one. (Only
+		 * a server killed between running a command and answering it
+		 * would make an incr count twice.)
+		 */
+		release(r, rc, 0);
+		if ((rc = acquire(r, deadline, err, errlen)) == NULL)
+			return NULL;
+		rep = roundtrip(rc, argc, argv, argvlen, deadline, err,
+		    errlen);
+	}
 	release(r, rc, rep != NULL);
 	return rep;
 }

@@ -13,7 +13,9 @@
  * Reconnection: a connection that failed (I/O error, timeout, a peer that
  * closed) is dropped, never reused; an idle one is checked before use (a
  * server that closes after every command is seen then, not as a failed
- * command). When connecting fails, further connects wait a backoff (100
+ * command); one that closes in the instant between that check and the
+ * command, without a byte of reply, gets the command once more on another
+ * connection. When connecting fails, further connects wait a backoff (100
  * ms doubling up to 5 s); commands in that time fail at once with EIO.
  * The first connect that works ends the backoff.
  *

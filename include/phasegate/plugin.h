@@ -205,6 +205,8 @@ enum pg_store_type {
 	PG_STORE_STR
 };
 
+struct pg_map;		/* a map of the host (map_open) */
+
 struct pg_store_value {
 	enum pg_store_type	 type;
 	int64_t			 i;
@@ -381,6 +383,21 @@ struct pg_host {
 			    const struct pg_store_value *v, double ttl);
 	int		 (*store_delete)(const char *key, size_t klen);
 	const char	*(*store_strerror)(int err);	/* errno of a failed call */
+
+	/*
+	 * Maps (pg.map, DESIGN section 10), added with the store: check
+	 * PG_SIZE_HAS(host, struct pg_host, map_match). map_open: the
+	 * process's map of path (absolute; an option named *_file is made
+	 * absolute by the host) and kind ("cidr", "domain", "set", "regex"),
+	 * shared with scripts, reloaded when the file changes; NULL with
+	 * "FILE:LINE: reason" in err. Call it from init(); the map lives as
+	 * long as the process. map_match: 1 with the matching line's value
+	 * in val ("" when it has none), 0 when none matches, -1 on error.
+	 */
+	struct pg_map	*(*map_open)(const char *path, const char *kind,
+			    char *err, size_t errlen);
+	int		 (*map_match)(struct pg_map *, const char *key,
+			    size_t klen, char *val, size_t vsize);
 
 	/* new members go here */
 };

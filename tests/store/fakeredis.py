@@ -4,6 +4,8 @@
 usage: fakeredis.py PORTFILE MODE
   silent   accept connections, read, never answer
   closer   answer each command with :1 (an integer), then close
+  oneshot  answer the first command of a connection with :1; at the
+           second, close without a word (a pooled connection gone stale)
 Writes the port it listens on (127.0.0.1) to PORTFILE; runs until killed.
 """
 import socket
@@ -12,14 +14,21 @@ import threading
 
 
 def serve(c, mode):
+    n = 0
     try:
         while True:
             data = c.recv(65536)
             if not data:
                 return
+            n += 1
             if mode == "closer":
                 c.sendall(b":1\r\n")
                 return
+            if mode == "oneshot":
+                if n > 1:
+                    c.close()
+                    return
+                c.sendall(b":1\r\n")
     except OSError:
         pass
     finally:

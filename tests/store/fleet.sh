@@ -17,7 +17,7 @@ pg.on("mail", function(tx, sender)
 end)
 EOL
 conf="filters = { { script = \"$T/rate.lua\" } }
-store = { redis = \"127.0.0.1:$REDIS_PORT\", prefix = \"fleet:\", timeout = \"300ms\" }"
+store = { redis = \"127.0.0.1:$REDIS_PORT\", prefix = \"fleet:\", timeout = \"5s\" }"
 start_pg "" "$conf"; PORT_A=$PG_PORT; PID_A=$PG_PID; cp "$T/pg.conf" "$T/a.conf"
 mv "$T/pg.log" "$T/a.log" 2>/dev/null
 start_pg "" "$conf"; PORT_B=$PG_PORT; PID_B=$PG_PID

@@ -46,10 +46,10 @@ stop_pg
 
 start_redis
 start_pg "" "$lua
-store = { redis = \"unix:$REDIS_SOCK\", prefix = \"gl-test:\" }"
+store = { redis = \"unix:$REDIS_SOCK\", prefix = \"gl-test:\", timeout = \"5s\" }"
 PORT_A=$PG_PORT
 start_pg "" "$lua
-store = { redis = \"unix:$REDIS_SOCK\", prefix = \"gl-test:\" }"
+store = { redis = \"unix:$REDIS_SOCK\", prefix = \"gl-test:\", timeout = \"5s\" }"
 run "redis, two instances" "$PORT_A" "$PG_PORT"
 assert "the triplets are in redis" [ "$(rcli --scan --pattern 'gl-test:gl:*|*' | wc -l)" -ge 2 ]
 finish

@@ -3,7 +3,8 @@
 # calls fail at store.timeout (on_error), and sessions that do not use the
 # store are not held up meanwhile; a Redis that closes after every
 # command: every call still works (a closed pooled connection is seen
-# before use and replaced).
+# before use and replaced); one that closes a pooled connection at the
+# next command without a reply: the command goes again on a new one.
 . "$top_srcdir/tests/proxy/lib.sh"
 . "$top_srcdir/tests/store/lib.sh"
 
@@ -31,7 +32,7 @@ EOL
 start_sink up
 start_fake silent
 start_pg "" "filters = { { script = \"$T/slow.lua\" } }
-store = { redis = \"127.0.0.1:$FAKE_PORT\", timeout = \"3s\", pool = 4 }"
+store = { redis = \"127.0.0.1:$FAKE_PORT\", timeout = \"8s\", pool = 4 }"
 # 8 sessions park in the store (twice the pool); one that does not use it passes at once
 slow=""
 for i in 1 2 3 4 5 6 7 8; do
@@ -55,10 +56,24 @@ kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 
 start_fake closer
 start_pg "" "filters = { { script = \"$T/slow.lua\" } }
-store = { redis = \"127.0.0.1:$FAKE_PORT\", timeout = \"2s\", pool = 2 }"
+store = { redis = \"127.0.0.1:$FAKE_PORT\", timeout = \"5s\", pool = 2 }"
 codes=""
 for i in 1 2 3 4 5 6; do codes="$codes $(mail_code slow@example.com)"; done
 assert_eq "a server that closes after every command: every call works" \
 	"$codes" " 250 250 250 250 250 250"
+assert "nothing logged as a failure" [ "$(grep -c 'store: redis' "$T/pg.log")" = 0 ]
+stop_pg
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+: >"$T/pg.log"
+
+# a pooled connection that looks alive but is closed at the next command,
+# without a reply byte: the command goes once more on a new connection
+start_fake oneshot
+start_pg "" "filters = { { script = \"$T/slow.lua\" } }
+store = { redis = \"127.0.0.1:$FAKE_PORT\", timeout = \"5s\", pool = 1 }"
+codes=""
+for i in 1 2 3 4; do codes="$codes $(mail_code slow@example.com)"; done
+assert_eq "a stale pooled connection: the command is sent again, every call works" \
+	"$codes" " 250 250 250 250"
 assert "nothing logged as a failure" [ "$(grep -c 'store: redis' "$T/pg.log")" = 0 ]
 finish

@@ -228,6 +228,18 @@ static const struct bad bads[] = {
 	  NAME ":1: unknown key 'memory' in store" },
 	{ "store = \"64M\"\n",
 	  NAME ":1: store: expected a table, got string" },
+	{ "store = { redis = \"127.0.0.1\" }\n",
+	  NAME ":1: store.redis: expected HOST:PORT" },
+	{ "store = {\n redis = \"unix:relative\" }\n",
+	  NAME ":2: store.redis: the socket path must be absolute (unix:/PATH)" },
+	{ "store = { timeout = 0 }\n",
+	  NAME ":1: store.timeout: must be longer than 0" },
+	{ "store = { db = 70000 }\n",
+	  NAME ":1: store.db: at most 65535" },
+	{ "store = { pool = 0 }\n",
+	  NAME ":1: store.pool: from 1 to 1024" },
+	{ "store = { prefix = 5 }\n",
+	  NAME ":1: store.prefix: expected a string, got number" },
 	{ "smtp = { { listen = \"127.0.0.1:1\", upstream = \"127.0.0.1:2\",\n"
 	  "  max_sessions_per_client = -1 } }\n",
 	  NAME ":2: smtp[1].max_sessions_per_client: -1 is out of range (0 to "
@@ -734,6 +746,12 @@ check_numbers(const struct config *c)
 	assert_int_equal(c->data_rate_min, 2048);
 	assert_int_equal(c->spool_memory_max, 4096);
 	assert_int_equal(c->store_memory_max, 3 * MB);
+	assert_string_equal(c->store_redis, "unix:/run/redis.sock");
+	assert_string_equal(c->store_prefix, "pg:");
+	assert_string_equal(c->store_password, "pw");
+	assert_int_equal(c->store_timeout_ms, 150);
+	assert_int_equal(c->store_db, 2);
+	assert_int_equal(c->store_pool, 8);
 	assert_int_equal(c->lua_memory_max, 8 * MB);
 	assert_int_equal(c->log_syslog, 1);
 }
@@ -892,7 +910,8 @@ static const struct good goods[] = {
 	{ NAME,
 	  "timeouts = { script = 0.25, command = 60, idle = \"90s\", data_rate_min = \"2k\" }\n"
 	  "spool = { memory_max = 4096 }\n"
-	  "store = { memory_max = \"3M\" }\n"
+	  "store = { memory_max = \"3M\", redis = \"unix:/run/redis.sock\",\n"
+	  "  prefix = \"pg:\", timeout = \"150ms\", password = \"pw\", db = 2, pool = 8 }\n"
 	  "lua = { memory_max = \"8M\" }\n"
 	  "log = \"syslog\"\n", check_numbers },
 	{ "/nonexistent/etc/phasegate.conf",

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "host_api.h"
 #include "store.h"
 #include "store_mem.h"
 #include "store_redis.h"
@@ -26,7 +28,6 @@
 #define K(s)	s, strlen(s)
 
 static struct store_redis *redis;
-static char prefix[64];
 
 static void
 sleep_ms(long ms)
@@ -49,25 +50,16 @@ use_mem(void **state)
 static int
 use_redis(void **state)
 {
-	static unsigned run;
-
 	(void)state;
 	store_use(store_redis_backend(redis));
-	(void)prefix;
-	(void)run;
 	return 0;
 }
 
-/* k - a key of this run (Redis keeps keys between runs) */
+/* k - a key (the tests delete what they use first: Redis keeps keys) */
 static const char *
 k(const char *name)
 {
-	static char buf[4][128];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s", name);
-	return buf[i];
+	return name;
 }
 
 static void
@@ -312,6 +304,40 @@ test_threads(void **state)
 	assert_int_equal(store_mem_count(), 1 + NTHREADS * 50);
 }
 
+/* the host table: the store and maps for C plugins */
+static void
+test_host_table(void **state)
+{
+	const struct pg_host *h = host_api();
+	char path[] = "/tmp/test_store_map.XXXXXX", err[256], val[64];
+	struct pg_store_value v;
+	struct pg_map *m;
+	int64_t r;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_true(PG_SIZE_HAS(h, struct pg_host, map_match));
+	assert_int_equal(h->store_incr(K("host:c"), 2, 0, &r), 0);
+	assert_int_equal(r, 2);
+	assert_int_equal(h->store_get(K("host:c"), &v), 0);
+	assert_int_equal(v.i, 2);
+	assert_int_equal(h->store_delete(K("host:c")), 1);
+	assert_int_equal(h->store_incr(NULL, 0, 1, 0, &r), -1);
+	assert_string_equal(h->store_strerror(ENOSPC), "store.memory_max reached");
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("192.0.2.0/24 doc\n", f);
+	fclose(f);
+	assert_null(h->map_open(path, "hash", err, sizeof(err)));
+	assert_non_null(strstr(err, "unknown map kind 'hash'"));
+	assert_non_null(m = h->map_open(path, "cidr", err, sizeof(err)));
+	assert_int_equal(h->map_match(m, K("192.0.2.9"), val, sizeof(val)), 1);
+	assert_string_equal(val, "doc");
+	assert_int_equal(h->map_match(m, K("192.0.3.9"), val, sizeof(val)), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -322,6 +348,7 @@ main(void)
 		cmocka_unit_test_setup(test_too_long, use_mem),
 		cmocka_unit_test_setup(test_memory_max, use_mem),
 		cmocka_unit_test_setup(test_threads, use_mem),
+		cmocka_unit_test_setup(test_host_table, use_mem),
 	};
 	const struct CMUnitTest red[] = {
 		cmocka_unit_test_setup(test_api, use_redis),
