@@ -155,15 +155,29 @@ lua_tx_urls(lua_State *L)
 	};
 	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
 	const struct pg_host *h = host_of(L);
-	size_t i, k, n = h->tx_url_count(tx);
+	size_t i, k, nk = sizeof(f) / sizeof(f[0]), n = h->tx_url_count(tx);
+	const char *v;
+	int keys;
 
+	/* the field names pushed once (stack slots keys..keys+nk), not once per link */
+	luaL_checkstack(L, (int)nk + 8, "tx:urls");
+	keys = lua_gettop(L) + 1;
+	for (k = 0; k < nk; k++)
+		lua_pushstring(L, f[k].k);
+	lua_pushliteral(L, "part");
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
 		lua_createtable(L, 0, 8);
-		for (k = 0; k < sizeof(f) / sizeof(f[0]); k++)
-			set_str(L, f[k].k, h->tx_url_str(tx, i, f[k].w));
+		for (k = 0; k < nk; k++) {
+			if ((v = h->tx_url_str(tx, i, f[k].w)) == NULL)
+				continue;
+			lua_pushvalue(L, keys + (int)k);
+			lua_pushstring(L, v);
+			lua_rawset(L, -3);
+		}
+		lua_pushvalue(L, keys + (int)nk);
 		lua_pushinteger(L, (lua_Integer)h->tx_url_part(tx, i) + 1);
-		lua_setfield(L, -2, "part");
+		lua_rawset(L, -3);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
 	return 1;

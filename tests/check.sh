@@ -91,6 +91,12 @@ assert "show json: parts, text and urls members" bash -c "
 	grep -q '\"archive\":\[{\"name\":\"readme.txt\",\"size\":9,\"encrypted\":false}' <<<'$out' &&
 	grep -q '\"text\":\"Plain words' <<<'$out' &&
 	grep -q '\"text_host\":\"www.paypal.com\",\"part\":2' <<<'$out'"
+# an archive member's encryption flag (a zip made with zip -P: one member locked, one not)
+pgcheck pass.conf --json --show parts "$D/encrypted-zip.eml"
+assert "show json: a zip's encrypted member flagged, the open one not" \
+	grep -q '"archive":\[{"name":"note.txt","size":13,"encrypted":true},{"name":"open.txt","size":6,"encrypted":false}\]' <<<"$out"
+pgcheck pass.conf --show parts "$D/encrypted-zip.eml"
+assert "show parts: the encrypted member marked" grep -q '^      member note.txt 13 bytes encrypted$' <<<"$out"
 pgcheck pass.conf --show nothing "$D/ham.eml"
 assert_eq "show: an unknown view is an error" "$rc" 4
 

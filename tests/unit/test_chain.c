@@ -20,6 +20,7 @@
 
 #include "chain.h"
 #include "config.h"
+#include "host_api.h"
 #include "log.h"
 #include "lua_bridge.h"
 #include "msg.h"
@@ -841,6 +842,35 @@ test_run_limits(void **unused)
 	chain_unref(c);
 }
 
+/* a C plugin scoring one symbol twice through the host table: it counts once, the score farthest from zero */
+static void
+test_host_score_once(void **state)
+{
+	const struct pg_host *h = host_api();
+	struct pg_session *s = session_new("check", "192.0.2.1", 25, "c.example");
+	struct pg_tx *tx;
+	const struct tx_score *sc;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(tx = tx_new(s, NULL));
+	assert_int_equal(h->tx_score(tx, 8, "BODY_DRUGS", "viagra"), 0);
+	assert_int_equal(h->tx_score(tx, 8, "BODY_DRUGS", "cialis"), 0);
+	assert_true(h->tx_score_total(tx) == 8);
+	assert_int_equal(h->tx_score(tx, 9.5, "BODY_DRUGS", NULL), 0);
+	assert_int_equal(h->tx_score(tx, 1, "OTHER", NULL), 0);
+	assert_true(h->tx_score_total(tx) == 10.5);
+	assert_int_equal(tx_score_count(tx), 2);
+	assert_non_null(sc = tx_score_at(tx, 0));
+	assert_string_equal(sc->symbol, "BODY_DRUGS");
+	assert_true(sc->points == 9.5);
+	assert_non_null(sc->detail);
+	assert_non_null(strstr(sc->detail, "viagra"));
+	assert_non_null(strstr(sc->detail, "cialis"));
+	tx_free(tx);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -863,6 +893,7 @@ main(void)
 		cmocka_unit_test(test_run_errors),
 		cmocka_unit_test(test_run_sticky),
 		cmocka_unit_test(test_run_limits),
+		cmocka_unit_test(test_host_score_once),
 	};
 	const char *b = getenv("top_builddir");
 	char cmd[128];
