@@ -67,6 +67,8 @@ assert "-v: a listing, with its TXT" grep -q \
 assert "-v: a wildcard 127.255.255.x list is an error, not a listing" grep -q \
 	'^lookup   dnsbl  192.0.2.3 in wild255.test -> error: badcode (' <<<"$out"
 assert_eq "-v: six lookups" "$(grep -c '^lookup ' <<<"$out")" 6
+assert "the summary line counts the filters' five lookups at connect" \
+	grep -q 'info: msg .* lookups=5/' "$T/stderr"
 pgcheck --client 192.0.2.3 "$T/m.eml"
 assert "without -v: no lookup lines" bash -c "! grep -q '^lookup' <<<\"\$1\"" _ "$out"
 pgcheck --client 192.0.2.3 --no-dns -v "$T/m.eml"

@@ -35,7 +35,8 @@ struct msglog_info {
 	const struct chain	*chain;		/* filter names */
 	const uint64_t		*filter_us;	/* per filter of chain */
 	uint64_t		 total_us;	/* in filters */
-	unsigned		 lookups;
+	unsigned		 lookups;	/* the message's, and for the session's first
+						 * one those before MAIL (connect, HELO) */
 	uint64_t		 lookup_ms;
 	double			 threshold;	/* NAN: no actions */
 	const char		*upstream;	/* the proxy: the upstream's reply

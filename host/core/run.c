@@ -550,6 +550,8 @@ accepted_early(struct run *r)
 void
 run_tx_end(struct run *r)
 {
+	int had_tx = r->tx != NULL;
+
 	accepted_early(r);
 	flush(r);	/* the upstream never answered: the line all the same */
 	r->upstream[0] = '\0';
@@ -563,8 +565,14 @@ run_tx_end(struct run *r)
 		r->accept_by[0] = '\0';
 	memset(r->filter_us, 0, r->frame.n * sizeof(*r->filter_us));
 	r->frame.tx_us = 0;
-	r->frame.tx_lookups = 0;
-	r->frame.tx_lookup_ms = 0;
+	/*
+	 * lookups made before the first MAIL (a DNS list at connect) count in
+	 * the session's first message's summary: kept until a transaction ends
+	 */
+	if (had_tx) {
+		r->frame.tx_lookups = 0;
+		r->frame.tx_lookup_ms = 0;
+	}
 }
 
 const struct decision *

@@ -86,7 +86,8 @@ enum pg_session_str {
 	PG_S_AUTH,		/* SASL login, or NULL */
 	PG_S_FRONTEND,		/* "milter", "smtp" or "check" */
 	PG_S_CLIENT_PTR		/* PTR name, not verified, or "unknown";
-				 * NULL when the MTA does not say (milter) */
+				 * NULL when the MTA does not say (milter),
+				 * and from a host older than this value */
 };
 
 /*

@@ -152,7 +152,29 @@ macro_fn(void *ctx, const char *name)
 		return "mx.example.org";
 	if (strcmp(name, "{i}") == 0)
 		return "4AbCd";
+	if (strcmp(name, "{client_ptr}") == 0)
+		return "ptr.example";
 	return NULL;
+}
+
+/* the PTR name: set (the proxy, check), else the MTA's {client_ptr} */
+static void
+test_client_ptr(void **unused)
+{
+	struct pg_session *s = session_new("milter", "192.0.2.1", 25, "x");
+	struct macros m = { 0, "" };
+
+	(void)unused;
+	assert_non_null(s);
+	assert_null(session_str(s, PG_S_CLIENT_PTR));
+	session_set_macro_fn(s, macro_fn, &m);
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "ptr.example");
+	assert_int_equal(session_set_ptr(s, "liar.example"), 0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "liar.example");
+	assert_int_equal(session_set_ptr(s, NULL), 0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "ptr.example");
+	assert_int_equal(session_set_ptr(s, "unknown"), 0);
+	session_free(s);	/* frees it (the sanitizer build checks) */
 }
 
 static void
@@ -384,6 +406,7 @@ main(void)
 		cmocka_unit_test(test_strings_copied),
 		cmocka_unit_test(test_setters),
 		cmocka_unit_test(test_macros),
+		cmocka_unit_test(test_client_ptr),
 		cmocka_unit_test(test_engine_and_tx_numbers),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_ids_threads),
