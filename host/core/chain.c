@@ -57,7 +57,14 @@ struct filter {
 	char			*where;
 	enum pg_verdict		 on_error;
 	uint32_t		 phases;	/* PG_PHASE_* of this instance */
+	/* the burst of its last error (filter_error): races only miscount */
+	_Atomic uint64_t	 err_last_ms;
+	_Atomic uint32_t	 err_hash;
+	_Atomic unsigned	 err_quiet;	/* not logged since */
 };
+
+/* the same error again within this long of the last: not logged again */
+#define CHAIN_ERR_BURST_MS	10000
 
 struct chain {
 	atomic_int	 refs;
@@ -382,6 +389,30 @@ chain_limits(const struct chain *c, struct msg_limits *lim)
 }
 
 /*
+ * err_burst - 1 when this error is the one the filter had last, within
+ * CHAIN_ERR_BURST_MS of it (counted, logged at debug only): a Redis down
+ * or a script failing on every message is logged once per burst, not per
+ * message (each message still has its summary line and its count)
+ */
+static int
+err_burst(struct filter *f, const char *text)
+{
+	uint64_t now = clock_ms(), prev;
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = text; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	prev = atomic_exchange(&f->err_last_ms, now);
+	if (atomic_exchange(&f->err_hash, h) == h && prev != 0 &&
+	    now - prev < CHAIN_ERR_BURST_MS) {
+		atomic_fetch_add(&f->err_quiet, 1);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * filter_error - log a filter's failure and turn it into its on_error
  * verdict; PG_CONTINUE when on_error is accept.
  */
@@ -389,16 +420,28 @@ static enum pg_verdict
 filter_error(struct pg_session *s, struct filter *f, enum chain_phase ph,
     const char *why, struct decision *d)
 {
-	char esc[1024];
+	char esc[1024], quiet[64];
+	unsigned n;
+	int burst;
 
 	log_escape(esc, sizeof(esc), why, strlen(why));
+	quiet[0] = '\0';
+	burst = err_burst(f, esc);
+	if (!burst && (n = atomic_exchange(&f->err_quiet, 0)) > 0)
+		snprintf(quiet, sizeof(quiet), " (%u more before, not logged)",
+		    n);
 	metrics_count(METRICS_FILTER_ERROR, f->name, phase_names[ph], 1);
 	/* the Lua sandbox's words for a script out of time (lua_sandbox.c) */
 	if (strstr(why, "timed out") != NULL)
 		metrics_count(METRICS_FILTER_TIMEOUT, f->name, phase_names[ph], 1);
-	log_warnx("session %s: filter %s: %s: %s (on_error %s)",
-	    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
-	    decision_verdict_name(f->on_error));
+	if (!burst)
+		log_warnx("session %s: filter %s: %s: %s (on_error %s)%s",
+		    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
+		    decision_verdict_name(f->on_error), quiet);
+	else
+		log_debug("session %s: filter %s: %s: %s (on_error %s)",
+		    session_str(s, PG_S_ID), f->name, phase_names[ph], esc,
+		    decision_verdict_name(f->on_error));
 	decision_clear(d);
 	if (f->on_error != PG_ACCEPT) {
 		decision_set(d, f->on_error, f->name, f->on_error == PG_REJECT ?
