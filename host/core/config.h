@@ -55,6 +55,8 @@ struct config_smtp {
 	/* TLS and AUTH (config_tls.c, DESIGN section 11) */
 	char		*tls_cert, *tls_key;	/* tls = { cert, key }; NULL: no STARTTLS */
 	char		*tls_ciphers;		/* tls.ciphers; NULL: OpenSSL's default */
+	char		**tls_sni_cert, **tls_sni_key;	/* tls.sni: more, chosen by SNI */
+	size_t		 ntls_sni;
 	int		 tls_line;		/* of tls */
 	int		 implicit_tls;		/* TLS from the first byte (465) */
 	int		 upstream_tls;		/* CONFIG_UPTLS_* */

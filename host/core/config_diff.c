@@ -89,7 +89,8 @@ smtp(struct keys *k, const struct config *a, const struct config *b)
 		/* the certificate files are read again; which ones is kept */
 		SMTP_KEY(differ(x->tls_cert, y->tls_cert) ||
 		    differ(x->tls_key, y->tls_key) ||
-		    differ(x->tls_ciphers, y->tls_ciphers), "tls");
+		    differ(x->tls_ciphers, y->tls_ciphers) ||
+		    x->ntls_sni != y->ntls_sni, "tls");
 		SMTP_KEY(x->implicit_tls != y->implicit_tls, "implicit_tls");
 		SMTP_KEY(x->upstream_tls != y->upstream_tls ||
 		    differ(x->upstream_ca, y->upstream_ca) ||

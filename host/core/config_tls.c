@@ -3,7 +3,8 @@
  *
  * Public: config_tls_key(), config_tls_check(), config_tls_free().
  *
- *	tls = { cert = "tls.crt", key = "tls.key", ciphers = "..." }
+ *	tls = { cert = "tls.crt", key = "tls.key", ciphers = "...",
+ *	        sni = { { cert = "b.crt", key = "b.key" }, ... } }
  *	implicit_tls = false | true
  *	upstream_tls = "none" | "may" | "encrypt" | "verify"
  *	upstream_ca = "ca.pem"			-- verify: else the system's store
@@ -40,7 +41,62 @@ get_path(struct confwalk *w, const char *path, const struct lua_conf_node *k,
 	return *out == NULL ? confwalk_oom(w) : 0;
 }
 
-/* get_tls - tls = { cert = ..., key = ..., ciphers = ... } */
+/* get_pair - one { cert = ..., key = ... } into *cert, *key */
+static int
+get_pair(struct confwalk *w, const char *path, const struct lua_conf_node *n,
+    char **cert, char **key)
+{
+	char sub[CONFWALK_PATH_LEN];
+	size_t i;
+	int rc;
+
+	if (confwalk_want_table(w, path, n) == -1)
+		return -1;
+	for (i = 0; i < n->nkids; i++) {
+		const struct lua_conf_node *k = &n->kids[i];
+		const char *name = k->key != NULL ? k->key : "";
+
+		confwalk_sub_path(sub, sizeof(sub), path, k);
+		if (strcmp(name, "cert") == 0)
+			rc = get_path(w, sub, k, cert);
+		else if (strcmp(name, "key") == 0)
+			rc = get_path(w, sub, k, key);
+		else
+			rc = confwalk_unknown(w, path, k);
+		if (rc == -1)
+			return -1;
+	}
+	if (*cert == NULL || *key == NULL)
+		return confwalk_fail(w, n->line, "%s: needs cert and key", path);
+	return 0;
+}
+
+/* get_sni - tls.sni = { { cert = ..., key = ... }, ... } */
+static int
+get_sni(struct confwalk *w, const char *path, const struct lua_conf_node *n,
+    struct config_smtp *s)
+{
+	char sub[CONFWALK_PATH_LEN];
+	size_t i;
+
+	if (confwalk_want_list(w, path, n, "{ cert = ..., key = ... }") == -1)
+		return -1;
+	if (s->ntls_sni > 0)
+		return confwalk_fail(w, n->line, "%s: given twice", path);
+	if ((s->tls_sni_cert = pg_calloc(n->nkids + 1, sizeof(char *))) == NULL ||
+	    (s->tls_sni_key = pg_calloc(n->nkids + 1, sizeof(char *))) == NULL)
+		return confwalk_oom(w);
+	for (i = 0; i < n->nkids; i++) {
+		confwalk_sub_path(sub, sizeof(sub), path, &n->kids[i]);
+		s->ntls_sni = i + 1;	/* freed by config_tls_free() */
+		if (get_pair(w, sub, &n->kids[i], &s->tls_sni_cert[i],
+		    &s->tls_sni_key[i]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* get_tls - tls = { cert = ..., key = ..., ciphers = ..., sni = ... } */
 static int
 get_tls(struct confwalk *w, const char *path, const struct lua_conf_node *n,
     struct config_smtp *s)
@@ -65,7 +121,9 @@ get_tls(struct confwalk *w, const char *path, const struct lua_conf_node *n,
 			free(s->tls_ciphers);
 			s->tls_ciphers = NULL;
 			rc = confwalk_get_string(w, sub, k, &s->tls_ciphers);
-		} else
+		} else if (strcmp(key, "sni") == 0)
+			rc = get_sni(w, sub, k, s);
+		else
 			rc = confwalk_unknown(w, path, k);
 		if (rc == -1)
 			return -1;
@@ -128,6 +186,7 @@ config_tls_check(struct confwalk *w, const char *where, int line,
 {
 	struct tls_ctx *t;
 	char err[512];
+	size_t i;
 
 	if (s->implicit_tls && s->tls_cert == NULL)
 		return confwalk_fail(w, line, "%s: implicit_tls needs tls = { "
@@ -142,6 +201,13 @@ config_tls_check(struct confwalk *w, const char *where, int line,
 		    err, sizeof(err))) == NULL)
 			return confwalk_fail(w, s->tls_line, "%s.tls: %s", where,
 			    err);
+		for (i = 0; i < s->ntls_sni; i++)
+			if (tls_server_add_sni(t, s->tls_sni_cert[i],
+			    s->tls_sni_key[i], err, sizeof(err)) == -1) {
+				tls_ctx_free(t);
+				return confwalk_fail(w, s->tls_line, "%s.tls.sni[%zu]: "
+				    "%s", where, i + 1, err);
+			}
 		tls_ctx_free(t);
 	}
 	if (s->upstream_tls == CONFIG_UPTLS_VERIFY) {
@@ -162,6 +228,16 @@ config_tls_check(struct confwalk *w, const char *where, int line,
 void
 config_tls_free(struct config_smtp *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->ntls_sni; i++) {
+		free(s->tls_sni_cert[i]);
+		free(s->tls_sni_key[i]);
+	}
+	free(s->tls_sni_cert);
+	free(s->tls_sni_key);
+	s->tls_sni_cert = s->tls_sni_key = NULL;
+	s->ntls_sni = 0;
 	free(s->tls_cert);
 	free(s->tls_key);
 	free(s->tls_ciphers);

@@ -181,6 +181,24 @@ times(struct line *l, const struct msglog_info *in)
 	    (unsigned long long)in->lookup_ms);
 }
 
+/*
+ * secure - tls=VERSION/CIPHER and auth=LOGIN when the session has them
+ * (last on the line: absent in plaintext sessions)
+ */
+static void
+secure(struct line *l, struct pg_session *s)
+{
+	const struct pg_tls *t = session_tls(s);
+	const char *auth = session_str(s, PG_S_AUTH);
+	char e1[200], e2[200];
+
+	if (t != NULL)
+		put(l, " tls=%s/%s", esc(t->version, e1, sizeof(e1), 0),
+		    t->cipher != NULL ? esc(t->cipher, e2, sizeof(e2), 0) : "-");
+	if (auth != NULL)
+		put(l, " auth=%s", esc(auth, e1, sizeof(e1), 0));
+}
+
 void
 msglog_format(const struct msglog_info *in, char *buf, size_t len)
 {
@@ -207,6 +225,7 @@ msglog_format(const struct msglog_info *in, char *buf, size_t len)
 		    sizeof(e)));
 	else if (in->upstream != NULL)
 		put(&l, " upstream=-");
+	secure(&l, in->s);
 }
 
 void

@@ -311,17 +311,42 @@ stage_fail(struct milter_stage *c, unsigned long bit, const char *what)
 	return put_reply(c, PG_TEMPFAIL, reply_default(PG_TEMPFAIL));
 }
 
+/* nonempty - a macro's value, NULL when absent or empty */
+static const char *
+nonempty(struct milter_stage *c, const char *name)
+{
+	const char *m = milter_macro_get(c->mac, name);
+
+	return m != NULL && *m ? m : NULL;
+}
+
+/* tls_of - session.tls from the MTA's macros (version given) into *t */
+static const struct pg_tls *
+tls_of(struct milter_stage *c, const char *version, struct pg_tls *t)
+{
+	const char *v;
+
+	t->version = version;
+	t->cipher = nonempty(c, "{cipher}");
+	t->bits = (v = nonempty(c, "{cipher_bits}")) != NULL ? atoi(v) : 0;
+	t->peer_subject = nonempty(c, "{cert_subject}");
+	t->verified = (v = nonempty(c, "{verify}")) != NULL &&
+	    strcmp(v, "OK") == 0;
+	return t;
+}
+
 /* auth_tls - session fields that only macros carry */
 static void
 auth_tls(struct milter_stage *c)
 {
+	struct pg_tls t;
 	const char *m;
 
 	if ((m = milter_macro_get(c->mac, "{auth_authen}")) != NULL && *m &&
 	    session_set_auth(run_session(c->run), m) == -1)
 		log_warn("milter: session %s: auth", sid(c));
 	if ((m = milter_macro_get(c->mac, "{tls_version}")) != NULL && *m &&
-	    session_set_tls(run_session(c->run), m) == -1)
+	    session_set_tls_info(run_session(c->run), tls_of(c, m, &t)) == -1)
 		log_warn("milter: session %s: tls", sid(c));
 }
 

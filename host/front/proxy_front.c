@@ -92,12 +92,21 @@ tls_contexts(struct proxy_front *pf, const char *file, char *err,
 {
 	const struct config_smtp *sc = pf->conf.sc;
 	char why[512];
+	size_t i;
 
 	if (sc->tls_cert != NULL && (pf->conf.tls = tls_server_new(sc->tls_cert,
 	    sc->tls_key, sc->tls_ciphers, why, sizeof(why))) == NULL) {
 		snprintf(err, errlen, "%s:%d: tls: %s", file, sc->tls_line, why);
 		return -1;
 	}
+	for (i = 0; i < sc->ntls_sni; i++)
+		if (tls_server_add_sni(pf->conf.tls, sc->tls_sni_cert[i],
+		    sc->tls_sni_key[i], why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: tls.sni[%zu]: %s", file,
+			    sc->tls_line, i + 1, why);
+			tls_ctx_free(pf->conf.tls);
+			return -1;
+		}
 	if (sc->upstream_tls != CONFIG_UPTLS_NONE && (pf->conf.uptls =
 	    tls_client_new(sc->upstream_tls == CONFIG_UPTLS_VERIFY ?
 	    TLS_VERIFY_PEER : TLS_VERIFY_NONE, sc->upstream_ca, why,

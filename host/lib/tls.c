@@ -1,8 +1,13 @@
 /*
  * tls - TLS under a buffered connection, OpenSSL 3 (tls.h)
  *
- * Public: tls_server_new(), tls_client_new(), tls_ctx_reload(),
- * tls_ctx_free(), tls_start(), tls_get_info().
+ * Public: tls_server_new(), tls_server_add_sni(), tls_client_new(),
+ * tls_ctx_reload(), tls_ctx_free(), tls_start(), tls_get_info().
+ *
+ * SNI: a server context may hold more certificates (tls_server_add_sni());
+ * the servername callback keeps the main one when it names the host the
+ * client asked for (X509_check_host()), else takes the first other one
+ * that does, else keeps the main one.
  *
  * The SSL object reads and writes the socket itself (SSL_set_fd()); the
  * socket is non-blocking, so an SSL call that cannot go on says whether it
@@ -40,6 +45,9 @@ struct tls_ctx {
 	int		 server;
 	enum tls_verify	 verify;
 	char		*cert, *key, *ciphers;	/* a server's files, for reload */
+	SSL_CTX		**sni;		/* more certificates, chosen by SNI (under lock) */
+	char		**sni_cert, **sni_key;
+	size_t		 nsni;
 };
 
 struct tls {
@@ -119,6 +127,32 @@ fail:
 	return NULL;
 }
 
+/* servername - the SNI callback: the certificate that names the host asked for */
+static int
+servername(SSL *s, int *al, void *arg)
+{
+	struct tls_ctx *t = arg;
+	const char *name = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name);
+	X509 *x;
+	size_t i;
+
+	(void)al;
+	if (name == NULL)
+		return SSL_TLSEXT_ERR_OK;
+	x = SSL_CTX_get0_certificate(SSL_get_SSL_CTX(s));
+	if (x != NULL && X509_check_host(x, name, 0, 0, NULL) == 1)
+		return SSL_TLSEXT_ERR_OK;
+	pthread_mutex_lock(&t->lock);
+	for (i = 0; i < t->nsni; i++)
+		if ((x = SSL_CTX_get0_certificate(t->sni[i])) != NULL &&
+		    X509_check_host(x, name, 0, 0, NULL) == 1) {
+			(void)SSL_set_SSL_CTX(s, t->sni[i]);
+			break;
+		}
+	pthread_mutex_unlock(&t->lock);
+	return SSL_TLSEXT_ERR_OK;
+}
+
 /* ctx_alloc - the wrapper around s; NULL (s freed) without memory */
 static struct tls_ctx *
 ctx_alloc(SSL_CTX *s, int server, char *err, size_t errlen)
@@ -155,6 +189,8 @@ tls_server_new(const char *cert, const char *key, const char *ciphers,
 		return NULL;
 	if ((t = ctx_alloc(s, 1, err, errlen)) == NULL)
 		return NULL;
+	SSL_CTX_set_tlsext_servername_callback(s, servername);
+	SSL_CTX_set_tlsext_servername_arg(s, t);
 	if (dup_or_null(&t->cert, cert) == -1 || dup_or_null(&t->key, key) ==
 	    -1 || dup_or_null(&t->ciphers, ciphers) == -1) {
 		tls_ctx_free(t);
@@ -190,30 +226,104 @@ tls_client_new(enum tls_verify v, const char *ca, char *err, size_t errlen)
 	return t;
 }
 
+/* free_ctxs - n SSL_CTXs and the array */
+static void
+free_ctxs(SSL_CTX **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		SSL_CTX_free(v[i]);
+	free(v);
+}
+
+int
+tls_server_add_sni(struct tls_ctx *t, const char *cert, const char *key,
+    char *err, size_t errlen)
+{
+	SSL_CTX *s, **v;
+	char **c, **k;
+
+	if ((s = server_ssl_ctx(cert, key, t->ciphers, err, errlen)) == NULL)
+		return -1;
+	v = realloc(t->sni, (t->nsni + 1) * sizeof(*v));
+	if (v != NULL)
+		t->sni = v;
+	c = v ? realloc(t->sni_cert, (t->nsni + 1) * sizeof(*c)) : NULL;
+	if (c != NULL)
+		t->sni_cert = c;
+	k = c ? realloc(t->sni_key, (t->nsni + 1) * sizeof(*k)) : NULL;
+	if (k != NULL)
+		t->sni_key = k;
+	if (k == NULL || (c[t->nsni] = strdup(cert)) == NULL) {
+		SSL_CTX_free(s);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((k[t->nsni] = strdup(key)) == NULL) {
+		free(c[t->nsni]);
+		SSL_CTX_free(s);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	v[t->nsni++] = s;	/* before any handshake: no lock needed */
+	return 0;
+}
+
 int
 tls_ctx_reload(struct tls_ctx *t, char *err, size_t errlen)
 {
-	SSL_CTX *s, *old;
+	SSL_CTX *s, *old, **sni = NULL, **oldsni;
+	size_t i;
 
 	if (!t->server)
 		return 0;
-	if ((s = server_ssl_ctx(t->cert, t->key, t->ciphers, err, errlen)) ==
-	    NULL)
+	if (t->nsni > 0 && (sni = calloc(t->nsni, sizeof(*sni))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
+	for (i = 0; i < t->nsni; i++)
+		if ((sni[i] = server_ssl_ctx(t->sni_cert[i], t->sni_key[i],
+		    t->ciphers, err, errlen)) == NULL) {
+			free_ctxs(sni, i);
+			return -1;
+		}
+	if ((s = server_ssl_ctx(t->cert, t->key, t->ciphers, err, errlen)) ==
+	    NULL) {
+		free_ctxs(sni, t->nsni);
+		return -1;
+	}
+	SSL_CTX_set_tlsext_servername_callback(s, servername);
+	SSL_CTX_set_tlsext_servername_arg(s, t);
 	pthread_mutex_lock(&t->lock);
 	old = t->ssl;
 	t->ssl = s;
+	oldsni = t->sni;
+	if (t->nsni > 0)
+		t->sni = sni;
 	pthread_mutex_unlock(&t->lock);
-	SSL_CTX_free(old);	/* connections on it hold their own reference */
+	/* connections on them hold their own references */
+	SSL_CTX_free(old);
+	if (t->nsni > 0)
+		free_ctxs(oldsni, t->nsni);
 	return 0;
 }
 
 void
 tls_ctx_free(struct tls_ctx *t)
 {
+	size_t i;
+
 	if (t == NULL)
 		return;
 	SSL_CTX_free(t->ssl);
+	free_ctxs(t->sni, t->nsni);
+	for (i = 0; i < t->nsni; i++) {
+		free(t->sni_cert[i]);
+		free(t->sni_key[i]);
+	}
+	free(t->sni_cert);
+	free(t->sni_key);
 	pthread_mutex_destroy(&t->lock);
 	free(t->cert);
 	free(t->key);

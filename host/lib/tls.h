@@ -56,6 +56,14 @@ enum tls_verify {
 struct tls_ctx	*tls_server_new(const char *cert, const char *key,
 		    const char *ciphers, char *err, size_t errlen);
 /*
+ * tls_server_add_sni - one more certificate chain and key for t, given to
+ * clients whose SNI names a host it has (and the main certificate does
+ * not); 0, or -1 with err (t as it was). Reloaded with the main one.
+ * Before the context's first tls_start() only.
+ */
+int		 tls_server_add_sni(struct tls_ctx *t, const char *cert,
+		    const char *key, char *err, size_t errlen);
+/*
  * tls_client_new - a client context; with TLS_VERIFY_PEER the server's
  * chain must lead to a certificate in ca (a PEM file; NULL: the system's
  * store) and name the host given to tls_start(). NULL with err.
@@ -64,7 +72,8 @@ struct tls_ctx	*tls_client_new(enum tls_verify, const char *ca, char *err,
 		    size_t errlen);
 /*
  * tls_ctx_reload - a server context reads its files again (the ones it
- * was made with); 0, or -1 with err and the old certificate still in use
+ * was made with, the SNI ones too); 0, or -1 with err and the old
+ * certificates all still in use
  */
 int		 tls_ctx_reload(struct tls_ctx *, char *err, size_t errlen);
 void		 tls_ctx_free(struct tls_ctx *);

@@ -112,6 +112,8 @@ swaks --server 127.0.0.1 --port "$PG_PORT" --tls --auth LOGIN --auth-user alice 
 assert "swaks --tls --auth LOGIN" test $? = 0
 assert "logins are logged" grep -q 'AUTH PLAIN: authenticated as alice' "$T/pg.log"
 assert "the failure is logged" grep -q 'AUTH PLAIN: the upstream said 535' "$T/pg.log"
+assert "the summary line says tls= and auth=" \
+	grep -Eq 'msg qid=.* tls=TLSv1\.3/TLS_[A-Z0-9_]+ auth=alice$' "$T/pg.log"
 assert "no password in the log" sh -c "! grep -q 'secret\|$plain\|$p' '$T/pg.log'"
 stop_pg
 

@@ -182,6 +182,17 @@ assert "no tls: STARTTLS 502" test $? = 0
 assert "no tls: not offered" sh -c "! grep -q STARTTLS '$T/out'"
 stop_pg
 
+# SNI: tls.sni's certificate for the host it names, the main one otherwise
+start_pg "tls = { cert = \"$C/chain.crt\", key = \"$C/server.key\",
+  sni = { { cert = \"$C/other.crt\", key = \"$C/other.key\" } } }," ""
+openssl s_client -starttls smtp -connect "127.0.0.1:$PG_PORT" -brief \
+	-servername mail.other.test </dev/null >"$T/sni1" 2>&1
+assert "SNI mail.other.test: its certificate" grep -q 'Peer certificate: CN = mail.other.test' "$T/sni1"
+openssl s_client -starttls smtp -connect "127.0.0.1:$PG_PORT" -brief \
+	-servername unknown.example </dev/null >"$T/sni2" 2>&1
+assert "SNI of another name: the main certificate" grep -q 'Peer certificate: CN = localhost' "$T/sni2"
+stop_pg
+
 # implicit TLS (port 465)
 start_pg "tls = { cert = \"$C/chain.crt\", key = \"$C/server.key\" }, implicit_tls = true," ""
 swaks --server 127.0.0.1 --port "$PG_PORT" --tls-on-connect --from a@example.com \

@@ -4,6 +4,7 @@
 #   DIR/server.crt server.key    EC P-256, CN and SAN localhost, signed by the CA
 #   DIR/chain.crt                server.crt followed by ca.crt
 #   DIR/self.crt self.key        a self-signed certificate (not from the CA)
+#   DIR/other.crt other.key      self-signed, CN and SAN mail.other.test (SNI)
 set -e
 d=$1
 mkdir -p "$d"
@@ -19,4 +20,8 @@ q openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
 cat server.crt ca.crt >chain.crt
 q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout self.key -out self.crt -days 2 -subj "/CN=localhost"
+printf 'subjectAltName=DNS:mail.other.test\n' >other.cnf
+q openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout other.key -out other.crt -days 2 -subj "/CN=mail.other.test" \
+	-addext "subjectAltName=DNS:mail.other.test"
 chmod 600 ./*.key

@@ -1230,6 +1230,11 @@ static const struct { const char *text, *err; } tls_bads[] = {
 	  NAME ":2: unknown key 'pem' in smtp[1].tls" },
 	{ LS "  tls = { cert = \"/nonexistent/x.pem\", key = \"/nonexistent/x.key\" } } }\n",
 	  NAME ":2: smtp[1].tls: /nonexistent/x.pem: error:80000002:system library::No such file or directory" },
+	{ LS "  tls = { cert = \"a.pem\", key = \"a.key\", sni = { { cert = \"b.pem\" } } } } }\n",
+	  NAME ":2: smtp[1].tls.sni[1]: needs cert and key" },
+	{ LS "  tls = { cert = \"a.pem\", key = \"a.key\", sni = { cert = \"b.pem\" } } } }\n",
+	  NAME ":2: unknown key 'cert' in smtp[1].tls.sni (a list: "
+	  "smtp[1].tls.sni = { { cert = ..., key = ... }, ... })" },
 	{ LS "  implicit_tls = true } }\n",
 	  NAME ":1: smtp[1]: implicit_tls needs tls = { cert = ..., key = ... }" },
 	{ LS "  upstream_tls = \"always\" } }\n",

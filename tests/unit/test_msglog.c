@@ -132,6 +132,19 @@ test_line(void **unused)
 	assert_non_null(strstr(line, " by=- reply=- score=12.50 symbols="));
 	assert_non_null(strstr(line, " upstream=\"250 2.0.0 Ok: queued as "
 	    "4XyZ1q2\""));
+	assert_null(strstr(line, " tls="));
+	/* over TLS, authenticated: both at the end of the line */
+	{
+		struct pg_tls t = { "TLSv1.3", "TLS_AES_128_GCM_SHA256", 128,
+		    NULL, 0 };
+
+		assert_int_equal(session_set_tls_info(s, &t), 0);
+		assert_int_equal(session_set_auth(s, "alice"), 0);
+	}
+	msglog_format(&in, line, sizeof(line));
+	assert_non_null(strstr(line, "4XyZ1q2\" tls=TLSv1.3/"
+	    "TLS_AES_128_GCM_SHA256 auth=alice"));
+	assert_int_equal(line[strlen(line) - 1], 'e');
 	/* a short buffer: cut, marked, terminated */
 	msglog_format(&in, line, 40);
 	assert_int_equal(strlen(line), 39);

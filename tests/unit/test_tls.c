@@ -32,11 +32,11 @@
 #include "conn.h"
 #include "tls.h"
 
-static char dir[64], crt[128], key[128], bad[128];
+static char dir[64], crt[128], key[128], bad[128], crt2[128], key2[128];
 
-/* mkcert - a self-signed P-256 certificate for cn into crt and key */
+/* mkcert - a self-signed P-256 certificate for cn into the files c and k */
 static void
-mkcert(const char *cn)
+mkcert(const char *cn, const char *c, const char *k)
 {
 	EVP_PKEY *pk = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
@@ -53,10 +53,10 @@ mkcert(const char *cn)
 	    (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
-	assert_non_null(f = fopen(crt, "w"));
+	assert_non_null(f = fopen(c, "w"));
 	PEM_write_X509(f, x);
 	fclose(f);
-	assert_non_null(f = fopen(key, "w"));
+	assert_non_null(f = fopen(k, "w"));
 	PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
 	X509_free(x);
@@ -77,7 +77,10 @@ setup_all(void **state)
 	snprintf(crt, sizeof(crt), "%s/c.pem", dir);
 	snprintf(key, sizeof(key), "%s/k.pem", dir);
 	snprintf(bad, sizeof(bad), "%s/bad.pem", dir);
-	mkcert("mx.example.test");
+	snprintf(crt2, sizeof(crt2), "%s/c2.pem", dir);
+	snprintf(key2, sizeof(key2), "%s/k2.pem", dir);
+	mkcert("mx.example.test", crt, key);
+	mkcert("other.example.test", crt2, key2);
 	if ((f = fopen(bad, "w")) == NULL)
 		return -1;
 	fputs("-----BEGIN CERTIFICATE-----\nnot base64\n", f);
@@ -334,6 +337,57 @@ test_reload(void **state)
 	tls_ctx_free(ctx);
 }
 
+/* sni_subject - the subject a client asking for name gets from sctx */
+static void
+sni_subject(struct tls_ctx *sctx, const char *name, char *subj, size_t len)
+{
+	struct srv s = { .ms = 5000, .ctx = sctx };
+	char err[256];
+	struct tls_ctx *cc;
+	struct conn *c;
+	struct tls *t;
+	pthread_t th;
+	int sv[2];
+
+	assert_non_null(cc = tls_client_new(TLS_VERIFY_NONE, NULL, err, sizeof(err)));
+	pair(sv);
+	s.fd = sv[0];
+	pthread_create(&th, NULL, server, &s);
+	c = conn_new(sv[1], 0, 0);
+	assert_non_null(t = tls_start(c, cc, name, clock_deadline(5000), err,
+	    sizeof(err)));
+	snprintf(subj, len, "%s", tls_get_info(t)->peer_subject);
+	conn_free(c);
+	pthread_join(th, NULL);
+	tls_ctx_free(cc);
+}
+
+/* test_sni - the certificate that names the host asked for; the main one else */
+static void
+test_sni(void **state)
+{
+	char err[256], subj[256];
+	struct tls_ctx *ctx;
+
+	(void)state;
+	assert_non_null(ctx = tls_server_new(crt, key, NULL, err, sizeof(err)));
+	assert_int_equal(tls_server_add_sni(ctx, crt2, key, err, sizeof(err)), -1);
+	assert_int_equal(tls_server_add_sni(ctx, crt2, key2, err, sizeof(err)), 0);
+	sni_subject(ctx, "other.example.test", subj, sizeof(subj));
+	assert_string_equal(subj, "/CN=other.example.test");
+	sni_subject(ctx, "mx.example.test", subj, sizeof(subj));
+	assert_string_equal(subj, "/CN=mx.example.test");
+	sni_subject(ctx, "unknown.example.test", subj, sizeof(subj));
+	assert_string_equal(subj, "/CN=mx.example.test");
+	sni_subject(ctx, NULL, subj, sizeof(subj));
+	assert_string_equal(subj, "/CN=mx.example.test");
+	/* a reload keeps the choice */
+	assert_int_equal(tls_ctx_reload(ctx, err, sizeof(err)), 0);
+	sni_subject(ctx, "other.example.test", subj, sizeof(subj));
+	assert_string_equal(subj, "/CN=other.example.test");
+	tls_ctx_free(ctx);
+}
+
 int
 main(void)
 {
@@ -343,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_plaintext_buffered),
 		cmocka_unit_test(test_bad_peers),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_sni),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
