@@ -8,9 +8,12 @@
  *	CONC workers (20), one thread each, run TOTAL connections (2000) in
  *	all. Each connection: banner, EHLO, STARTTLS, the TLS handshake, EHLO
  *	again, MAIL, RCPT, DATA with a message of SIZE bytes (4096), QUIT.
- *	A worker offers the TLS session (ticket) its previous connection
- *	received, so every connection but a worker's first may be resumed;
- *	-R turns that off (every handshake full). -t: the timeout of every
+ *	A worker offers a TLS session (ticket) of its earlier connections,
+ *	so every connection but a worker's first may be resumed: a fresh
+ *	ticket when it holds one (each used once, as RFC 8446 C.4 asks of
+ *	TLS 1.3 clients; the newest first), else the one it offered last
+ *	time again (a server may accept it twice). -R turns resumption off
+ *	(every handshake full). -t: the timeout of every
  *	read and write (10 s). -v: every error on stderr (the first 5
  *	otherwise).
  *
@@ -49,6 +52,7 @@
 
 #define LOAD_BUF	8192
 #define LOAD_ERRORS_SHOWN 5
+#define LOAD_TICKETS	4	/* fresh tickets a worker keeps */
 
 struct opts {
 	const char	*host;
@@ -67,7 +71,9 @@ struct opts {
 struct worker {
 	pthread_t	 thread;
 	int		 id;
-	SSL_SESSION	*session;	/* the last ticket received; owned */
+	SSL_SESSION	*fresh[LOAD_TICKETS];	/* unused tickets; owned */
+	int		 nfresh;
+	SSL_SESSION	*last;		/* the one offered last; owned */
 	long		 ok, errors, full, resumed;
 	double		 hs_full, hs_resumed;	/* seconds, summed */
 };
@@ -118,17 +124,32 @@ fail(struct worker *w, const char *fmt, ...)
 	return -1;
 }
 
-/* new_session - a ticket arrived: keep it as the worker's next offer */
+/* new_session - a ticket arrived: keep it among the fresh ones */
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
 	struct worker *w = SSL_get_ex_data(ssl, worker_index);
 
-	if (w == NULL || !o.resume)
+	if (w == NULL || !o.resume || !SSL_SESSION_is_resumable(sess))
 		return 0;
-	SSL_SESSION_free(w->session);
-	w->session = sess;
+	if (w->nfresh == LOAD_TICKETS) {	/* drop the oldest */
+		SSL_SESSION_free(w->fresh[0]);
+		memmove(w->fresh, w->fresh + 1, sizeof(w->fresh[0]) * (LOAD_TICKETS - 1));
+		w->nfresh--;
+	}
+	w->fresh[w->nfresh++] = sess;
 	return 1;		/* we keep the reference */
+}
+
+/* offer - the session to offer: the newest fresh ticket, else the last */
+static SSL_SESSION *
+offer(struct worker *w)
+{
+	if (w->nfresh > 0) {
+		SSL_SESSION_free(w->last);
+		w->last = w->fresh[--w->nfresh];
+	}
+	return w->last;
 }
 
 static int
@@ -258,8 +279,8 @@ handshake(struct worker *w, struct io *io)
 		return fail(w, "SSL_new");
 	SSL_set_ex_data(io->ssl, worker_index, w);
 	SSL_set_fd(io->ssl, io->fd);
-	if (o.resume && w->session != NULL)
-		SSL_set_session(io->ssl, w->session);
+	if (o.resume && offer(w) != NULL)
+		SSL_set_session(io->ssl, w->last);
 	t0 = now();
 	if (SSL_connect(io->ssl) != 1)
 		return fail(w, "TLS handshake failed");
@@ -477,8 +498,11 @@ main(int argc, char **argv)
 	for (i = 0; i < o.conc; i++)
 		pthread_join(ws[i].thread, NULL);
 	i = report(ws, now() - t0);
-	for (int k = 0; k < o.conc; k++)
-		SSL_SESSION_free(ws[k].session);
+	for (int k = 0; k < o.conc; k++) {
+		while (ws[k].nfresh > 0)
+			SSL_SESSION_free(ws[k].fresh[--ws[k].nfresh]);
+		SSL_SESSION_free(ws[k].last);
+	}
 	free(ws);
 	free(message);
 	SSL_CTX_free(ctx);
