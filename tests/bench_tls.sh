@@ -22,26 +22,26 @@ row() { awk -v s="$1" -v r="$2" '$1 == s && $2 == r' "$T/out"; }
 field() { row "$1" "$2" | awk -v f="$3" '{ print $f }'; }
 num() { echo "$1" | grep -Eq '^[0-9]+(\.[0-9]+)?$'; }
 
-assert_eq "postfix, resumed: no errors" "$(field postfix resumed 7)" 0
-assert_eq "postfix, full: no errors" "$(field postfix full 7)" 0
-hs=$(field postfix resumed 6)
+assert_eq "postfix, resumed: no errors" "$(field postfix resumed 8)" 0
+assert_eq "postfix, full: no errors" "$(field postfix full 8)" 0
+hs=$(field postfix resumed 7)
 assert_eq "postfix, resumed: 20 handshakes" "$(( ${hs%/*} + ${hs#*/} ))" 20
 assert "postfix, resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
-assert_eq "postfix, full: every handshake full" "$(field postfix full 6)" 20/0
+assert_eq "postfix, full: every handshake full" "$(field postfix full 7)" 20/0
 assert "postfix: a rate" num "$(field postfix resumed 3)"
-assert "postfix: CPU ms per connection of smtpd" num "$(field postfix full 4)"
-assert "postfix: CPU ms per connection of every process" num "$(field postfix full 5)"
+assert "postfix: CPU ms per connection of smtpd" num "$(field postfix full 5)"
+assert "postfix: CPU ms per connection of every process" num "$(field postfix full 6)"
 
 if grep -q "no TLS in this build" "$T/out"; then
 	echo "# phasegate has no TLS in this build: its row says so"
 	assert "the phasegate rows say so" [ "$(grep -c '^phasegate .*no TLS in this build' "$T/out")" = 2 ]
 else
-	assert_eq "phasegate, resumed: no errors" "$(field phasegate resumed 7)" 0
-	assert_eq "phasegate, full: no errors" "$(field phasegate full 7)" 0
-	hs=$(field phasegate resumed 6)
+	assert_eq "phasegate, resumed: no errors" "$(field phasegate resumed 8)" 0
+	assert_eq "phasegate, full: no errors" "$(field phasegate full 8)" 0
+	hs=$(field phasegate resumed 7)
 	assert "phasegate, resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
-	assert_eq "phasegate, full: every handshake full" "$(field phasegate full 6)" 20/0
-	assert "phasegate: CPU ms per connection" num "$(field phasegate full 4)"
+	assert_eq "phasegate, full: every handshake full" "$(field phasegate full 7)" 20/0
+	assert "phasegate: CPU ms per connection" num "$(field phasegate full 5)"
 fi
 
 # nothing listens: every connection is an error, exit 1
