@@ -19,9 +19,11 @@
  *
  * Output: a human summary, then one line for scripts:
  *	RESULT conns=N ok=N errors=N secs=S rate=R full=N resumed=N
- *	       hs_full_ms=M hs_resumed_ms=M
+ *	       hs_full_ms=M hs_resumed_ms=M client_ms=M
  * rate counts connections that completed (ok) per second of wall time;
- * hs_*_ms are the mean handshake times (SSL_connect) of each kind.
+ * hs_*_ms are the mean handshake times (SSL_connect) of each kind;
+ * client_ms is this client's own CPU (user + system) per connection, what
+ * the load takes from a machine it shares with the server.
  * Exit status 0 when every connection completed, 1 when some failed, 2 on
  * a usage or setup error.
  *
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -452,6 +455,8 @@ static int
 report(struct worker *ws, double secs)
 {
 	struct worker t = { 0 };
+	struct rusage ru;
+	double cpu;
 	int i;
 
 	for (i = 0; i < o.conc; i++) {
@@ -462,14 +467,19 @@ report(struct worker *ws, double secs)
 		t.hs_full += ws[i].hs_full;
 		t.hs_resumed += ws[i].hs_resumed;
 	}
+	getrusage(RUSAGE_SELF, &ru);
+	cpu = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	printf("tls_load: %s:%s, %d workers, %ld connections in %.3f s: %.1f/s;"
 	    " handshakes %ld full, %ld resumed; %ld errors\n", o.host, o.port,
 	    o.conc, o.total, secs, t.ok / secs, t.full, t.resumed, t.errors);
 	printf("RESULT conns=%ld ok=%ld errors=%ld secs=%.3f rate=%.1f full=%ld"
-	    " resumed=%ld hs_full_ms=%.3f hs_resumed_ms=%.3f\n", o.total, t.ok,
+	    " resumed=%ld hs_full_ms=%.3f hs_resumed_ms=%.3f client_ms=%.3f\n",
+	    o.total, t.ok,
 	    t.errors, secs, t.ok / secs, t.full, t.resumed,
 	    t.full ? t.hs_full * 1000 / t.full : 0.0,
-	    t.resumed ? t.hs_resumed * 1000 / t.resumed : 0.0);
+	    t.resumed ? t.hs_resumed * 1000 / t.resumed : 0.0,
+	    cpu * 1000 / (double)o.total);
 	return t.errors == 0 ? 0 : 1;
 }
 
