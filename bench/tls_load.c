@@ -3,7 +3,7 @@
  * bench/tls (issue 15): phasegate's proxy with STARTTLS against a Postfix
  * smtpd doing the same, with the same certificate.
  *
- * usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS] [-R] [-v]
+ * usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS] [-R | -P] [-v]
  *                 [-f FROM] [-r RCPT] HOST PORT
  *	CONC workers (20), one thread each, run TOTAL connections (2000) in
  *	all. Each connection: banner, EHLO, STARTTLS, the TLS handshake, EHLO
@@ -13,7 +13,8 @@
  *	ticket when it holds one (each used once, as RFC 8446 C.4 asks of
  *	TLS 1.3 clients; the newest first), else the one it offered last
  *	time again (a server may accept it twice). -R turns resumption off
- *	(every handshake full). -t: the timeout of every
+ *	(every handshake full). -P: no STARTTLS at all (the same dialogue in
+ *	plaintext, the baseline that tells TLS's cost). -t: the timeout of every
  *	read and write (10 s). -v: every error on stderr (the first 5
  *	otherwise).
  *
@@ -67,6 +68,7 @@ struct opts {
 	size_t		 size;
 	int		 timeout;
 	int		 resume;
+	int		 plain;
 	int		 verbose;
 };
 
@@ -308,12 +310,14 @@ session(struct worker *w, struct io *io)
 		return fail(w, "banner: reply %d", code);
 	if (cmd(w, io, "EHLO load.example\r\n", 250, &has) < 0)
 		return -1;
-	if (!has)
-		return fail(w, "no STARTTLS in the EHLO reply");
-	if (cmd(w, io, "STARTTLS\r\n", 220, NULL) < 0 || handshake(w, io) < 0)
-		return -1;
-	if (cmd(w, io, "EHLO load.example\r\n", 250, NULL) < 0)
-		return -1;
+	if (!o.plain) {
+		if (!has)
+			return fail(w, "no STARTTLS in the EHLO reply");
+		if (cmd(w, io, "STARTTLS\r\n", 220, NULL) < 0 ||
+		    handshake(w, io) < 0 ||
+		    cmd(w, io, "EHLO load.example\r\n", 250, NULL) < 0)
+			return -1;
+	}
 	snprintf(line, sizeof(line), "MAIL FROM:<%s>\r\n", o.from);
 	if (cmd(w, io, line, 250, NULL) < 0)
 		return -1;
@@ -326,7 +330,8 @@ session(struct worker *w, struct io *io)
 		return fail(w, "end of data: reply %d", code);
 	if (cmd(w, io, "QUIT\r\n", 221, NULL) < 0)
 		return -1;
-	SSL_shutdown(io->ssl);	/* our close_notify; no wait for theirs */
+	if (io->ssl != NULL)
+		SSL_shutdown(io->ssl);	/* our close_notify; no wait for theirs */
 	return 0;
 }
 
@@ -403,7 +408,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS]"
-	    " [-R] [-v] [-f FROM] [-r RCPT] HOST PORT\n");
+	    " [-R | -P] [-v] [-f FROM] [-r RCPT] HOST PORT\n");
 	exit(2);
 }
 
@@ -429,7 +434,7 @@ parse(int argc, char **argv)
 
 	o = (struct opts){ .from = "alice@example.com", .rcpt = "bob@example.org",
 	    .conc = 20, .total = 2000, .size = 4096, .timeout = 10, .resume = 1 };
-	while ((ch = getopt(argc, argv, "c:n:s:t:f:r:Rv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:s:t:f:r:RPv")) != -1) {
 		switch (ch) {
 		case 'c': o.conc = (int)num(optarg, 1, 10000); break;
 		case 'n': o.total = num(optarg, 1, 1L << 40); break;
@@ -438,6 +443,7 @@ parse(int argc, char **argv)
 		case 'f': o.from = optarg; break;
 		case 'r': o.rcpt = optarg; break;
 		case 'R': o.resume = 0; break;
+		case 'P': o.plain = 1; o.resume = 0; break;
 		case 'v': o.verbose = 1; break;
 		default: usage();
 		}
