@@ -34,8 +34,6 @@
  * thread never waits for another's work. Certificates are not verified:
  * the bench measures the server's handshake, not the client's trust.
  */
-#include "config.h"
-
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -46,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
