@@ -3,7 +3,7 @@
  * bench/tls (issue 15): phasegate's proxy with STARTTLS against a Postfix
  * smtpd doing the same, with the same certificate.
  *
- * usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS] [-R | -P] [-v]
+ * usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS] [-R | -P] [-2] [-v]
  *                 [-f FROM] [-r RCPT] HOST PORT
  *	CONC workers (20), one thread each, run TOTAL connections (2000) in
  *	all. Each connection: banner, EHLO, STARTTLS, the TLS handshake, EHLO
@@ -14,7 +14,9 @@
  *	TLS 1.3 clients; the newest first), else the one it offered last
  *	time again (a server may accept it twice). -R turns resumption off
  *	(every handshake full). -P: no STARTTLS at all (the same dialogue in
- *	plaintext, the baseline that tells TLS's cost). -t: the timeout of every
+ *	plaintext, the baseline that tells TLS's cost). -2: TLS 1.2 at most
+ *	(its session tickets, or ids, may be offered any number of times). -t:
+ *	the timeout of every
  *	read and write (10 s). -v: every error on stderr (the first 5
  *	otherwise).
  *
@@ -68,6 +70,7 @@ struct opts {
 	int		 timeout;
 	int		 resume;
 	int		 plain;
+	int		 tls12;
 	int		 verbose;
 };
 
@@ -394,6 +397,8 @@ setup(void)
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return -1;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (o.tls12)
+		SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	/* the client side cache only hands tickets to new_session() */
 	SSL_CTX_set_session_cache_mode(ctx,
@@ -407,7 +412,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tls_load [-c CONC] [-n TOTAL] [-s SIZE] [-t SECS]"
-	    " [-R | -P] [-v] [-f FROM] [-r RCPT] HOST PORT\n");
+	    " [-R | -P] [-2] [-v] [-f FROM] [-r RCPT] HOST PORT\n");
 	exit(2);
 }
 
@@ -433,7 +438,7 @@ parse(int argc, char **argv)
 
 	o = (struct opts){ .from = "alice@example.com", .rcpt = "bob@example.org",
 	    .conc = 20, .total = 2000, .size = 4096, .timeout = 10, .resume = 1 };
-	while ((ch = getopt(argc, argv, "c:n:s:t:f:r:RPv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:s:t:f:r:RP2v")) != -1) {
 		switch (ch) {
 		case 'c': o.conc = (int)num(optarg, 1, 10000); break;
 		case 'n': o.total = num(optarg, 1, 1L << 40); break;
@@ -443,6 +448,7 @@ parse(int argc, char **argv)
 		case 'r': o.rcpt = optarg; break;
 		case 'R': o.resume = 0; break;
 		case 'P': o.plain = 1; o.resume = 0; break;
+		case '2': o.tls12 = 1; break;
 		case 'v': o.verbose = 1; break;
 		default: usage();
 		}

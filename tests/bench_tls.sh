@@ -2,10 +2,10 @@
 # tests/bench_tls.sh - a smoke run of bench/tls and its load client
 # bench/tls_load (issue 15's benchmark), tiny and not timed: 20 connections
 # per row against the private Postfix with STARTTLS (and phasegate's proxy
-# with TLS when this build has it), with and without session resumption
-# and in plaintext; every connection completes, the resumed row resumes
-# some handshakes, the full row none, the plain row has no handshake, the
-# CPU columns are numbers. Then the client's own
+# with TLS when this build has it), with and without session resumption,
+# with TLS 1.3 and 1.2, and in plaintext; every connection completes, the
+# resumed rows resume some handshakes, the full rows none, the plain row
+# has no handshake, the CPU columns are numbers. Then the client's own
 # errors: a refused connection counts as an error (exit 1), a bad option is
 # a usage error (exit 2).
 # Skipped (77) unless run as root with postfix, smtp-sink and openssl.
@@ -29,6 +29,10 @@ hs=$(field postfix resumed 7)
 assert_eq "postfix, resumed: 20 handshakes" "$(( ${hs%/*} + ${hs#*/} ))" 20
 assert "postfix, resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
 assert_eq "postfix, full: every handshake full" "$(field postfix full 7)" 20/0
+hs=$(field postfix resumed12 7)
+assert "postfix, TLS 1.2 resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
+assert_eq "postfix, TLS 1.2 resumed: no errors" "$(field postfix resumed12 8)" 0
+assert_eq "postfix, TLS 1.2 full: every handshake full" "$(field postfix full12 7)" 20/0
 assert_eq "postfix, plain: no errors" "$(field postfix plain 8)" 0
 assert_eq "postfix, plain: no handshake" "$(field postfix plain 7)" 0/0
 assert "postfix: a rate" num "$(field postfix resumed 3)"
@@ -37,13 +41,16 @@ assert "postfix: CPU ms per connection of every process" num "$(field postfix fu
 
 if grep -q "no TLS in this build" "$T/out"; then
 	echo "# phasegate has no TLS in this build: its row says so"
-	assert "the phasegate rows say so" [ "$(grep -c '^phasegate .*no TLS in this build' "$T/out")" = 3 ]
+	assert "the phasegate rows say so" [ "$(grep -c '^phasegate .*no TLS in this build' "$T/out")" = 5 ]
 else
 	assert_eq "phasegate, resumed: no errors" "$(field phasegate resumed 8)" 0
 	assert_eq "phasegate, full: no errors" "$(field phasegate full 8)" 0
 	hs=$(field phasegate resumed 7)
 	assert "phasegate, resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
 	assert_eq "phasegate, full: every handshake full" "$(field phasegate full 7)" 20/0
+	hs=$(field phasegate resumed12 7)
+	assert "phasegate, TLS 1.2 resumed: some handshakes resumed ($hs)" [ "${hs#*/}" -gt 0 ]
+	assert_eq "phasegate, TLS 1.2 full: every handshake full" "$(field phasegate full12 7)" 20/0
 	assert_eq "phasegate, plain: no errors" "$(field phasegate plain 8)" 0
 	assert_eq "phasegate, plain: no handshake" "$(field phasegate plain 7)" 0/0
 	assert "phasegate: CPU ms per connection" num "$(field phasegate full 5)"
