@@ -2,7 +2,7 @@
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
-	bench/mime_bench bench/store_bench
+	bench/mime_bench bench/store_bench bench/smtpload
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -21,8 +21,13 @@ bench_dns_bench_SOURCES = bench/dns_bench.c host/lib/dns.c host/lib/dnsmsg.c \
 	host/lib/dnsname.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
 bench_dns_bench_LDADD = $(CARES_LIBS) $(PTHREAD_LIBS)
 
+# and at the proxy level: SMTP clients with a PROXY header each (bench/smtpload.c)
+bench_smtpload_SOURCES = bench/smtpload.c
+bench_smtpload_LDADD = $(PTHREAD_LIBS)
+
 .PHONY: bench-lookups
-bench-lookups: bench/dnsdelay$(EXEEXT) bench/dns_bench$(EXEEXT)
+bench-lookups: bench/dnsdelay$(EXEEXT) bench/dns_bench$(EXEEXT) bench/smtpload$(EXEEXT) \
+	phasegate$(EXEEXT)
 	$(abs_top_srcdir)/bench/lookups $(abs_top_builddir)
 # mime_bench: the content rules see (docs/mime.md), with the real core
 bench_mime_bench_SOURCES = bench/mime_bench.c
@@ -38,8 +43,8 @@ bench-store: bench/store_bench$(EXEEXT) phasegate$(EXEEXT)
 check_PROGRAMS += bench/tls_load
 TESTS += tests/bench_tls.sh
 bench_tls_load_SOURCES = bench/tls_load.c
-bench_tls_load_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS)
-bench_tls_load_LDADD = $(OPENSSL_LIBS) $(PTHREAD_LIBS)
+bench_tls_load_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+bench_tls_load_LDADD = $(SSL_LIBS) $(PTHREAD_LIBS)
 .PHONY: bench-tls
 bench-tls: bench/tls_load$(EXEEXT) phasegate$(EXEEXT)
 	$(abs_top_srcdir)/bench/tls $(abs_top_builddir)
@@ -53,3 +58,4 @@ bench-mime: bench/mime_bench$(EXEEXT)
 bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
 EXTRA_DIST += bench/lookups bench/README-lookups.md
+

@@ -9,8 +9,10 @@
  * the peak RSS one message of each size adds (each size in a child).
  *
  * usage: mime_bench [TOP_SRCDIR]	prints microseconds per message (CPU time)
- * MIME_BENCH_ONLY=0|1|2 runs one size; MIME_BENCH_WRITE=DIR also writes
- * the messages there (bench/gmime_bench.c reads them).
+ * MIME_BENCH_ONLY=0|1|2 runs one size; MIME_BENCH_ITERS=N runs each N
+ * times (for valgrind --tool=callgrind, whose instruction counts are
+ * repeatable under load); MIME_BENCH_WRITE=DIR also writes the messages
+ * there (bench/gmime_bench.c reads them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "chain.h"
 #include "config.h"
 #include "content.h"
+#include "log.h"
 #include "lua_bridge.h"
 #include "plugin_load.h"
 #include "msg.h"
@@ -315,7 +318,7 @@ main(int argc, char **argv)
 {
 	const char *top = argc > 1 ? argv[1] : ".", *names[] = { "4 KiB plain",
 	    "64 KiB multipart/alternative", "2 MiB with PDF + zip" };
-	static const int iters[] = { 20000, 2000, 200 };
+	int iters[] = { 20000, 2000, 200 };
 	char conf[2048], err[1024];
 	struct config *cfg;
 	struct chain *ch;
@@ -324,6 +327,8 @@ main(int argc, char **argv)
 	int k, i;
 
 	plugin_builtin_add("lua", &lua_bridge_plugin);
+	/* no summary line per message: the figures are the filtering's */
+	log_set_level(LOG_LEVEL_WARN);
 	snprintf(conf, sizeof(conf), "filters = { { script = '%s/examples/rules/"
 	    "rules.lua' } }\nactions = { add_header = 5, reject = 12 }\n"
 	    "spool = { dir = '/tmp' }\n", top);
@@ -343,11 +348,14 @@ main(int argc, char **argv)
 	printf("%-29s %8s %7s %7s %7s %7s %8s %8s %6s %6s\n", "message", "bytes",
 	    "msg", "tree", "+text", "+urls", "content", "rules", "anon", "file");
 	for (k = 0; k < 3; k++) {
-		const char *only = getenv("MIME_BENCH_ONLY");
+		const char *only = getenv("MIME_BENCH_ONLY"),
+		    *it = getenv("MIME_BENCH_ITERS");
 		size_t len;
 
 		if (only != NULL && atoi(only) != k)
 			continue;
+		if (it != NULL && atoi(it) > 0)
+			iters[k] = atoi(it);
 		char *m = message(k, &len);
 		const char *dir = getenv("MIME_BENCH_WRITE");
 		double t0, t1, t[4];

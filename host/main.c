@@ -39,9 +39,9 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: phasegate serve -c FILE [-v]\n"
 	    "       phasegate check -c FILE [--from A] [--rcpt A]... [--helo N]\n"
-	    "                       [--client IP] [--client-name N] [--json]\n"
-	    "                       [--show text|urls|parts] [-v] [-o OUT] "
-	    "MESSAGE...\n"
+	    "                       [--client IP] [--client-name N] [--no-dns]\n"
+	    "                       [--json] [--show text|urls|parts] [-v] [-o OUT]"
+	    " MESSAGE...\n"
 	    "       phasegate configtest -c FILE\n"
 	    "       phasegate --version | --help\n"
 	    "phasegate COMMAND --help tells more; see also phasegate(8).\n");

@@ -214,6 +214,7 @@ reload(const char *file, const struct config *running, int verbose)
 		return;
 	}
 	gen_publish(c);
+	proxy_front_reload_tls();
 	metrics_reload(1);
 	log_info("reload: new configuration from %s in use for new sessions",
 	    file);

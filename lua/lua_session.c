@@ -18,7 +18,7 @@
 
 const char *const lb_session_fields[] = {
 	"id", "client_addr", "client_port", "client_name", "helo", "tls",
-	"auth", "frontend", "vars", NULL
+	"auth", "frontend", "vars", "client_ptr", NULL
 };
 
 /* check_session - the session of the box at idx */
@@ -36,6 +36,52 @@ push_str(lua_State *L, const char *s)
 		lua_pushstring(L, s);
 	else
 		lua_pushnil(L);
+}
+
+/* tls_tostring - a session.tls table prints as its version */
+static int
+tls_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "version");
+	return 1;
+}
+
+/*
+ * push_tls - session.tls: { version, cipher, bits, peer_subject, verified }
+ * (a table that prints as its version), or nil without TLS; a host
+ * without session_tls gives { version } from PG_S_TLS
+ */
+static void
+push_tls(lua_State *L, const struct pg_host *h, struct pg_session *s)
+{
+	const struct pg_tls *t = h->session_tls ? h->session_tls(s) : NULL;
+	const char *v = t ? t->version : h->session_str(s, PG_S_TLS);
+
+	if (v == NULL) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_createtable(L, 0, 5);
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, "version");
+	if (t != NULL && t->cipher != NULL) {
+		lua_pushstring(L, t->cipher);
+		lua_setfield(L, -2, "cipher");
+	}
+	if (t != NULL && t->bits > 0) {
+		lua_pushinteger(L, t->bits);
+		lua_setfield(L, -2, "bits");
+	}
+	if (t != NULL && t->peer_subject != NULL && t->peer_subject[0]) {
+		lua_pushstring(L, t->peer_subject);
+		lua_setfield(L, -2, "peer_subject");
+	}
+	lua_pushboolean(L, t != NULL && t->verified);
+	lua_setfield(L, -2, "verified");
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, tls_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_setmetatable(L, -2);
 }
 
 /***
@@ -71,8 +117,8 @@ lua_session_index(lua_State *L)
 	} strs[] = {
 		{ "id", PG_S_ID }, { "client_addr", PG_S_CLIENT_ADDR },
 		{ "client_name", PG_S_CLIENT_NAME }, { "helo", PG_S_HELO },
-		{ "tls", PG_S_TLS }, { "auth", PG_S_AUTH },
-		{ "frontend", PG_S_FRONTEND },
+		{ "auth", PG_S_AUTH },
+		{ "frontend", PG_S_FRONTEND }, { "client_ptr", PG_S_CLIENT_PTR },
 	};
 	size_t i;
 
@@ -81,6 +127,10 @@ lua_session_index(lua_State *L)
 			push_str(L, h->session_str(s, strs[i].f));
 			return 1;
 		}
+	if (strcmp(k, "tls") == 0) {
+		push_tls(L, h, s);
+		return 1;
+	}
 	if (strcmp(k, "client_port") == 0) {
 		lua_pushinteger(L, h->session_client_port(s));
 		return 1;

@@ -55,6 +55,12 @@ assert "changes past the cap: 10000 kept, not one more" \
 pgcheck broken.conf --json "$D/ham.eml"
 assert "filter error: the reason in the JSON" \
 	grep -q '"phase":"eom",[^}]*"error":true,"why":"test_all: the filter fell over"' <<<"$out"
+pgcheck broken.conf --json --show text,urls,parts "$D/content.eml"
+assert_eq "filter error with --show --json: exit 2" "$rc" 2
+assert "filter error with --show --json: the reason in the JSON beside the content" bash -c "
+	grep -q '\"phase\":\"eom\",[^}]*\"error\":true,\"why\":\"test_all: the filter fell over\"' <<<'$out' &&
+	grep -q '\"parts\":\[{\"type\":\"text/plain\"' <<<'$out' &&
+	grep -q '\"urls\":\[{\"url\":\"http://bad.example.net/x\"' <<<'$out'"
 
 # message content (docs/mime.md): every Lua content function on a nested
 # multipart with base64, QP HTML, RFC 2047/2231 names and a zip

@@ -81,6 +81,26 @@ charset_utf8_valid(const char *in, size_t len)
 	return 1;
 }
 
+/*
+ * ascii_run - the end of the run of ASCII bytes other than NUL from i:
+ * eight bytes at a time (no high bit, no zero byte), then byte by byte
+ */
+static size_t
+ascii_run(const unsigned char *p, size_t i, size_t len)
+{
+	const uint64_t hi = 0x8080808080808080ull, lo = 0x0101010101010101ull;
+	uint64_t w;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		if ((w & hi) != 0 || ((w - lo) & ~w & hi) != 0)
+			break;
+	}
+	while (i < len && p[i] < 0x80 && p[i] != 0)
+		i++;
+	return i;
+}
+
 /* from_utf8 - well-formed sequences kept, other bytes as Windows-1252 */
 static enum charset_result
 from_utf8(const char *in, size_t len, struct mbuf *out)
@@ -91,8 +111,7 @@ from_utf8(const char *in, size_t len, struct mbuf *out)
 
 	while (i < len) {
 		/* copy the longest run of ASCII (no NUL) in one go */
-		for (run = i; run < len && p[run] < 0x80 && p[run] != 0; run++)
-			;
+		run = ascii_run(p, i, len);
 		if (run > i && mbuf_add(out, p + i, run - i) == -1)
 			return CHARSET_NOMEM;
 		i = run;

@@ -111,6 +111,9 @@ by_name(const void *k, const void *e)
 	return strcmp(k, ((const struct el *)e)->name);
 }
 
+/* is1 - the tag name is the one letter c (names are zero-padded: no strcmp per tag) */
+#define is1(name, c)	((name)[0] == (c) && (name)[1] == '\0')
+
 /* el_flags - EL_* of an element name (lower case) */
 static unsigned
 el_flags(const char *name)
@@ -241,6 +244,16 @@ zero_width(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+/* plain - a byte text() copies as it is (not markup, an entity, white space or a zero-width lead byte) */
+static inline int
+plain(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return c > ' ' && c != '<' && c != '&' && c != 0xE2 && c != 0xEF &&
+	    c != 0xC2;
+}
+
 /* text - the text up to the next '<' */
 static void
 text(struct html *h)
@@ -265,13 +278,18 @@ text(struct html *h)
 		    (const unsigned char *)h->end)) > 0) {
 			p += n;
 		} else {
-			/* a run of plain bytes in one append */
-			for (run = p + 1; run < h->end && *run != '<' &&
-			    *run != '&' && (unsigned char)*run > ' ' &&
-			    (unsigned char)*run != 0xE2 &&
-			    (unsigned char)*run != 0xEF &&
-			    (unsigned char)*run != 0xC2; run++)
-				;
+			/*
+			 * a run of plain bytes in one append, single spaces
+			 * between words included (they collapse to themselves)
+			 */
+			for (run = p + 1; run < h->end; run++) {
+				if (plain(*run))
+					continue;
+				if (*run != ' ' || run + 1 >= h->end ||
+				    !plain(run[1]))
+					break;
+				run++;
+			}
 			emit(h, p, (size_t)(run - p));
 			p = run;
 		}
@@ -502,7 +520,7 @@ open_tag(struct html *h, struct tag *t)
 		emit_nl(h);
 	else if (f & EL_CELL)
 		h->space = 1;
-	if (strcmp(t->name, "a") == 0 && t->href != NULL) {
+	if (is1(t->name, 'a') && t->href != NULL) {
 		if (h->in_link)
 			link_end(h);
 		u = attr_decode(h, t->href, t->hlen);
@@ -510,9 +528,9 @@ open_tag(struct html *h, struct tag *t)
 		mbuf_add(&h->href, u, strlen(u));
 		h->link_at = h->out->len;
 		h->in_link = 1;
-	} else if (strcmp(t->name, "img") == 0 && t->src != NULL)
+	} else if (t->src != NULL && strcmp(t->name, "img") == 0)
 		report(h, t->src, t->slen);
-	else if (strcmp(t->name, "area") == 0 && t->href != NULL)
+	else if (t->href != NULL && strcmp(t->name, "area") == 0)
 		report(h, t->href, t->hlen);
 	if ((f & EL_VOID) || t->selfclose)
 		return;
@@ -538,10 +556,11 @@ close_tag(struct html *h, struct tag *t)
 
 	if (el_flags(t->name) & EL_BLOCK)
 		emit_nl(h);
-	if (strcmp(t->name, "a") == 0 && h->in_link)
+	if (is1(t->name, 'a') && h->in_link)
 		link_end(h);
+	/* names and the stack are zero-padded to their size: one memcmp */
 	for (k = h->depth; k > 0; k--)
-		if (strcmp(h->stack[k - 1], t->name) == 0)
+		if (memcmp(h->stack[k - 1], t->name, sizeof(t->name)) == 0)
 			break;
 	if (k == 0)
 		return;	/* not open: ignore */

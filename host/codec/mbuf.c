@@ -1,7 +1,8 @@
 /*
  * mbuf - growable byte buffer with a ceiling (see mbuf.h)
  *
- * Public: mbuf_init(), mbuf_add(), mbuf_addc(), mbuf_add_cp(), mbuf_take(),
+ * Public: mbuf_init(), mbuf_reserve(), mbuf_add(), mbuf_addc() (inline in
+ * mbuf.h), mbuf_add_cp(), mbuf_drop(), mbuf_take(),
  * mbuf_reset(), mbuf_free().
  * Allocates with pg_*() and never exits: a failure is MBUF_NOMEM.
  */
@@ -45,6 +46,16 @@ grow(struct mbuf *b, size_t n)
 }
 
 int
+mbuf_reserve(struct mbuf *b, size_t n)
+{
+	if (b->err)
+		return -1;
+	if (b->max != 0 && n > b->max - b->len)
+		n = b->max - b->len;
+	return grow(b, n);
+}
+
+int
 mbuf_add(struct mbuf *b, const void *data, size_t n)
 {
 	int full = 0;
@@ -68,18 +79,27 @@ mbuf_add(struct mbuf *b, const void *data, size_t n)
 	return 0;
 }
 
-int
-mbuf_addc(struct mbuf *b, int c)
+void
+mbuf_drop(struct mbuf *b, char c)
 {
-	char ch = (char)c;
+	char *r, *w, *e, *hit;
 
-	if (b->err == 0 && b->len + 1 < b->cap &&
-	    (b->max == 0 || b->len < b->max)) {
-		b->p[b->len++] = ch;
-		b->p[b->len] = '\0';
-		return 0;
+	if (b->p == NULL || (hit = memchr(b->p, c, b->len)) == NULL)
+		return;
+	e = b->p + b->len;
+	for (w = r = hit; r < e; ) {
+		if (*r == c) {
+			r++;
+			continue;
+		}
+		if ((hit = memchr(r, c, (size_t)(e - r))) == NULL)
+			hit = e;
+		memmove(w, r, (size_t)(hit - r));
+		w += hit - r;
+		r = hit;
 	}
-	return mbuf_add(b, &ch, 1);
+	b->len = (size_t)(w - b->p);
+	*w = '\0';
 }
 
 int

@@ -26,9 +26,26 @@ struct mbuf {
 
 void	 mbuf_init(struct mbuf *, size_t max);
 int	 mbuf_add(struct mbuf *, const void *, size_t);
-int	 mbuf_addc(struct mbuf *, int c);
+/* mbuf_reserve - room for n more bytes at once (within max); -1 (MBUF_NOMEM) */
+int	 mbuf_reserve(struct mbuf *, size_t n);
+/* mbuf_addc - one byte; inline: the renderers add text a byte at a time */
+static inline int
+mbuf_addc(struct mbuf *b, int c)
+{
+	char ch = (char)c;
+
+	if (b->err == 0 && b->len + 1 < b->cap &&
+	    (b->max == 0 || b->len < b->max)) {
+		b->p[b->len++] = ch;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return mbuf_add(b, &ch, 1);
+}
 /* mbuf_add_cp - a Unicode code point as UTF-8 (bad ones as U+FFFD) */
 int	 mbuf_add_cp(struct mbuf *, uint32_t cp);
+/* mbuf_drop - every byte c out of the buffer (runs between them moved whole) */
+void	 mbuf_drop(struct mbuf *, char c);
 /* mbuf_take - the bytes (never NULL unless out of memory: "" when empty) */
 char	*mbuf_take(struct mbuf *);
 void	 mbuf_reset(struct mbuf *);	/* len 0, errors cleared, memory kept */

@@ -1,8 +1,8 @@
 /*
  * url - links in text, normalised (see url.h)
  *
- * Public: url_find(), url_parse(), url_domain(), url_cache_new(),
- * url_cache_free().
+ * Public: url_find(), url_may_have_host(), url_parse(), url_domain(),
+ * url_cache_new(), url_cache_free().
  * Pure: libidn2 and libpsl's built-in list work in memory. Every scan is
  * bounded by its input; a link is cut at URL_MAX bytes. url_parse()
  * allocates one buffer with pg_*() for all the strings of a result.
@@ -22,6 +22,18 @@
 #include "mbuf.h"
 #include "url.h"
 #include "xmalloc.h"
+
+/* scopy - src into out (outlen > 0 bytes, cut, NUL-terminated): snprintf's "%s" without its cost */
+static void
+scopy(char *out, size_t outlen, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, src, n);
+	out[n] = '\0';
+}
 
 /* stop_char - a byte that ends a link in text */
 static int
@@ -108,6 +120,11 @@ link_start(const char *text, const char *p, const char *q, size_t i)
 #define HAS(q, end, m)	((size_t)((end) - (q)) >= sizeof(m) - 1 && \
 			    memcmp((q), (m), sizeof(m) - 1) == 0)
 
+/* mark_first - the bytes a mark starts with: one load per byte of text */
+static const unsigned char mark_first[256] = {
+	[':'] = 1, ['w'] = 1, ['W'] = 1, ['['] = 1, ['('] = 1,
+};
+
 /* mark_at - which mark of marks[] starts at q (its index), or -1 */
 static int
 mark_at(const char *q, const char *end)
@@ -138,7 +155,7 @@ url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
 
 	/* one pass: a mark starts with ':', 'w', 'W', '[' or '(' */
 	for (q = text; q < end; q++) {
-		if (*q != ':' && (*q | 32) != 'w' && *q != '[' && *q != '(')
+		if (!mark_first[(unsigned char)*q])
 			continue;
 		if ((m = mark_at(q, end)) < 0 ||
 		    (s = link_start(text, p, q, (size_t)m)) == NULL)
@@ -191,7 +208,7 @@ take_scheme(const char *s, const char *e, char *scheme, size_t sl)
 		p += 2;	/* [:] */
 	if (p >= e || *p != ':') {
 		/* no scheme: www. or an obfuscated host */
-		snprintf(scheme, sl, "http");
+		scopy(scheme, sl, "http");
 		return s;
 	}
 	p++;
@@ -201,7 +218,7 @@ take_scheme(const char *s, const char *e, char *scheme, size_t sl)
 	if (strcmp(w, "http") != 0 && strcmp(w, "https") != 0 &&
 	    strcmp(w, "ftp") != 0)
 		return NULL;
-	snprintf(scheme, sl, "%s", w);
+	scopy(scheme, sl, w);
 	while (p < e && (*p == '/' || *p == '\\'))
 		p++;
 	return p;
@@ -336,7 +353,7 @@ url_domain(const char *host, char *out, size_t outlen)
 			ip = 0;
 	if (!ip && *host != '[' && psl != NULL)
 		d = psl_registrable_domain(psl, host);
-	snprintf(out, outlen, "%s", d != NULL ? d : host);
+	scopy(out, outlen, d != NULL ? d : host);
 }
 
 struct url_cache {
@@ -372,7 +389,7 @@ cached_domain(struct url_cache *c, const char *host, char *out, size_t outlen)
 	}
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->e[i].host, host) == 0) {
-			snprintf(out, outlen, "%s", c->e[i].domain);
+			scopy(out, outlen, c->e[i].domain);
 			return;
 		}
 	url_domain(host, out, outlen);
@@ -415,6 +432,9 @@ assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
 
 	cached_domain(cache, host->p, dom, sizeof(dom));
 	mbuf_init(&b, URL_MAX * 3);
+	/* all of it in one allocation: url and path twice, scheme, host, domain */
+	mbuf_reserve(&b, 2 * (strlen(scheme) + host->len + portlen +
+	    (size_t)(e - rest)) + strlen(dom) + 16);
 	o_url = 0;
 	mbuf_add(&b, scheme, strlen(scheme));
 	mbuf_add(&b, "://", 3);
@@ -470,6 +490,18 @@ assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
 }
 
 int
+url_may_have_host(const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p == '.' || *p >= 0x80 || ((*p | 32) == 'd' &&
+		    (p[1] | 32) == 'o' && (p[2] | 32) == 't'))
+			return 1;
+	return 0;
+}
+
+int
 url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
 {
 	const char *e = s + (n > URL_MAX ? URL_MAX : n), *p, *ae, *port;
@@ -490,6 +522,7 @@ url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
 	    *ae != '\\'; ae++)
 		;
 	mbuf_init(&host, 512);
+	mbuf_reserve(&host, (size_t)(ae - p) + 1);
 	if (take_host(p, ae, &host, &port, &portlen) == -1 || host.len == 0 ||
 	    idna(&host) == -1) {
 		r = host.err & MBUF_NOMEM ? -2 : -1;

@@ -46,6 +46,12 @@ struct url_cache;
 struct url_cache *url_cache_new(void);
 void	 url_cache_free(struct url_cache *);
 
+/*
+ * url_may_have_host - whether a NUL-terminated text may hold a host (a
+ * dot, "dot" as in [dot], or a byte past ASCII): a cheap test before
+ * url_parse() on link texts such as "details"
+ */
+int	 url_may_have_host(const char *);
 /* url_parse - 0 (u filled), -1 not a link, -2 out of memory; cache may be NULL */
 int	 url_parse(const char *s, size_t n, struct url *u, struct url_cache *);
 /* url_domain - the registered domain of a lower-case host into out (outlen bytes) */

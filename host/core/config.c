@@ -38,6 +38,7 @@
 #include "config.h"
 #include "config_listen.h"
 #include "config_ident.h"
+#include "config_tls.h"
 #include "config_stats.h"
 #include "config_store.h"
 #include "confwalk.h"
@@ -107,7 +108,8 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 		int rc;
 
 		confwalk_sub_path(path, sizeof(path), where, k);
-		if ((rc = config_ident_key(w, path, k, s)) != 0) {
+		if ((rc = config_ident_key(w, path, k, s)) != 0 ||
+		    (rc = config_tls_key(w, path, k, s)) != 0) {
 			if (rc == -1)
 				return -1;
 			continue;
@@ -160,6 +162,8 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 	if (config_listen_sock_check(w, where, n->line, s->listen,
 	    &s->sock) == -1)
 		return -1;
+	if (config_tls_check(w, where, n->line, s) == -1)
+		return -1;
 	return config_ident_check(w, where, n->line, s);
 }
 
@@ -179,6 +183,7 @@ do_smtp(struct confwalk *w, const struct lua_conf_node *n)
 		free(c->smtp[i].hostname);
 		config_listen_sock_free(&c->smtp[i].sock);
 		config_ident_free(&c->smtp[i]);
+		config_tls_free(&c->smtp[i]);
 	}
 	free(c->smtp);
 	c->nsmtp = 0;
@@ -801,6 +806,7 @@ config_free(struct config *c)
 		free(c->smtp[i].hostname);
 		config_listen_sock_free(&c->smtp[i].sock);
 		config_ident_free(&c->smtp[i]);
+		config_tls_free(&c->smtp[i]);
 	}
 	free(c->smtp);
 	for (i = 0; i < c->nfilters; i++)

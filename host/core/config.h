@@ -52,7 +52,22 @@ struct config_smtp {
 	int		 proxy_protocol;	/* a PROXY header comes first */
 	struct netlist	*proxy_from;		/* who may send one */
 	int		 upstream_proxy_protocol; /* 0 none, 1 v1, 2 v2 */
+	/* TLS and AUTH (config_tls.c, DESIGN section 11) */
+	char		*tls_cert, *tls_key;	/* tls = { cert, key }; NULL: no STARTTLS */
+	char		*tls_ciphers;		/* tls.ciphers; NULL: OpenSSL's default */
+	int		 tls_line;		/* of tls */
+	int		 implicit_tls;		/* TLS from the first byte (465) */
+	int		 upstream_tls;		/* CONFIG_UPTLS_* */
+	char		*upstream_ca;		/* verify: CA file; NULL: the system's */
+	char		*upstream_name;		/* verify: the name; NULL: the upstream's host */
+	int		 auth;			/* relay AUTH (over TLS) */
+	int		 auth_loopback;		/* AUTH in plaintext to loopback clients too */
 };
+/* upstream_tls */
+#define CONFIG_UPTLS_NONE	0
+#define CONFIG_UPTLS_MAY	1
+#define CONFIG_UPTLS_ENCRYPT	2
+#define CONFIG_UPTLS_VERIFY	3
 
 struct config_opt {
 	char		*key;

@@ -86,6 +86,16 @@ smtp(struct keys *k, const struct config *a, const struct config *b)
 		SMTP_KEY(x->max_sessions_per_client !=
 		    y->max_sessions_per_client, "max_sessions_per_client");
 		SMTP_KEY(x->bare_newline != y->bare_newline, "bare_newline");
+		/* the certificate files are read again; which ones is kept */
+		SMTP_KEY(differ(x->tls_cert, y->tls_cert) ||
+		    differ(x->tls_key, y->tls_key) ||
+		    differ(x->tls_ciphers, y->tls_ciphers), "tls");
+		SMTP_KEY(x->implicit_tls != y->implicit_tls, "implicit_tls");
+		SMTP_KEY(x->upstream_tls != y->upstream_tls ||
+		    differ(x->upstream_ca, y->upstream_ca) ||
+		    differ(x->upstream_name, y->upstream_name), "upstream_tls");
+		SMTP_KEY(x->auth != y->auth || x->auth_loopback !=
+		    y->auth_loopback, "auth");
 #undef SMTP_KEY
 	}
 }

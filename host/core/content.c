@@ -464,7 +464,7 @@ make_text(struct content *c, struct part *p)
 {
 	struct mbuf u, h;
 	const char *d;
-	size_t len, i, o;
+	size_t len;
 
 	d = decoded(c, p, &len);
 	mbuf_init(&u, is_html(p) ? c->lim.decoded_max + 1 : c->lim.text_max);
@@ -481,12 +481,7 @@ make_text(struct content *c, struct part *p)
 		mbuf_free(&u);
 		u = h;
 	}
-	for (i = o = 0; i < u.len; i++)
-		if (u.p[i] != '\r')
-			u.p[o++] = u.p[i];
-	u.len = o;
-	if (u.p != NULL)
-		u.p[o] = '\0';
+	mbuf_drop(&u, '\r');
 	if (u.err & MBUF_NOMEM) {
 		mbuf_free(&u);
 		return;
@@ -866,7 +861,7 @@ shown_host(const char *text, const struct url *link, struct url_cache *cache)
 
 	while (*s == ' ')
 		s++;
-	if (*s == '\0' || url_parse(s, strlen(s), &u, cache) != 0)
+	if (!url_may_have_host(s) || url_parse(s, strlen(s), &u, cache) != 0)
 		return NULL;
 	if (strcmp(u.domain, link->domain) != 0)
 		h = pg_strdup(u.host);

@@ -136,3 +136,10 @@ libpgcore_la_SOURCES += host/core/config_ident.c host/core/config_ident.h
 if HAVE_CMOCKA
 tests_unit_test_config_SOURCES += host/core/config_ident.c host/lib/netlist.c
 endif
+
+# the proxy listener's TLS and AUTH keys (DESIGN section 11)
+libpgcore_la_SOURCES += host/core/config_tls.c host/core/config_tls.h
+if HAVE_CMOCKA
+tests_unit_test_config_SOURCES += host/core/config_tls.c host/lib/tls.c host/lib/conn.c \
+	$(FIBER_SOURCES) host/lib/clock.c
+endif

@@ -247,6 +247,12 @@ h_session_str(struct pg_session *s, enum pg_session_str f)
 	return s ? session_str(s, f) : NULL;
 }
 
+static const struct pg_tls *
+h_session_tls(struct pg_session *s)
+{
+	return s ? session_tls(s) : NULL;
+}
+
 static int
 h_session_client_port(struct pg_session *s)
 {
@@ -774,6 +780,7 @@ static const struct pg_host host = {
 	.store_set = store_set,
 	.store_delete = store_delete,
 	.store_strerror = store_strerror,
+	.session_tls = h_session_tls,
 };
 
 const struct pg_host *
@@ -785,6 +792,16 @@ host_api(void)
 /* --- lookups --- */
 
 #define HOST_LOOKUPS_MS	5000	/* the budget outside a session (init) */
+
+static host_trace_fn trace_fn;
+static void *trace_ctx;
+
+void
+host_api_set_trace(host_trace_fn fn, void *ctx)
+{
+	trace_fn = fn;
+	trace_ctx = ctx;
+}
 
 /*
  * lookup_begin - the dns section of s's configuration into lc (NULL
@@ -848,9 +865,12 @@ h_dns_query(struct pg_session *s, struct pg_dns_query *q, size_t n)
 	c = lookup_begin(s, t0, &lc, &deadline);
 	(void)lookup_dns(c, q, n, deadline);
 	lookup_end(s, t0, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		metrics_count(METRICS_LOOKUP, "dns", lookup_strerror(q[i].status),
 		    1);
+		if (trace_fn != NULL)
+			trace_fn(trace_ctx, current_filter(s), &q[i], NULL, NULL);
+	}
 	return 0;
 }
 
@@ -877,9 +897,12 @@ h_dnsbl_query(struct pg_session *s, const char *subject,
 	c = lookup_begin(s, t0, &lc, &deadline);
 	(void)lookup_dnsbl(c, subject, z, n, deadline);
 	lookup_end(s, t0, n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		metrics_count(METRICS_LOOKUP, "dnsbl",
 		    lookup_strerror(z[i].status), 1);
+		if (trace_fn != NULL)
+			trace_fn(trace_ctx, current_filter(s), NULL, subject, &z[i]);
+	}
 	return 0;
 }
 

@@ -51,6 +51,17 @@ void		 host_slots_clear(struct host_slot *, size_t n);
 const struct pg_host *host_api(void);
 
 /*
+ * host_api_set_trace - fn gets every lookup a filter makes as it ends
+ * (one pg_dns_query, or one zone of a dnsbl_query with its subject), with
+ * the filter's name; NULL: none. Process-wide: for phasegate check (one
+ * session at a time), not for serve.
+ */
+typedef void	(*host_trace_fn)(void *ctx, const char *filter,
+		    const struct pg_dns_query *q, const char *subject,
+		    const struct pg_dnsbl_zone *z);
+void		 host_api_set_trace(host_trace_fn fn, void *ctx);
+
+/*
  * Options for one filter entry; extra key/values may be added by the host.
  * host_options_new() is NULL and host_options_add() -1 when out of memory
  * (the options are as before the call); the strings are copied.

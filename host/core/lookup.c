@@ -594,6 +594,13 @@ lookup_fcrdns(const struct lookup_conf *c, const char *addr, uint64_t deadline,
 		snprintf(ptr, ptrlen, "unknown");
 	if (addr == NULL || dnsname_ptr(addr, rev, sizeof(rev)) == -1)
 		return 0;
+	/* what /etc/hosts names it (the resolver does not read /etc/hosts) */
+	if (strcmp(addr, "127.0.0.1") == 0 || strcmp(addr, "::1") == 0) {
+		snprintf(name, namelen, "localhost");
+		if (ptr != NULL)
+			snprintf(ptr, ptrlen, "localhost");
+		return 1;
+	}
 	if ((r = rv_get(c)) == NULL)
 		return -1;
 	memset(&p, 0, sizeof(p));

@@ -62,7 +62,8 @@ void		 lookup_dnsbl_release(struct pg_dnsbl_zone *z, size_t n);
  * calls the reverse name). Returns 1 confirmed, 0 not confirmed (no PTR,
  * or no name leads back), -1 a temporary failure of the PTR lookup
  * (timeout, SERVFAIL: the caller may tempfail, as Postfix's
- * reject_unknown_client_hostname does).
+ * reject_unknown_client_hostname does). 127.0.0.1 and ::1 are
+ * "localhost" (confirmed) without a lookup, as /etc/hosts names them.
  */
 #define LOOKUP_FCRDNS_NAMES	4
 int		 lookup_fcrdns(const struct lookup_conf *c, const char *addr,

@@ -24,8 +24,11 @@ struct pg_session {
 	char		*frontend;
 	char		*addr;
 	char		*name;
+	char		*ptr;		/* NULL: ask the macros ({client_ptr}) */
 	char		*helo;
-	char		*tls;
+	char		*tls;		/* the version (tlsinfo.version) */
+	char		*cipher, *subject;
+	struct pg_tls	 tlsinfo;
 	char		*auth;
 	int		 port;
 	session_macro_fn macro_fn;
@@ -102,8 +105,11 @@ session_free(struct pg_session *s)
 	free(s->frontend);
 	free(s->addr);
 	free(s->name);
+	free(s->ptr);
 	free(s->helo);
 	free(s->tls);
+	free(s->cipher);
+	free(s->subject);
 	free(s->auth);
 	free(s);
 }
@@ -117,13 +123,59 @@ session_set_helo(struct pg_session *s, const char *v)
 int
 session_set_tls(struct pg_session *s, const char *v)
 {
-	return set_str(&s->tls, v);
+	if (set_str(&s->tls, v) == -1)
+		return -1;
+	free(s->cipher);
+	free(s->subject);
+	s->cipher = s->subject = NULL;
+	memset(&s->tlsinfo, 0, sizeof(s->tlsinfo));
+	s->tlsinfo.version = s->tls;
+	return 0;
+}
+
+int
+session_set_tls_info(struct pg_session *s, const struct pg_tls *t)
+{
+	char *v = NULL, *c = NULL, *p = NULL;
+
+	if ((v = pg_strdup(t->version)) == NULL ||
+	    (t->cipher != NULL && (c = pg_strdup(t->cipher)) == NULL) ||
+	    (t->peer_subject != NULL && (p = pg_strdup(t->peer_subject)) ==
+	    NULL)) {
+		free(v);
+		free(c);
+		errno = ENOMEM;
+		return -1;
+	}
+	free(s->tls);
+	free(s->cipher);
+	free(s->subject);
+	s->tls = v;
+	s->cipher = c;
+	s->subject = p;
+	s->tlsinfo = *t;
+	s->tlsinfo.version = v;
+	s->tlsinfo.cipher = c;
+	s->tlsinfo.peer_subject = p;
+	return 0;
+}
+
+const struct pg_tls *
+session_tls(struct pg_session *s)
+{
+	return s->tls != NULL ? &s->tlsinfo : NULL;
 }
 
 int
 session_set_auth(struct pg_session *s, const char *v)
 {
 	return set_str(&s->auth, v);
+}
+
+int
+session_set_ptr(struct pg_session *s, const char *v)
+{
+	return set_str(&s->ptr, v);
 }
 
 int
@@ -171,6 +223,8 @@ session_str(struct pg_session *s, enum pg_session_str f)
 		return s->auth;
 	case PG_S_FRONTEND:
 		return s->frontend;
+	case PG_S_CLIENT_PTR:
+		return s->ptr != NULL ? s->ptr : session_macro(s, "{client_ptr}");
 	}
 	return NULL;
 }

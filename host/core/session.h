@@ -30,6 +30,18 @@ int		 session_set_helo(struct pg_session *, const char *);
 int		 session_set_tls(struct pg_session *, const char *);
 int		 session_set_auth(struct pg_session *, const char *);
 /*
+ * session_set_ptr - the client's PTR name, not verified ("unknown": none);
+ * NULL: session_str(PG_S_CLIENT_PTR) asks the macros for {client_ptr}
+ */
+int		 session_set_ptr(struct pg_session *, const char *);
+/*
+ * session_set_tls_info - the whole of the session's TLS (t->version not
+ * NULL; the strings are copied; PG_S_TLS is the version); 0 or -1
+ * (ENOMEM, the session as it was). session_tls(): NULL without TLS.
+ */
+int		 session_set_tls_info(struct pg_session *, const struct pg_tls *t);
+const struct pg_tls *session_tls(struct pg_session *);
+/*
  * session_set_client - the client is another than the connection's (a
  * trusted XFORWARD told who): address, port (0 unknown) and name (NULL
  * "unknown"); 0, or -1 (ENOMEM: unchanged)

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "msg.h"
 #include "run.h"
+#include "check_dns.h"
 #include "session.h"
 #include "tx.h"
 #include "xmalloc.h"
@@ -51,6 +52,10 @@ struct check_opts {
 	const char	*client_name;
 	const char	*output;
 	int		 json;
+	int		 name_given;	/* --client-name: not the lookup's */
+	int		 client_given;
+	int		 no_dns;	/* --no-dns: no client lookups */
+	int		 lookups;	/* -v: print the lookups */
 	unsigned	 show;		/* SHOW_* */
 };
 
@@ -246,7 +251,8 @@ check_envelope(struct run *run, const struct check_opts *o,
 	char arg[600];
 	size_t i, accepted = 0;
 
-	snprintf(arg, sizeof(arg), "%s [%s]", o->client_name, o->client);
+	snprintf(arg, sizeof(arg), "%s [%s]", session_str(run_session(run),
+	    PG_S_CLIENT_NAME), o->client);
 	(void)run_connect(run, &d);
 	if (step(r, CHAIN_CONNECT, arg, &d))
 		return 1;
@@ -314,7 +320,7 @@ check_one(struct chain *chain, const struct check_opts *o, const char *file,
 {
 	struct msg_limits lim;
 	struct run *run;
-	char from[512] = "", to[512] = "";
+	char from[512] = "", to[512] = "", name[256], ptr[256];
 
 	memset(r, 0, sizeof(*r));
 	*runp = NULL;
@@ -327,8 +333,16 @@ check_one(struct chain *chain, const struct check_opts *o, const char *file,
 	if (o->nrcpt == 0 && to[0] == '\0')
 		snprintf(to, sizeof(to), "postmaster@localhost");
 
-	if ((run = run_new(chain, "check", o->client, 0,
-	    o->client_name)) == NULL) {
+	check_dns_start();
+	snprintf(name, sizeof(name), "%s", o->client_name);
+	snprintf(ptr, sizeof(ptr), "%s", o->client_name);
+	if (!o->no_dns)
+		check_dns_client(chain_config(chain), o->client, name,
+		    sizeof(name), ptr, sizeof(ptr));
+	if (o->name_given)
+		snprintf(name, sizeof(name), "%s", o->client_name);
+	if ((run = run_new(chain, "check", o->client, 0, name)) == NULL ||
+	    session_set_ptr(run_session(run), ptr) == -1) {
 		snprintf(r->error, sizeof(r->error), "out of memory");
 		fail(r);
 		return;
@@ -415,7 +429,7 @@ print_changes(FILE *fp, const struct msg *m)
 /* print_text - the report for a person */
 static void
 print_text(FILE *fp, const char *file, const struct report *r,
-    struct pg_tx *tx, const struct config *cfg)
+    struct pg_tx *tx, const struct config *cfg, int lookups)
 {
 	size_t i;
 
@@ -459,6 +473,8 @@ print_text(FILE *fp, const char *file, const struct report *r,
 	}
 	if (tx != NULL && msg_change_count(tx_msg(tx)) > 0)
 		print_changes(fp, tx_msg(tx));
+	if (lookups)
+		check_dns_text(fp);
 	if (r->error[0])
 		fprintf(fp, "error    %s\n", r->error);
 	fprintf(fp, "result   %s", r->result);
@@ -532,6 +548,7 @@ print_json(FILE *fp, const char *file, const struct report *r,
 	json_str(fp, r->reply[0] ? r->reply : NULL);
 	fputs(",\"error\":", fp);
 	json_str(fp, r->error[0] ? r->error : NULL);
+	check_dns_json(fp, json_str);
 	if (tx != NULL && show != 0)
 		json_content(fp, tx, show);
 	fprintf(fp, ",\"exit\":%d}\n", r->status);
@@ -706,9 +723,11 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: phasegate check -c FILE [--from ADDR] [--rcpt ADDR]... "
-	    "[--helo NAME] [--client IP] [--client-name NAME] [--json] "
+	    "[--helo NAME] [--client IP] [--client-name NAME] [--no-dns] [--json] "
 	    "[--show text|urls|parts] [-v] [-o OUTFILE] MESSAGE...\n"
 	    "  --show prints what rules see: the decoded text, the links, the parts.\n"
+	    "  --client IP: its name is looked up (PTR, then forward-confirmed)\n"
+	    "  unless --no-dns or --client-name; -v lists every lookup made.\n"
 	    "  MESSAGE is a file, or - for standard input.\n"
 	    "  exit: 0 accepted, 1 rejected, 2 tempfailed, 3 discarded, 4 error\n");
 }
@@ -764,6 +783,7 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 		{ "helo", required_argument, NULL, 'H' },
 		{ "client", required_argument, NULL, 'a' },
 		{ "client-name", required_argument, NULL, 'n' },
+		{ "no-dns", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -795,8 +815,9 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 			o->rcpt[o->nrcpt++] = optarg;
 			break;
 		case 'H': o->helo = optarg; break;
-		case 'a': o->client = optarg; break;
-		case 'n': o->client_name = optarg; break;
+		case 'a': o->client = optarg; o->client_given = 1; break;
+		case 'n': o->client_name = optarg; o->name_given = 1; break;
+		case 'N': o->no_dns = 1; break;
 		case 'j': o->json = 1; break;
 		case 'o': o->output = optarg; break;
 		case 's':
@@ -813,6 +834,9 @@ parse_args(int argc, char **argv, struct check_opts *o, int *verbose,
 			return CHECK_ERROR;
 		}
 	}
+	if (o->client_given && !o->name_given)
+		o->client_name = "unknown";
+	o->lookups = *verbose >= 0;
 	if (o->config == NULL) {
 		bad_arg(NULL, "-c FILE is required");
 		return CHECK_ERROR;
@@ -842,7 +866,8 @@ check_file(struct chain *chain, const struct check_opts *o, const char *file)
 	if (o->json)
 		print_json(stdout, file, &r, tx, o->show);
 	else {
-		print_text(stdout, file, &r, tx, chain_config(chain));
+		print_text(stdout, file, &r, tx, chain_config(chain),
+		    o->lookups);
 		if (tx != NULL && o->show != 0)
 			print_content(stdout, tx, o->show);
 	}
@@ -892,6 +917,7 @@ check_main(int argc, char **argv)
 		if ((status = check_file(chain, &o, argv[i])) > worst)
 			worst = status;
 	fflush(stdout);
+	check_dns_stop();
 	chain_unref(chain);
 	return worst;
 }

@@ -8,11 +8,15 @@ libpgfront_la_SOURCES = \
 	host/front/proxy_ident.c host/front/proxy_ident.h \
 	host/front/proxy_deliver.c host/front/proxy_deliver.h \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
+	host/front/proxy_tls.c host/front/proxy_tls.h \
+	host/front/proxy_limits.c host/front/proxy_limits.h \
+	host/front/proxy_auth.c host/front/proxy_auth.h \
 	host/front/milter_front.c host/front/milter_front.h \
 	host/front/milter_stage.c host/front/milter_stage.h \
 	host/front/milter_macro.c host/front/milter_macro.h \
 	host/front/milter_replay.c host/front/milter_replay.h \
 	host/front/check.c host/front/check.h \
+	host/front/check_dns.c host/front/check_dns.h \
 	host/front/stats_front.c host/front/stats_front.h
 libpgfront_la_CPPFLAGS = $(FRONT_CPPFLAGS)
 
@@ -26,6 +30,14 @@ TESTS += $(PROXY_TESTS)
 IDENT_TESTS = tests/proxy/xclient.sh tests/proxy/xforward.sh tests/proxy/haproxy.sh
 TESTS += $(IDENT_TESTS)
 EXTRA_DIST += $(IDENT_TESTS) bench/ident
+# the verified client name (issue 13): FCrDNS on the resolver
+LOOKUP_TESTS = tests/proxy/fcrdns.sh tests/check_lookups.sh
+TESTS += $(LOOKUP_TESTS)
+EXTRA_DIST += $(LOOKUP_TESTS)
+# TLS (issue 15): to clients, to the upstream, AUTH relay
+TLS_TESTS = tests/proxy/tls.sh tests/proxy/tls_upstream.sh tests/proxy/auth.sh
+TESTS += $(TLS_TESTS)
+EXTRA_DIST += $(TLS_TESTS) tests/tls docs/tls.md
 EXTRA_DIST += $(PROXY_TESTS) tests/proxy/lib.sh tests/proxy/smtpc.py \
 	tests/proxy/trickle.py tests/proxy/badupstream.py tests/proxy/scrape.py \
 	tests/proxy/qidsink.py

@@ -1,7 +1,7 @@
 /*
  * proxy_deliver - a passed message to the upstream (proxy_deliver.h)
  *
- * Public: proxy_deliver().
+ * Public: proxy_deliver(), proxy_deliver_rcpt_add().
  *
  * Envelope changes (add_rcpt, del_rcpt, change_sender) mean the upstream's
  * transaction is not the one the message needs any more: it is reset and
@@ -179,30 +179,59 @@ envelope(struct proxy_deliver *d, struct smtp_reply *r)
 	return st;
 }
 
-/* received - our Received: field for the real client, into buf */
+/*
+ * received - our Received: field for the real client, into buf; over TLS
+ * Postfix's "(using VERSION with cipher NAME (BITS/BITS bits))" and
+ * "with ESMTPS" (ESMTPSA after AUTH, RFC 3848)
+ */
 static void
 received(const struct proxy_deliver *d, char *buf, size_t len)
 {
-	char date[64], h[300], n[300];
-	const char *helo = session_str(run_session(d->run), PG_S_HELO);
+	char date[64], h[300], n[300], tls[200] = "";
+	struct pg_session *s = run_session(d->run);
+	const char *helo = session_str(s, PG_S_HELO);
 	const char *id = tx_id(run_tx(d->run));
-	time_t t = time(NULL);
+	const struct pg_tls *t = session_tls(s);
+	time_t now = time(NULL);
 	struct tm tm;
 	size_t o;
 
-	localtime_r(&t, &tm);
+	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	log_escape(h, sizeof(h), helo ? helo : "unknown", helo ? strlen(helo) : 7);
 	log_escape(n, sizeof(n), d->client_name, strlen(d->client_name));
-	o = (size_t)snprintf(buf, len, "Received: from %s (%s [%s])\r\n"
-	    "\tby %s (phasegate) with %s%s%s", h, n, d->client_addr,
-	    d->hostname, d->esmtp ? "ESMTP" : "SMTP", id ? " id " : "",
-	    id ? id : "");
+	if (t != NULL)
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s (%d/%d "
+		    "bits))", t->version, t->cipher ? t->cipher : "unknown",
+		    t->bits, t->bits);
+	o = (size_t)snprintf(buf, len, "Received: from %s (%s [%s])%s\r\n"
+	    "\tby %s (phasegate) with %s%s%s%s%s", h, n, d->client_addr, tls,
+	    d->hostname, d->esmtp ? "ESMTP" : "SMTP", t != NULL ? "S" : "",
+	    t != NULL && session_str(s, PG_S_AUTH) != NULL ? "A" : "",
+	    id ? " id " : "", id ? id : "");
 	if (o < len && d->nrcpts == 1)
 		o += (size_t)snprintf(buf + o, len - o, "\r\n\tfor <%s>",
 		    d->rcpts[0]);
 	if (o < len)
 		snprintf(buf + o, len - o, "; %s\r\n", date);
+}
+
+int
+proxy_deliver_rcpt_add(char ***rcpts, size_t *nrcpts, const char *addr,
+    const char *params)
+{
+	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
+	char **nr;
+
+	if ((nr = realloc(*rcpts, (*nrcpts + 1) * sizeof(*nr))) == NULL)
+		return -1;
+	*rcpts = nr;
+	if ((nr[*nrcpts] = malloc(a + p)) == NULL)
+		return -1;
+	memcpy(nr[*nrcpts], addr, a);
+	memcpy(nr[*nrcpts] + a, params, p);
+	(*nrcpts)++;
+	return 0;
 }
 
 /* out_ctx - msg_output() sink: encode and send upstream */

@@ -53,4 +53,13 @@ struct proxy_deliver {
 enum proxy_deliver_status proxy_deliver(struct proxy_deliver *d,
 		    struct smtp_reply *r);
 
+/*
+ * proxy_deliver_rcpt_add - remember a recipient the upstream took, with
+ * its ESMTP parameters (NOTIFY, ORCPT) right after the address's NUL, as
+ * struct proxy_deliver's rcpts has them (for a replay); *rcpts grows (it
+ * and its entries are the caller's to free). 0, or -1 without memory.
+ */
+int		 proxy_deliver_rcpt_add(char ***rcpts, size_t *nrcpts,
+		    const char *addr, const char *params);
+
 #endif /* PROXY_DELIVER_H */

@@ -171,7 +171,8 @@ size_line(const char *l, size_t n, uint64_t max, char *buf, size_t len)
 
 enum conn_status
 proxy_ehlo_reply(struct conn *c, uint64_t deadline, struct proxy_upstream *up,
-    const struct smtp_reply *r, int helo, uint64_t max_size, const char *extra)
+    const struct smtp_reply *r, int helo, uint64_t max_size,
+    const char *const *extra)
 {
 	const char *l, *lines[SMTP_REPLY_LINES_MAX];
 	size_t lens[SMTP_REPLY_LINES_MAX], i, k = 0, n;
@@ -188,9 +189,11 @@ proxy_ehlo_reply(struct conn *c, uint64_t deadline, struct proxy_upstream *up,
 		if (helo)
 			break;
 	}
-	if (extra != NULL && !helo && k > 0 && k < SMTP_REPLY_LINES_MAX) {
-		lines[k] = extra;	/* the "250 " prefix goes by position */
-		lens[k++] = strlen(extra);
+	/* our own keywords; the "250 " prefix goes by position */
+	for (; extra != NULL && *extra != NULL && !helo && k > 0 &&
+	    k < SMTP_REPLY_LINES_MAX; extra++) {
+		lines[k] = *extra;
+		lens[k++] = strlen(*extra);
 	}
 	for (i = 0; i < k && st == CONN_OK; i++) {
 		st = conn_write(c, i + 1 == k ? "250 " : "250-", 4, deadline);

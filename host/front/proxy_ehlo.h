@@ -58,10 +58,11 @@ int		 proxy_ehlo_upstream(struct proxy_upstream *up, struct proxy_ehlo *e,
  * upstream's 2xx reply r (the last one up read): the first line and the
  * extensions the proxy passes on, SIZE lowered to max_size when that is
  * smaller (0: no limit); with helo, the first line only. extra (NULL:
- * none) is one more keyword line of our own, before the last.
+ * none) is a NULL-terminated list of keyword lines of our own (STARTTLS,
+ * XFORWARD ...), after the upstream's.
  */
 enum conn_status proxy_ehlo_reply(struct conn *c, uint64_t deadline,
 		    struct proxy_upstream *up, const struct smtp_reply *r,
-		    int helo, uint64_t max_size, const char *extra);
+		    int helo, uint64_t max_size, const char *const *extra);
 
 #endif /* PROXY_EHLO_H */

@@ -2,7 +2,12 @@
  * proxy_front - the SMTP proxy front end: one listener, its sessions
  *
  * Public: proxy_front_new(), proxy_front_start(), proxy_front_stop(),
- * proxy_front_free().
+ * proxy_front_free(), proxy_front_reload_tls().
+ *
+ * TLS: the listener's contexts (tls.h) are made here and shared by its
+ * sessions; SIGHUP reads the certificate files again
+ * (proxy_front_reload_tls(), on the main thread; a bad file keeps the
+ * running certificate).
  *
  * The listen address is parsed by addr (every form the milter takes:
  * HOST:PORT, [ADDRESS]:PORT, inet:/inet6:, a unix socket path) and bound
@@ -32,6 +37,7 @@
 #include "log.h"
 #include "proxy_front.h"
 #include "proxy_session.h"
+#include "tls.h"
 
 #define PF_BACKLOG	1024
 
@@ -40,7 +46,11 @@ struct proxy_front {
 	struct listener		*l;
 	char			 where[300];	/* the listen address, for the log */
 	char			 hostname[256];
+	struct proxy_front	*next;		/* every front, for the TLS reload */
 };
+
+/* the fronts made, for proxy_front_reload_tls() (the main thread's) */
+static struct proxy_front *fronts;
 
 /* session - a listen_session_fn: one client session */
 static void
@@ -73,6 +83,31 @@ turn_away(void *arg, int fd, enum listen_refusal why)
 		n = snprintf(buf, sizeof(buf), "421 4.3.2 %s Error: too busy, "
 		    "try again later\r\n", pf->hostname);
 	(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* tls_contexts - the listener's TLS contexts (tls, upstream_tls); 0 or -1 */
+static int
+tls_contexts(struct proxy_front *pf, const char *file, char *err,
+    size_t errlen)
+{
+	const struct config_smtp *sc = pf->conf.sc;
+	char why[512];
+
+	if (sc->tls_cert != NULL && (pf->conf.tls = tls_server_new(sc->tls_cert,
+	    sc->tls_key, sc->tls_ciphers, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s:%d: tls: %s", file, sc->tls_line, why);
+		return -1;
+	}
+	if (sc->upstream_tls != CONFIG_UPTLS_NONE && (pf->conf.uptls =
+	    tls_client_new(sc->upstream_tls == CONFIG_UPTLS_VERIFY ?
+	    TLS_VERIFY_PEER : TLS_VERIFY_NONE, sc->upstream_ca, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s:%d: upstream_tls: %s", file, sc->line,
+		    why);
+		tls_ctx_free(pf->conf.tls);
+		return -1;
+	}
+	return 0;
 }
 
 struct proxy_front *
@@ -121,13 +156,39 @@ proxy_front_new(const struct config *cfg, const struct config_smtp *sc,
 	o.sock_mode = sc->sock.mode;
 	o.sock_group = sc->sock.group;
 	o.sock_user = cfg->user;
-	if ((pf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
-		snprintf(err, errlen, "%s:%d: listen %s: %s", file, sc->line,
-		    sc->listen, why);
+	if (tls_contexts(pf, file, err, errlen) == -1) {
 		free(pf);
 		return NULL;
 	}
+	if ((pf->l = listen_open(&a, &o, why, sizeof(why))) == NULL) {
+		snprintf(err, errlen, "%s:%d: listen %s: %s", file, sc->line,
+		    sc->listen, why);
+		tls_ctx_free(pf->conf.tls);
+		tls_ctx_free(pf->conf.uptls);
+		free(pf);
+		return NULL;
+	}
+	pf->next = fronts;
+	fronts = pf;
 	return pf;
+}
+
+void
+proxy_front_reload_tls(void)
+{
+	struct proxy_front *pf;
+	char err[512];
+
+	for (pf = fronts; pf != NULL; pf = pf->next) {
+		if (pf->conf.tls == NULL)
+			continue;
+		if (tls_ctx_reload(pf->conf.tls, err, sizeof(err)) == -1)
+			log_warnx("reload: smtp proxy %s: %s (keeping the "
+			    "running certificate)", pf->where, err);
+		else
+			log_info("reload: smtp proxy %s: certificate %s "
+			    "reloaded", pf->where, pf->conf.sc->tls_cert);
+	}
 }
 
 int
@@ -150,6 +211,8 @@ proxy_front_stop(struct proxy_front *pf)
 void
 proxy_front_free(struct proxy_front *pf)
 {
+	struct proxy_front **pp;
+
 	if (pf == NULL)
 		return;
 	listen_stop(pf->l, 0);		/* the wait only, when stopped already */
@@ -160,5 +223,12 @@ proxy_front_free(struct proxy_front *pf)
 		return;
 	}
 	listen_free(pf->l);
+	for (pp = &fronts; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == pf) {
+			*pp = pf->next;
+			break;
+		}
+	tls_ctx_free(pf->conf.tls);
+	tls_ctx_free(pf->conf.uptls);
 	free(pf);
 }

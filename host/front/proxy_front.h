@@ -39,4 +39,10 @@ void		 proxy_front_stop(struct proxy_front *);
  */
 void		 proxy_front_free(struct proxy_front *);
 
+/*
+ * proxy_front_reload_tls - every listener with tls reads its certificate
+ * and key again (SIGHUP); a failure is logged and keeps the running one
+ */
+void		 proxy_front_reload_tls(void);
+
 #endif /* PROXY_FRONT_H */

@@ -31,12 +31,13 @@
 #include <strings.h>
 
 #include "config.h"
+#include "clock.h"
 #include "log.h"
+#include "lookup.h"
 #include "netlist.h"
 #include "proxy_ehlo.h"
 #include "proxy_ident.h"
 #include "proxyproto.h"
-#include "rdns.h"
 #include "run.h"
 #include "session.h"
 #include "smtp_xattr.h"
@@ -409,9 +410,14 @@ proxy_ident_phases(struct proxy_ident *pi, struct run *run,
 	if (!pi->pending)
 		return 0;
 	if (pi->xf.addr[0] != '\0') {
-		/* no memory: the phases stay pending, this MAIL is refused */
+		/*
+		 * no memory: the phases stay pending, this MAIL is refused;
+		 * XFORWARD names the verified name only: the PTR is taken as it
+		 */
 		if (session_set_client(s, pi->xf.addr, pi->xf.port,
-		    pi->xf.name[0] ? pi->xf.name : "unknown") == -1) {
+		    pi->xf.name[0] ? pi->xf.name : "unknown") == -1 ||
+		    session_set_ptr(s, pi->xf.name[0] ? pi->xf.name :
+		    "unknown") == -1) {
 			decision_set(d, PG_TEMPFAIL, NULL, "451 4.3.0 Error: "
 			    "insufficient system resources");
 			return 1;
@@ -489,14 +495,33 @@ proxy_ident_upstream_header(struct proxy_ident *pi, struct proxy_upstream *up,
 	return 0;
 }
 
+/* fcrdns - the client's verified name and PTR name (see proxy_ident_peer()) */
+static void
+fcrdns(struct proxy_ident *pi, const struct config *cfg, const char *addr,
+    char *name, size_t nlen)
+{
+	struct lookup_conf lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.servers = (const char *const *)cfg->dns_servers;
+	lc.nservers = cfg->ndns_servers;
+	lc.timeout_ms = (unsigned)cfg->dns_timeout_ms;
+	lc.attempts = cfg->dns_attempts;
+	if (lookup_fcrdns(&lc, addr, clock_ms() + cfg->timeout_lookups_ms, name,
+	    nlen, pi->ptr, sizeof(pi->ptr)) == -1)
+		log_debug("client %s: reverse lookup failed for now", addr);
+}
+
 void
-proxy_ident_peer(const struct sockaddr *sa, socklen_t salen, char *addr,
-    size_t alen, int *port, char *name, size_t nlen)
+proxy_ident_peer(struct proxy_ident *pi, const struct config *cfg,
+    const struct sockaddr *sa, socklen_t salen, char *addr, size_t alen,
+    int *port, char *name, size_t nlen)
 {
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		/* as Postfix's smtpd takes a client that is not on the Internet */
 		snprintf(addr, alen, "127.0.0.1");
 		snprintf(name, nlen, "localhost");
+		snprintf(pi->ptr, sizeof(pi->ptr), "localhost");
 		*port = 0;
 		return;
 	}
@@ -506,7 +531,7 @@ proxy_ident_peer(const struct sockaddr *sa, socklen_t salen, char *addr,
 	*port = sa->sa_family == AF_INET6 ?
 	    ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port) :
 	    ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
-	rdns_name(sa, salen, addr, name, nlen);
+	fcrdns(pi, cfg, addr, name, nlen);
 }
 
 int

@@ -26,6 +26,7 @@
 #include "proxy_upstream.h"
 #include "smtp_reply.h"
 
+struct config;
 struct config_smtp;
 struct run;
 
@@ -53,6 +54,7 @@ struct proxy_ident {
 	const void	*gen;		/* the session's generation, as a name */
 	int		 failed;	/* the phases' 421: the session ends */
 	int		 xclient_done;	/* the upstream took XCLIENT at MAIL */
+	char		 ptr[256];	/* the client's PTR name, not verified */
 };
 
 /* proxy_ident_init - the state for a session of listener sc */
@@ -127,10 +129,14 @@ int		 proxy_ident_upstream_header(struct proxy_ident *,
 /*
  * proxy_ident_peer - the client's address (addr, alen), port and name
  * (nlen) from sa; an AF_UNIX peer is taken as local, as Postfix's smtpd
- * does: 127.0.0.1, port 0, "localhost"
+ * does: 127.0.0.1, port 0, "localhost". The name is the forward-confirmed
+ * reverse name (lookup_fcrdns() with cfg's dns section, parking the fiber
+ * for at most cfg's timeouts.lookups), or "unknown"; the PTR name, not
+ * verified, goes to pi->ptr.
  */
-void		 proxy_ident_peer(const struct sockaddr *sa, socklen_t salen,
-		    char *addr, size_t alen, int *port, char *name, size_t nlen);
+void		 proxy_ident_peer(struct proxy_ident *pi, const struct config *cfg,
+		    const struct sockaddr *sa, socklen_t salen, char *addr,
+		    size_t alen, int *port, char *name, size_t nlen);
 
 /*
  * proxy_ident_warn_once - 1 the first time it is called for generation

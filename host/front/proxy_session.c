@@ -48,10 +48,13 @@
 #include "listen.h"
 #include "log.h"
 #include "msg.h"
+#include "proxy_auth.h"
 #include "proxy_deliver.h"
 #include "proxy_ehlo.h"
 #include "proxy_ident.h"
+#include "proxy_limits.h"
 #include "proxy_session.h"
+#include "proxy_tls.h"
 #include "proxy_upstream.h"
 #include "run.h"
 #include "session.h"
@@ -80,6 +83,7 @@ struct psess {
 	int			 helo;		/* 0 none, 1 HELO, 2 EHLO */
 	int			 xclient_done;
 	struct proxy_ident	 ident;		/* PROXY header, XFORWARD (proxy_ident.h) */
+	struct proxy_auth	 auth;		/* AUTH relay (proxy_auth.h) */
 	uint64_t		 since;		/* the last command ended (listen_session_wait()) */
 	uint64_t		 idle_dl;	/* the idle deadline since the last command (0: none yet) */
 	uint64_t		 line_dl;	/* the deadline of the command line begun (0: none) */
@@ -259,6 +263,8 @@ static void
 do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	struct proxy_ehlo_client cl = { ps->addr, ps->port, ps->name };
+	const char *ext[4] = { NULL };
+	char abuf[256];
 	struct proxy_ehlo e;
 	struct decision d;
 	struct smtp_reply r;
@@ -298,9 +304,15 @@ do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 		return;
 	}
 	ps->helo = e.esmtp ? 2 : 1;
+	/* our own keywords: XFORWARD, STARTTLS, AUTH (as the upstream offers it) */
+	rc = (ext[0] = proxy_ident_ehlo_extra(&ps->ident)) != NULL;
+	if (ps->pc->tls != NULL && session_tls(run_session(ps->run)) == NULL)
+		ext[rc++] = "STARTTLS";
+	ext[rc] = proxy_auth_ehlo(&ps->auth, ps->pc->sc, session_tls(
+	    run_session(ps->run)) != NULL, ps->addr, ps->up, &r, abuf,
+	    sizeof(abuf));
 	if (!ps->wfail && proxy_ehlo_reply(ps->c, out_deadline(ps), ps->up, &r,
-	    !e.esmtp, ps->pc->sc->max_message_size,
-	    proxy_ident_ehlo_extra(&ps->ident)) != CONN_OK)
+	    !e.esmtp, ps->pc->sc->max_message_size, ext) != CONN_OK)
 		ps->wfail = ps->close = 1;
 }
 
@@ -354,27 +366,6 @@ do_mail(struct psess *ps, const struct smtp_cmd *cmd)
 	relay(ps, &r);
 }
 
-/*
- * rcpt_keep - remember a recipient the upstream took, with its ESMTP
- * parameters (NOTIFY, ORCPT) right after the address's NUL, for a replay
- */
-static int
-rcpt_keep(struct psess *ps, const char *addr, const char *params)
-{
-	size_t a = strlen(addr) + 1, p = strlen(params) + 1;
-	char **nr;
-
-	if ((nr = realloc(ps->rcpts, (ps->nrcpts + 1) * sizeof(*nr))) == NULL)
-		return -1;
-	ps->rcpts = nr;
-	if ((nr[ps->nrcpts] = malloc(a + p)) == NULL)
-		return -1;
-	memcpy(nr[ps->nrcpts], addr, a);
-	memcpy(nr[ps->nrcpts] + a, params, p);
-	ps->nrcpts++;
-	return 0;
-}
-
 /* do_rcpt - RCPT TO */
 static void
 do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
@@ -399,7 +390,8 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	if (ps->discard) {
 		if (up_rset(ps) < 0)
 			return;
-		if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+		if (proxy_deliver_rcpt_add(&ps->rcpts, &ps->nrcpts, cmd->addr,
+		    cmd->params) < 0) {
 			reply(ps, "452 4.3.0 Error: insufficient system resources");
 			return;
 		}
@@ -417,7 +409,8 @@ do_rcpt(struct psess *ps, const struct smtp_cmd *cmd)
 	 */
 	if (r.code / 100 != 2)
 		(void)run_rcpt_drop(ps->run, cmd->addr);
-	else if (rcpt_keep(ps, cmd->addr, cmd->params) < 0) {
+	else if (proxy_deliver_rcpt_add(&ps->rcpts, &ps->nrcpts, cmd->addr,
+		    cmd->params) < 0) {
 		reply(ps, "452 4.3.0 Error: insufficient system resources");
 		return;
 	}
@@ -475,49 +468,6 @@ deliver(struct psess *ps)
 	}
 }
 
-/* hops - count Received: fields */
-static size_t
-hops(struct msg *m)
-{
-	size_t n = 0;
-
-	while (msg_header(m, "Received", n + 1) != NULL)
-		n++;
-	return n;
-}
-
-/*
- * data_deadline - the DATA phase's deadline: timeouts.data from the 354,
- * plus one second per data_rate_min bytes received (Postfix's
- * smtpd_min_data_rate), so a large message sent at least that fast is
- * never cut while a trickle is, after about timeouts.data
- */
-static uint64_t
-data_deadline(const struct psess *ps, uint64_t start, uint64_t got)
-{
-	const struct config *cfg = ps->pc->cfg;
-	uint64_t dl = start + cfg->timeout_data_ms;
-
-	if (cfg->data_rate_min > 0)
-		dl += got / cfg->data_rate_min * 1000 +
-		    got % cfg->data_rate_min * 1000 / cfg->data_rate_min;
-	return dl;
-}
-
-/*
- * data_since - for listen_session_wait() in DATA: the 354's time, moved on
- * by the time the bytes received would take at data_rate_min (a client
- * sending faster than that looks as if it had just begun)
- */
-static uint64_t
-data_since(const struct psess *ps, uint64_t start, uint64_t got)
-{
-	uint64_t since = data_deadline(ps, start, got) -
-	    ps->pc->cfg->timeout_data_ms, now = clock_ms();
-
-	return since < now ? since : now;
-}
-
 /*
  * data_receive - the message after 354, into the transaction's msg until
  * the final dot; 0, or -1 when the session ends (the client left, stalled
@@ -549,8 +499,10 @@ data_receive(struct psess *ps, struct smtp_data_decoder *dec, int *werr)
 				return 0;
 		}
 		/* a client that keeps up with data_rate_min is not "waiting" */
-		listen_session_wait(ps->stop, data_since(ps, start, got));
-		cs = conn_fill(ps->c, data_deadline(ps, start, got), 0);
+		listen_session_wait(ps->stop, proxy_limits_data_since(ps->pc->cfg,
+		    start, got));
+		cs = conn_fill(ps->c, proxy_limits_data_deadline(ps->pc->cfg, start,
+		    got), 0);
 		listen_session_wait(ps->stop, 0);
 		if (cs == CONN_OK)
 			continue;
@@ -578,7 +530,7 @@ data_refused(struct psess *ps, unsigned flags, int werr)
 		    strerror(werr));
 		text = "451 4.3.0 Error: queue file write error";
 	} else if (ps->pc->sc->max_hops &&
-	    hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
+	    proxy_limits_hops(tx_msg(run_tx(ps->run))) > ps->pc->sc->max_hops)
 		text = "554 5.4.6 Error: too many hops (mail loop)";
 	else
 		return 0;
@@ -685,6 +637,7 @@ static void
 do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 {
 	char buf[128];
+	int n;
 
 	switch (cmd->verb) {
 	case SMTP_VERB_RSET:
@@ -718,7 +671,27 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 		reply(ps, "550 5.7.0 Error: insufficient authorization");
 		break;
 	case SMTP_VERB_STARTTLS:
+		/* RFC 3207: then the session starts again (no HELO, no tx) */
+		if ((n = proxy_tls_starttls(ps->c, ps->pc->tls, cmd->arg,
+		    out_deadline(ps), ps->id, ps->name, ps->addr,
+		    run_session(ps->run))) == PROXY_TLS_STARTED) {
+			drop_tx(ps);
+			(void)up_rset(ps);
+			ps->helo = 0;
+			memset(&ps->auth, 0, sizeof(ps->auth));
+		} else if (n == PROXY_TLS_CLOSE)
+			ps->wfail = ps->close = 1;
+		break;
 	case SMTP_VERB_AUTH:
+		n = proxy_auth_relay(&ps->auth, ps->pc->sc, session_tls(
+		    run_session(ps->run)) != NULL, run_tx(ps->run) != NULL,
+		    ps->c, ps->up, cmd->line, cmd->len, cmd->arg,
+		    ps->pc->cfg->timeout_command_ms, ps->id, run_session(ps->run));
+		if (n == PROXY_AUTH_LOST)
+			up_lost(ps, "at AUTH");
+		else if (n == PROXY_AUTH_CLOSE)
+			ps->wfail = ps->close = 1;
+		break;
 	case SMTP_VERB_BDAT:
 	case SMTP_VERB_ETRN:
 		reply(ps, "502 5.5.1 Error: command not implemented");
@@ -832,6 +805,16 @@ start(struct psess *ps)
 		    "responding", pc->hostname);
 		return -1;
 	}
+	/* upstream_tls: the exchange queues the greeting when it succeeds */
+	if (r.code / 100 == 2 && pc->uptls != NULL) {
+		if (proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r, ps->c,
+		    out_deadline(ps), pc->hostname, pc->cfg->timeout_upstream_ms,
+		    ps->id) == 0)
+			return 0;
+		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
+		    "upstream server", pc->hostname);
+		return -1;
+	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)
 		ps->close = r.code == 421;
@@ -900,6 +883,11 @@ dialogue(struct psess *ps)
 	uint64_t dl, ms;
 	unsigned flags;
 
+	/* implicit_tls: a failed handshake has nobody to tell (logged) */
+	if (ps->pc->sc->implicit_tls && proxy_tls_client(ps->c, ps->pc->tls,
+	    ps->pc->cfg->timeout_command_ms, ps->id, ps->addr,
+	    run_session(ps->run)) == -1)
+		return;
 	if (start(ps) < 0)
 		ps->close = 1;
 	ps->since = clock_ms();
@@ -919,6 +907,9 @@ dialogue(struct psess *ps)
 			expired(ps, what, ms);
 		else if (st == CONN_STOPPING)
 			stopped(ps);
+		else if (st == CONN_ERROR)
+			log_info("session %s: client %s [%s]: %s", ps->id,
+			    ps->name, ps->addr, conn_error(ps->c));
 		break;
 	}
 	(void)out_flush(ps);
@@ -943,7 +934,8 @@ setup(struct psess *ps)
 	ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name);
 	ps->ident.gen = chain;	/* a name only: never dereferenced */
 	chain_unref(chain);	/* the run holds its own reference */
-	if (ps->run == NULL || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
+	if (ps->run == NULL || session_set_ptr(run_session(ps->run),
+	    ps->ident.ptr) == -1 || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
 		return -1;
 	snprintf(ps->id, sizeof(ps->id), "%s",
 	    session_str(run_session(ps->run), PG_S_ID));
@@ -987,8 +979,8 @@ proxy_session_run(const struct proxy_session_conf *pc, int fd,
 		conn_free(ps.c);
 		return;
 	}
-	proxy_ident_peer((struct sockaddr *)&real, reallen, ps.addr,
-	    sizeof(ps.addr), &ps.port, ps.name, sizeof(ps.name));
+	proxy_ident_peer(&ps.ident, pc->cfg, (struct sockaddr *)&real, reallen,
+	    ps.addr, sizeof(ps.addr), &ps.port, ps.name, sizeof(ps.name));
 	if (setup(&ps) == -1) {
 		reply(&ps, "421 4.3.0 %s Error: insufficient system resources",
 		    pc->hostname);

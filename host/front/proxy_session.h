@@ -14,12 +14,15 @@
 
 struct config;
 struct config_smtp;
+struct tls_ctx;
 
 /* what every session of one listener shares: filled in by proxy_front */
 struct proxy_session_conf {
 	const struct config	*cfg;		/* timeouts */
 	const struct config_smtp *sc;		/* the listener's settings */
 	const char		*hostname;	/* ours, for replies */
+	struct tls_ctx		*tls;		/* STARTTLS, implicit_tls; NULL: none */
+	struct tls_ctx		*uptls;		/* upstream_tls; NULL: none */
 };
 
 /*

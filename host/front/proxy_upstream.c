@@ -4,7 +4,7 @@
  * Public: proxy_upstream_connect(), proxy_upstream_free(),
  * proxy_upstream_set_stop(), proxy_upstream_reply(), proxy_upstream_line(),
  * proxy_upstream_cmd(), proxy_upstream_write(), proxy_upstream_flush(),
- * proxy_upstream_error(), proxy_upstream_quiet().
+ * proxy_upstream_error(), proxy_upstream_conn(), proxy_upstream_quiet().
  *
  * The connection is a conn (conn.h): the address is parsed by addr (any
  * form with a host, or a unix socket), the connect and every later call
@@ -88,6 +88,12 @@ void
 proxy_upstream_set_stop(struct proxy_upstream *u, const struct conn_stop *stop)
 {
 	conn_set_stop(u->c, stop);
+}
+
+struct conn *
+proxy_upstream_conn(struct proxy_upstream *u)
+{
+	return u->c;
 }
 
 const char *

@@ -51,6 +51,11 @@ int		 proxy_upstream_write(struct proxy_upstream *, const void *, size_t);
 int		 proxy_upstream_flush(struct proxy_upstream *);
 const char	*proxy_upstream_error(const struct proxy_upstream *);
 /*
+ * proxy_upstream_conn - the connection, for a byte layer put under it
+ * (STARTTLS: proxy_tls.h); still the upstream's
+ */
+struct conn	*proxy_upstream_conn(struct proxy_upstream *);
+/*
  * proxy_upstream_quiet - 0 when the upstream has said nothing since its
  * last reply (looked at without waiting), -1 when it has: a reply to data
  * not sent yet (250 right after 354) is a protocol error, and the

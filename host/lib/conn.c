@@ -3,8 +3,9 @@
  *
  * Public: conn_new(), conn_connect(), conn_free(), conn_fd(),
  * conn_set_ops(), conn_set_stop(), conn_fill(), conn_data(),
- * conn_consume(), conn_read_line(), conn_read_block(), conn_write(),
- * conn_printf(), conn_flush(), conn_queued(), conn_wait(), conn_error(),
+ * conn_consume(), conn_discard(), conn_read_line(), conn_read_block(),
+ * conn_write(), conn_printf(), conn_flush(), conn_queued(), conn_wait(),
+ * conn_error(),
  * conn_strstatus(), conn_stop_new(), conn_stop_new_child(),
  * conn_stop_free(), conn_stop_set(), conn_stop_begin(), conn_stop_stopping(),
  * conn_stop_data().
@@ -95,7 +96,8 @@ plain_write(void *ctx, int fd, const void *buf, size_t len, unsigned *want)
 	return n;
 }
 
-static const struct conn_ops plain_ops = { plain_read, plain_write, NULL, NULL };
+static const struct conn_ops plain_ops = { plain_read, plain_write, NULL, NULL,
+    NULL };
 
 /* fail - the connection is dead, for the reason given */
 static enum conn_status
@@ -105,6 +107,15 @@ fail(struct conn *c, const char *why)
 		snprintf(c->err, sizeof(c->err), "%s", why);
 	c->dead = 1;
 	return CONN_ERROR;
+}
+
+/* layer_fail - the layer's read or write failed: its reason, or errno's */
+static enum conn_status
+layer_fail(struct conn *c)
+{
+	if (c->ops->error != NULL && errno == EPROTO)
+		return fail(c, c->ops->error(c->ctx));
+	return fail(c, strerror(errno));
 }
 
 /* is_again - errno says "not now" */
@@ -309,13 +320,22 @@ conn_fill(struct conn *c, uint64_t deadline, unsigned flags)
 			return closed(c);
 		}
 		if (!is_again())
-			return fail(c, strerror(errno));
+			return layer_fail(c);
 		if (flags & CONN_NOWAIT) {
 			c->drained = 1;
 			return CONN_TIMEOUT;
 		}
 		wait_first = 1;		/* for want, before the next try */
 	}
+}
+
+size_t
+conn_discard(struct conn *c)
+{
+	size_t n = unread(c);
+
+	c->roff = c->rlen = 0;
+	return n;
 }
 
 const char *
@@ -402,7 +422,7 @@ send_all(struct conn *c, const char *p, size_t n, uint64_t deadline,
 			continue;
 		}
 		if (w == 0 || !is_again())
-			return fail(c, w == 0 ? "write returned 0" : strerror(errno));
+			return w == 0 ? fail(c, "write returned 0") : layer_fail(c);
 		if ((st = conn_wait(c, want, deadline, 0)) != CONN_OK)
 			return st;
 	}

@@ -72,7 +72,9 @@ enum conn_status {
  * FIBER_IN or FIBER_OUT (fiber.h): what the socket must become before
  * the call is tried again. pending: bytes the layer holds that the socket
  * no longer shows (NULL: none). close: end the layer before the socket
- * is closed (NULL: nothing).
+ * is closed (NULL: nothing). error: the reason of the layer's last failure
+ * (read or write returned -1 with an errno other than EAGAIN), for
+ * conn_error() (NULL: strerror(errno)).
  */
 struct conn_ops {
 	ssize_t		(*read)(void *ctx, int fd, void *buf, size_t len,
@@ -81,6 +83,7 @@ struct conn_ops {
 			    unsigned *want);
 	size_t		(*pending)(void *ctx);
 	void		(*close)(void *ctx);
+	const char	*(*error)(void *ctx);
 };
 
 struct conn;
@@ -128,6 +131,11 @@ enum conn_status conn_fill(struct conn *, uint64_t deadline, unsigned flags);
 const char	*conn_data(const struct conn *, size_t *len);
 /* conn_consume - n bytes of the unread input are used */
 void		 conn_consume(struct conn *, size_t n);
+/*
+ * conn_discard - drop every unread byte (at STARTTLS: what the client
+ * pipelined in plaintext must never be read as protected); the count
+ */
+size_t		 conn_discard(struct conn *);
 /*
  * conn_read_line - the next line, of at most max bytes with its LF (0:
  * the input buffer's size). *line is NUL-terminated where the LF was (or

@@ -20,12 +20,12 @@ libpglib_la_SOURCES = \
 	host/lib/fiber.c host/lib/fiber.h host/lib/fiber_int.h \
 	host/lib/fiber_wait.c host/lib/fiber_monitor.c host/lib/fiber_offload.c \
 	host/lib/re.c host/lib/re.h \
-	host/lib/rdns.c host/lib/rdns.h \
 	host/lib/dns.c host/lib/dns.h \
 	host/lib/dnsmsg.c host/lib/dnsmsg.h \
 	host/lib/dnsname.c host/lib/dnsname.h \
 	host/lib/redis.c host/lib/redis.h \
-	host/lib/map.c host/lib/map.h
+	host/lib/map.c host/lib/map.h \
+	host/lib/tls.c host/lib/tls.h
 libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 
 if HAVE_CMOCKA
@@ -129,4 +129,15 @@ tests_unit_test_netlist_SOURCES = tests/unit/test_netlist.c host/lib/netlist.c \
 	host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_netlist_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_netlist_LDADD = $(CMOCKA_LIBS)
+endif
+
+# TLS under conn (OpenSSL 3): in-process handshakes over socket pairs
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_tls
+TESTS += tests/unit/test_tls
+tests_unit_test_tls_SOURCES = tests/unit/test_tls.c host/lib/tls.c host/lib/conn.c \
+	host/lib/addr.c $(FIBER_SOURCES) host/lib/clock.c host/lib/log.c
+tests_unit_test_tls_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tls_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_tls_LDFLAGS = -pthread
 endif

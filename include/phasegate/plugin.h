@@ -80,11 +80,26 @@ struct pg_options;
 enum pg_session_str {
 	PG_S_ID = 0,		/* session id, unique in this process */
 	PG_S_CLIENT_ADDR,	/* "192.0.2.1", "2001:db8::1" */
-	PG_S_CLIENT_NAME,	/* reverse name, or "unknown" */
+	PG_S_CLIENT_NAME,	/* verified (FCrDNS) name, or "unknown" */
 	PG_S_HELO,		/* HELO/EHLO argument, or NULL before HELO */
 	PG_S_TLS,		/* TLS version, or NULL without TLS */
 	PG_S_AUTH,		/* SASL login, or NULL */
-	PG_S_FRONTEND		/* "milter", "smtp" or "check" */
+	PG_S_FRONTEND,		/* "milter", "smtp" or "check" */
+	PG_S_CLIENT_PTR		/* PTR name, not verified, or "unknown";
+				 * NULL when the MTA does not say (milter) */
+};
+
+/*
+ * The session's TLS, for pg_host.session_tls(): strings as OpenSSL names
+ * them (version "TLSv1.3", cipher "TLS_AES_256_GCM_SHA384"); a field the
+ * front end does not know is NULL (strings) or 0. Valid for the session.
+ */
+struct pg_tls {
+	const char	*version;
+	const char	*cipher;
+	int		 bits;		/* the cipher's secret bits */
+	const char	*peer_subject;	/* the client certificate's subject, or NULL */
+	int		 verified;	/* that certificate was verified */
 };
 
 /* The most queries of one dns_query() call, zones of one dnsbl_query(). */
@@ -343,6 +358,8 @@ struct pg_host {
 	size_t		 (*tx_url_count)(struct pg_tx *);
 	const char	*(*tx_url_str)(struct pg_tx *, size_t i, enum pg_url_str);
 	int		 (*tx_url_part)(struct pg_tx *, size_t i);	/* part index, -1 */
+	/* the session's TLS (struct pg_tls), or NULL without TLS */
+	const struct pg_tls *(*session_tls)(struct pg_session *);
 
 	/*
 	 * pg.store (DESIGN section 10), added in ABI 1 after its first

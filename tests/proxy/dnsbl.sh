@@ -87,4 +87,40 @@ assert "dead list: within the lookup budget ($ms ms)" test "$ms" -lt 2000
 assert_eq "dead list: delivered" "$(count up)" 1
 assert "dead list: the timeout is logged" grep -q 'dnsbl: 127.0.0.1 in drop.test: timeout' "$T/pg.log"
 stop_pg
+rm -f "$T"/up/*
+
+# the results in the message's summary line: a SCORE hit as a symbol (with
+# the zone and code in the detail at info), a refusal by the dnsbl filter
+printf '%s\n' 'client listall.test any SCORE 3 RBL_ALL' \
+	'body listall.test any REJECT 554 5.7.1 Link listed at $zone' >"$T/score.zones"
+start_pg "" "filters = { { plugin = \"dnsbl\", zones = \"$T/score.zones\" } }
+$dnsconf"
+msg() {	# msg BODY
+	{
+		echo 'expect 220'
+		echo 'send b"EHLO c.example\r\n"'
+		echo 'expect 250'
+		echo 'send b"MAIL FROM:<a@example.com>\r\n"'
+		echo 'expect 250'
+		echo 'send b"RCPT TO:<bob@example.org>\r\n"'
+		echo 'expect 250'
+		echo 'send b"DATA\r\n"'
+		echo 'expect 354'
+		echo "send b\"Subject: hello\\r\\n\\r\\n$1\\r\\n.\\r\\n\""
+		echo "expect $2"
+		echo 'send b"QUIT\r\n"'
+		echo 'expect 221'
+	} | smtpc >"$T/out" 2>&1
+}
+msg "nothing here" 250
+assert "scored: delivered" test $? = 0 || cat "$T/out"
+assert "scored: the summary line has the dnsbl symbol" \
+	grep -q '^.* info: msg .*result=accept .*symbols=RBL_ALL(3.00)' "$T/pg.log"
+assert "scored: the hit is logged at info with subject and zone" \
+	grep -q 'info: .*dnsbl: 127.0.0.1 listed in listall.test (127.0.0.2)' "$T/pg.log"
+msg "see http://www.spam.example/x" "554 5.7.1 Link listed at listall.test"
+assert "URIBL reject: refused" test $? = 0 || cat "$T/out"
+assert "URIBL reject: the summary line names the dnsbl filter and its reply" \
+	grep -q 'info: msg .*result=reject phase=eom by=dnsbl reply="554 5.7.1 Link listed at listall.test"' "$T/pg.log"
+stop_pg
 finish

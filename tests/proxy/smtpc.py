@@ -9,12 +9,16 @@ Script lines (blank lines and lines starting with # are ignored):
   expect CODE...   read one reply per CODE (a prefix such as 250, 5, 550 5.5.2)
   expect_close     read until the server closes (fails after 5 s)
   sleep SECONDS
+  tls              start TLS on the connection (after a 220 to STARTTLS, or
+                   first for implicit TLS); anything unread is an error; prints
+                   "tls VERSION CIPHER"
   close            close the connection
 Every reply is printed as "<<< line". Exit status 1 on the first unmet
 expectation, with the reason on stderr.
 """
 import ast
 import socket
+import ssl
 import sys
 import time
 
@@ -73,7 +77,10 @@ def main():
                 c.s.settimeout(5)
                 end = time.time() + 5
                 while time.time() < end:
-                    d = c.s.recv(65536)
+                    try:
+                        d = c.s.recv(65536)
+                    except (ConnectionResetError, ssl.SSLError):
+                        break	# a reset (unread bytes) or a TLS alert: closed
                     if not d:
                         break
                     for ln in d.decode("latin-1").splitlines():
@@ -81,6 +88,15 @@ def main():
                 else:
                     sys.stderr.write("server did not close\n")
                     return 1
+            elif cmd == "tls":
+                if c.buf:
+                    sys.stderr.write("bytes before TLS: %r\n" % c.buf)
+                    return 1
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                c.s = ctx.wrap_socket(c.s, server_hostname="localhost")
+                print("tls %s %s" % (c.s.version(), c.s.cipher()[0]), flush=True)
             elif cmd == "sleep":
                 time.sleep(float(arg))
             elif cmd == "close":
@@ -89,7 +105,7 @@ def main():
             else:
                 sys.stderr.write("bad script line: %s\n" % raw)
                 return 2
-        except (EOFError, OSError) as e:
+        except (EOFError, OSError, ssl.SSLError) as e:
             sys.stderr.write("%s: %s\n" % (raw, e))
             return 1
     return 0

@@ -1200,6 +1200,64 @@ static const struct { const char *text, *err; } ident_bads[] = {
 	  NAME ":2: smtp[1].upstream_proxy_protocol: 'v3' is not one of none, v1, v2" },
 };
 
+/* The listener's TLS and AUTH keys (config_tls.c); the certificates
+ * themselves are loaded in tests/unit/test_tls and tests/proxy/tls.sh. */
+static const struct { const char *text, *err; } tls_bads[] = {
+	{ LS "  tls = \"x.pem\" } }\n",
+	  NAME ":2: smtp[1].tls: expected a table, got string" },
+	{ LS "  tls = { cert = \"x.pem\" } } }\n",
+	  NAME ":2: smtp[1].tls: needs cert and key" },
+	{ LS "  tls = { cert = \"x.pem\", key = \"x.key\", pem = 1 } } }\n",
+	  NAME ":2: unknown key 'pem' in smtp[1].tls" },
+	{ LS "  tls = { cert = \"/nonexistent/x.pem\", key = \"/nonexistent/x.key\" } } }\n",
+	  NAME ":2: smtp[1].tls: /nonexistent/x.pem: error:80000002:system library::No such file or directory" },
+	{ LS "  implicit_tls = true } }\n",
+	  NAME ":1: smtp[1]: implicit_tls needs tls = { cert = ..., key = ... }" },
+	{ LS "  upstream_tls = \"always\" } }\n",
+	  NAME ":2: smtp[1].upstream_tls: 'always' is not one of none, may, encrypt, verify" },
+	{ LS "  upstream_tls = \"encrypt\", upstream_name = \"mx\" } }\n",
+	  NAME ":1: smtp[1]: upstream_ca and upstream_name go with upstream_tls = \"verify\"" },
+	{ LS "  upstream_tls = \"verify\", upstream_ca = \"/nonexistent/ca.pem\" } }\n",
+	  NAME ":1: smtp[1].upstream_ca: /nonexistent/ca.pem: error:80000002:system library::No such file or directory" },
+	{ LS "  auth_loopback = true } }\n",
+	  NAME ":1: smtp[1]: auth_loopback without auth = true" },
+	{ LS "  auth = \"yes\" } }\n",
+	  NAME ":2: smtp[1].auth: expected true or false, got string" },
+};
+
+/* test_tls_keys - every refusal names the file, the line and the key */
+static void
+test_tls_keys(void **state)
+{
+	struct config *c;
+	char err[1024];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(tls_bads) / sizeof(tls_bads[0]); i++) {
+		c = config_load_string(NAME, tls_bads[i].text, err, sizeof(err));
+		if (c != NULL) {
+			config_free(c);
+			fail_msg("row %zu loaded, want: %s", i, tls_bads[i].err);
+		}
+		if (strcmp(err, tls_bads[i].err) != 0)
+			fail_msg("row %zu:\n got: %s\nwant: %s", i, err,
+			    tls_bads[i].err);
+	}
+	c = config_load_string(NAME, LS "  upstream_tls = \"verify\", "
+	    "upstream_name = \"mx.example.org\", auth = true,\n"
+	    "  auth_loopback = true } }\n", err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->smtp[0].upstream_tls, CONFIG_UPTLS_VERIFY);
+	assert_string_equal(c->smtp[0].upstream_name, "mx.example.org");
+	assert_null(c->smtp[0].upstream_ca);
+	assert_true(c->smtp[0].auth && c->smtp[0].auth_loopback);
+	assert_null(c->smtp[0].tls_cert);
+	assert_false(c->smtp[0].implicit_tls);
+	config_free(c);
+}
+
 /* test_ident - xclient "required", the network lists, the PROXY keys */
 static void
 test_ident(void **state)
@@ -1301,6 +1359,7 @@ main(void)
 		cmocka_unit_test(test_deep_paths),
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_ident),
+		cmocka_unit_test(test_tls_keys),
 		cmocka_unit_test(test_diff_restart),
 	};
 

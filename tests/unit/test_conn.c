@@ -571,7 +571,8 @@ rot_close(void *ctx)
 	rot_closed++;
 }
 
-static const struct conn_ops rot_ops = { rot_read, rot_write, NULL, rot_close };
+static const struct conn_ops rot_ops = { rot_read, rot_write, NULL, rot_close,
+    NULL };
 
 static void
 layered(struct run *r)

@@ -428,6 +428,94 @@ test_urls(void **state)
 	}
 }
 
+/* the word-at-a-time ASCII scan of UTF-8 input: a NUL, a high byte, a bad byte at every offset */
+static void
+test_charset_runs(void **state)
+{
+	char in[40], want[48];
+	struct mbuf b;
+	size_t at;
+
+	(void)state;
+	for (at = 0; at < 23; at++) {
+		memset(in, 'a', 24);
+		memcpy(in + at, "\xc3\xa9", 2);	/* e acute, kept */
+		mbuf_init(&b, 0);
+		assert_int_equal(charset_to_utf8("utf-8", in, 24, &b), CHARSET_OK);
+		assert_int_equal(b.len, 24);
+		assert_memory_equal(b.p, in, 24);
+		mbuf_free(&b);
+
+		memset(in, 'a', 24);
+		in[at] = '\0';			/* dropped */
+		mbuf_init(&b, 0);
+		assert_int_equal(charset_to_utf8("utf-8", in, 24, &b), CHARSET_OK);
+		assert_int_equal(b.len, 23);
+		mbuf_free(&b);
+
+		memset(in, 'a', 24);
+		in[at] = '\xe9';			/* Windows-1252 e acute */
+		memset(want, 'a', 25);
+		memcpy(want + at, "\xc3\xa9", 2);
+		mbuf_init(&b, 0);
+		assert_int_equal(charset_to_utf8("utf-8", in, 24, &b),
+		    CHARSET_FALLBACK);
+		assert_int_equal(b.len, 25);
+		assert_memory_equal(b.p, want, 25);
+		mbuf_free(&b);
+	}
+}
+
+/* mbuf_drop, mbuf_reserve, mbuf_addc at the ceiling */
+static void
+test_mbuf(void **state)
+{
+	static const struct { const char *in, *out; } rows[] = {
+		{ "", "" }, { "\r", "" }, { "a\r\nb\r\n", "a\nb\n" },
+		{ "\r\r\rab\r\rc\r", "abc" }, { "no cr", "no cr" },
+	};
+	struct mbuf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		mbuf_init(&b, 0);
+		mbuf_add(&b, rows[i].in, strlen(rows[i].in));
+		mbuf_drop(&b, '\r');
+		assert_int_equal(b.len, strlen(rows[i].out));
+		if (b.p != NULL)
+			assert_string_equal(b.p, rows[i].out);
+		mbuf_free(&b);
+	}
+	mbuf_init(&b, 10);
+	assert_int_equal(mbuf_reserve(&b, 1000), 0);
+	assert_true(b.cap >= 11 && b.cap < 1000);	/* within max */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(mbuf_addc(&b, 'x'), 0);
+	assert_int_equal(mbuf_addc(&b, 'y'), -1);
+	assert_true(b.err & MBUF_FULL);
+	assert_string_equal(b.p, "xxxxxxxxxx");
+	assert_int_equal(mbuf_reserve(&b, 1), -1);	/* sticky */
+	mbuf_free(&b);
+}
+
+/* the cheap test before parsing a link's text as a host */
+static void
+test_url_may_have_host(void **state)
+{
+	static const struct { const char *in; int want; } rows[] = {
+		{ "details", 0 }, { "click here", 0 }, { "", 0 },
+		{ "www.paypal.com", 1 }, { "paypal[dot]com", 1 },
+		{ "PAYPAL(DOT)COM", 1 }, { "b\xc3\xbc" "cher\xe3\x80\x82" "de", 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (url_may_have_host(rows[i].in) != rows[i].want)
+			fail_msg("'%s': want %d", rows[i].in, rows[i].want);
+}
+
 int
 main(void)
 {
@@ -442,6 +530,9 @@ main(void)
 		cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_charset_runs),
+		cmocka_unit_test(test_mbuf),
+		cmocka_unit_test(test_url_may_have_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
