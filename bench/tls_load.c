@@ -12,13 +12,12 @@
  *	so every connection but a worker's first may be resumed: a fresh
  *	ticket when it holds one (each used once, as RFC 8446 C.4 asks of
  *	TLS 1.3 clients; the newest first), else the one it offered last
- *	time again (a server may accept it twice). -R turns resumption off
- *	(every handshake full). -P: no STARTTLS at all (the same dialogue in
- *	plaintext, the baseline that tells TLS's cost). -2: TLS 1.2 at most
- *	(its session tickets, or ids, may be offered any number of times). -t:
- *	the timeout of every
- *	read and write (10 s). -v: every error on stderr (the first 5
- *	otherwise).
+ *	time again (a TLS 1.2 session resumes any number of times; a TLS 1.3
+ *	ticket offered twice was never taken back in our runs). -R turns
+ *	resumption off (every handshake full). -P: no STARTTLS at all (the
+ *	same dialogue in plaintext, the base that tells TLS's cost). -2: TLS
+ *	1.2 at most. -t: the timeout of every read and write (10 s). -v:
+ *	every error on stderr (the first 5 otherwise).
  *
  * Output: a human summary, then one line for scripts:
  *	RESULT conns=N ok=N errors=N secs=S rate=R full=N resumed=N
@@ -32,9 +31,10 @@
  *
  * One thread per connection slot with blocking sockets (SO_RCVTIMEO and
  * SO_SNDTIMEO for the timeout) is the simplest client that is accurate
- * here: 20 threads cost nothing next to the handshakes they drive, and a
- * thread never waits for another's work. Certificates are not verified:
- * the bench measures the server's handshake, not the client's trust.
+ * here: switching between 20 threads costs little next to the handshakes
+ * they drive, and a thread never waits for another's work. Certificates
+ * are not verified: the bench measures the server's handshake, not the
+ * client's trust.
  */
 #include <errno.h>
 #include <netdb.h>
