@@ -2,7 +2,7 @@
 
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
-	bench/mime_bench bench/store_bench bench/smtpload bench/tlsload
+	bench/mime_bench bench/store_bench bench/smtpload
 bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
 	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
@@ -38,6 +38,17 @@ bench_store_bench_LDADD = libphasegate.la
 .PHONY: bench-store
 bench-store: bench/store_bench$(EXEEXT) phasegate$(EXEEXT)
 	$(abs_top_srcdir)/bench/store $(abs_top_builddir)
+# tls_load: the STARTTLS load client of bench/tls (issue 15); built for
+# make check too, for its smoke test (tests/bench_tls.sh)
+check_PROGRAMS += bench/tls_load
+TESTS += tests/bench_tls.sh
+bench_tls_load_SOURCES = bench/tls_load.c
+bench_tls_load_CFLAGS = $(AM_CFLAGS) $(SSL_CFLAGS)
+bench_tls_load_LDADD = $(SSL_LIBS) $(PTHREAD_LIBS)
+.PHONY: bench-tls
+bench-tls: bench/tls_load$(EXEEXT) phasegate$(EXEEXT)
+	$(abs_top_srcdir)/bench/tls $(abs_top_builddir)
+EXTRA_DIST += bench/tls bench/README-tls.md tests/bench_tls.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
 .PHONY: bench bench-lua bench-mime
@@ -48,12 +59,3 @@ bench-lua: bench/lua_bench$(EXEEXT)
 	bench/lua_bench$(EXEEXT) $(abs_top_srcdir)
 EXTRA_DIST += bench/lookups bench/README-lookups.md bench/store docs/fleet.md
 
-# bench/tls: STARTTLS + a 4 KiB message per connection, phasegate against a
-# private Postfix with the same certificate (bench/tlsload.c, an OpenSSL client)
-bench_tlsload_SOURCES = bench/tlsload.c
-bench_tlsload_LDADD = $(PTHREAD_LIBS)
-.PHONY: bench-tls
-bench-tls: bench/tlsload$(EXEEXT) phasegate$(EXEEXT)
-	PHASEGATE=$(abs_top_builddir)/phasegate TLSLOAD=$(abs_top_builddir)/bench/tlsload \
-	top_srcdir=$(abs_top_srcdir) $(abs_top_srcdir)/bench/tls
-EXTRA_DIST += bench/tls bench/README-tls.md
