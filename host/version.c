@@ -24,6 +24,7 @@
 #endif
 
 #include "phasegate/plugin.h"
+#include "plugin_load.h"
 #include "version.h"
 
 #ifndef PG_PLUGIN_DIR
@@ -70,7 +71,7 @@ version_print(FILE *fp)
 		fprintf(fp, "plugin directory: %s (from PHASEGATE_PLUGIN_DIR; "
 		    "built-in %s)\n", env, PG_PLUGIN_DIR);
 	else
-		fprintf(fp, "plugin directory: %s\n", PG_PLUGIN_DIR);
+		fprintf(fp, "plugin directory: %s\n", plugin_load_dirs());
 	fprintf(fp, "Lua: %s\n", lua_release(lua, sizeof(lua)));
 	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) < 0)
 		jit = 0;

@@ -118,8 +118,14 @@ else
 fi
 out=$(env -u PHASEGATE_PLUGIN_DIR "$PHASEGATE" --version)
 pkglibdir=$(MAKEFLAGS= make -s --no-print-directory -C "$top_builddir" -f Makefile -f - print-pkglibdir <<<'print-pkglibdir: ; @echo $(pkglibdir)' 2>/dev/null)
-assert_eq "--version: the built-in plugin directory" "$(sed -n 's/^plugin directory: //p' <<<"$out")" "$pkglibdir"
+assert_eq "--version: the build tree's plugins, then the built-in plugin directory" "$(sed -n 's/^plugin directory: //p' <<<"$out")" "$top_builddir/.libs:$pkglibdir"
 out=$(PHASEGATE_PLUGIN_DIR=/x:/y "$PHASEGATE" --version)
 assert "--version: PHASEGATE_PLUGIN_DIR shown when set" \
 	grep -qx "plugin directory: /x:/y (from PHASEGATE_PLUGIN_DIR; built-in $pkglibdir)" <<<"$out"
+
+# a build tree's binary finds the tree's own plugins with no environment
+printf 'filters = { { plugin = "regex", rules = "%s" } }\n' \
+	"$top_srcdir/examples/regex.rules" >"$T/tree.conf"
+assert "a build tree's binary loads its regex plugin without PHASEGATE_PLUGIN_DIR" \
+	env -u PHASEGATE_PLUGIN_DIR "$PHASEGATE" configtest -c "$T/tree.conf"
 finish

@@ -17,6 +17,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,48 @@ handle_new(void *dl, const struct pg_plugin *d, const char *path, char *err,
 	return h;
 }
 
+static char build_dirs[2 * PATH_MAX + 2];
+static pthread_once_t build_once = PTHREAD_ONCE_INIT;
+
+/*
+ * find_build_tree - when the running binary is a build tree's (its
+ * directory, or the parent of a libtool .libs it runs from, holds
+ * config.status), "BUILD/.libs:PG_PLUGIN_DIR": the tree's own plugins
+ * first, with no environment variable needed
+ */
+static void
+find_build_tree(void)
+{
+	char exe[PATH_MAX], probe[PATH_MAX + 16], *slash;
+	ssize_t n;
+
+	snprintf(build_dirs, sizeof(build_dirs), "%s", PG_PLUGIN_DIR);
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if ((slash = strrchr(exe, '/')) != NULL && strcmp(slash, "/.libs") == 0)
+		*slash = '\0';
+	snprintf(probe, sizeof(probe), "%s/config.status", exe);
+	if (access(probe, F_OK) != 0)
+		return;
+	snprintf(build_dirs, sizeof(build_dirs), "%s/.libs:%s", exe,
+	    PG_PLUGIN_DIR);
+}
+
+const char *
+plugin_load_dirs(void)
+{
+	const char *env = getenv("PHASEGATE_PLUGIN_DIR");
+
+	if (env != NULL && *env != '\0')
+		return env;
+	pthread_once(&build_once, find_build_tree);
+	return build_dirs;
+}
+
 struct plugin_handle *
 plugin_load(const char *name, char *err, size_t errlen)
 {
@@ -117,9 +160,7 @@ plugin_load(const char *name, char *err, size_t errlen)
 			return handle_new(NULL, builtins[i].desc, name, err,
 			    errlen);
 		}
-		/* $PHASEGATE_PLUGIN_DIR: directories separated by ':' */
-		if ((dir = getenv("PHASEGATE_PLUGIN_DIR")) == NULL || *dir == '\0')
-			dir = PG_PLUGIN_DIR;
+		dir = plugin_load_dirs();
 		for (;;) {
 			size_t dn = strcspn(dir, ":");
 
@@ -134,8 +175,7 @@ plugin_load(const char *name, char *err, size_t errlen)
 			if (dir[dn] == '\0') {
 				snprintf(err, errlen, "plugin %s: no such shipped "
 				    "plugin (not in %s)", name,
-				    getenv("PHASEGATE_PLUGIN_DIR") ?
-				    getenv("PHASEGATE_PLUGIN_DIR") : PG_PLUGIN_DIR);
+				    plugin_load_dirs());
 				return NULL;
 			}
 			dir += dn + 1;

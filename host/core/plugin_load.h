@@ -3,7 +3,7 @@
  *
  * A name without a slash is a shipped plugin: first the built-ins compiled
  * into phasegate ("lua"), then NAME.so in the plugin directories
- * ($PHASEGATE_PLUGIN_DIR, a ':'-separated list, else the configured pkglibdir). A path is opened
+ * (plugin_load_dirs()). A path is opened
  * as it is, with dlopen(RTLD_NOW | RTLD_LOCAL). The descriptor's abi and
  * size are checked before any other member is read.
  */
@@ -16,6 +16,13 @@
 
 struct plugin_handle;
 
+/*
+ * plugin_load_dirs - where shipped plugins are looked for, ':'-separated:
+ * $PHASEGATE_PLUGIN_DIR when set, else the build tree's .libs when the
+ * binary runs from a build tree (config.status beside it), then the
+ * configured directory
+ */
+const char	*plugin_load_dirs(void);
 /* NULL with the reason (naming the path) in err. */
 struct plugin_handle *plugin_load(const char *name, char *err, size_t errlen);
 const struct pg_plugin *plugin_desc(const struct plugin_handle *);
