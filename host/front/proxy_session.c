@@ -762,24 +762,16 @@ command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
 	}
 }
 
-/* start - connect phase: chain, upstream, greeting; 0 to go on */
+/*
+ * up_open - connect to the upstream, send the identity header, read the
+ * greeting into r; 0, or -1 with a 421 queued (logged)
+ */
 static int
-start(struct psess *ps)
+up_open(struct psess *ps, struct smtp_reply *r)
 {
 	const struct proxy_session_conf *pc = ps->pc;
-	struct decision d;
-	struct smtp_reply r;
 	char err[512];
 
-	if (ps->ident.pending)
-		decision_clear(&d);	/* an XFORWARD client's: at MAIL */
-	else
-		(void)run_connect(ps->run, &d);
-	if (decision_refuses(&d)) {
-		/* as a milter would: a greeting, then every command gets the reply */
-		reply(ps, "220 %s ESMTP", pc->hostname);
-		return 0;
-	}
 	ps->up = proxy_upstream_connect(pc->sc->upstream,
 	    pc->cfg->timeout_upstream_ms, err, sizeof(err));
 	if (ps->up == NULL && (errno == EMFILE || errno == ENFILE)) {
@@ -798,22 +790,53 @@ start(struct psess *ps)
 	}
 	proxy_upstream_set_stop(ps->up, ps->stop);
 	if (proxy_ident_upstream_header(&ps->ident, ps->up, ps->addr, ps->port,
-	    conn_fd(ps->c)) < 0 || proxy_upstream_reply(ps->up, &r) < 0) {
+	    conn_fd(ps->c)) < 0 || proxy_upstream_reply(ps->up, r) < 0) {
 		log_warnx("session %s: upstream greeting: %s", ps->id,
 		    proxy_upstream_error(ps->up));
 		reply(ps, "421 4.3.0 %s Service not available: upstream not "
 		    "responding", pc->hostname);
 		return -1;
 	}
+	return 0;
+}
+
+/* start - connect phase: chain, upstream, greeting; 0 to go on */
+static int
+start(struct psess *ps)
+{
+	const struct proxy_session_conf *pc = ps->pc;
+	struct decision d;
+	struct smtp_reply r;
+	int rc;
+
+	if (ps->ident.pending)
+		decision_clear(&d);	/* an XFORWARD client's: at MAIL */
+	else
+		(void)run_connect(ps->run, &d);
+	if (decision_refuses(&d)) {
+		/* as a milter would: a greeting, then every command gets the reply */
+		reply(ps, "220 %s ESMTP", pc->hostname);
+		return 0;
+	}
+	if (up_open(ps, &r) < 0)
+		return -1;
 	/* upstream_tls: the exchange queues the greeting when it succeeds */
 	if (r.code / 100 == 2 && pc->uptls != NULL) {
-		if (proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r, ps->c,
+		rc = proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r, ps->c,
 		    out_deadline(ps), pc->hostname, pc->cfg->timeout_upstream_ms,
-		    ps->id) == 0)
+		    ps->id);
+		if (rc == 0)
 			return 0;
-		reply(ps, "421 4.7.0 %s Service not available: no TLS to the "
-		    "upstream server", pc->hostname);
-		return -1;
+		if (rc != PROXY_TLS_PLAIN) {
+			reply(ps, "421 4.7.0 %s Service not available: no TLS "
+			    "to the upstream server", pc->hostname);
+			return -1;
+		}
+		/* "may" after a failed handshake: plaintext, a new connection */
+		proxy_upstream_free(ps->up);
+		ps->up = NULL;
+		if (up_open(ps, &r) < 0)
+			return -1;
 	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)

@@ -146,7 +146,7 @@ starttls(struct proxy_upstream *up, const char *hostname, const char **why)
 	return 1;
 }
 
-/* exchange - STARTTLS and the handshake with up; 0 or -1 (logged) */
+/* exchange - STARTTLS and the handshake with up; 0, PROXY_TLS_PLAIN or -1 (logged) */
 static int
 exchange(struct proxy_upstream *up, const struct config_smtp *sc,
     struct tls_ctx *ctx, const char *hostname, uint64_t timeout_ms,
@@ -174,7 +174,14 @@ exchange(struct proxy_upstream *up, const struct config_smtp *sc,
 	}
 	up_name(sc, name, sizeof(name));
 	if ((t = tls_start(proxy_upstream_conn(up), ctx, name[0] ? name : NULL,
-	    clock_deadline(timeout_ms), err, sizeof(err))) == NULL) {
+	    clock_deadline(timeout_ms), err, sizeof(err))) == NULL &&
+	    sc->upstream_tls == CONFIG_UPTLS_MAY) {
+		log_warnx("session %s: upstream %s: TLS handshake failed "
+		    "(upstream_tls = \"may\"): %s: plaintext on a new "
+		    "connection", id, sc->upstream, err);
+		return PROXY_TLS_PLAIN;
+	}
+	if (t == NULL) {
 		log_warnx("session %s: upstream %s: TLS handshake failed "
 		    "(upstream_tls = \"%s\"): %s: 421 to the client", id,
 		    sc->upstream, modes[sc->upstream_tls], err);

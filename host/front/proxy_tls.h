@@ -31,6 +31,7 @@ int	proxy_tls_client(struct conn *c, struct tls_ctx *ctx, uint64_t timeout_ms,
 #define PROXY_TLS_REPLIED	0	/* refused with a reply queued on c */
 #define PROXY_TLS_STARTED	1	/* TLS is up: the session starts again */
 #define PROXY_TLS_CLOSE		(-1)	/* end the session (logged): c is dead */
+#define PROXY_TLS_PLAIN		2	/* "may", the handshake failed: reconnect */
 
 /*
  * proxy_tls_starttls - the client's STARTTLS with argument arg (RFC
@@ -47,8 +48,10 @@ int	proxy_tls_starttls(struct conn *c, struct tls_ctx *ctx, const char *arg,
  * with hostname, STARTTLS when the upstream offers it, the handshake with
  * ctx within timeout_ms (the name checked with "verify" is upstream_name, else the
  * upstream's host). 0 when the session goes on (TLS up; or not offered
- * with "may"), -1 when it must not (logged: the client gets 4xx; never a
- * plaintext fallback with "encrypt" or "verify"). greeting: the
+ * with "may"), PROXY_TLS_PLAIN when the handshake failed with "may" (logged:
+ * up is spent, the caller connects again and stays in plaintext, as
+ * Postfix's smtp client does), -1 when it must not go on (logged: the
+ * client gets 4xx; never a plaintext fallback with "encrypt" or "verify"). greeting: the
  * upstream's 2xx greeting (up's last reply), queued on client on success
  * (a copy is kept across the exchange, which reads over its bytes).
  */

@@ -40,6 +40,32 @@ for mode in none may encrypt; do
 	stop_pg
 done
 
+# "may" and a handshake that fails after the upstream's 220: a new
+# connection in plaintext (as Postfix's smtp client does); "encrypt": 421
+mkdir -p "$T/bt"
+btport=$(free_port)
+spawn /usr/bin/python3 "$top_srcdir/tests/tls/tlssink.py" "$btport" "$T/bt" \
+	"$C/chain.crt" "$C/server.key" badtls
+wait_port "$btport"
+SINK_PORT=$btport
+start_pg "upstream_tls = \"may\"," ""
+send_one
+assert "may, the handshake fails: delivered" test $? = 0
+assert_eq "may, the handshake fails: one message, in plaintext" \
+	"$(grep -h '^X-Sink-TLS:' "$T"/bt/*.eml | tr -d '\r')" "X-Sink-TLS: none"
+assert "may, the handshake fails: logged" grep -q 'upstream .*TLS handshake failed (upstream_tls = "may"): .*plaintext on a new connection' "$T/pg.log"
+# (the port probe at start is a session too: one STARTTLS per session)
+assert_eq "may: STARTTLS asked once a session, not on the new connection" \
+	"$(grep -c '^STARTTLS' "$T/bt/commands.log")" \
+	"$(grep -c 'plaintext on a new connection' "$T/pg.log")"
+stop_pg
+start_pg "upstream_tls = \"encrypt\"," ""
+printf 'expect 421 4.7.0\n' | smtpc >"$T/out" 2>&1
+assert "encrypt, the handshake fails: 421 4.7.0 at the greeting" test $? = 0
+assert_eq "encrypt, the handshake fails: nothing delivered" "$(find "$T/bt" -name '*.eml' | wc -l)" 1
+stop_pg
+SINK_PORT=$tsport
+
 n=$(ts_count)
 start_pg "upstream_tls = \"verify\", upstream_ca = \"$C/ca.crt\", upstream_name = \"localhost\"," ""
 send_one

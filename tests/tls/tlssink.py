@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """tlssink.py - a test-owned SMTP upstream with STARTTLS and AUTH.
 
-usage: tlssink.py PORT DIR CERT KEY [auth]
+usage: tlssink.py PORT DIR CERT KEY [auth] [badtls]
 
 Offers STARTTLS (and, with "auth", AUTH PLAIN LOGIN once TLS is up; the
-only account is alice / secret). Each message is stored as DIR/N.eml with
+only account is alice / secret). With "badtls" it answers STARTTLS with
+220, then sends bytes that are not TLS and closes: a broken TLS stack,
+for upstream_tls = "may"'s fallback; plaintext sessions work. Each message is stored as DIR/N.eml with
 two lines first: "X-Sink-TLS: VERSION|none" and "X-Sink-Auth: USER|none".
 Every command line is appended to DIR/commands.log (AUTH payloads too:
 the test checks that the credentials arrived, and phasegate's log that
@@ -20,7 +22,8 @@ import sys
 import threading
 
 PORT, DIR, CERT, KEY = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-AUTH = len(sys.argv) > 5 and sys.argv[5] == "auth"
+AUTH = "auth" in sys.argv[5:]
+BADTLS = "badtls" in sys.argv[5:]
 lock = threading.Lock()
 seq = [0]
 
@@ -102,6 +105,9 @@ class H(socketserver.StreamRequestHandler):
                     self.ehlo()
                 elif verb == "STARTTLS" and self.tls is None:
                     self.send("220 2.0.0 Ready to start TLS")
+                    if BADTLS:
+                        self.send("this is not a TLS server hello")
+                        return
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ctx.load_cert_chain(CERT, KEY)
                     s = ctx.wrap_socket(self.connection, server_side=True)
