@@ -71,6 +71,39 @@ assert "body REJECT: the reply" grep -q 'eom .*reject    554 5.7.1 Message conta
 pgcheck connect --client 192.0.2.1 "$T/ham.eml"
 assert "nothing listed: no symbols" bash -c "! grep -qE 'RBL_|DBL' <<<'$out'"
 
+# links are read decoded (the MIME layer): base64 text, quoted-printable
+# HTML whose href a raw-body regex would not find whole
+b64=$(printf 'Best offer: http://www.spam.example/deal today.\r\n' | base64 -w 76)
+printf 'From: a@example.org\r\nSubject: b64\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n%s\r\n' "$b64" > "$T/uribl-b64.eml"
+printf 'From: a@example.org\r\nSubject: qp\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n<p><a href=3D"https://login.ev=\r\nil.example/x">your bank</a></p>\r\n' > "$T/uribl-qp.eml"
+assert "the raw bodies do not hold the names" bash -c "! grep -q 'spam.example' '$T/uribl-b64.eml' && ! grep -q 'evil.example' '$T/uribl-qp.eml'"
+pgcheck connect --client 192.0.2.1 "$T/uribl-b64.eml"
+assert "a link in a base64 text part: scored" grep -q 'URIBL_DBL *5.00' <<<"$out"
+pgcheck connect --client 192.0.2.1 "$T/uribl-qp.eml"
+assert_eq "a link in a QP HTML part, split by a soft break: rejected" "$rc" 1
+assert "QP HTML link: the reply" grep -q 'reject    554 5.7.1 Message contains a link listed at dbl.test (127.0.1.3)' <<<"$out"
+
+# skip_clients_file (cidr) and skip_names_file (domain): never asked
+printf '# our own networks\n192.0.2.100/32\n2001:db8::/32 partner\n' > "$T/skip.cidr"
+printf 'spam.example\n' > "$T/skip.domains"
+conf skip ", skip_clients_file = \"$T/skip.cidr\", skip_names_file = \"$T/skip.domains\""
+pgcheck skip --client 192.0.2.100 "$T/ham.eml"
+assert_eq "skipped client (a REJECT listing): accepted" "$rc" 0
+assert "skipped client: no lookup, no symbol" bash -c "! grep -q 'RBL_' <<<'$out' && ! grep -q 'bl.test' '$T/stderr'"
+pgcheck skip --client 2001:db8::99 "$T/ham.eml"
+assert "skipped IPv6 client: no symbol" bash -c "! grep -q 'RBL_BL6' <<<'$out'"
+pgcheck skip --client 192.0.2.99 "$T/ham.eml"
+assert "a client outside the map: still scored" grep -q 'RBL_BL *4.50' <<<"$out"
+pgcheck skip --client 192.0.2.1 --helo www.spam.example --from alice@spam.example "$T/uribl-b64.eml"
+assert "skipped names (and their subdomains): helo, sender, link not scored" bash -c "
+	! grep -qE 'HELO_DBL|SENDER_DBL|URIBL_DBL' <<<'$out'"
+pgcheck skip --client 192.0.2.1 "$T/uribl-qp.eml"
+assert_eq "a name outside the map: still refused" "$rc" 1
+conf skipbad ", skip_names_file = \"$T/nonexistent.domains\""
+out=$("$PHASEGATE" configtest -c "$T/skipbad.conf" 2>&1) && rc=0 || rc=$?
+assert_eq "a missing skip map: configtest exit 1" "$rc" 1
+assert "a missing skip map: the option and the file" grep -q "skip_names_file: .*nonexistent.domains" <<<"$out"
+
 # client_at = "rcpt": the refusal is per recipient; allow_rcpt still gets mail
 pgcheck rcpt --client 192.0.2.100 --rcpt bob@example.org --rcpt postmaster@example.net \
 	--rcpt Abuse@Example.org "$T/ham.eml"

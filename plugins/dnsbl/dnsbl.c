@@ -4,7 +4,8 @@
  *
  * Configuration: { plugin = "dnsbl", zones = "/path/dnsbl.zones",
  * client_at = "connect" | "rcpt", allow_rcpt = "postmaster abuse@x.org",
- * body_max = "1M", body_names = 20, body_regex = "..." }. The zones file
+ * body_max = "1M", body_names = 20, body_regex = "...",
+ * skip_clients_file = "/path/cidr", skip_names_file = "/path/domains" }. The zones file
  * (dz_zones.c, docs/dnsbl-plugin.md) has one rule a line:
  *
  *	TARGET ZONE CODES ACTION [args]
@@ -14,8 +15,13 @@
  *   command gets the reply), or with client_at = "rcpt" at MAIL, refused
  *   per recipient so that the recipients in allow_rcpt still get mail;
  * - helo: the HELO name, at HELO; sender: the sender's domain, at MAIL;
- * - body: host names of the body's links (body_regex, first capture) and
- *   their last two labels, at end of data (URIBL).
+ * - body: at end of data (URIBL), the hosts of the message's links and
+ *   their registered domains, from the host's MIME layer (decoded: base64,
+ *   quoted-printable, HTML); with body_regex set, also the names it finds
+ *   in the decoded text. A host without the MIME layer: body_regex over
+ *   the raw body, names and their last two labels.
+ * Clients in skip_clients_file (a cidr map) and names in skip_names_file
+ * (a domain map: a name and its parents) are never asked about.
  * Every zone of a target is asked at once (one dnsbl_query or dns_query
  * of the host table), so a check costs one round trip whatever the
  * number of lists; the session parks meanwhile and timeouts.lookups
@@ -65,7 +71,20 @@ struct state {
 	size_t		 body_max;
 	size_t		 body_names;
 	struct re	*body_re;
+	int		 body_re_set;	/* body_regex given: the text too */
+	struct pg_map	*skip_clients;	/* cidr map, or NULL */
+	struct pg_map	*skip_names;	/* domain map, or NULL */
 };
+
+/* skipped - key is in map m (a skip_*_file): never asked about */
+static int
+skipped(const struct state *st, struct pg_map *m, const char *key)
+{
+	char val[8];
+
+	return m != NULL && st->h->map_match(m, key, strlen(key), val,
+	    sizeof(val)) == 1;
+}
 
 /* hit - a rule whose zone listed a subject */
 struct hit {
@@ -253,6 +272,8 @@ client(struct state *st, struct pg_session *s)
 	if (addr == NULL || (inet_pton(AF_INET, addr, a) != 1 &&
 	    inet_pton(AF_INET6, addr, a) != 1))
 		return x;	/* "unknown": no client address to ask about */
+	if (skipped(st, st->skip_clients, addr))
+		return x;
 	ask(st, s, DZ_CLIENT, addr, &x->client);
 	x->reply[0] = '\0';
 	{
@@ -286,7 +307,7 @@ db_helo(void *state, struct pg_session *s, const char *name,
 	struct sess *x = sess_of(st, s);
 
 	if (x == NULL || x->helo_done || name == NULL || name[0] == '[' ||
-	    strchr(name, '.') == NULL)
+	    strchr(name, '.') == NULL || skipped(st, st->skip_names, name))
 		return PG_CONTINUE;	/* address literals, bare words: not asked */
 	x->helo_done = 1;
 	ask(st, s, DZ_HELO, name, &x->helo);
@@ -309,7 +330,7 @@ db_mail(void *state, struct pg_tx *tx, const char *sender, struct pg_reply *r)
 		scores(st, tx, &x->helo);
 	}
 	if (st->zs.nzones[DZ_SENDER] > 0 && at != NULL && at[1] != '\0' &&
-	    at[1] != '[') {
+	    at[1] != '[' && !skipped(st, st->skip_names, at + 1)) {
 		ask(st, s, DZ_SENDER, at + 1, &f);
 		scores(st, tx, &f);
 		v = refusal(&f, r);
@@ -371,10 +392,13 @@ body_text(struct state *st, struct pg_tx *tx, size_t *len)
 	return buf;
 }
 
-/* add_name - name (len bytes) into names, lower case, once; 0 when full */
+/*
+ * add_name - name (len bytes) into names, lower case, once, unless an
+ * address literal or in skip_names_file; 0 when full
+ */
 static int
-add_name(char (*names)[DB_NAME_LEN], size_t *n, size_t max, const char *name,
-    size_t len)
+add_name(const struct state *st, char (*names)[DB_NAME_LEN], size_t *n,
+    size_t max, const char *name, size_t len)
 {
 	char buf[DB_NAME_LEN];
 	size_t i;
@@ -386,8 +410,11 @@ add_name(char (*names)[DB_NAME_LEN], size_t *n, size_t max, const char *name,
 	for (i = 0; i < len; i++)
 		buf[i] = (char)tolower((unsigned char)name[i]);
 	buf[len] = '\0';
-	if (strspn(buf, "0123456789.") == len)
-		return 1;	/* an IPv4 literal: not a name */
+	if (strspn(buf, "0123456789.") == len || strchr(buf, ':') != NULL ||
+	    buf[0] == '[')
+		return 1;	/* an address literal: not a name */
+	if (skipped(st, st->skip_names, buf))
+		return 1;
 	for (i = 0; i < *n; i++)
 		if (strcmp(names[i], buf) == 0)
 			return 1;
@@ -398,15 +425,16 @@ add_name(char (*names)[DB_NAME_LEN], size_t *n, size_t max, const char *name,
 }
 
 /*
- * body_names - the distinct host names of the links in text (the regex's
+ * regex_names - the distinct host names the regex finds in text (its
  * first capture, or its match) and, for names of more than two labels,
- * their last two labels (what most URI lists list); at most max
+ * their last two labels (what most URI lists list), after the *n in
+ * names; at most max in all
  */
 static size_t
-body_names(struct state *st, const char *text, size_t len,
-    char (*names)[DB_NAME_LEN], size_t max)
+regex_names(struct state *st, const char *text, size_t len,
+    char (*names)[DB_NAME_LEN], size_t n, size_t max)
 {
-	size_t ov[4], pos = 0, n = 0, a, b;
+	size_t ov[4], pos = 0, a, b;
 	const char *dot;
 	int rc;
 
@@ -415,17 +443,63 @@ body_names(struct state *st, const char *text, size_t len,
 		a = ov[2] != RE_UNSET ? ov[2] : ov[0];
 		b = ov[2] != RE_UNSET ? ov[3] : ov[1];
 		pos = ov[1] > pos ? ov[1] : pos + 1;
-		if (!add_name(names, &n, max, text + a, b - a))
+		if (!add_name(st, names, &n, max, text + a, b - a))
 			break;
 		/* the last two labels: www.spam.example -> spam.example */
 		for (dot = text + b - 1; dot > text + a && *dot != '.'; dot--)
 			;
 		while (dot > text + a && *--dot != '.')
 			;
-		if (dot > text + a && !add_name(names, &n, max, dot + 1,
+		if (dot > text + a && !add_name(st, names, &n, max, dot + 1,
 		    (size_t)(text + b - dot - 1)))
 			break;
 	}
+	return n;
+}
+
+/*
+ * link_names - the hosts of the message's links and their registered
+ * domains (the host's MIME layer: decoded), then with body_regex what it
+ * finds in the decoded text (up to body_max bytes); at most max names
+ */
+static size_t
+link_names(struct state *st, struct pg_tx *tx, char (*names)[DB_NAME_LEN],
+    size_t max)
+{
+	const struct pg_host *h = st->h;
+	size_t nl = h->tx_url_count(tx), i, n = 0, len = 0;
+	const char *host, *dom, *text;
+
+	for (i = 0; i < nl; i++) {
+		if ((host = h->tx_url_str(tx, i, PG_U_HOST)) == NULL)
+			continue;
+		if (!add_name(st, names, &n, max, host, strlen(host)))
+			return n;
+		dom = h->tx_url_str(tx, i, PG_U_DOMAIN);
+		if (dom != NULL && !add_name(st, names, &n, max, dom,
+		    strlen(dom)))
+			return n;
+	}
+	if (st->body_re_set && (text = h->tx_text(tx, &len)) != NULL)
+		n = regex_names(st, text, len < st->body_max ? len :
+		    st->body_max, names, n, max);
+	return n;
+}
+
+/* body_names - the names to ask the body zones about; at most max */
+static size_t
+body_names(struct state *st, struct pg_tx *tx, char (*names)[DB_NAME_LEN],
+    size_t max)
+{
+	size_t len = 0, n;
+	char *raw;
+
+	if (PG_SIZE_HAS(st->h, struct pg_host, tx_url_part))
+		return link_names(st, tx, names, max);
+	if ((raw = body_text(st, tx, &len)) == NULL)
+		return 0;
+	n = regex_names(st, raw, len, names, 0, max);
+	free(raw);
 	return n;
 }
 
@@ -461,17 +535,17 @@ db_eom(void *state, struct pg_tx *tx, struct pg_reply *r)
 {
 	struct state *st = state;
 	struct pg_session *s = st->h->tx_session(tx);
-	size_t nz = st->zs.nzones[DZ_BODY], len = 0, nn, i, j;
-	char (*names)[DB_NAME_LEN] = NULL, (*qn)[DB_NAME_LEN] = NULL, *text;
+	size_t nz = st->zs.nzones[DZ_BODY], nn, i, j;
+	char (*names)[DB_NAME_LEN] = NULL, (*qn)[DB_NAME_LEN] = NULL;
 	struct pg_dns_query *q = NULL;
 	struct found f = { NULL, 0 };
 	enum pg_verdict v = PG_CONTINUE;
 
-	if (nz == 0 || (text = body_text(st, tx, &len)) == NULL)
+	if (nz == 0)
 		return PG_CONTINUE;
 	if ((names = calloc(st->body_names, sizeof(*names))) == NULL)
 		goto out;
-	if ((nn = body_names(st, text, len, names, st->body_names)) == 0 ||
+	if ((nn = body_names(st, tx, names, st->body_names)) == 0 ||
 	    (q = calloc(nn * nz, sizeof(*q))) == NULL ||
 	    (qn = calloc(nn * nz, sizeof(*qn))) == NULL)
 		goto out;
@@ -495,7 +569,6 @@ out:
 	free(q);
 	free(qn);
 	free(names);
-	free(text);
 	return v;
 }
 
@@ -558,6 +631,24 @@ db_fini(void *state)
 	free(st);
 }
 
+/* open_map - a skip_*_file option's map into *m; -1 with err */
+static int
+open_map(struct state *st, const char *k, const char *v, const char *kind,
+    struct pg_map **m, char *err, size_t errlen)
+{
+	char merr[256];
+
+	if (!PG_SIZE_HAS(st->h, struct pg_host, map_match)) {
+		snprintf(err, errlen, "%s: this phasegate has no maps", k);
+		return -1;
+	}
+	if ((*m = st->h->map_open(v, kind, merr, sizeof(merr))) == NULL) {
+		snprintf(err, errlen, "%s: %s", k, merr);
+		return -1;
+	}
+	return 0;
+}
+
 /* option - one option of the filter entry; -1 with err */
 static int
 option(struct state *st, const char *k, const char *v, const char **zones,
@@ -568,8 +659,15 @@ option(struct state *st, const char *k, const char *v, const char **zones,
 
 	if (strcmp(k, "zones") == 0)
 		*zones = v;
-	else if (strcmp(k, "body_regex") == 0)
+	else if (strcmp(k, "body_regex") == 0) {
 		*re = v;
+		st->body_re_set = 1;
+	} else if (strcmp(k, "skip_clients_file") == 0)
+		return open_map(st, k, v, "cidr", &st->skip_clients, err,
+		    errlen);
+	else if (strcmp(k, "skip_names_file") == 0)
+		return open_map(st, k, v, "domain", &st->skip_names, err,
+		    errlen);
 	else if (strcmp(k, "client_at") == 0) {
 		if (strcmp(v, "connect") != 0 && strcmp(v, "rcpt") != 0) {
 			snprintf(err, errlen, "client_at: '%s' is not one of "
@@ -600,7 +698,8 @@ option(struct state *st, const char *k, const char *v, const char **zones,
 		st->body_names = n;
 	} else if (strcmp(k, "on_error") != 0) {
 		snprintf(err, errlen, "unknown option '%s' (dnsbl knows zones, "
-		    "client_at, allow_rcpt, body_max, body_names, body_regex)", k);
+		    "client_at, allow_rcpt, body_max, body_names, body_regex, "
+		    "skip_clients_file, skip_names_file)", k);
 		return -1;
 	}
 	return 0;
