@@ -2,7 +2,8 @@
  * regex - the regex plugin: Postfix header_checks/body_checks-style rules
  *
  * Configuration: { plugin = "regex", rules = "/path/file.rules",
- * body_max = "10M" }. The rules file has one rule a line:
+ * body_max = "10M", skip_clients_file = "/path/relays.cidr" } (clients in
+ * that map get no rule). The rules file has one rule a line:
  *
  *	TARGET /PATTERN/FLAGS ACTION [args]
  *
@@ -66,6 +67,7 @@ struct rx {
 	char		*file;
 	struct rx_rules	 rs;
 	uint64_t	 body_max;
+	struct pg_map	*skip_clients;	/* skip_clients_file: a cidr map */
 };
 
 /* A client/helo SCORE or ADD_HEADER that waits for the next transactions. */
@@ -138,6 +140,39 @@ rx_free(struct rx *rx)
 	free(rx);
 }
 
+/* skip_open - the skip_clients_file map; -1 with err */
+static int
+skip_open(struct rx *rx, const char *path, char *err, size_t errlen)
+{
+	char merr[256];
+
+	if (!PG_SIZE_HAS(rx->host, struct pg_host, map_match)) {
+		snprintf(err, errlen, "skip_clients_file: this phasegate has "
+		    "no maps");
+		return -1;
+	}
+	if ((rx->skip_clients = rx->host->map_open(path, "cidr", merr,
+	    sizeof(merr))) == NULL) {
+		snprintf(err, errlen, "skip_clients_file: %s", merr);
+		return -1;
+	}
+	return 0;
+}
+
+/* skipped - the session's client is in skip_clients_file */
+static int
+skipped(const struct rx *rx, struct pg_session *s)
+{
+	const char *addr;
+	char val[8];
+
+	if (rx->skip_clients == NULL ||
+	    (addr = rx->host->session_str(s, PG_S_CLIENT_ADDR)) == NULL)
+		return 0;
+	return rx->host->map_match(rx->skip_clients, addr, strlen(addr), val,
+	    sizeof(val)) == 1;
+}
+
 static int
 rx_init(const struct pg_host *host, const struct pg_options *opts,
     void **state, char *err, size_t errlen)
@@ -169,9 +204,12 @@ rx_init(const struct pg_host *host, const struct pg_options *opts,
 				    "(a size like 10M)", val);
 				goto fail;
 			}
+		} else if (strcmp(key, "skip_clients_file") == 0) {
+			if (skip_open(rx, val, err, errlen) == -1)
+				goto fail;
 		} else {
 			snprintf(err, errlen, "unknown option '%.64s' (regex "
-			    "knows rules, body_max)", key);
+			    "knows rules, body_max, skip_clients_file)", key);
 			goto fail;
 		}
 	}
@@ -436,8 +474,9 @@ tdata_get(struct rx *rx, struct pg_tx *tx)
 
 /*
  * run_begin - set up the matching context of one callback: bookkeeping of
- * the tx (or of the session at connect/helo) and scratch space. 0, or -1
- * with the reason in reply (the callback then returns PG_ERROR).
+ * the tx (or of the session at connect/helo) and scratch space. 0; 1 when
+ * the client is in skip_clients_file (no rule runs: PG_CONTINUE, no
+ * run_end()); or -1 with the reason in reply (PG_ERROR).
  */
 static int
 run_begin(struct run *run, struct rx *rx, struct pg_session *s,
@@ -446,6 +485,8 @@ run_begin(struct run *run, struct rx *rx, struct pg_session *s,
 	struct sdata *sd;
 	unsigned char *td;
 
+	if (skipped(rx, s))
+		return 1;
 	memset(run, 0, sizeof(*run));
 	run->rx = rx;
 	run->s = s;
@@ -488,11 +529,12 @@ rx_connect(void *state, struct pg_session *s, struct pg_reply *reply)
 	struct rx *rx = state;
 	struct run run;
 	enum pg_verdict v;
+	int rc;
 
 	if (rx->rs.nphase[RX_P_CONNECT] == 0)
 		return PG_CONTINUE;
-	if (run_begin(&run, rx, s, NULL, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, s, NULL, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	v = run_phase(&run, RX_P_CONNECT,
 	    nz(rx->host->session_str(s, PG_S_CLIENT_ADDR)),
 	    nz(rx->host->session_str(s, PG_S_CLIENT_NAME)));
@@ -507,11 +549,12 @@ rx_helo(void *state, struct pg_session *s, const char *name,
 	struct rx *rx = state;
 	struct run run;
 	enum pg_verdict v;
+	int rc;
 
 	if (rx->rs.nphase[RX_P_HELO] == 0)
 		return PG_CONTINUE;
-	if (run_begin(&run, rx, s, NULL, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, s, NULL, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	v = run_phase(&run, RX_P_HELO, nz(name), NULL);
 	run_end(&run);
 	return v;
@@ -527,6 +570,7 @@ rx_mail(void *state, struct pg_tx *tx, const char *sender,
 	struct run run;
 	enum pg_verdict v;
 	size_t i;
+	int rc;
 
 	/* SCORE/ADD_HEADER of client and helo rules land on every tx. */
 	if (s != NULL && (sd = rx->host->session_data_get(s)) != NULL)
@@ -535,8 +579,8 @@ rx_mail(void *state, struct pg_tx *tx, const char *sender,
 			    sd->pend[i].value);
 	if (rx->rs.nphase[RX_P_MAIL] == 0)
 		return PG_CONTINUE;
-	if (run_begin(&run, rx, s, tx, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, s, tx, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	v = run_phase(&run, RX_P_MAIL, nz(sender), NULL);
 	run_end(&run);
 	return v;
@@ -549,11 +593,12 @@ rx_rcpt(void *state, struct pg_tx *tx, const char *rcpt,
 	struct rx *rx = state;
 	struct run run;
 	enum pg_verdict v;
+	int rc;
 
 	if (rx->rs.nphase[RX_P_RCPT] == 0)
 		return PG_CONTINUE;
-	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, rx->host->tx_session(tx), tx, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	v = run_phase(&run, RX_P_RCPT, nz(rcpt), NULL);
 	run_end(&run);
 	return v;
@@ -570,13 +615,14 @@ rx_header(void *state, struct pg_tx *tx, const char *name, const char *value,
 	size_t len;
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
+	int rc;
 
 	if (rx->rs.nphase[RX_P_HEADER] == 0)
 		return PG_CONTINUE;
 	name = nz(name);
 	value = nz(value);
-	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, rx->host->tx_session(tx), tx, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	for (i = 0; i < rx->rs.nphase[RX_P_HEADER]; i++) {
 		const struct rx_rule *r = &rx->rs.rules[rx->rs.phase[RX_P_HEADER][i]];
 
@@ -780,6 +826,7 @@ content_rules(struct rx *rx, struct pg_tx *tx, struct pg_reply *reply)
 	struct run run;
 	size_t i;
 	int v = -1;
+	int rc;
 
 	if (!PG_SIZE_HAS(rx->host, struct pg_host, tx_url_part) ||
 	    rx->host->tx_text == NULL) {
@@ -788,8 +835,8 @@ content_rules(struct rx *rx, struct pg_tx *tx, struct pg_reply *reply)
 		    "decoded rules)");
 		return PG_ERROR;
 	}
-	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, rx->host->tx_session(tx), tx, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	for (i = 0; i < rx->rs.nphase[RX_P_CONTENT]; i++) {
 		const struct rx_rule *r =
 		    &rx->rs.rules[rx->rs.phase[RX_P_CONTENT][i]];
@@ -827,9 +874,10 @@ rx_body(struct rx *rx, struct pg_tx *tx, struct pg_reply *reply)
 	ssize_t n;
 	struct run run;
 	enum pg_verdict v = PG_CONTINUE;
+	int rc;
 
-	if (run_begin(&run, rx, rx->host->tx_session(tx), tx, reply) == -1)
-		return PG_ERROR;
+	if ((rc = run_begin(&run, rx, rx->host->tx_session(tx), tx, reply)) != 0)
+		return rc == 1 ? PG_CONTINUE : PG_ERROR;
 	if ((buf = malloc(RX_CHUNK)) == NULL ||
 	    (l.line = malloc(RX_SUBJECT_MAX)) == NULL) {
 		snprintf(reply->text, sizeof(reply->text),

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -103,7 +104,7 @@ static const struct {
 	{ "bad-after.rules", NULL, "bad-after.rules:1: unexpected ',' after the pattern", 1 },
 	{ "bad-utf.rules", NULL, "bad-utf.rules:1: bad pattern: UTF-8 error: illegal byte (0xfe or 0xff) at offset 0", 1 },
 	{ "missing.rules", NULL, "missing.rules: cannot open: No such file or directory", 1 },
-	{ NULL, ", foo = \"x\"", "unknown option 'foo' (regex knows rules, body_max)", 0 },
+	{ NULL, ", foo = \"x\"", "unknown option 'foo' (regex knows rules, body_max, skip_clients_file)", 0 },
 	{ NULL, ", body_max = \"lots\"", "bad body_max 'lots' (a size like 10M)", 0 },
 	{ NULL, ", body_max = \"0\"", "bad body_max '0' (a size like 10M)", 0 },
 };
@@ -884,6 +885,51 @@ test_body_speed(void **state)
 	chain_unref(c);
 }
 
+/* skip_clients_file: a client in the cidr map gets no rule at all */
+static void
+test_skip_clients(void **state)
+{
+	struct scen sc = { "skip", "192.0.2.66", NULL, "evil.example", NULL,
+	    { NULL }, NULL, 0, PG_ACCEPT, "", "", "", "" };
+	char dir[] = "/tmp/test_regex_skip.XXXXXX", map[PATH_MAX];
+	char extra[PATH_MAX + 64], err[2048], why[4096];
+	struct chain *c;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(map, sizeof(map), "%s/skip.cidr", dir);
+	assert_non_null(f = fopen(map, "w"));
+	fputs("# our relays\n192.0.2.64/30\n2001:db8::/32\n", f);
+	fclose(f);
+	snprintf(extra, sizeof(extra), ", skip_clients_file = \"%s\"", map);
+	if ((c = load_rules("good.rules", extra, err, sizeof(err))) == NULL)
+		fail_msg("load: %s", err);
+	/* in the map: the client, HELO and body rules that would refuse */
+	sc.msg = "Subject: x\r\n\r\nbuy viagra\r\n";
+	if (check_scen(c, &sc, why, sizeof(why)) == -1)
+		fail_msg("skipped: %s", why);
+	sc.addr = "2001:db8::5";
+	if (check_scen(c, &sc, why, sizeof(why)) == -1)
+		fail_msg("skipped v6: %s", why);
+	/* outside it: refused as without the option */
+	sc.addr = "192.0.2.68";
+	sc.result = PG_REJECT;
+	sc.at = "helo";
+	sc.reply = "550 5.7.1 Message rejected";
+	if (check_scen(c, &sc, why, sizeof(why)) == -1)
+		fail_msg("not skipped: %s", why);
+	chain_unref(c);
+	unlink(map);
+	/* a map never loaded and missing: the option and the file */
+	snprintf(extra, sizeof(extra), ", skip_clients_file = \"%s/none.cidr\"",
+	    dir);
+	assert_null(load_rules("good.rules", extra, err, sizeof(err)));
+	assert_non_null(strstr(err, "skip_clients_file: "));
+	assert_non_null(strstr(err, "none.cidr"));
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -896,6 +942,7 @@ main(void)
 		cmocka_unit_test(test_empty_rules),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_body_max),
+		cmocka_unit_test(test_skip_clients),
 		cmocka_unit_test(test_content_targets),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_body_speed),
