@@ -98,6 +98,8 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 	s->max_hops = 50;
 	s->max_sessions = 1000;
 	s->max_sessions_per_client = 50;
+	s->hard_error_limit = 20;
+	s->junk_command_limit = 100;
 	s->bare_newline = CONFIG_BARE_NL_REJECT;
 	s->line = n->line;
 	if (confwalk_want_table(w, where, n) == -1)
@@ -136,6 +138,10 @@ do_smtp_one(struct confwalk *w, const char *where, const struct lua_conf_node *n
 			rc = confwalk_get_count(w, path, k, 1, &s->max_sessions);
 		else if (strcmp(key, "max_sessions_per_client") == 0)
 			rc = confwalk_get_count(w, path, k, 0, &s->max_sessions_per_client);
+		else if (strcmp(key, "hard_error_limit") == 0)
+			rc = confwalk_get_count(w, path, k, 0, &s->hard_error_limit);
+		else if (strcmp(key, "junk_command_limit") == 0)
+			rc = confwalk_get_count(w, path, k, 0, &s->junk_command_limit);
 		else if (strcmp(key, "bare_newline") == 0) {
 			if ((rc = confwalk_want_type(w, path, k, LUA_CONF_STRING,
 			    "a string")) == 0) {

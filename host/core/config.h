@@ -43,6 +43,8 @@ struct config_smtp {
 	unsigned	 max_hops;		/* default 50 */
 	unsigned	 max_sessions;		/* default 1000 */
 	unsigned	 max_sessions_per_client; /* default 50; 0: no limit */
+	unsigned	 hard_error_limit;	/* default 20; 0: no limit */
+	unsigned	 junk_command_limit;	/* default 100; 0: no limit */
 	enum config_bare_nl bare_newline;	/* default reject */
 	int		 line;			/* where the entry starts */
 	struct config_sock sock;		/* a unix listen socket's mode, group */

@@ -85,6 +85,10 @@ smtp(struct keys *k, const struct config *a, const struct config *b)
 		SMTP_KEY(x->max_sessions != y->max_sessions, "max_sessions");
 		SMTP_KEY(x->max_sessions_per_client !=
 		    y->max_sessions_per_client, "max_sessions_per_client");
+		SMTP_KEY(x->hard_error_limit != y->hard_error_limit,
+		    "hard_error_limit");
+		SMTP_KEY(x->junk_command_limit != y->junk_command_limit,
+		    "junk_command_limit");
 		SMTP_KEY(x->bare_newline != y->bare_newline, "bare_newline");
 		/* the certificate files are read again; which ones is kept */
 		SMTP_KEY(differ(x->tls_cert, y->tls_cert) ||

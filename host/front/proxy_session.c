@@ -87,6 +87,8 @@ struct psess {
 	uint64_t		 since;		/* the last command ended (listen_session_wait()) */
 	uint64_t		 idle_dl;	/* the idle deadline since the last command (0: none yet) */
 	uint64_t		 line_dl;	/* the deadline of the command line begun (0: none) */
+	int			 code;		/* of the last reply queued */
+	unsigned		 errors, junk;	/* hard_error_limit, junk_command_limit */
 	/* the transaction (run_tx()) */
 	int			 discard;	/* answered locally, delivered nowhere */
 	int			 up_mail;	/* the upstream has MAIL open */
@@ -145,6 +147,7 @@ reply(struct psess *ps, const char *fmt, ...)
 		n = (int)sizeof(buf) - 3;
 	memcpy(buf + n, "\r\n", 2);
 	out_add(ps, buf, (size_t)n + 2);
+	ps->code = atoi(buf);
 }
 
 /* refuse - queue the reply of a refusing decision; 1 when it refused */
@@ -155,6 +158,7 @@ refuse(struct psess *ps, const struct decision *d)
 
 	if (r == NULL)
 		return 0;
+	ps->code = atoi(r);
 	out_add(ps, r, strlen(r));
 	out_add(ps, "\r\n", 2);
 	return 1;
@@ -165,6 +169,7 @@ static void
 relay(struct psess *ps, const struct smtp_reply *r)
 {
 	out_add(ps, r->text, r->len);
+	ps->code = r->code;
 }
 
 /* up_lost - the upstream failed: tell the client and end the session */
@@ -763,15 +768,29 @@ command(struct psess *ps, enum smtp_cmd_status st, const struct smtp_cmd *cmd)
 }
 
 /*
- * up_open - connect to the upstream, send the identity header, read the
- * greeting into r; 0, or -1 with a 421 queued (logged)
+ * start - connect phase: chain, upstream, greeting; 0 to go on. With
+ * upstream_tls = "may", a failed handshake means a second connection, in
+ * plaintext (PROXY_TLS_PLAIN).
  */
 static int
-up_open(struct psess *ps, struct smtp_reply *r)
+start(struct psess *ps)
 {
 	const struct proxy_session_conf *pc = ps->pc;
+	struct decision d;
+	struct smtp_reply r;
 	char err[512];
+	int rc, plain = 0;
 
+	if (ps->ident.pending)
+		decision_clear(&d);	/* an XFORWARD client's: at MAIL */
+	else
+		(void)run_connect(ps->run, &d);
+	if (decision_refuses(&d)) {
+		/* as a milter would: a greeting, then every command gets the reply */
+		reply(ps, "220 %s ESMTP", pc->hostname);
+		return 0;
+	}
+again:
 	ps->up = proxy_upstream_connect(pc->sc->upstream,
 	    pc->cfg->timeout_upstream_ms, err, sizeof(err));
 	if (ps->up == NULL && (errno == EMFILE || errno == ENFILE)) {
@@ -790,53 +809,28 @@ up_open(struct psess *ps, struct smtp_reply *r)
 	}
 	proxy_upstream_set_stop(ps->up, ps->stop);
 	if (proxy_ident_upstream_header(&ps->ident, ps->up, ps->addr, ps->port,
-	    conn_fd(ps->c)) < 0 || proxy_upstream_reply(ps->up, r) < 0) {
+	    conn_fd(ps->c)) < 0 || proxy_upstream_reply(ps->up, &r) < 0) {
 		log_warnx("session %s: upstream greeting: %s", ps->id,
 		    proxy_upstream_error(ps->up));
 		reply(ps, "421 4.3.0 %s Service not available: upstream not "
 		    "responding", pc->hostname);
 		return -1;
 	}
-	return 0;
-}
-
-/* start - connect phase: chain, upstream, greeting; 0 to go on */
-static int
-start(struct psess *ps)
-{
-	const struct proxy_session_conf *pc = ps->pc;
-	struct decision d;
-	struct smtp_reply r;
-	int rc;
-
-	if (ps->ident.pending)
-		decision_clear(&d);	/* an XFORWARD client's: at MAIL */
-	else
-		(void)run_connect(ps->run, &d);
-	if (decision_refuses(&d)) {
-		/* as a milter would: a greeting, then every command gets the reply */
-		reply(ps, "220 %s ESMTP", pc->hostname);
-		return 0;
-	}
-	if (up_open(ps, &r) < 0)
-		return -1;
 	/* upstream_tls: the exchange queues the greeting when it succeeds */
-	if (r.code / 100 == 2 && pc->uptls != NULL) {
-		rc = proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r, ps->c,
-		    out_deadline(ps), pc->hostname, pc->cfg->timeout_upstream_ms,
-		    ps->id);
-		if (rc == 0)
+	if (r.code / 100 == 2 && pc->uptls != NULL && !plain) {
+		if ((rc = proxy_tls_upstream(ps->up, pc->sc, pc->uptls, &r,
+		    ps->c, out_deadline(ps), pc->hostname,
+		    pc->cfg->timeout_upstream_ms, ps->id)) == 0)
 			return 0;
 		if (rc != PROXY_TLS_PLAIN) {
 			reply(ps, "421 4.7.0 %s Service not available: no TLS "
 			    "to the upstream server", pc->hostname);
 			return -1;
 		}
-		/* "may" after a failed handshake: plaintext, a new connection */
 		proxy_upstream_free(ps->up);
 		ps->up = NULL;
-		if (up_open(ps, &r) < 0)
-			return -1;
+		plain = 1;
+		goto again;
 	}
 	relay(ps, &r);
 	if (r.code / 100 != 2)
@@ -860,41 +854,21 @@ commands(struct psess *ps)
 		conn_consume(ps->c, smtp_cmd_feed(ps->cp, in, n));
 		if ((st = smtp_cmd_next(ps->cp, &cmd)) == SMTP_CMD_MORE)
 			return;
+		ps->code = 0;
 		command(ps, st, &cmd);
+		if (!ps->close && proxy_limits_errors(ps->pc->sc, cmd.verb,
+		    ps->code, &ps->errors, &ps->junk)) {
+			log_info("session %s: client %s [%s]: %u errors: 421 "
+			    "sent, closing", ps->id, ps->name, ps->addr,
+			    ps->errors);
+			reply(ps, "421 4.7.0 %s Error: too many errors",
+			    ps->pc->hostname);
+			ps->close = 1;
+		}
 		/* a whole command came: the next one's deadlines start afresh */
 		ps->idle_dl = ps->line_dl = 0;
 		ps->since = clock_ms();
 	}
-}
-
-/*
- * next_deadline - the deadline of the next wait for the client: between
- * commands timeouts.idle from when the replies went out, within a command
- * line timeouts.command from when its first byte came (not from the last
- * byte: a trickle is cut as surely as silence); *flags CONN_IDLE between
- * commands, *what names the timeout for the log
- */
-static uint64_t
-next_deadline(struct psess *ps, unsigned *flags, const char **what,
-    uint64_t *ms)
-{
-	const struct config *cfg = ps->pc->cfg;
-
-	if (smtp_cmd_pending(ps->cp) == 0) {
-		ps->line_dl = 0;
-		if (ps->idle_dl == 0)
-			ps->idle_dl = clock_deadline(cfg->timeout_idle_ms);
-		*flags = CONN_IDLE;
-		*what = "idle";
-		*ms = cfg->timeout_idle_ms;
-		return ps->idle_dl;
-	}
-	if (ps->line_dl == 0)
-		ps->line_dl = clock_deadline(cfg->timeout_command_ms);
-	*flags = 0;
-	*what = "command";
-	*ms = cfg->timeout_command_ms;
-	return ps->line_dl;
 }
 
 /* dialogue - commands and replies until the session ends */
@@ -919,7 +893,9 @@ dialogue(struct psess *ps)
 		commands(ps);
 		if (ps->close || out_flush(ps) == -1)
 			break;
-		dl = next_deadline(ps, &flags, &what, &ms);
+		dl = proxy_limits_client_deadline(ps->pc->cfg,
+		    smtp_cmd_pending(ps->cp), &ps->idle_dl, &ps->line_dl, &flags,
+		    &what, &ms);
 		/* waiting for the client: the listener may end us to make room */
 		listen_session_wait(ps->stop, ps->since);
 		st = conn_fill(ps->c, dl, flags);

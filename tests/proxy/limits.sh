@@ -2,8 +2,8 @@
 # tests/proxy/limits.sh - command line length (500 5.5.2), SIZE= at MAIL and
 # message size (552 5.3.4), too many recipients (452 4.5.3), mail loops
 # (554 5.4.6), idle timeout (421 4.4.2), max_sessions (421 at connect), the
-# client's own XCLIENT/XFORWARD refused, and XCLIENT to an upstream that
-# offers it.
+# client's own XCLIENT/XFORWARD refused, XCLIENT to an upstream that
+# offers it, and hard_error_limit / junk_command_limit (421 4.7.0).
 . "$top_srcdir/tests/proxy/lib.sh"
 
 start_sink up
@@ -86,5 +86,43 @@ swaks --server "127.0.0.1:$PG_PORT" --from a@example.com --to b@example.org \
 f=$(ls "$T"/up/* | head -1)
 assert "XCLIENT: the upstream saw the client's HELO" grep -q '^X-Helo-Args: real-client.example' "$f"
 assert "XCLIENT: no Received: line of ours" bash -c "! grep -q '(phasegate)' '$f'"
+stop_pg
+
+# hard_error_limit = 3, junk_command_limit = 2: the third error ends the
+# session with 421 4.7.0; a message accepted starts the count again; NOOPs
+# past the junk limit are errors
+start_pg 'hard_error_limit = 3, junk_command_limit = 2' ''
+smtpc >"$T/out" 2>&1 <<EOS
+expect 220
+send b"EHLO c.example\r\n"
+expect 250
+send b"RCPT TO:<r1@example.org>\r\n"
+expect 503
+send b"FOO\r\n"
+expect 502
+send b"MAIL FROM:<a@example.com>\r\nRCPT TO:<r1@example.org>\r\nDATA\r\n"
+expect 250, 250, 354
+send b"Subject: ok\r\n\r\nx\r\n.\r\n"
+expect 250
+send b"FOO\r\n"
+expect 502
+send b"BAR\r\n"
+expect 502
+send b"MAIL FROM:<bad\r\n"
+expect 501, 421 4.7.0
+expect_close
+EOS
+assert "hard_error_limit: two errors, a message, then three: 421 4.7.0 and closed" test $? = 0
+assert "hard_error_limit: the reply" grep -q '^<<< 421 4.7.0 .* Error: too many errors' "$T/out"
+assert "hard_error_limit: logged with the client" grep -q 'client .*: 3 errors: 421 sent, closing' "$T/pg.log"
+smtpc >"$T/out" 2>&1 <<EOS
+expect 220
+send b"NOOP\r\nRSET\r\n"
+expect 250, 250
+send b"NOOP\r\nNOOP\r\nHELP\r\n"
+expect 250, 250, 2, 421 4.7.0
+expect_close
+EOS
+assert "junk_command_limit: 2 junk commands, then each is an error: the fifth ends it" test $? = 0
 stop_pg
 finish
