@@ -33,6 +33,8 @@ struct pg_session {
 	int		 port;
 	session_macro_fn macro_fn;
 	void		*macro_ctx;
+	session_name_fn	 name_fn;	/* the names' lookup, until joined */
+	void		*name_ctx;
 	void		*engine;
 	unsigned	 ntx;
 	uint64_t	 lookup_ms;	/* parked in lookups in this filter call */
@@ -175,7 +177,33 @@ session_set_auth(struct pg_session *s, const char *v)
 int
 session_set_ptr(struct pg_session *s, const char *v)
 {
+	session_name_join(s);
 	return set_str(&s->ptr, v);
+}
+
+int
+session_set_name(struct pg_session *s, const char *v)
+{
+	session_name_join(s);
+	return set_str(&s->name, v != NULL ? v : "unknown");
+}
+
+void
+session_set_name_wait(struct pg_session *s, session_name_fn fn, void *ctx)
+{
+	s->name_fn = fn;
+	s->name_ctx = ctx;
+}
+
+void
+session_name_join(struct pg_session *s)
+{
+	session_name_fn fn = s->name_fn;
+
+	if (fn == NULL)
+		return;
+	s->name_fn = NULL;	/* fn sets the names: no second call */
+	fn(s->name_ctx, s);
 }
 
 int
@@ -184,6 +212,7 @@ session_set_client(struct pg_session *s, const char *addr, int port,
 {
 	char *a, *n;
 
+	session_name_join(s);
 	if ((a = pg_strdup(addr ? addr : "unknown")) == NULL ||
 	    (n = pg_strdup(name ? name : "unknown")) == NULL) {
 		free(a);
@@ -214,6 +243,7 @@ session_str(struct pg_session *s, enum pg_session_str f)
 	case PG_S_CLIENT_ADDR:
 		return s->addr;
 	case PG_S_CLIENT_NAME:
+		session_name_join(s);
 		return s->name;
 	case PG_S_HELO:
 		return s->helo;
@@ -224,6 +254,7 @@ session_str(struct pg_session *s, enum pg_session_str f)
 	case PG_S_FRONTEND:
 		return s->frontend;
 	case PG_S_CLIENT_PTR:
+		session_name_join(s);
 		return s->ptr != NULL ? s->ptr : session_macro(s, "{client_ptr}");
 	}
 	return NULL;

@@ -48,6 +48,21 @@ const struct pg_tls *session_tls(struct pg_session *);
  */
 int		 session_set_client(struct pg_session *, const char *addr,
 		    int port, const char *name);
+/* session_set_name - the client's verified name (NULL: "unknown"); 0 or -1 */
+int		 session_set_name(struct pg_session *, const char *);
+/*
+ * session_set_name_wait - the client's names are still being looked up:
+ * fn(ctx, s) waits for them and sets them (session_set_name(),
+ * session_set_ptr()). It is called once, by session_name_join(), which
+ * runs first thing in every reader and setter of the names
+ * (session_str() of PG_S_CLIENT_NAME or PG_S_CLIENT_PTR,
+ * session_set_name(), session_set_ptr(), session_set_client()); fn NULL
+ * takes a pending one back. ctx is not owned.
+ */
+typedef void (*session_name_fn)(void *ctx, struct pg_session *);
+void		 session_set_name_wait(struct pg_session *, session_name_fn,
+		    void *ctx);
+void		 session_name_join(struct pg_session *);
 /* session_set_macro_fn - where session_macro() asks; ctx is not owned */
 void		 session_set_macro_fn(struct pg_session *, session_macro_fn, void *ctx);
 

@@ -6,6 +6,7 @@ libpgfront_la_SOURCES = \
 	host/front/proxy_session.c host/front/proxy_session.h \
 	host/front/proxy_ehlo.c host/front/proxy_ehlo.h \
 	host/front/proxy_ident.c host/front/proxy_ident.h \
+	host/front/proxy_name.c host/front/proxy_name.h \
 	host/front/proxy_deliver.c host/front/proxy_deliver.h \
 	host/front/proxy_upstream.c host/front/proxy_upstream.h \
 	host/front/proxy_tls.c host/front/proxy_tls.h \

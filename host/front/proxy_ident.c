@@ -5,7 +5,7 @@
  * proxy_ident_defer_helo(), proxy_ident_ehlo_extra(),
  * proxy_ident_upstream_ehlo(), proxy_ident_xforward(),
  * proxy_ident_phases(), proxy_ident_upstream_header(), proxy_ident_peer(),
- * proxy_ident_warn_once().
+ * proxy_ident_session(), proxy_ident_name(), proxy_ident_warn_once().
  *
  * Trust is by address, never by what a peer says: a PROXY header is
  * read only from a connection whose own peer is in proxy_from (a
@@ -17,8 +17,9 @@
  * bounded, printable ASCII); here each must be one we know and fit its
  * field, ADDR a numeric address (an "IPv6:" prefix is dropped) and PORT
  * 0 to 65535. Anything else is refused with a reply
- * or, for the header, by closing the connection with a log line. No
- * allocation; the state lives in the session.
+ * or, for the header, by closing the connection with a log line. The
+ * state lives in the session; the client's name is looked up beside it
+ * (proxy_name.c), and the session waits for it only where it reads it.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -37,6 +38,7 @@
 #include "netlist.h"
 #include "proxy_ehlo.h"
 #include "proxy_ident.h"
+#include "proxy_name.h"
 #include "proxyproto.h"
 #include "run.h"
 #include "session.h"
@@ -495,21 +497,66 @@ proxy_ident_upstream_header(struct proxy_ident *pi, struct proxy_upstream *up,
 	return 0;
 }
 
-/* fcrdns - the client's verified name and PTR name (see proxy_ident_peer()) */
+/*
+ * fcrdns - the client's verified name and PTR name (see proxy_ident_peer()):
+ * started beside the session, or looked up now when it cannot be
+ */
 static void
 fcrdns(struct proxy_ident *pi, const struct config *cfg, const char *addr,
     char *name, size_t nlen)
 {
 	struct lookup_conf lc;
+	uint64_t deadline = clock_ms() + cfg->timeout_lookups_ms;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.servers = (const char *const *)cfg->dns_servers;
 	lc.nservers = cfg->ndns_servers;
 	lc.timeout_ms = (unsigned)cfg->dns_timeout_ms;
 	lc.attempts = cfg->dns_attempts;
-	if (lookup_fcrdns(&lc, addr, clock_ms() + cfg->timeout_lookups_ms, name,
-	    nlen, pi->ptr, sizeof(pi->ptr)) == -1)
+	snprintf(name, nlen, "unknown");
+	snprintf(pi->ptr, sizeof(pi->ptr), "unknown");
+	if ((pi->lookup = proxy_name_start(&lc, addr, deadline)) != NULL)
+		return;
+	if (lookup_fcrdns(&lc, addr, deadline, name, nlen, pi->ptr,
+	    sizeof(pi->ptr)) == -1)
 		log_debug("client %s: reverse lookup failed for now", addr);
+}
+
+/* name_join - the session's hook: its first look at the names waits */
+static void
+name_join(void *ctx, struct pg_session *s)
+{
+	(void)s;
+	(void)proxy_ident_name(ctx);
+}
+
+int
+proxy_ident_session(struct proxy_ident *pi, struct pg_session *s)
+{
+	pi->s = s;
+	if (pi->lookup == NULL)
+		return session_set_ptr(s, pi->ptr);
+	session_set_name_wait(s, name_join, pi);
+	return 0;
+}
+
+const char *
+proxy_ident_name(struct proxy_ident *pi)
+{
+	struct proxy_name *pn = pi->lookup;
+
+	if (pn == NULL)
+		return pi->name;
+	pi->lookup = NULL;
+	if (pi->s != NULL)
+		session_set_name_wait(pi->s, NULL, NULL);
+	proxy_name_wait(pn, pi->name, pi->namelen, pi->ptr, sizeof(pi->ptr));
+	/* no memory: the session keeps "unknown", as a failed lookup */
+	if (pi->s != NULL && (session_set_name(pi->s, pi->name) == -1 ||
+	    session_set_ptr(pi->s, pi->ptr) == -1))
+		log_warnx("session %s: the client's name: out of memory",
+		    session_str(pi->s, PG_S_ID));
+	return pi->name;
 }
 
 void
@@ -517,6 +564,8 @@ proxy_ident_peer(struct proxy_ident *pi, const struct config *cfg,
     const struct sockaddr *sa, socklen_t salen, char *addr, size_t alen,
     int *port, char *name, size_t nlen)
 {
+	pi->name = name;
+	pi->namelen = nlen;
 	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) {
 		/* as Postfix's smtpd takes a client that is not on the Internet */
 		snprintf(addr, alen, "127.0.0.1");

@@ -55,6 +55,10 @@ struct proxy_ident {
 	int		 failed;	/* the phases' 421: the session ends */
 	int		 xclient_done;	/* the upstream took XCLIENT at MAIL */
 	char		 ptr[256];	/* the client's PTR name, not verified */
+	struct proxy_name *lookup;	/* the names' lookup, while it runs */
+	char		*name;		/* where its verified name goes */
+	size_t		 namelen;
+	struct pg_session *s;		/* the session told of it */
 };
 
 /* proxy_ident_init - the state for a session of listener sc */
@@ -130,13 +134,29 @@ int		 proxy_ident_upstream_header(struct proxy_ident *,
  * proxy_ident_peer - the client's address (addr, alen), port and name
  * (nlen) from sa; an AF_UNIX peer is taken as local, as Postfix's smtpd
  * does: 127.0.0.1, port 0, "localhost". The name is the forward-confirmed
- * reverse name (lookup_fcrdns() with cfg's dns section, parking the fiber
- * for at most cfg's timeouts.lookups), or "unknown"; the PTR name, not
- * verified, goes to pi->ptr.
+ * reverse name (lookup_fcrdns() with cfg's dns section, for at most cfg's
+ * timeouts.lookups), or "unknown"; the PTR name, not verified, goes to
+ * pi->ptr. The lookup runs beside the session (proxy_name.h): name and
+ * pi->ptr are "unknown" until proxy_ident_name() has waited for it, which
+ * the session does itself once proxy_ident_session() has told it.
  */
 void		 proxy_ident_peer(struct proxy_ident *pi, const struct config *cfg,
 		    const struct sockaddr *sa, socklen_t salen, char *addr,
 		    size_t alen, int *port, char *name, size_t nlen);
+
+/*
+ * proxy_ident_session - s takes the client's PTR name, or, while the
+ * names' lookup runs, waits for it (proxy_ident_name()) when something
+ * first reads or replaces them; 0, or -1 (no memory)
+ */
+int		 proxy_ident_session(struct proxy_ident *, struct pg_session *s);
+
+/*
+ * proxy_ident_name - the client's verified name, once its lookup is done
+ * (parking for what is left of it; the session told too). The session's
+ * end calls it as well: no lookup outlives its session.
+ */
+const char	*proxy_ident_name(struct proxy_ident *);
 
 /*
  * proxy_ident_warn_once - 1 the first time it is called for generation

@@ -192,8 +192,8 @@ static void
 expired(struct psess *ps, const char *what, uint64_t ms)
 {
 	log_info("session %s: client %s [%s]: %s timeout (%llu ms): 421 "
-	    "sent, closing", ps->id, ps->name, ps->addr, what,
-	    (unsigned long long)ms);
+	    "sent, closing", ps->id, proxy_ident_name(&ps->ident), ps->addr,
+	    what, (unsigned long long)ms);
 	reply(ps, "421 4.4.2 %s Error: timeout exceeded", ps->pc->hostname);
 }
 
@@ -208,7 +208,7 @@ stopped(struct psess *ps)
 	if (listen_session_evicted(ps->stop)) {
 		log_info("session %s: client %s [%s]: waited %llu ms for the "
 		    "client with the listener near max_sessions: 421 sent, "
-		    "closing", ps->id, ps->name, ps->addr,
+		    "closing", ps->id, proxy_ident_name(&ps->ident), ps->addr,
 		    (unsigned long long)(clock_ms() - ps->since));
 		reply(ps, "421 4.3.2 %s Error: too many sessions, idle "
 		    "session closed", ps->pc->hostname);
@@ -267,7 +267,8 @@ refused(struct psess *ps, enum smtp_cmd_verb v)
 static void
 do_helo(struct psess *ps, const struct smtp_cmd *cmd)
 {
-	struct proxy_ehlo_client cl = { ps->addr, ps->port, ps->name };
+	struct proxy_ehlo_client cl = { ps->addr, ps->port,
+	    proxy_ident_name(&ps->ident) };
 	const char *ext[4] = { NULL };
 	char abuf[256];
 	struct proxy_ehlo e;
@@ -445,7 +446,7 @@ deliver(struct psess *ps)
 	d.received = sc->received && !ps->xclient_done && !ps->ident.xclient_done;
 	d.hostname = ps->pc->hostname;
 	d.client_addr = ps->addr;
-	d.client_name = ps->name;
+	d.client_name = proxy_ident_name(&ps->ident);
 	d.esmtp = ps->helo == 2;
 	d.buf = ps->ebuf;
 	d.buflen = PS_EBUF;
@@ -678,8 +679,8 @@ do_simple(struct psess *ps, const struct smtp_cmd *cmd)
 	case SMTP_VERB_STARTTLS:
 		/* RFC 3207: then the session starts again (no HELO, no tx) */
 		if ((n = proxy_tls_starttls(ps->c, ps->pc->tls, cmd->arg,
-		    out_deadline(ps), ps->id, ps->name, ps->addr,
-		    run_session(ps->run))) == PROXY_TLS_STARTED) {
+		    out_deadline(ps), ps->id, proxy_ident_name(&ps->ident),
+		    ps->addr, run_session(ps->run))) == PROXY_TLS_STARTED) {
 			drop_tx(ps);
 			(void)up_rset(ps);
 			ps->helo = 0;
@@ -859,8 +860,8 @@ commands(struct psess *ps)
 		if (!ps->close && proxy_limits_errors(ps->pc->sc, cmd.verb,
 		    ps->code, &ps->errors, &ps->junk)) {
 			log_info("session %s: client %s [%s]: %u errors: 421 "
-			    "sent, closing", ps->id, ps->name, ps->addr,
-			    ps->errors);
+			    "sent, closing", ps->id,
+			    proxy_ident_name(&ps->ident), ps->addr, ps->errors);
 			reply(ps, "421 4.7.0 %s Error: too many errors",
 			    ps->pc->hostname);
 			ps->close = 1;
@@ -908,7 +909,8 @@ dialogue(struct psess *ps)
 			stopped(ps);
 		else if (st == CONN_ERROR)
 			log_info("session %s: client %s [%s]: %s", ps->id,
-			    ps->name, ps->addr, conn_error(ps->c));
+			    proxy_ident_name(&ps->ident), ps->addr,
+			    conn_error(ps->c));
 		break;
 	}
 	(void)out_flush(ps);
@@ -933,8 +935,8 @@ setup(struct psess *ps)
 	ps->run = run_new(chain, "smtp", ps->addr, ps->port, ps->name);
 	ps->ident.gen = chain;	/* a name only: never dereferenced */
 	chain_unref(chain);	/* the run holds its own reference */
-	if (ps->run == NULL || session_set_ptr(run_session(ps->run),
-	    ps->ident.ptr) == -1 || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
+	if (ps->run == NULL || proxy_ident_session(&ps->ident,
+	    run_session(ps->run)) == -1 || (ps->cp = smtp_cmd_parser_new(&cl)) == NULL)
 		return -1;
 	snprintf(ps->id, sizeof(ps->id), "%s",
 	    session_str(run_session(ps->run), PG_S_ID));
@@ -946,12 +948,13 @@ static void
 teardown(struct psess *ps)
 {
 	drop_tx(ps);
-	run_free(ps->run);
 	proxy_upstream_free(ps->up);
 	smtp_cmd_parser_free(ps->cp);
 	conn_free(ps->c);
 	free(ps->dbuf);
 	free(ps->ebuf);
+	(void)proxy_ident_name(&ps->ident);	/* no lookup outlives us */
+	run_free(ps->run);
 }
 
 void
@@ -985,8 +988,8 @@ proxy_session_run(const struct proxy_session_conf *pc, int fd,
 		    pc->hostname);
 		(void)out_flush(&ps);
 	} else {
-		log_debug("session %s: connect from %s [%s]:%d", ps.id, ps.name,
-		    ps.addr, ps.port);
+		log_debug("session %s: connect from [%s]:%d", ps.id, ps.addr,
+		    ps.port);
 		dialogue(&ps);
 	}
 	teardown(&ps);

@@ -10,7 +10,8 @@ Zones it answers itself:
               PTR for 2.0.192.in-addr.arpa and 8.b.d.0.1.0.0.2.ip6.arpa:
               192.0.2.2 and 2001:db8::1 confirmed by their names' A/AAAA,
               192.0.2.3 not (liar.good.test points elsewhere), 192.0.2.5
-              never answered
+              never answered, 192.0.2.6 (slowptr.good.test, confirmed)
+              answered after 1.5 s with TTL 0
   bad.test    a server that misbehaves, chosen by the first label:
               drop, slow-MS, wrongid, wrongid-then-good, trunc, short,
               badrr, badptr, big, loop, servfail, refused, formerr, nx,
@@ -98,6 +99,9 @@ def good(qid, qname, qtype, question):
         ('3.2.0.192.in-addr.arpa', T_PTR): [rr('3.2.0.192.in-addr.arpa', T_PTR,
                                                enc_name('liar.good.test'))],
         ('liar.good.test', T_A): [rr('liar.good.test', T_A, a('192.0.2.99'))],
+        ('6.2.0.192.in-addr.arpa', T_PTR): [rr('6.2.0.192.in-addr.arpa', T_PTR,
+                                               enc_name('slowptr.good.test'), ttl=0)],
+        ('slowptr.good.test', T_A): [rr('slowptr.good.test', T_A, a('192.0.2.6'))],
         ('v6host.good.test', T_AAAA): [rr('v6host.good.test', T_AAAA,
                                           socket.inet_pton(socket.AF_INET6, '2001:db8::1'))],
         ('1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa', T_PTR):
@@ -197,6 +201,8 @@ class Server:
             return 0, [reply(qid, question, [rr(qname, T_TXT, bytes([len(txt)]) + txt, ttl=0)])]
         if qname == '5.2.0.192.in-addr.arpa':
             return 0, []                            # a PTR server that never answers
+        if qname == '6.2.0.192.in-addr.arpa':       # one that answers late
+            return 1.5, [good(qid, qname, qtype, question)]
         if qname == 'good.test' or qname.endswith('.good.test') or \
                 qname.endswith('.2.0.192.in-addr.arpa') or qname.endswith('ip6.arpa'):
             return 0, [good(qid, qname, qtype, question)]

@@ -7,6 +7,10 @@
 # that never answers (unknown within timeouts.lookups), IPv6, and the
 # loopback client (localhost, no lookup). The upstream (Postfix's Received:
 # line through XCLIENT is in postfix.sh) gets the message each time.
+# Then the lookup runs beside the connect phase: with a PTR answered after
+# 1.5 s and a DNS list answered after 0.3 s, the greeting comes after the
+# list's answer, not after both, and the HELO rule that reads the name
+# waits for the rest of its lookup and sees it confirmed.
 . "$top_srcdir/tests/proxy/lib.sh"
 . "$top_srcdir/tests/dns/peers.sh"
 dns_peers_start || exit 1
@@ -84,5 +88,33 @@ check_names "IPv6 confirmed" 2001:db8::1 v6host.good.test v6host.good.test
 assert "loopback: delivered" session "PROXY TCP4 127.0.0.1 127.0.0.1 4000 25"
 check_names loopback 127.0.0.1 localhost localhost
 assert_eq "every message at the sink" "$(count up)" 6
+stop_pg
+
+printf 'client slow.test any SCORE 1 SLOW_LISTED\n' >"$T/slow.zones"
+cat >"$T/helo.lua" <<'EOL'
+local pg = require "phasegate"
+pg.on("helo", function(s, helo)
+  pg.log.info("helo name=%s ptr=%s", s.client_name, tostring(s.client_ptr))
+end)
+EOL
+start_pg 'proxy_protocol = true, proxy_from = { "127.0.0.1" }' \
+	"filters = { { plugin = \"dnsbl\", zones = \"$T/slow.zones\" },
+  { script = \"$T/helo.lua\" } }
+dns = { servers = { \"127.0.0.1:$FAKE_PORT\" }, timeout = \"3s\", attempts = 1 }
+timeouts = { lookups = \"4s\" }"
+t0=$(date +%s%N)
+printf '%s\n' 'send b"PROXY TCP4 192.0.2.6 127.0.0.1 4000 25\r\n"' 'expect 220' \
+	'send b"QUIT\r\n"' 'expect 221' | smtpc >"$T/out" 2>&1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+assert "slow PTR: greeted" grep -q '<<< 220' "$T/out"
+# one after the other: 1,500 ms (PTR) + the A + 300 ms (the list) at least
+assert "slow PTR: the greeting did not wait for the name ($ms ms < 1600)" \
+	test "$ms" -lt 1600
+# the PTR's TTL is 0: the next session looks it up again
+assert "slow PTR: delivered" session "PROXY TCP4 192.0.2.6 127.0.0.1 4000 25"
+assert "slow PTR: the HELO rule waited for the name and saw it confirmed" \
+	grep -q 'helo name=slowptr.good.test ptr=slowptr.good.test$' "$T/pg.log"
+assert "slow PTR: the summary line names it, with the list's symbol" \
+	grep -q 'client=slowptr.good.test\[192.0.2.6\].*SLOW_LISTED' "$T/pg.log"
 stop_pg
 finish

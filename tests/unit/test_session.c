@@ -398,6 +398,56 @@ test_set_client(void **state)
 	session_free(s);
 }
 
+/* a names' lookup: counts its calls, sets the names it "found" */
+static void
+name_wait(void *ctx, struct pg_session *s)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	assert_int_equal(session_set_name(s, "found.example"), 0);
+	assert_int_equal(session_set_ptr(s, "ptr.found.example"), 0);
+}
+
+/* test_name_wait - the lookup is waited for once, where the names are read */
+static void
+test_name_wait(void **state)
+{
+	struct pg_session *s = session_new("smtp", "192.0.2.1", 25, "unknown");
+	int calls = 0;
+
+	(void)state;
+	assert_non_null(s);
+	session_set_name_wait(s, name_wait, &calls);
+	assert_string_equal(session_str(s, PG_S_CLIENT_ADDR), "192.0.2.1");
+	assert_non_null(session_str(s, PG_S_ID));
+	assert_int_equal(session_set_helo(s, "h.example"), 0);
+	assert_int_equal(calls, 0);	/* nothing asked for the names yet */
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "found.example");
+	assert_int_equal(calls, 1);
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "ptr.found.example");
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "found.example");
+	assert_int_equal(calls, 1);
+	/* a name set before anyone read them: the lookup's come first */
+	session_set_name_wait(s, name_wait, &calls);
+	assert_int_equal(session_set_client(s, "192.0.2.7", 1, "xf.example"), 0);
+	assert_int_equal(calls, 2);
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "xf.example");
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "ptr.found.example");
+	session_set_name_wait(s, name_wait, &calls);
+	assert_int_equal(session_set_ptr(s, "mine.example"), 0);
+	assert_string_equal(session_str(s, PG_S_CLIENT_PTR), "mine.example");
+	assert_int_equal(calls, 3);
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "found.example");
+	/* taken back: never called */
+	assert_int_equal(session_set_name(s, "set.example"), 0);
+	session_set_name_wait(s, name_wait, &calls);
+	session_set_name_wait(s, NULL, NULL);
+	assert_string_equal(session_str(s, PG_S_CLIENT_NAME), "set.example");
+	assert_int_equal(calls, 3);
+	session_free(s);
+}
+
 int
 main(void)
 {
@@ -412,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_ids_threads),
 		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_set_client),
+		cmocka_unit_test(test_name_wait),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
