@@ -24,13 +24,16 @@
 #include "proxy_name.h"
 
 #define PROXY_NAME_SLACK_MS	2000	/* past the deadline: give up waiting */
+#define PROXY_NAME_SERVERS	8	/* servers copied */
 
 struct proxy_name {
 	pthread_mutex_t	 mu;
 	atomic_int	 refs;		/* the session and the lookup's fiber */
 	int		 done;		/* under mu */
 	struct fiber	*waiter;	/* under mu: the session, parked */
-	struct lookup_conf lc;
+	struct lookup_conf lc;		/* its servers: the copies below */
+	const char	*servers[PROXY_NAME_SERVERS];
+	char		 server[PROXY_NAME_SERVERS][64];
 	uint64_t	 deadline;
 	char		 addr[64];
 	char		 name[256];	/* the lookup's, read once done */
@@ -64,6 +67,31 @@ name_run(void *arg)
 	name_unref(pn);
 }
 
+/*
+ * copy_conf - lc with its servers copied, as a lookup its session gave up
+ * on may outlive the configuration they belong to; -1 when they do not fit
+ * (more than PROXY_NAME_SERVERS: the caller looks up itself)
+ */
+static int
+copy_conf(struct proxy_name *pn, const struct lookup_conf *lc)
+{
+	size_t i;
+
+	pn->lc = *lc;
+	if (lc->servers == NULL)
+		return 0;
+	if (lc->nservers > PROXY_NAME_SERVERS)
+		return -1;
+	for (i = 0; i < lc->nservers; i++) {
+		if ((size_t)snprintf(pn->server[i], sizeof(pn->server[i]), "%s",
+		    lc->servers[i]) >= sizeof(pn->server[i]))
+			return -1;
+		pn->servers[i] = pn->server[i];
+	}
+	pn->lc.servers = pn->servers;
+	return 0;
+}
+
 struct proxy_name *
 proxy_name_start(const struct lookup_conf *lc, const char *addr,
     uint64_t deadline)
@@ -72,12 +100,11 @@ proxy_name_start(const struct lookup_conf *lc, const char *addr,
 
 	if (fiber_current() == NULL || (pn = calloc(1, sizeof(*pn))) == NULL)
 		return NULL;
-	if (pthread_mutex_init(&pn->mu, NULL) != 0) {
+	if (copy_conf(pn, lc) == -1 || pthread_mutex_init(&pn->mu, NULL) != 0) {
 		free(pn);
 		return NULL;
 	}
 	atomic_init(&pn->refs, 2);
-	pn->lc = *lc;
 	pn->deadline = deadline;
 	snprintf(pn->addr, sizeof(pn->addr), "%s", addr);
 	if (fiber_spawn(name_run, pn) == -1) {

@@ -20,10 +20,9 @@ struct proxy_name;
 
 /*
  * proxy_name_start - start looking up addr's names, with lc's resolver
- * (copied; the strings it points to must outlive the lookup: the
- * session's configuration), until deadline (clock_ms() time). NULL when
- * it cannot run apart (outside a fiber, no memory): the caller looks up
- * itself.
+ * (copied, with its servers), until deadline (clock_ms() time). NULL when
+ * it cannot run apart (outside a fiber, no memory, more than 8 servers):
+ * the caller looks up itself.
  */
 struct proxy_name *proxy_name_start(const struct lookup_conf *lc,
 		    const char *addr, uint64_t deadline);
