@@ -110,6 +110,7 @@ struct lb_verdict {
 #define LB_MT_REGEX_SET	"phasegate.regex_set"
 #define LB_MT_VERDICT	"phasegate.verdict"
 #define LB_MT_PART	"phasegate.part"
+#define LB_MT_LINK	"phasegate.link"
 
 /* lb_interp_of - the interpreter a lua_State (or coroutine) belongs to */
 static inline struct lb_interp *

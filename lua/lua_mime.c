@@ -144,41 +144,151 @@ lua_tx_from(lua_State *L)
 	return 1;
 }
 
+/*
+ * Links. tx:urls() makes one small object per link and no strings: a
+ * field's string is pushed when a script reads it (most rules read one or
+ * two fields of each link). Like a part, a link is valid for the handler
+ * call that made it.
+ */
+struct lb_link {
+	struct lb_box	 b;
+	size_t		 i;
+};
+
+/* the string fields, in the order of pairs() */
+static const struct { const char *k; enum pg_url_str w; } link_str[] = {
+	{ "url", PG_U_URL }, { "scheme", PG_U_SCHEME }, { "host", PG_U_HOST },
+	{ "domain", PG_U_DOMAIN }, { "path", PG_U_PATH }, { "text", PG_U_TEXT },
+	{ "text_host", PG_U_TEXT_HOST }
+};
+#define NLINK_STR	(sizeof(link_str) / sizeof(link_str[0]))
+
+/* check_link - the tx and index of the link at idx */
+static struct pg_tx *
+check_link(lua_State *L, int idx, size_t *i)
+{
+	struct pg_tx *tx = lb_box_check(L, idx, LB_MT_LINK, "link");
+
+	*i = ((struct lb_link *)lua_touserdata(L, idx))->i;
+	return tx;
+}
+
+/* link_field - push field k (0..NLINK_STR: the strings, then part) of link i */
+static void
+link_field(lua_State *L, struct pg_tx *tx, size_t i, size_t k)
+{
+	if (k < NLINK_STR)
+		push_str(L, host_of(L)->tx_url_str(tx, i, link_str[k].w));
+	else
+		lua_pushinteger(L, (lua_Integer)host_of(L)->tx_url_part(tx,
+		    i) + 1);
+}
+
+/* link_key - the field number of a key, or -1 */
+static int
+link_key(const char *key)
+{
+	size_t k;
+
+	for (k = 0; k < NLINK_STR; k++)
+		if (strcmp(key, link_str[k].k) == 0)
+			return (int)k;
+	return strcmp(key, "part") == 0 ? (int)NLINK_STR : -1;
+}
+
 int
 lua_tx_urls(lua_State *L)
 {
-	static const struct { const char *k; enum pg_url_str w; } f[] = {
-		{ "url", PG_U_URL }, { "scheme", PG_U_SCHEME },
-		{ "host", PG_U_HOST }, { "domain", PG_U_DOMAIN },
-		{ "path", PG_U_PATH }, { "text", PG_U_TEXT },
-		{ "text_host", PG_U_TEXT_HOST }
-	};
 	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
-	const struct pg_host *h = host_of(L);
-	size_t i, k, nk = sizeof(f) / sizeof(f[0]), n = h->tx_url_count(tx);
-	const char *v;
-	int keys;
+	size_t i, n = host_of(L)->tx_url_count(tx);
+	uint64_t call = lb_interp_of(L)->call;
+	struct lb_link *u;
+	int mt;
 
-	/* the field names pushed once (stack slots keys..keys+nk), not once per link */
-	luaL_checkstack(L, (int)nk + 8, "tx:urls");
-	keys = lua_gettop(L) + 1;
-	for (k = 0; k < nk; k++)
-		lua_pushstring(L, f[k].k);
-	lua_pushliteral(L, "part");
 	lua_createtable(L, (int)n, 0);
+	luaL_getmetatable(L, LB_MT_LINK);
+	mt = lua_gettop(L);
 	for (i = 0; i < n; i++) {
-		lua_createtable(L, 0, 8);
-		for (k = 0; k < nk; k++) {
-			if ((v = h->tx_url_str(tx, i, f[k].w)) == NULL)
-				continue;
-			lua_pushvalue(L, keys + (int)k);
-			lua_pushstring(L, v);
-			lua_rawset(L, -3);
+		u = lua_newuserdatauv(L, sizeof(*u), 0);
+		u->b.p = tx;
+		u->b.call = call;
+		u->i = i;
+		lua_pushvalue(L, mt);
+		lua_setmetatable(L, -2);
+		lua_rawseti(L, mt - 1, (lua_Integer)i + 1);
+	}
+	lua_settop(L, mt - 1);
+	return 1;
+}
+
+/* lua_link_index - a field (nil for a key that is none) */
+static int
+lua_link_index(lua_State *L)
+{
+	size_t i;
+	struct pg_tx *tx = check_link(L, 1, &i);
+	const char *key = lua_tostring(L, 2);
+	int k = key != NULL ? link_key(key) : -1;
+
+	if (k < 0)
+		lua_pushnil(L);
+	else
+		link_field(L, tx, i, (size_t)k);
+	return 1;
+}
+
+static int
+lua_link_newindex(lua_State *L)
+{
+	return luaL_error(L, "link.%s is read-only", luaL_checkstring(L, 2));
+}
+
+/* lua_link_next - pairs(link)'s iterator: the next field that is set */
+static int
+lua_link_next(lua_State *L)
+{
+	size_t i, k;
+	struct pg_tx *tx = check_link(L, 1, &i);
+	int at = lua_isnil(L, 2) ? -1 : link_key(luaL_checkstring(L, 2));
+
+	for (k = (size_t)(at + 1); k <= NLINK_STR; k++) {
+		link_field(L, tx, i, k);
+		if (!lua_isnil(L, -1)) {
+			lua_pushstring(L, k < NLINK_STR ? link_str[k].k :
+			    "part");
+			lua_insert(L, -2);
+			return 2;
 		}
-		lua_pushvalue(L, keys + (int)nk);
-		lua_pushinteger(L, (lua_Integer)h->tx_url_part(tx, i) + 1);
-		lua_rawset(L, -3);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_pop(L, 1);
+	}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int
+lua_link_pairs(lua_State *L)
+{
+	size_t i;
+
+	(void)check_link(L, 1, &i);
+	lua_pushcfunction(L, lua_link_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return 3;
+}
+
+static int
+lua_link_tostring(lua_State *L)
+{
+	struct lb_link *u = luaL_checkudata(L, 1, LB_MT_LINK);
+	struct lb_interp *in = lb_interp_of(L);
+	const char *s;
+
+	if (u->b.call != in->call || !in->in_call)
+		lua_pushliteral(L, "link (finished)");
+	else {
+		s = host_of(L)->tx_url_str(u->b.p, u->i, PG_U_URL);
+		lua_pushstring(L, s != NULL ? s : "link");
 	}
 	return 1;
 }
@@ -319,6 +429,17 @@ lb_part_open(lua_State *L)
 	lua_pushcfunction(L, lua_part_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushcfunction(L, lua_part_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+
+	luaL_newmetatable(L, LB_MT_LINK);
+	lua_pushcfunction(L, lua_link_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, lua_link_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, lua_link_pairs);
+	lua_setfield(L, -2, "__pairs");
+	lua_pushcfunction(L, lua_link_tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 }

@@ -68,11 +68,12 @@ pgcheck content.conf "$D/content.eml"
 for sym in LUA_SUBJECT_AT_HEADER LUA_PARTS LUA_PART_FIELDS LUA_PART_TEXT LUA_HTML_TEXT \
 	LUA_PART_CONTENT LUA_FILENAME LUA_DETECTED LUA_SIZE LUA_PART_HEADER LUA_NOT_ARCHIVE \
 	LUA_ARCHIVE LUA_TX_TEXT LUA_HEADER_DECODED LUA_FROM LUA_URLS LUA_URL_TEXT_HOST \
-	LUA_PART_TOSTRING LUA_PART_READONLY; do
+	LUA_PART_TOSTRING LUA_PART_READONLY LUA_URL_PAIRS LUA_URL_TOSTRING LUA_URL_READONLY; do
 	assert "content: $sym" grep -q "^  $sym " <<<"$out"
 done
 pgcheck content.conf -v "$D/content.eml"
 assert "content: a part kept past its call is refused" grep -q 'LUA_PART_STALE ok' "$T/stderr"
+assert "content: a link kept past its call is refused" grep -q 'LUA_URL_STALE ok' "$T/stderr"
 pgcheck pass.conf --show parts,text,urls "$D/content.eml"
 assert_eq "show: exit 0" "$rc" 0
 assert "show parts: the tree with decoded names, detected type and members" bash -c "

@@ -40,6 +40,13 @@ pg.on("eom", function(tx)
   end
   ok(tx, bad and bad.url == "http://bad.example.net/x" and bad.domain == "example.net" and bad.part == 1 and bad.scheme == "http" and bad.path == "/x", "LUA_URLS")
   ok(tx, shown and shown.host == "evil.example.com" and shown.text_host == "www.paypal.com" and shown.text == "https://www.paypal.com/" and shown.part == 2, "LUA_URL_TEXT_HOST")
+  -- links are objects whose fields read like a table's, read-only
+  local keys = {}
+  for k, v in pairs(bad or {}) do keys[#keys + 1] = k .. "=" .. tostring(v) end
+  ok(tx, table.concat(keys, " ") == "url=http://bad.example.net/x scheme=http host=bad.example.net domain=example.net path=/x part=1", "LUA_URL_PAIRS", table.concat(keys, " "))
+  ok(tx, bad and tostring(bad) == "http://bad.example.net/x" and bad.nosuchfield == nil and #urls >= 2, "LUA_URL_TOSTRING")
+  ok(tx, bad and not pcall(function() bad.host = "x" end) and bad.host == "bad.example.net", "LUA_URL_READONLY")
+  KEEP_URL = bad
   ok(tx, tostring(p1) == "part 1 (text/plain)", "LUA_PART_TOSTRING", tostring(p1))
   ok(tx, not pcall(function() p1.type = "x" end), "LUA_PART_READONLY")
   KEEP = p1
@@ -49,4 +56,6 @@ pg.on("close", function(s)
   -- a part kept past its call is refused
   local okk, err = pcall(function() return KEEP.type end)
   if not okk and tostring(err):find("finished part") then pg.log.info("LUA_PART_STALE ok") end
+  okk, err = pcall(function() return KEEP_URL.host end)
+  if not okk and tostring(err):find("finished link") then pg.log.info("LUA_URL_STALE ok") end
 end)
