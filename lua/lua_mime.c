@@ -191,7 +191,7 @@ link_key(const char *key)
 	size_t k;
 
 	for (k = 0; k < NLINK_STR; k++)
-		if (strcmp(key, link_str[k].k) == 0)
+		if (key[0] == link_str[k].k[0] && strcmp(key, link_str[k].k) == 0)
 			return (int)k;
 	return strcmp(key, "part") == 0 ? (int)NLINK_STR : -1;
 }
@@ -221,19 +221,29 @@ lua_tx_urls(lua_State *L)
 	return 1;
 }
 
-/* lua_link_index - a field (nil for a key that is none) */
+/*
+ * lua_link_index - a field (nil for a key that is none). The metatable
+ * is its upvalue: comparing with it is cheaper than luaL_checkudata()'s
+ * registry lookup, and this runs once per field a rule reads.
+ */
 static int
 lua_link_index(lua_State *L)
 {
-	size_t i;
-	struct pg_tx *tx = check_link(L, 1, &i);
+	struct lb_interp *in = lb_interp_of(L);
+	struct lb_link *u = lua_touserdata(L, 1);
 	const char *key = lua_tostring(L, 2);
-	int k = key != NULL ? link_key(key) : -1;
+	int k, same;
 
-	if (k < 0)
+	same = u != NULL && lua_getmetatable(L, 1) &&
+	    lua_rawequal(L, -1, lua_upvalueindex(1));
+	if (!same)
+		return luaL_typeerror(L, 1, "link");
+	if (u->b.p == NULL || !in->in_call || u->b.call != in->call)
+		return luaL_error(L, "attempt to use a finished link");
+	if (key == NULL || (k = link_key(key)) < 0)
 		lua_pushnil(L);
 	else
-		link_field(L, tx, i, (size_t)k);
+		link_field(L, u->b.p, u->i, (size_t)k);
 	return 1;
 }
 
@@ -433,7 +443,8 @@ lb_part_open(lua_State *L)
 	lua_pop(L, 1);
 
 	luaL_newmetatable(L, LB_MT_LINK);
-	lua_pushcfunction(L, lua_link_index);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, lua_link_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, lua_link_newindex);
 	lua_setfield(L, -2, "__newindex");

@@ -22,7 +22,7 @@ libpgcodec_la_SOURCES = \
 	host/codec/http_req.c host/codec/http_req.h
 libpgcodec_la_CPPFLAGS = $(CODEC_CPPFLAGS)
 # what msg.c needs of the MIME codecs (its limits), for tests that build it alone
-MIME_CODEC_SOURCES = host/codec/mime.c host/codec/mime_hdr.c host/codec/mime_dec.c \
+MIME_CODEC_SOURCES = host/lib/arena.c host/codec/mime.c host/codec/mime_hdr.c host/codec/mime_dec.c \
 	host/codec/charset.c host/codec/mbuf.c
 
 if HAVE_CMOCKA

@@ -5,7 +5,8 @@
  * url_cache_new(), url_cache_free().
  * Pure: libidn2 and libpsl's built-in list work in memory. Every scan is
  * bounded by its input; a link is cut at URL_MAX bytes. url_parse()
- * allocates one buffer with pg_*() for all the strings of a result.
+ * puts all the strings of a result in one allocation: from the caller's
+ * arena, or pg_malloc()ed; the host is worked on in a stack buffer.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* memmem() */
@@ -19,7 +20,7 @@
 #include <idn2.h>
 #include <libpsl.h>
 
-#include "mbuf.h"
+#include "arena.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -212,13 +213,14 @@ take_scheme(const char *s, const char *e, char *scheme, size_t sl)
 		return s;
 	}
 	p++;
-	if (strcmp(w, "hxxp") == 0 || strcmp(w, "hxxps") == 0 ||
-	    strcmp(w, "hxxp") == 0)
+	/* hxxp, hxxps (and h**p: '*' was read as 't') */
+	if ((i == 4 || (i == 5 && w[4] == 's')) && w[0] == 'h' &&
+	    w[1] == 'x' && w[2] == 'x' && w[3] == 'p')
 		w[1] = w[2] = 't';
-	if (strcmp(w, "http") != 0 && strcmp(w, "https") != 0 &&
-	    strcmp(w, "ftp") != 0)
+	if (!((i == 4 && memcmp(w, "http", 4) == 0) || (i == 5 &&
+	    memcmp(w, "https", 5) == 0) || (i == 3 && memcmp(w, "ftp", 3) == 0)))
 		return NULL;
-	scopy(scheme, sl, w);
+	memcpy(scheme, w, i + 1);
 	while (p < e && (*p == '/' || *p == '\\'))
 		p++;
 	return p;
@@ -240,14 +242,14 @@ deobfuscate(const char *p, const char *e)
 	return 0;
 }
 
-/* take_host - the host of authority [p, e) into h (lower case, %XX and obfuscations undone) */
-static int
-take_host(const char *p, const char *e, struct mbuf *h, const char **port,
+/* take_host - the host of authority [p, e) into h (at least e - p + 1 bytes; lower case, %XX and obfuscations undone): its length */
+static size_t
+take_host(const char *p, const char *e, char *h, const char **port,
     size_t *portlen)
 {
 	const char *at = NULL, *q;
-	size_t k;
-	int v1, v2;
+	size_t k, n = 0;
+	int v1, v2, c;
 
 	for (q = p; q < e; q++)
 		if (*q == '@')
@@ -259,23 +261,24 @@ take_host(const char *p, const char *e, struct mbuf *h, const char **port,
 	for (q = p; q < e; q++) {
 		if (*q == '%' && e - q >= 3 && (v1 = hexval(q[1])) >= 0 &&
 		    (v2 = hexval(q[2])) >= 0) {
-			mbuf_addc(h, (v1 << 4 | v2) >= 'A' && (v1 << 4 | v2) <= 'Z' ?
-			    (v1 << 4 | v2) + 32 : v1 << 4 | v2);
+			c = v1 << 4 | v2;
+			h[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 			q += 2;
 		} else if ((*q == '[' || *q == '(' || *q == '{') &&
 		    (k = deobfuscate(q, e)) > 0) {
-			mbuf_addc(h, '.');
+			h[n++] = '.';
 			q += k - 1;
-		} else if (*q == ':' && h->len > 0 && h->p[0] != '[') {
+		} else if (*q == ':' && n > 0 && h[0] != '[') {
 			*port = q + 1;
 			*portlen = (size_t)(e - q - 1);
 			break;
 		} else
-			mbuf_addc(h, *q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+			h[n++] = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
 	}
-	while (h->len > 0 && h->p[h->len - 1] == '.')
-		h->p[--h->len] = '\0';
-	return h->err ? -1 : 0;
+	while (n > 0 && h[n - 1] == '.')
+		n--;
+	h[n] = '\0';
+	return n;
 }
 
 /* host_ok - a host name, an IPv4 address or an [IPv6] literal */
@@ -297,48 +300,44 @@ host_ok(const char *h)
 	return dot && *h != '.' && strstr(h, "..") == NULL;
 }
 
-/* idna - a host with non-ASCII letters in its ASCII form (in place in h) */
+/* idna - a host with non-ASCII letters in its ASCII form: *ascii set (idn2_free() it) or left NULL; -1 when it has none */
 static int
-idna(struct mbuf *h)
+idna(const char *h, size_t len, char **ascii)
 {
-	char *ascii = NULL;
 	size_t i;
 
-	for (i = 0; i < h->len && (unsigned char)h->p[i] < 0x80; i++)
+	*ascii = NULL;
+	for (i = 0; i < len && (unsigned char)h[i] < 0x80; i++)
 		;
-	if (i == h->len)
+	if (i == len)
 		return 0;
-	if (idn2_to_ascii_8z(h->p, &ascii, IDN2_NONTRANSITIONAL |
+	if (idn2_to_ascii_8z(h, ascii, IDN2_NONTRANSITIONAL |
 	    IDN2_NFC_INPUT) != IDN2_OK &&
-	    idn2_to_ascii_8z(h->p, &ascii, IDN2_TRANSITIONAL) != IDN2_OK)
+	    idn2_to_ascii_8z(h, ascii, IDN2_TRANSITIONAL) != IDN2_OK) {
+		*ascii = NULL;
 		return -1;
-	mbuf_reset(h);
-	mbuf_add(h, ascii, strlen(ascii));
-	idn2_free(ascii);
-	return h->err ? -1 : 0;
+	}
+	return 0;
 }
 
-/* decimal_ip - a host of digits only as a dotted quad */
-static void
-decimal_ip(struct mbuf *h)
+/* decimal_ip - a host of digits only as a dotted quad, in place (h has room for 16 bytes): its length */
+static size_t
+decimal_ip(char *h, size_t len)
 {
 	unsigned long long v = 0;
-	char q[16];
 	size_t i;
 
-	if (h->len == 0 || h->len > 10)
-		return;
-	for (i = 0; i < h->len; i++) {
-		if (h->p[i] < '0' || h->p[i] > '9')
-			return;
-		v = v * 10 + (unsigned)(h->p[i] - '0');
+	if (len == 0 || len > 10)
+		return len;
+	for (i = 0; i < len; i++) {
+		if (h[i] < '0' || h[i] > '9')
+			return len;
+		v = v * 10 + (unsigned)(h[i] - '0');
 	}
 	if (v > 0xFFFFFFFFULL)
-		return;
-	snprintf(q, sizeof(q), "%llu.%llu.%llu.%llu", v >> 24, (v >> 16) & 255,
-	    (v >> 8) & 255, v & 255);
-	mbuf_reset(h);
-	mbuf_add(h, q, strlen(q));
+		return len;
+	return (size_t)snprintf(h, 16, "%llu.%llu.%llu.%llu", v >> 24,
+	    (v >> 16) & 255, (v >> 8) & 255, v & 255);
 }
 
 void
@@ -400,92 +399,82 @@ cached_domain(struct url_cache *c, const char *host, char *out, size_t outlen)
 	memcpy(c->e[i].domain, out, strlen(out) + 1);
 }
 
-/* path_add - the path (and query, fragment) with unreserved %XX undone */
-static void
-path_add(struct mbuf *b, const char *p, const char *e)
+/* path_add - the path (and query, fragment) at o with unreserved %XX undone: the end (at most e - p + 1 bytes written) */
+static char *
+path_add(char *o, const char *p, const char *e)
 {
 	int v1, v2;
 
 	if (p == e || *p != '/')
-		mbuf_addc(b, '/');
+		*o++ = '/';
 	for (; p < e; p++) {
 		if (*p == '%' && e - p >= 3 && (v1 = hexval(p[1])) >= 0 &&
 		    (v2 = hexval(p[2])) >= 0 && unreserved(v1 << 4 | v2)) {
-			mbuf_addc(b, v1 << 4 | v2);
+			*o++ = (char)(v1 << 4 | v2);
 			p += 2;
 		} else if (*p == '\\')
-			mbuf_addc(b, '/');
+			*o++ = '/';
 		else if ((unsigned char)*p > ' ')
-			mbuf_addc(b, *p);
+			*o++ = *p;
 	}
+	return o;
 }
 
-/* assemble - the strings of u in one buffer: url, scheme, host, domain, path */
-static int
-assemble(struct url *u, const char *scheme, struct mbuf *host, const char *port,
-    size_t portlen, const char *rest, const char *e, struct url_cache *cache)
+/* put - n bytes of s at o and a NUL: where they start */
+static char *
+put(char **o, const char *s, size_t n)
 {
-	struct mbuf b;
-	char dom[256];
-	size_t o_url, o_sch, o_host, o_dom, o_path, plen;
-	const char *pe;
+	char *at = *o;
 
-	cached_domain(cache, host->p, dom, sizeof(dom));
-	mbuf_init(&b, URL_MAX * 3);
-	/* all of it in one allocation: url and path twice, scheme, host, domain */
-	mbuf_reserve(&b, 2 * (strlen(scheme) + host->len + portlen +
-	    (size_t)(e - rest)) + strlen(dom) + 16);
-	o_url = 0;
-	mbuf_add(&b, scheme, strlen(scheme));
-	mbuf_add(&b, "://", 3);
-	mbuf_add(&b, host->p, host->len);
-	if (port != NULL && portlen > 0) {
-		mbuf_addc(&b, ':');
-		mbuf_add(&b, port, portlen);
-	}
-	o_path = b.len;
-	path_add(&b, rest, e);
-	plen = b.len - o_path;
-	if ((pe = memchr(b.p + o_path, '?', plen)) != NULL ||
-	    (pe = memchr(b.p + o_path, '#', plen)) != NULL)
-		plen = (size_t)(pe - (b.p + o_path));
-	mbuf_addc(&b, '\0');
-	o_sch = b.len;
-	mbuf_add(&b, scheme, strlen(scheme) + 1);
-	o_host = b.len;
-	mbuf_add(&b, host->p, host->len + 1);
-	o_dom = b.len;
-	mbuf_add(&b, dom, strlen(dom) + 1);
-	if (b.err == 0) {
-		/* the path again, alone: grow first, as b.p may move */
-		size_t o_p2 = b.len;
+	memcpy(at, s, n);
+	at[n] = '\0';
+	*o += n + 1;
+	return at;
+}
 
-		if (mbuf_add(&b, NULL, 0) == 0 && b.cap - b.len > plen + 1) {
-			memmove(b.p + b.len, b.p + o_path, plen);
-			b.len += plen;
-		} else {
-			char *tmp = pg_malloc(plen + 1);
+/*
+ * assemble - the strings of u in one allocation (from the arena, or
+ * pg_malloc()ed into u->buf): url, scheme, host, domain, path
+ */
+static int
+assemble(struct url *u, const char *scheme, const char *host, size_t hl,
+    const char *port, size_t portlen, const char *rest, const char *e,
+    struct url_cache *cache, struct arena **arena)
+{
+	char dom[256], *b, *o, *path, *pe;
+	size_t sl = strlen(scheme), dl, plen, need;
 
-			if (tmp != NULL) {
-				memcpy(tmp, b.p + o_path, plen);
-				mbuf_add(&b, tmp, plen);
-				free(tmp);
-			} else
-				b.err |= MBUF_NOMEM;
-		}
-		mbuf_addc(&b, '\0');
-		o_path = o_p2;
-	}
-	if (b.err & MBUF_NOMEM) {
-		mbuf_free(&b);
+	cached_domain(cache, host, dom, sizeof(dom));
+	dl = strlen(dom);
+	/* url and path twice at most; scheme, host, domain; the NULs */
+	plen = (size_t)(e - rest) + 1;
+	need = 2 * sl + 3 + 2 * hl + 1 + portlen + 2 * plen + dl + 5 + 8;
+	b = arena != NULL ? arena_alloc(arena, need) : pg_malloc(need);
+	if (b == NULL)
 		return -2;
+	o = b;
+	memcpy(o, scheme, sl);
+	memcpy(o + sl, "://", 3);
+	memcpy(o + sl + 3, host, hl);
+	o += sl + 3 + hl;
+	if (port != NULL && portlen > 0) {
+		*o++ = ':';
+		memcpy(o, port, portlen);
+		o += portlen;
 	}
-	u->buf = b.p;
-	u->url = b.p + o_url;
-	u->scheme = b.p + o_sch;
-	u->host = b.p + o_host;
-	u->domain = b.p + o_dom;
-	u->path = b.p + o_path;
+	path = o;
+	o = path_add(o, rest, e);
+	*o++ = '\0';
+	plen = (size_t)(o - 1 - path);
+	if ((pe = memchr(path, '?', plen)) != NULL ||
+	    (pe = memchr(path, '#', plen)) != NULL)
+		plen = (size_t)(pe - path);
+	u->buf = arena != NULL ? NULL : b;
+	u->url = b;
+	u->scheme = put(&o, scheme, sl);
+	u->host = put(&o, host, hl);
+	u->domain = put(&o, dom, dl);
+	u->path = put(&o, path, plen);
 	return 0;
 }
 
@@ -502,12 +491,12 @@ url_may_have_host(const char *s)
 }
 
 int
-url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
+url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache,
+    struct arena **arena)
 {
 	const char *e = s + (n > URL_MAX ? URL_MAX : n), *p, *ae, *port;
-	char scheme[16];
-	struct mbuf host;
-	size_t portlen;
+	char scheme[16], hbuf[256], *h = hbuf, *heap = NULL, *ascii = NULL;
+	size_t portlen, hl;
 	int r;
 
 	memset(u, 0, sizeof(*u));
@@ -521,20 +510,24 @@ url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache)
 	for (ae = p; ae < e && *ae != '/' && *ae != '?' && *ae != '#' &&
 	    *ae != '\\'; ae++)
 		;
-	mbuf_init(&host, 512);
-	mbuf_reserve(&host, (size_t)(ae - p) + 1);
-	if (take_host(p, ae, &host, &port, &portlen) == -1 || host.len == 0 ||
-	    idna(&host) == -1) {
-		r = host.err & MBUF_NOMEM ? -2 : -1;
-		mbuf_free(&host);
-		return r;
-	}
-	decimal_ip(&host);
-	if (!host_ok(host.p)) {
-		mbuf_free(&host);
-		return -1;
-	}
-	r = assemble(u, scheme, &host, port, portlen, ae, e, cache);
-	mbuf_free(&host);
+	/* the host on the stack unless it is long: room for a dotted quad too */
+	if ((size_t)(ae - p) + 16 > sizeof(hbuf) &&
+	    (h = heap = pg_malloc((size_t)(ae - p) + 16)) == NULL)
+		return -2;
+	hl = take_host(p, ae, h, &port, &portlen);
+	r = -1;
+	if (hl == 0 || idna(h, hl, &ascii) == -1)
+		goto out;
+	if (ascii != NULL)
+		hl = strlen(h = ascii);
+	else
+		hl = decimal_ip(h, hl);
+	if (host_ok(h))
+		r = assemble(u, scheme, h, hl, port, portlen, ae, e, cache,
+		    arena);
+out:
+	if (ascii != NULL)
+		idn2_free(ascii);
+	free(heap);
 	return r;
 }

@@ -27,7 +27,7 @@ struct url {
 	const char	*host;		/* "www.example.co.uk" */
 	const char	*domain;	/* "example.co.uk" */
 	const char	*path;		/* "/a/b" (query and fragment not included) */
-	char		*buf;		/* holds the strings: free() it */
+	char		*buf;		/* holds the strings: free() it (NULL: in an arena) */
 };
 
 /*
@@ -52,8 +52,14 @@ void	 url_cache_free(struct url_cache *);
  * url_parse() on link texts such as "details"
  */
 int	 url_may_have_host(const char *);
-/* url_parse - 0 (u filled), -1 not a link, -2 out of memory; cache may be NULL */
-int	 url_parse(const char *s, size_t n, struct url *u, struct url_cache *);
+/*
+ * url_parse - 0 (u filled), -1 not a link, -2 out of memory; cache may be
+ * NULL. With an arena the strings are allocated there (u->buf NULL),
+ * without one in u->buf.
+ */
+struct arena;
+int	 url_parse(const char *s, size_t n, struct url *u, struct url_cache *,
+	    struct arena **);
 /* url_domain - the registered domain of a lower-case host into out (outlen bytes) */
 void	 url_domain(const char *host, char *out, size_t outlen);
 

@@ -28,6 +28,7 @@
 #include <magic.h>
 
 #include "arclist.h"
+#include "arena.h"
 #include "charset.h"
 #include "content.h"
 #include "html.h"
@@ -58,6 +59,7 @@ struct part {
 	char		*text;
 	size_t		 textlen;
 	struct link	*links;		/* HTML parts: from the rendering */
+	struct arena	**arena;	/* the tree's, for the links' strings */
 	size_t		 nlinks;
 	size_t		 alinks;
 	char		*detected;
@@ -69,9 +71,10 @@ struct part {
 
 struct curl {
 	struct url	 u;
-	char		*text;
-	char		*text_host;
+	const char	*text;		/* these two in the tree's arena */
+	const char	*text_host;
 	int		 part;
+	size_t		 hash;		/* url_hash(), for the set's growth */
 };
 
 struct tree {
@@ -87,6 +90,7 @@ struct tree {
 	size_t		 aurls;
 	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
 	size_t		 ucap;		/* a power of 2, or 0 */
+	struct arena	*arena;		/* the links' strings */
 	struct tree	*older;
 };
 
@@ -123,7 +127,7 @@ static int magic_tried;
 static void
 tree_free(struct tree *t)
 {
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < t->n; i++) {
 		struct part *p = &t->p[i];
@@ -133,21 +137,15 @@ tree_free(struct tree *t)
 		if (p->dec != p->node->body)
 			free(p->dec);
 		free(p->text);
-		for (k = 0; k < p->nlinks; k++) {
-			free(p->links[k].url);
-			free(p->links[k].text);
-		}
 		free(p->links);
 		free(p->detected);
 		arclist_free(p->arc, p->narc);
 	}
 	free(t->p);
-	for (i = 0; i < t->nurls; i++) {
-		free(t->urls[i].u.buf);
-		free(t->urls[i].text);
-		free(t->urls[i].text_host);
-	}
+	for (i = 0; i < t->nurls; i++)
+		free(t->urls[i].u.buf);	/* NULL: in the arena */
 	free(t->urls);
+	arena_free(&t->arena);
 	free(t->uset);
 	free(t->text);
 	mime_free(t->mt);
@@ -274,6 +272,7 @@ parse(struct content *c)
 		if (mime_node(t->mt, i)->kind != MIME_LEAF)
 			continue;
 		t->p[t->n].node = mime_node(t->mt, i);
+		t->p[t->n].arena = &t->arena;
 		part_names(&t->p[t->n]);
 		t->n++;
 	}
@@ -434,13 +433,10 @@ add_link(void *ctx, const char *url, const char *text)
 		p->alinks = p->alinks ? p->alinks * 2 : 16;
 	}
 	nl = p->links;
-	nl[p->nlinks].url = pg_strdup(url);
-	nl[p->nlinks].text = pg_strdup(text);
-	if (nl[p->nlinks].url == NULL || nl[p->nlinks].text == NULL) {
-		free(nl[p->nlinks].url);
-		free(nl[p->nlinks].text);
+	if ((nl[p->nlinks].url = arena_strndup(p->arena, url,
+	    strlen(url))) == NULL || (nl[p->nlinks].text =
+	    arena_strndup(p->arena, text, strlen(text))) == NULL)
 		return 0;
-	}
 	p->nlinks++;
 	return 0;
 }
@@ -792,8 +788,7 @@ uset_grow(struct tree *t)
 	if ((ns = pg_calloc(nc, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i < t->nurls; i++) {
-		h = url_hash(t->urls[i].u.url, t->urls[i].text,
-		    t->urls[i].part) & (nc - 1);
+		h = t->urls[i].hash & (nc - 1);
 		while (ns[h] != 0)
 			h = (h + 1) & (nc - 1);
 		ns[h] = i + 1;
@@ -804,33 +799,35 @@ uset_grow(struct tree *t)
 	return 0;
 }
 
-/* url_seen - whether the same link is there; else *slot is where it goes */
+/* url_seen - whether the same link is there; else *slot is where it goes, *hash its hash */
 static int
 url_seen(struct tree *t, const char *url, const char *text, int part,
-    size_t *slot)
+    size_t *slot, size_t *hash)
 {
 	size_t h;
 
 	if ((t->nurls + 1) * 2 > t->ucap && uset_grow(t) == -1)
 		return -1;
-	for (h = url_hash(url, text, part) & (t->ucap - 1); t->uset[h] != 0;
+	*hash = url_hash(url, text, part);
+	for (h = *hash & (t->ucap - 1); t->uset[h] != 0;
 	    h = (h + 1) & (t->ucap - 1))
-		if (same_url(t, t->uset[h] - 1, url, text, part))
+		if (t->urls[t->uset[h] - 1].hash == *hash &&
+		    same_url(t, t->uset[h] - 1, url, text, part))
 			return 1;
 	*slot = h;
 	return 0;
 }
 
-/* url_add - a link of part pi, unless the same one is there (u->buf is taken or freed) */
+/* url_add - a link of part pi, unless the same one is there (u's strings are taken, or given back) */
 static void
 url_add(struct content *c, struct tree *t, struct url *u, const char *text,
     int pi)
 {
 	struct curl *nu;
-	size_t slot;
+	size_t slot, hash;
 
 	if (t->nurls >= c->lim.urls_max ||
-	    url_seen(t, u->url, text, pi, &slot) != 0)
+	    url_seen(t, u->url, text, pi, &slot, &hash) != 0)
 		goto drop;
 	if (t->nurls == t->aurls) {
 		if ((nu = pg_realloc(t->urls, (t->aurls ? t->aurls * 2 : 16) *
@@ -843,30 +840,33 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	memset(nu, 0, sizeof(*nu));
 	nu->u = *u;
 	nu->part = pi;
-	if (text != NULL && (nu->text = pg_strdup(text)) == NULL)
-		goto drop;
+	nu->hash = hash;
+	nu->text = text;	/* the part's link text, in the arena too */
 	t->uset[slot] = ++t->nurls;
 	return;
 drop:
 	free(u->buf);
+	if (u->buf == NULL)
+		arena_pop(&t->arena, (void *)u->url);
 }
 
-/* shown_host - the host a link's text shows, when it is not the link's own domain */
-static char *
-shown_host(const char *text, const struct url *link, struct url_cache *cache)
+/* shown_host - the host a link's text shows, when it is not the link's own domain (in t's arena) */
+static const char *
+shown_host(struct tree *t, const char *text, const struct url *link,
+    struct url_cache *cache)
 {
 	const char *s = text;
 	struct url u;
-	char *h = NULL;
 
 	while (*s == ' ')
 		s++;
-	if (!url_may_have_host(s) || url_parse(s, strlen(s), &u, cache) != 0)
+	if (!url_may_have_host(s) || url_parse(s, strlen(s), &u, cache,
+	    &t->arena) != 0)
 		return NULL;
 	if (strcmp(u.domain, link->domain) != 0)
-		h = pg_strdup(u.host);
-	free(u.buf);
-	return h;
+		return u.host;
+	arena_pop(&t->arena, (void *)u.url);
+	return NULL;
 }
 
 struct found {
@@ -901,7 +901,7 @@ text_link(void *ctx, const char *s, size_t n)
 		f->seen[f->nseen].s = s;
 		f->seen[f->nseen++].n = n;
 	}
-	if (url_parse(s, n, &u, f->cache) == 0)
+	if (url_parse(s, n, &u, f->cache, &f->t->arena) == 0)
 		url_add(f->c, f->t, &u, NULL, f->part);
 	return 0;
 }
@@ -925,13 +925,13 @@ part_urls(struct content *c, struct tree *t, size_t i, struct url_cache *cache)
 	f.nseen = 0;
 	for (k = 0; k < p->nlinks; k++) {
 		if (url_parse(p->links[k].url, strlen(p->links[k].url), &u,
-		    cache) != 0)
+		    cache, &t->arena) != 0)
 			continue;
 		url_add(c, t, &u, p->links[k].text, (int)i);
-		if (t->nurls > 0 && t->urls[t->nurls - 1].u.buf == u.buf &&
+		if (t->nurls > 0 && t->urls[t->nurls - 1].u.url == u.url &&
 		    *p->links[k].text != '\0')
 			t->urls[t->nurls - 1].text_host =
-			    shown_host(p->links[k].text, &u, cache);
+			    shown_host(t, p->links[k].text, &u, cache);
 	}
 	url_find(text, len, text_link, &f);
 }

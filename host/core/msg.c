@@ -46,19 +46,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "hdr.h"
 #include "msg.h"
 #include "spool.h"
 #include "xmalloc.h"
-
-struct arena {
-	struct arena	*next;
-	size_t		 used;
-	size_t		 cap;
-	char		 data[];
-};
-
-#define ARENA_CHUNK	(16 * 1024)
 
 struct field {
 	const char	*name;		/* NUL-terminated */
@@ -114,53 +106,6 @@ msg_limits_default(struct msg_limits *l)
 	l->archive_max = 1000;
 }
 
-/* arena_alloc - n bytes that live as long as the msg */
-static void *
-arena_alloc(struct msg *m, size_t n)
-{
-	struct arena *a = m->arena;
-	size_t cap;
-	void *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (a == NULL || a->cap - a->used < n) {
-		cap = n > ARENA_CHUNK - sizeof(*a) ? n : ARENA_CHUNK - sizeof(*a);
-		if ((a = pg_malloc(sizeof(*a) + cap)) == NULL)
-			return NULL;
-		a->cap = cap;
-		a->used = 0;
-		if (m->arena != NULL && n > ARENA_CHUNK / 4) {
-			/* a big one-off: keep the current chunk for small ones */
-			a->next = m->arena->next;
-			m->arena->next = a;
-		} else {
-			a->next = m->arena;
-			m->arena = a;
-		}
-	}
-	p = a->data + a->used;
-	a->used += n;
-	return p;
-}
-
-/* arena_strdup - copy s (NULL stays NULL) */
-static char *
-arena_strdup(struct msg *m, const char *s, int *failed)
-{
-	size_t n;
-	char *p;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s);
-	if ((p = arena_alloc(m, n + 1)) == NULL) {
-		*failed = 1;
-		return NULL;
-	}
-	memcpy(p, s, n + 1);
-	return p;
-}
-
 struct msg *
 msg_new(const struct msg_limits *lim)
 {
@@ -192,15 +137,10 @@ msg_new(const struct msg_limits *lim)
 void
 msg_free(struct msg *m)
 {
-	struct arena *a, *next;
-
 	if (m == NULL)
 		return;
 	hdr_parser_free(m->hp);
-	for (a = m->arena; a != NULL; a = next) {
-		next = a->next;
-		free(a);
-	}
+	arena_free(&m->arena);
 	free(m->f);
 	free(m->ch);
 	spool_free(m->body);
@@ -262,7 +202,7 @@ store_field(struct msg *m, const char *full, size_t full_len, size_t name_len,
 
 	if ((f = field_slot(m)) == NULL)
 		return -1;
-	if ((p = arena_alloc(m, full_len + 1 + name_len + 1 + raw_len + 1)) == NULL)
+	if ((p = arena_alloc(&m->arena, full_len + 1 + name_len + 1 + raw_len + 1)) == NULL)
 		return -1;
 	memcpy(p, full, full_len);
 	p[full_len] = '\0';
@@ -643,10 +583,10 @@ msg_change_add(struct msg *m, const struct msg_change *ch)
 	m->ch_bytes += len;
 	c->kind = ch->kind;
 	c->index = ch->index;
-	c->name = arena_strdup(m, ch->name, &failed);
-	c->value = arena_strdup(m, ch->value, &failed);
-	c->addr = arena_strdup(m, ch->addr, &failed);
-	c->filter = arena_strdup(m, ch->filter, &failed);
+	c->name = arena_strdup(&m->arena, ch->name, &failed);
+	c->value = arena_strdup(&m->arena, ch->value, &failed);
+	c->addr = arena_strdup(&m->arena, ch->addr, &failed);
+	c->filter = arena_strdup(&m->arena, ch->filter, &failed);
 	if (failed) {
 		errno = ENOMEM;
 		return -1;
@@ -670,7 +610,7 @@ msg_replace_body(struct msg *m, const void *data, size_t len, const char *filter
 		return -1;
 	memset(c, 0, sizeof(*c));
 	c->kind = MSG_REPLACE_BODY;
-	c->filter = arena_strdup(m, filter, &failed);
+	c->filter = arena_strdup(&m->arena, filter, &failed);
 	if (failed) {
 		errno = ENOMEM;
 		return -1;

@@ -12,6 +12,7 @@ libpglib_la_SOURCES = \
 	host/lib/log.c host/lib/log.h \
 	host/lib/metrics.c host/lib/metrics.h \
 	host/lib/xmalloc.c host/lib/xmalloc.h \
+	host/lib/arena.c host/lib/arena.h \
 	host/lib/file.c host/lib/file.h \
 	host/lib/clock.c host/lib/clock.h \
 	host/lib/addr.c host/lib/addr.h \
@@ -31,7 +32,7 @@ libpglib_la_CPPFLAGS = $(LIB_CPPFLAGS)
 if HAVE_CMOCKA
 LIB_UNIT_TESTS = tests/unit/test_fiber tests/unit/test_re tests/unit/test_addr \
 	tests/unit/test_conn tests/unit/test_listen tests/unit/test_dnsname tests/unit/test_dns \
-	tests/unit/test_map
+	tests/unit/test_map tests/unit/test_arena
 check_PROGRAMS += $(LIB_UNIT_TESTS)
 TESTS += $(LIB_UNIT_TESTS)
 tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c $(FIBER_SOURCES) host/lib/clock.c \
@@ -39,6 +40,10 @@ tests_unit_test_fiber_SOURCES = tests/unit/test_fiber.c $(FIBER_SOURCES) host/li
 tests_unit_test_fiber_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fiber_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_fiber_LDFLAGS = -pthread
+tests_unit_test_arena_SOURCES = tests/unit/test_arena.c host/lib/arena.c host/lib/xmalloc.c \
+	host/lib/log.c
+tests_unit_test_arena_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_arena_LDADD = $(CMOCKA_LIBS)
 tests_unit_test_dnsname_SOURCES = tests/unit/test_dnsname.c host/lib/dnsname.c
 tests_unit_test_dnsname_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dnsname_LDADD = $(CMOCKA_LIBS)

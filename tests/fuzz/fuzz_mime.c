@@ -26,7 +26,7 @@ on_url(void *ctx, const char *s, size_t n)
 	struct url u;
 
 	(void)ctx;
-	if (url_parse(s, n, &u, NULL) == 0)
+	if (url_parse(s, n, &u, NULL, NULL) == 0)
 		free(u.buf);
 	return 0;
 }

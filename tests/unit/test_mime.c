@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "arena.h"
 #include "charset.h"
 #include "html.h"
 #include "mbuf.h"
@@ -382,18 +383,28 @@ test_html(void **state)
 	}
 }
 
+/* what url_find() reported, parsed: malloc()ed, or in an arena when there is one */
+struct collected {
+	struct mbuf	 b;
+	struct arena	*arena;
+	int		 use_arena;
+};
+
 static int
 collect_url(void *ctx, const char *s, size_t n)
 {
-	struct mbuf *b = ctx;
+	struct collected *c = ctx;
 	struct url u;
 
-	if (url_parse(s, n, &u, NULL) != 0)
+	if (url_parse(s, n, &u, NULL, c->use_arena ? &c->arena : NULL) != 0)
 		return 0;
-	mbuf_add(b, u.url, strlen(u.url));
-	mbuf_addc(b, ' ');
-	mbuf_add(b, u.domain, strlen(u.domain));
-	mbuf_addc(b, ';');
+	if ((u.buf == NULL) != c->use_arena)
+		fail_msg("'%.*s': buf %p with%s an arena", (int)n, s, u.buf,
+		    c->use_arena ? "" : "out");
+	mbuf_add(&c->b, u.url, strlen(u.url));
+	mbuf_addc(&c->b, ' ');
+	mbuf_add(&c->b, u.domain, strlen(u.domain));
+	mbuf_addc(&c->b, ';');
 	free(u.buf);
 	return 0;
 }
@@ -414,18 +425,25 @@ static const struct str_case texts[] = {
 static void
 test_urls(void **state)
 {
-	struct mbuf b;
+	struct collected c;
 	size_t i;
+	int a;
 
 	(void)state;
-	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		mbuf_init(&b, 0);
-		url_find(texts[i].in, strlen(texts[i].in), collect_url, &b);
-		mbuf_add(&b, "", 0);
-		if (strcmp(b.p, texts[i].out) != 0)
-			fail_msg("case %zu: '%s', want '%s'", i, b.p, texts[i].out);
-		mbuf_free(&b);
-	}
+	for (a = 0; a < 2; a++)
+		for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+			memset(&c, 0, sizeof(c));
+			c.use_arena = a;
+			mbuf_init(&c.b, 0);
+			url_find(texts[i].in, strlen(texts[i].in), collect_url,
+			    &c);
+			mbuf_add(&c.b, "", 0);
+			if (strcmp(c.b.p, texts[i].out) != 0)
+				fail_msg("case %zu (arena %d): '%s', want '%s'",
+				    i, a, c.b.p, texts[i].out);
+			mbuf_free(&c.b);
+			arena_free(&c.arena);
+		}
 }
 
 /* the word-at-a-time ASCII scan of UTF-8 input: a NUL, a high byte, a bad byte at every offset */
