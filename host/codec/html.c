@@ -245,16 +245,13 @@ zero_width(const unsigned char *p, const unsigned char *end)
 }
 
 /* plain - a byte text() copies as it is (not markup, an entity, white space or a zero-width lead byte) */
-static inline int
-plain(char ch)
-{
-	unsigned char c = (unsigned char)ch;
+static const unsigned char not_plain[256] = {
+	[0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x00 - 0x20 */
+	['<'] = 1, ['&'] = 1, [0xC2] = 1, [0xE2] = 1, [0xEF] = 1,
+};
+#define plain(ch)	(!not_plain[(unsigned char)(ch)])
 
-	return c > ' ' && c != '<' && c != '&' && c != 0xE2 && c != 0xEF &&
-	    c != 0xC2;
-}
-
-/* text - the text up to the next '<' */
 static void
 text(struct html *h)
 {
@@ -576,7 +573,7 @@ markup(struct html *h)
 	const char *p = h->p, *q;
 	struct tag t;
 
-	if (h->end - p >= 4 && strncmp(p, "<!--", 4) == 0) {
+	if (h->end - p >= 4 && p[1] == '!' && p[2] == '-' && p[3] == '-') {
 		for (q = p + 4; q + 2 < h->end && strncmp(q, "-->", 3) != 0; q++)
 			;
 		h->p = q + 2 < h->end ? q + 3 : h->end;

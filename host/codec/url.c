@@ -36,14 +36,13 @@ scopy(char *out, size_t outlen, const char *src)
 	out[n] = '\0';
 }
 
-/* stop_char - a byte that ends a link in text */
-static int
-stop_char(unsigned char c)
-{
-	return c <= ' ' || c == '<' || c == '>' || c == '"' || c == '\'' ||
-	    c == '`' || c == '{' || c == '}' || c == '|' || c == '\\' ||
-	    c == '^' || c == 0x7F;
-}
+/* stop - the bytes that end a link in text: controls, space, <>"'`{}|\\^ and DEL */
+static const unsigned char stop[256] = {
+	[0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x00 - 0x20 */
+	['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1, ['`'] = 1, ['{'] = 1,
+	['}'] = 1, ['|'] = 1, ['\\'] = 1, ['^'] = 1, [0x7F] = 1,
+};
 
 /* host_char - a byte that may stand in an (obfuscated) host */
 static int
@@ -60,7 +59,7 @@ span_end(const char *s, const char *end)
 	const char *e = s;
 	int paren = 0;
 
-	while (e < end && !stop_char((unsigned char)*e) && e - s < URL_MAX) {
+	while (e < end && !stop[(unsigned char)*e] && e - s < URL_MAX) {
 		if (*e == '(')
 			paren++;
 		else if (*e == ')' && paren-- <= 0)
@@ -146,31 +145,80 @@ mark_at(const char *q, const char *end)
 	return -1;
 }
 
+/* a vector of 16 bytes (GCC and clang lower it to SSE2 or NEON) */
+typedef unsigned char u8x16 __attribute__((vector_size(16)));
+
+/*
+ * marks16 - of the 16 text bytes at q, which may start a mark (':', 'w',
+ * 'W', '[' or '('): 0xFF in their bytes of m[0] (bytes 0-7) and m[1]
+ * (8-15), 0 elsewhere
+ */
+static inline void
+marks16(const char *q, uint64_t m[2])
+{
+	u8x16 x, r;
+
+	memcpy(&x, q, sizeof(x));
+	r = (u8x16)((x | 0x20) == 'w') | (u8x16)(x == ':') |
+	    (u8x16)(x == '[') | (u8x16)(x == '(');
+	memcpy(m, &r, sizeof(r));
+}
+
+/* at_mark - a link marked at q (not before p): reported; where text is taken up to */
+static const char *
+at_mark(const char *text, const char *p, const char *q, const char *end,
+    int (*cb)(void *, const char *, size_t), void *ctx, size_t *n,
+    int *stopped)
+{
+	const char *s, *e;
+	int mk;
+
+	if ((mk = mark_at(q, end)) < 0 ||
+	    (s = link_start(text, p, q, (size_t)mk)) == NULL)
+		return p;
+	e = span_end(s, end);
+	if (e > s + 4) {
+		(*n)++;
+		if (cb(ctx, s, (size_t)(e - s)) == -1)
+			*stopped = 1;
+	}
+	return e > s ? e : s + 1;
+}
+
 size_t
 url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
     void *ctx)
 {
-	const char *p = text, *end = text + len, *q, *s, *e;
+	const char *p = text, *end = text + len, *b, *q;
+	uint64_t m[2];
 	size_t n = 0;
-	int m;
+	int h, stopped = 0;
 
-	/* one pass: a mark starts with ':', 'w', 'W', '[' or '(' */
-	for (q = text; q < end; q++) {
-		if (!mark_first[(unsigned char)*q])
+	/*
+	 * One pass: a mark starts with ':', 'w', 'W', '[' or '('. Sixteen
+	 * bytes at a time say which of them may (most text has a few), the
+	 * tail is read a byte at a time. p: where the last link ended (no
+	 * mark before it is looked at).
+	 */
+	for (b = text; end - b >= 16 && !stopped; b += 16) {
+		if (b < p) {
+			b = p - 16;	/* the next block starts at p */
 			continue;
-		if ((m = mark_at(q, end)) < 0 ||
-		    (s = link_start(text, p, q, (size_t)m)) == NULL)
-			continue;
-		e = span_end(s, end);
-		if (e > s + 4) {
-			n++;
-			if (cb(ctx, s, (size_t)(e - s)) == -1)
-				break;
 		}
-		p = e > s ? e : s + 1;
-		if (q < p - 1)
-			q = p - 1;
+		marks16(b, m);
+		for (h = 0; h < 2 && !stopped; h++)
+			while (m[h] != 0 && !stopped) {
+				q = b + 8 * h + __builtin_ctzll(m[h]) / 8;
+				m[h] &= m[h] - 1;	/* the byte's lowest bit */
+				m[h] &= ~(0xFFULL << (8 * (unsigned)((q - b) & 7)));
+				if (q >= p)
+					p = at_mark(text, p, q, end, cb, ctx, &n,
+					    &stopped);
+			}
 	}
+	for (q = b > p ? b : p; q < end && !stopped; q++)
+		if (mark_first[(unsigned char)*q] && q >= p)
+			p = at_mark(text, p, q, end, cb, ctx, &n, &stopped);
 	return n;
 }
 
@@ -290,14 +338,18 @@ host_ok(const char *h)
 
 	if (*h == '[')
 		return strchr(h, ']') != NULL;
+	if (*h == '.')
+		return 0;
 	for (p = h; *p; p++) {
-		if (*p == '.')
+		if (*p == '.') {
+			if (p[1] == '.')
+				return 0;
 			dot = 1;
-		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		} else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
 		    *p == '-' || *p == '_'))
 			return 0;
 	}
-	return dot && *h != '.' && strstr(h, "..") == NULL;
+	return dot;
 }
 
 /* idna - a host with non-ASCII letters in its ASCII form: *ascii set (idn2_free() it) or left NULL; -1 when it has none */
@@ -367,7 +419,11 @@ struct url_cache {
 struct url_cache *
 url_cache_new(void)
 {
-	return pg_calloc(1, sizeof(struct url_cache));
+	struct url_cache *c = pg_malloc(sizeof(*c));	/* 16 KiB: not cleared */
+
+	if (c != NULL)
+		c->n = c->next = 0;
+	return c;
 }
 
 void
