@@ -90,6 +90,22 @@ lb_box_check(lua_State *L, int idx, const char *mt, const char *what)
 	return b->p;
 }
 
+void *
+lb_udata(lua_State *L, int idx, int mtidx, const char *tname)
+{
+	void *p = lua_touserdata(L, idx);
+	int same;
+
+	/* lua_topointer() of a missing upvalue is NULL: never the same */
+	if (p != NULL && lua_getmetatable(L, idx)) {
+		same = lua_topointer(L, -1) == lua_topointer(L, mtidx);
+		lua_pop(L, 1);
+		if (same)
+			return p;
+	}
+	return luaL_checkudata(L, idx, tname);
+}
+
 /* lb_on - pg.on(phase, fn): register a handler while the script loads */
 static int
 lua_pg_on(lua_State *L)

@@ -124,6 +124,13 @@ const char	*lb_phase_name(enum lb_phase);
 void		 lb_box_push(lua_State *, const char *mt, void *p);
 void		*lb_box_check(lua_State *, int idx, const char *mt,
 		    const char *what);
+/*
+ * lb_udata - luaL_checkudata(), but first compared with the metatable at
+ * mtidx (a method's upvalue, lua_upvalueindex(1)): no registry lookup in
+ * methods that run per link or per line; a function without that upvalue
+ * gets luaL_checkudata()
+ */
+void		*lb_udata(lua_State *, int idx, int mtidx, const char *tname);
 
 /* lua_sandbox.c: the libraries and limits of one interpreter */
 #define REG_MODULE	"phasegate.module"	/* the phasegate module, for require */

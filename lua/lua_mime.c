@@ -223,21 +223,16 @@ lua_tx_urls(lua_State *L)
 
 /*
  * lua_link_index - a field (nil for a key that is none). The metatable
- * is its upvalue: comparing with it is cheaper than luaL_checkudata()'s
- * registry lookup, and this runs once per field a rule reads.
+ * is its upvalue (lb_udata()): this runs once per field a rule reads.
  */
 static int
 lua_link_index(lua_State *L)
 {
 	struct lb_interp *in = lb_interp_of(L);
-	struct lb_link *u = lua_touserdata(L, 1);
+	struct lb_link *u = lb_udata(L, 1, lua_upvalueindex(1), LB_MT_LINK);
 	const char *key = lua_tostring(L, 2);
-	int k, same;
+	int k;
 
-	same = u != NULL && lua_getmetatable(L, 1) &&
-	    lua_rawequal(L, -1, lua_upvalueindex(1));
-	if (!same)
-		return luaL_typeerror(L, 1, "link");
 	if (u->b.p == NULL || !in->in_call || u->b.call != in->call)
 		return luaL_error(L, "attempt to use a finished link");
 	if (key == NULL || (k = link_key(key)) < 0)

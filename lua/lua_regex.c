@@ -40,7 +40,8 @@ struct lb_regex_set {
 static struct re *
 check_re(lua_State *L, int idx)
 {
-	struct lb_regex *r = luaL_checkudata(L, idx, LB_MT_REGEX);
+	struct lb_regex *r = lb_udata(L, idx, lua_upvalueindex(1),
+	    LB_MT_REGEX);
 
 	if (r->re == NULL)
 		luaL_error(L, "attempt to use a freed regex");
@@ -493,8 +494,11 @@ const luaL_Reg lb_regex_set_methods[] = {
 void
 lb_regex_open(lua_State *L)
 {
+	/* the methods have the metatable as upvalue: lb_udata() */
 	luaL_newmetatable(L, LB_MT_REGEX);
-	luaL_newlib(L, lb_regex_methods);
+	luaL_newlibtable(L, lb_regex_methods);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, lb_regex_methods, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, lua_regex_gc);
 	lua_setfield(L, -2, "__gc");
