@@ -59,6 +59,11 @@ struct lb_interp {
 	struct pg_session *cur_s;	/* session of the running call, for pg.log */
 	uintptr_t	 stack_base;	/* C stack address where the call began */
 	int		 nhandlers[LB_NPHASES];
+	/*
+	 * The link field names as this state interned them (lua_mime.c; the
+	 * link metatable keeps them alive): a key is found by its pointer.
+	 */
+	const char	*link_keys[8];
 };
 
 /*

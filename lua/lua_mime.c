@@ -162,6 +162,8 @@ static const struct { const char *k; enum pg_url_str w; } link_str[] = {
 	{ "text_host", PG_U_TEXT_HOST }
 };
 #define NLINK_STR	(sizeof(link_str) / sizeof(link_str[0]))
+_Static_assert(NLINK_STR + 1 == sizeof(((struct lb_interp *)0)->link_keys) /
+    sizeof(const char *), "link_keys holds the string fields and part");
 
 /* check_link - the tx and index of the link at idx */
 static struct pg_tx *
@@ -184,15 +186,19 @@ link_field(lua_State *L, struct pg_tx *tx, size_t i, size_t k)
 		    i) + 1);
 }
 
-/* link_key - the field number of a key, or -1 */
+/* link_key - the field number of a key, or -1: its interned pointer first */
 static int
-link_key(const char *key)
+link_key(lua_State *L, const char *key)
 {
-	size_t k;
+	const char *const *k = lb_interp_of(L)->link_keys;
+	size_t i;
 
-	for (k = 0; k < NLINK_STR; k++)
-		if (key[0] == link_str[k].k[0] && strcmp(key, link_str[k].k) == 0)
-			return (int)k;
+	for (i = 0; i <= NLINK_STR; i++)
+		if (key == k[i])
+			return (int)i;
+	for (i = 0; i < NLINK_STR; i++)
+		if (strcmp(key, link_str[i].k) == 0)
+			return (int)i;
 	return strcmp(key, "part") == 0 ? (int)NLINK_STR : -1;
 }
 
@@ -222,20 +228,22 @@ lua_tx_urls(lua_State *L)
 }
 
 /*
- * lua_link_index - a field (nil for a key that is none). The metatable
- * is its upvalue (lb_udata()): this runs once per field a rule reads.
+ * lua_link_index - a field (nil for a key that is none); this runs once
+ * per field a rule reads. Its argument is a link without a check: the
+ * metatable is hidden from scripts (__metatable, and no debug library),
+ * so only the VM calls this, and only for a link.
  */
 static int
 lua_link_index(lua_State *L)
 {
 	struct lb_interp *in = lb_interp_of(L);
-	struct lb_link *u = lb_udata(L, 1, lua_upvalueindex(1), LB_MT_LINK);
+	struct lb_link *u = lua_touserdata(L, 1);
 	const char *key = lua_tostring(L, 2);
 	int k;
 
 	if (u->b.p == NULL || !in->in_call || u->b.call != in->call)
 		return luaL_error(L, "attempt to use a finished link");
-	if (key == NULL || (k = link_key(key)) < 0)
+	if (key == NULL || (k = link_key(L, key)) < 0)
 		lua_pushnil(L);
 	else
 		link_field(L, u->b.p, u->i, (size_t)k);
@@ -254,7 +262,7 @@ lua_link_next(lua_State *L)
 {
 	size_t i, k;
 	struct pg_tx *tx = check_link(L, 1, &i);
-	int at = lua_isnil(L, 2) ? -1 : link_key(luaL_checkstring(L, 2));
+	int at = lua_isnil(L, 2) ? -1 : link_key(L, luaL_checkstring(L, 2));
 
 	for (k = (size_t)(at + 1); k <= NLINK_STR; k++) {
 		link_field(L, tx, i, k);
@@ -427,6 +435,9 @@ lua_part_tostring(lua_State *L)
 void
 lb_part_open(lua_State *L)
 {
+	struct lb_interp *in = lb_interp_of(L);
+	size_t k;
+
 	luaL_newmetatable(L, LB_MT_PART);
 	luaL_newlib(L, lb_part_methods);
 	lua_pushcclosure(L, lua_part_index, 1);
@@ -438,9 +449,18 @@ lb_part_open(lua_State *L)
 	lua_pop(L, 1);
 
 	luaL_newmetatable(L, LB_MT_LINK);
-	lua_pushvalue(L, -1);
-	lua_pushcclosure(L, lua_link_index, 1);
+	lua_pushcfunction(L, lua_link_index);
 	lua_setfield(L, -2, "__index");
+	lua_pushliteral(L, "link");
+	lua_setfield(L, -2, "__metatable");
+	/* the field names, interned once and kept here: link_key() */
+	lua_createtable(L, (int)NLINK_STR + 1, 0);
+	for (k = 0; k <= NLINK_STR; k++) {
+		in->link_keys[k] = lua_pushstring(L, k < NLINK_STR ?
+		    link_str[k].k : "part");
+		lua_rawseti(L, -2, (lua_Integer)k + 1);
+	}
+	lua_setfield(L, -2, "fields");
 	lua_pushcfunction(L, lua_link_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pushcfunction(L, lua_link_pairs);

@@ -441,6 +441,14 @@ add_link(void *ctx, const char *url, const char *text)
 	return 0;
 }
 
+/* attachment - a part with Content-Disposition: attachment (its text is not the message's) */
+static int
+attachment(const struct part *p)
+{
+	return p->disposition != NULL && strcmp(p->disposition,
+	    "attachment") == 0;
+}
+
 /* is_text - a text part; is_html - text/html */
 static int
 is_text(const struct part *p)
@@ -464,6 +472,8 @@ make_text(struct content *c, struct part *p)
 
 	d = decoded(c, p, &len);
 	mbuf_init(&u, is_html(p) ? c->lim.decoded_max + 1 : c->lim.text_max);
+	/* room for it at once (UTF-8 in, as most is, is as long out): no regrowing */
+	(void)mbuf_reserve(&u, len);
 	if (d == NULL || charset_to_utf8(p->node->charset, d, len, &u) ==
 	    CHARSET_NOMEM) {
 		if (u.err & MBUF_NOMEM) {
@@ -473,6 +483,7 @@ make_text(struct content *c, struct part *p)
 	}
 	if (is_html(p)) {
 		mbuf_init(&h, c->lim.text_max);
+		(void)mbuf_reserve(&h, u.len);	/* the text is shorter than its HTML */
 		html_render(u.p ? u.p : "", u.len, &h, add_link, p, NULL);
 		mbuf_free(&u);
 		u = h;
@@ -508,7 +519,7 @@ content_text(struct content *c, size_t *len)
 	struct tree *t = tree(c);
 	struct mbuf b;
 	const char *s;
-	size_t i, n;
+	size_t i, n, k;
 
 	*len = 0;
 	if (t == NULL)
@@ -516,9 +527,13 @@ content_text(struct content *c, size_t *len)
 	if (!t->have_text) {
 		t->have_text = 1;
 		mbuf_init(&b, c->lim.text_max);
+		for (i = 0, n = 0; i < t->n; i++)	/* the parts' texts first: one allocation */
+			if (!attachment(&t->p[i]) &&
+			    content_part_text(c, i, &k) != NULL)
+				n += k + 1;
+		(void)mbuf_reserve(&b, n);
 		for (i = 0; i < t->n; i++) {
-			if (t->p[i].disposition != NULL &&
-			    strcmp(t->p[i].disposition, "attachment") == 0)
+			if (attachment(&t->p[i]))
 				continue;
 			if ((s = content_part_text(c, i, &n)) == NULL || n == 0)
 				continue;

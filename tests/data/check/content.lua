@@ -46,6 +46,9 @@ pg.on("eom", function(tx)
   ok(tx, table.concat(keys, " ") == "url=http://bad.example.net/x scheme=http host=bad.example.net domain=example.net path=/x part=1", "LUA_URL_PAIRS", table.concat(keys, " "))
   ok(tx, bad and tostring(bad) == "http://bad.example.net/x" and bad.nosuchfield == nil and #urls >= 2, "LUA_URL_TOSTRING")
   ok(tx, bad and not pcall(function() bad.host = "x" end) and bad.host == "bad.example.net", "LUA_URL_READONLY")
+  -- the metatable is hidden, and the pairs() iterator takes links only
+  local it = pairs(bad or {})
+  ok(tx, getmetatable(bad) == "link" and not pcall(it, p1) and not pcall(it, "x"), "LUA_URL_SEALED")
   KEEP_URL = bad
   ok(tx, tostring(p1) == "part 1 (text/plain)", "LUA_PART_TOSTRING", tostring(p1))
   ok(tx, not pcall(function() p1.type = "x" end), "LUA_PART_READONLY")
