@@ -64,6 +64,7 @@ struct lb_interp {
 	 * link metatable keeps them alive): a key is found by its pointer.
 	 */
 	const char	*link_keys[8];
+	struct pg_tx	*link_tx;	/* the tx tx:urls() ran on in this call */
 };
 
 /*

@@ -145,15 +145,22 @@ lua_tx_from(lua_State *L)
 }
 
 /*
- * Links. tx:urls() makes one small object per link and no strings: a
- * field's string is pushed when a script reads it (most rules read one or
- * two fields of each link). Like a part, a link is valid for the handler
- * call that made it.
+ * Links. A link is a light userdata: no allocation, no string until a
+ * script reads a field (most rules read one or two of each link). Its
+ * value is not a pointer but the handler call and the index, so a link
+ * kept past its call is refused, never followed:
+ *
+ *	(call id << 24) | index		(the call's low 40 bits on 64-bit)
+ *
+ * Every light userdata of a Lua state shares one metatable; scripts see
+ * no other light userdata (lua_dns.c passes its own only to C functions),
+ * so that metatable is the links'. The transaction is the one tx:urls()
+ * ran on in this call (struct lb_interp link_tx). The metatable is hidden
+ * (__metatable), and every entry point decodes and bounds-checks the
+ * value (check_link()).
  */
-struct lb_link {
-	struct lb_box	 b;
-	size_t		 i;
-};
+#define LINK_IBITS	24
+#define LINK_IMAX	(((size_t)1 << LINK_IBITS) - 1)
 
 /* the string fields, in the order of pairs() */
 static const struct { const char *k; enum pg_url_str w; } link_str[] = {
@@ -165,14 +172,29 @@ static const struct { const char *k; enum pg_url_str w; } link_str[] = {
 _Static_assert(NLINK_STR + 1 == sizeof(((struct lb_interp *)0)->link_keys) /
     sizeof(const char *), "link_keys holds the string fields and part");
 
-/* check_link - the tx and index of the link at idx */
+/* link_value - what stands for link i of this call */
+static void *
+link_value(struct lb_interp *in, size_t i)
+{
+	return (void *)(((uintptr_t)in->call << LINK_IBITS) | i);
+}
+
+/* check_link - the tx and index of the link at idx; raises for anything else */
 static struct pg_tx *
 check_link(lua_State *L, int idx, size_t *i)
 {
-	struct pg_tx *tx = lb_box_check(L, idx, LB_MT_LINK, "link");
+	struct lb_interp *in = lb_interp_of(L);
+	uintptr_t v = (uintptr_t)lua_touserdata(L, idx);
 
-	*i = ((struct lb_link *)lua_touserdata(L, idx))->i;
-	return tx;
+	if (lua_type(L, idx) != LUA_TLIGHTUSERDATA)
+		luaL_typeerror(L, idx, "link");
+	if (!in->in_call || in->link_tx == NULL || (v >> LINK_IBITS) !=
+	    (((uintptr_t)in->call << LINK_IBITS) >> LINK_IBITS))
+		luaL_error(L, "attempt to use a finished link");
+	*i = v & LINK_IMAX;
+	if (*i >= host_of(L)->tx_url_count(in->link_tx))
+		luaL_error(L, "attempt to use a finished link");
+	return in->link_tx;
 }
 
 /* link_field - push field k (0..NLINK_STR: the strings, then part) of link i */
@@ -206,47 +228,36 @@ int
 lua_tx_urls(lua_State *L)
 {
 	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
+	struct lb_interp *in = lb_interp_of(L);
 	size_t i, n = host_of(L)->tx_url_count(tx);
-	uint64_t call = lb_interp_of(L)->call;
-	struct lb_link *u;
-	int mt;
 
+	if (n > LINK_IMAX)
+		n = LINK_IMAX;
+	in->link_tx = tx;
 	lua_createtable(L, (int)n, 0);
-	luaL_getmetatable(L, LB_MT_LINK);
-	mt = lua_gettop(L);
 	for (i = 0; i < n; i++) {
-		u = lua_newuserdatauv(L, sizeof(*u), 0);
-		u->b.p = tx;
-		u->b.call = call;
-		u->i = i;
-		lua_pushvalue(L, mt);
-		lua_setmetatable(L, -2);
-		lua_rawseti(L, mt - 1, (lua_Integer)i + 1);
+		lua_pushlightuserdata(L, link_value(in, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	lua_settop(L, mt - 1);
 	return 1;
 }
 
 /*
  * lua_link_index - a field (nil for a key that is none); this runs once
- * per field a rule reads. Its argument is a link without a check: the
- * metatable is hidden from scripts (__metatable, and no debug library),
- * so only the VM calls this, and only for a link.
+ * per field a rule reads
  */
 static int
 lua_link_index(lua_State *L)
 {
-	struct lb_interp *in = lb_interp_of(L);
-	struct lb_link *u = lua_touserdata(L, 1);
+	size_t i;
+	struct pg_tx *tx = check_link(L, 1, &i);
 	const char *key = lua_tostring(L, 2);
 	int k;
 
-	if (u->b.p == NULL || !in->in_call || u->b.call != in->call)
-		return luaL_error(L, "attempt to use a finished link");
 	if (key == NULL || (k = link_key(L, key)) < 0)
 		lua_pushnil(L);
 	else
-		link_field(L, u->b.p, u->i, (size_t)k);
+		link_field(L, tx, i, (size_t)k);
 	return 1;
 }
 
@@ -293,16 +304,18 @@ lua_link_pairs(lua_State *L)
 static int
 lua_link_tostring(lua_State *L)
 {
-	struct lb_link *u = luaL_checkudata(L, 1, LB_MT_LINK);
 	struct lb_interp *in = lb_interp_of(L);
-	const char *s;
+	uintptr_t v = (uintptr_t)lua_touserdata(L, 1);
+	size_t i;
 
-	if (u->b.call != in->call || !in->in_call)
+	/* a finished link is named, not refused: tostring() never raises */
+	if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && in->in_call &&
+	    in->link_tx != NULL && (v >> LINK_IBITS) ==
+	    (((uintptr_t)in->call << LINK_IBITS) >> LINK_IBITS)) {
+		(void)check_link(L, 1, &i);
+		push_str(L, host_of(L)->tx_url_str(in->link_tx, i, PG_U_URL));
+	} else
 		lua_pushliteral(L, "link (finished)");
-	else {
-		s = host_of(L)->tx_url_str(u->b.p, u->i, PG_U_URL);
-		lua_pushstring(L, s != NULL ? s : "link");
-	}
 	return 1;
 }
 
@@ -467,5 +480,9 @@ lb_part_open(lua_State *L)
 	lua_setfield(L, -2, "__pairs");
 	lua_pushcfunction(L, lua_link_tostring);
 	lua_setfield(L, -2, "__tostring");
-	lua_pop(L, 1);
+	/* the metatable of every light userdata (see Links above) */
+	lua_pushlightuserdata(L, NULL);
+	lua_pushvalue(L, -2);
+	lua_setmetatable(L, -2);
+	lua_pop(L, 2);
 }

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -767,19 +768,35 @@ content_from_at(struct content *c, size_t i, const char **name,
 	return 0;
 }
 
-/* url_hash - FNV-1a of a link's url, text and part */
+/* hash8 - n bytes of s into h, eight at a time (a multiply and a fold per word) */
+static uint64_t
+hash8(uint64_t h, const char *s, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+	}
+	w = (uint64_t)n << 56;
+	memcpy(&w, s, n);	/* the tail in the low bytes, its length on top */
+	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+	return h ^ (h >> 29);
+}
+
+/*
+ * url_hash - a link's url, text and part (a hash set of at most urls_max
+ * links: a crafted collision costs a compare per link, no more)
+ */
 static size_t
 url_hash(const char *url, const char *text, int part)
 {
-	size_t h = 2166136261u;
-	const char *p;
+	uint64_t h = hash8((uint64_t)part + 1, url, strlen(url));
 
-	for (p = url; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	h = (h ^ 0xff) * 16777619u;
-	for (p = text ? text : ""; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return (h ^ (size_t)part) * 16777619u;
+	if (text != NULL)
+		h = hash8(h ^ 0xff, text, strlen(text));
+	return (size_t)h;
 }
 
 /* same_url - url k of t is (url, text, part) */
