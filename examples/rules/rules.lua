@@ -250,12 +250,18 @@ local body_patterns = {}
 for i, r in ipairs(body_rules) do body_patterns[i] = r[1] end
 local body_set = pg.regex_set(body_patterns)
 
+-- A message may carry hundreds of links: the loop reads each field once,
+-- and tries the pattern only on a host that ends in a digit (no top-level
+-- domain does, so only an address can).
 local function url_rules(tx)
   local short, ip, mismatch
-  for _, u in ipairs(tx:urls()) do
-    if not short and settings.shorteners[u.domain] then short = u.url end
-    if not ip and re.ip_literal:test(u.host) then ip = u.url end
-    if not mismatch and u.text_host then mismatch = u.text_host .. " -> " .. u.host end
+  local shorteners, urls = settings.shorteners, tx:urls()
+  for i = 1, #urls do
+    local u = urls[i]
+    local host = u.host
+    if not short and shorteners[u.domain] then short = u.url end
+    if not ip and host:byte(-1) <= 57 and re.ip_literal:test(host) then ip = u.url end
+    if not mismatch and u.text_host then mismatch = u.text_host .. " -> " .. host end
   end
   if short then tx:score(2.0, "URL_SHORTENER", short) end
   if ip then tx:score(3.0, "URL_IP_HOST", ip) end

@@ -141,7 +141,13 @@ emit(struct html *h, const char *s, size_t n)
 	    h->out->p[h->out->len - 1] != '\n')
 		mbuf_addc(h->out, ' ');
 	h->space = 0;
-	if (mbuf_add(h->out, s, n) == -1 && (h->out->err & MBUF_NOMEM))
+	if (h->out->err == 0 && h->out->len + n < h->out->cap &&
+	    (h->out->max == 0 || h->out->len + n <= h->out->max)) {
+		/* the output is reserved ahead (content.c): a copy, no call */
+		memcpy(h->out->p + h->out->len, s, n);
+		h->out->len += n;
+		h->out->p[h->out->len] = '\0';
+	} else if (mbuf_add(h->out, s, n) == -1 && (h->out->err & MBUF_NOMEM))
 		h->stop = 1;
 }
 
@@ -304,6 +310,11 @@ struct tag {
 	size_t		 hlen, slen, stlen;
 };
 
+/* attr_stop - the bytes attr_decode() does not copy as they are */
+static const unsigned char attr_stop[256] = {
+	['&'] = 1, ['\r'] = 1, ['\n'] = 1, ['\t'] = 1,
+};
+
 /* attr_decode - an attribute value with entities decoded, CR/LF/TAB dropped, trimmed */
 static const char *
 attr_decode(struct html *h, const char *v, size_t n)
@@ -320,8 +331,7 @@ attr_decode(struct html *h, const char *v, size_t n)
 	while (v < e) {
 		const char *run = v;
 
-		while (run < e && *run != '&' && *run != '\r' && *run != '\n' &&
-		    *run != '\t')
+		while (run < e && !attr_stop[(unsigned char)*run])
 			run++;
 		if (run > v) {
 			mbuf_add(&h->attr, v, (size_t)(run - v));
@@ -393,8 +403,9 @@ read_attr(const char *p, const char *end, struct tag *t)
 		if (p < end && (*p == '"' || *p == '\'')) {
 			char q = *p++;
 
-			for (v = p; p < end && *p != q; p++)
-				;
+			v = p;
+			if ((p = memchr(v, q, (size_t)(end - v))) == NULL)
+				p = end;
 			vl = (size_t)(p - v);
 			if (p < end)
 				p++;

@@ -527,7 +527,8 @@ assemble(struct url *u, const char *scheme, const char *host, size_t hl,
 		plen = (size_t)(pe - path);
 	u->buf = arena != NULL ? NULL : b;
 	u->url = b;
-	u->scheme = put(&o, scheme, sl);
+	/* the scheme is one of three: a constant (callers may compare pointers) */
+	u->scheme = sl == 5 ? "https" : sl == 4 ? "http" : "ftp";
 	u->host = put(&o, host, hl);
 	u->domain = put(&o, dom, dl);
 	u->path = put(&o, path, plen);

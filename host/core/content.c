@@ -91,6 +91,8 @@ struct tree {
 	size_t		 aurls;
 	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
 	size_t		 ucap;		/* a power of 2, or 0 */
+	/* the hosts and domains links had last: links that share one share its string */
+	const char	*mru_host[4], *mru_dom[4];
 	struct arena	*arena;		/* the links' strings */
 	struct tree	*older;
 };
@@ -850,6 +852,28 @@ url_seen(struct tree *t, const char *url, const char *text, int part,
 	return 0;
 }
 
+/*
+ * shared - s, or the same string seen among the last few (mru, newest
+ * first): links to one host then hand out one pointer, which a Lua
+ * state's string cache finds without hashing it again
+ */
+static const char *
+shared(const char **mru, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n && mru[i] != NULL; i++)
+		if (mru[i] == s || strcmp(mru[i], s) == 0) {
+			s = mru[i];
+			break;
+		}
+	if (i == n)
+		i = n - 1;
+	memmove(mru + 1, mru, i * sizeof(*mru));
+	mru[0] = s;
+	return s;
+}
+
 /* url_add - a link of part pi, unless the same one is there (u's strings are taken, or given back) */
 static void
 url_add(struct content *c, struct tree *t, struct url *u, const char *text,
@@ -871,6 +895,8 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	nu = &t->urls[t->nurls];
 	memset(nu, 0, sizeof(*nu));
 	nu->u = *u;
+	nu->u.host = shared(t->mru_host, 4, u->host);
+	nu->u.domain = shared(t->mru_dom, 4, u->domain);
 	nu->part = pi;
 	nu->hash = hash;
 	nu->text = text;	/* the part's link text, in the arena too */
