@@ -290,23 +290,58 @@ deobfuscate(const char *p, const char *e)
 	return 0;
 }
 
-/* take_host - the host of authority [p, e) into h (at least e - p + 1 bytes; lower case, %XX and obfuscations undone): its length */
+/*
+ * hclass - how take_host() copies a byte: H_PLAIN as it is (a-z, 0-9,
+ * '-', '_'); H_UPPER lower-cased; H_DOT; H_LOOK looked at ('%', '[',
+ * '(', '{', ':', '@'); 0 (the rest) as it is, but not a plain host byte
+ */
+enum { H_OTHER, H_PLAIN, H_UPPER, H_DOT, H_LOOK };
+static const unsigned char hclass[256] = {
+	['a' ... 'z'] = H_PLAIN, ['0' ... '9'] = H_PLAIN, ['-'] = H_PLAIN,
+	['_'] = H_PLAIN, ['A' ... 'Z'] = H_UPPER, ['.'] = H_DOT,
+	['%'] = H_LOOK, ['['] = H_LOOK, ['('] = H_LOOK, ['{'] = H_LOOK,
+	[':'] = H_LOOK, ['@'] = H_LOOK,
+};
+
+/*
+ * take_host - the host of authority [p, e) into h (at least e - p + 1
+ * bytes; lower case, %XX and obfuscations undone): its length. *plain:
+ * set when it is a plain host name as written (a-z, 0-9, '-', '_', dots
+ * between labels, one dot at least), which needs no IDNA, no address
+ * form and no host_ok()
+ */
 static size_t
 take_host(const char *p, const char *e, char *h, const char **port,
-    size_t *portlen)
+    size_t *portlen, int *plain)
 {
-	const char *at = NULL, *q;
+	const char *at, *q;
 	size_t k, n = 0;
-	int v1, v2, c;
+	int v1, v2, c, odd = 0, dots = 0;
 
-	for (q = p; q < e; q++)
-		if (*q == '@')
-			at = q;
-	if (at != NULL)
+	if ((at = memrchr(p, '@', (size_t)(e - p))) != NULL)
 		p = at + 1;
 	*port = NULL;
 	*portlen = 0;
 	for (q = p; q < e; q++) {
+		switch (hclass[(unsigned char)*q]) {
+		case H_PLAIN:
+			h[n++] = *q;
+			continue;
+		case H_UPPER:
+			h[n++] = (char)(*q + 32);
+			continue;
+		case H_DOT:
+			if (n == 0 || h[n - 1] == '.')
+				odd = 1;	/* a leading dot, or ".." */
+			dots++;
+			h[n++] = '.';
+			continue;
+		case H_OTHER:
+			odd = 1;
+			h[n++] = *q;
+			continue;
+		}
+		odd = 1;	/* what follows may be undone: host_ok() decides */
 		if (*q == '%' && e - q >= 3 && (v1 = hexval(q[1])) >= 0 &&
 		    (v2 = hexval(q[2])) >= 0) {
 			c = v1 << 4 | v2;
@@ -321,11 +356,14 @@ take_host(const char *p, const char *e, char *h, const char **port,
 			*portlen = (size_t)(e - q - 1);
 			break;
 		} else
-			h[n++] = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+			h[n++] = *q;
 	}
-	while (n > 0 && h[n - 1] == '.')
+	while (n > 0 && h[n - 1] == '.') {
 		n--;
+		dots--;
+	}
 	h[n] = '\0';
+	*plain = !odd && dots > 0;
 	return n;
 }
 
@@ -554,7 +592,7 @@ url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache,
 	const char *e = s + (n > URL_MAX ? URL_MAX : n), *p, *ae, *port;
 	char scheme[16], hbuf[256], *h = hbuf, *heap = NULL, *ascii = NULL;
 	size_t portlen, hl;
-	int r;
+	int r, plain;
 
 	memset(u, 0, sizeof(*u));
 	while (s < e && ((unsigned char)*s <= ' ' || *s == '<' || *s == '"'))
@@ -571,15 +609,17 @@ url_parse(const char *s, size_t n, struct url *u, struct url_cache *cache,
 	if ((size_t)(ae - p) + 16 > sizeof(hbuf) &&
 	    (h = heap = pg_malloc((size_t)(ae - p) + 16)) == NULL)
 		return -2;
-	hl = take_host(p, ae, h, &port, &portlen);
+	hl = take_host(p, ae, h, &port, &portlen, &plain);
 	r = -1;
-	if (hl == 0 || idna(h, hl, &ascii) == -1)
-		goto out;
-	if (ascii != NULL)
-		hl = strlen(h = ascii);
-	else
-		hl = decimal_ip(h, hl);
-	if (host_ok(h))
+	if (!plain) {
+		if (hl == 0 || idna(h, hl, &ascii) == -1)
+			goto out;
+		if (ascii != NULL)
+			hl = strlen(h = ascii);
+		else
+			hl = decimal_ip(h, hl);
+	}
+	if (plain || host_ok(h))
 		r = assemble(u, scheme, h, hl, port, portlen, ae, e, cache,
 		    arena);
 out:
