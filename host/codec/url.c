@@ -149,18 +149,22 @@ mark_at(const char *q, const char *end)
 typedef unsigned char u8x16 __attribute__((vector_size(16)));
 
 /*
- * marks16 - of the 16 text bytes at q, which may start a mark (':', 'w',
- * 'W', '[' or '('): 0xFF in their bytes of m[0] (bytes 0-7) and m[1]
- * (8-15), 0 elsewhere
+ * marks16 - of the 16 text bytes at q (17 readable), which may start a
+ * mark: "ww" (of "www."), ":/", '[' and "(." (either case of w); 0xFF
+ * in their bytes of m[0] (bytes 0-7) and m[1] (8-15), 0 elsewhere. Two
+ * bytes, not one: prose has a 'w' or a ':' in most lines, a "ww" or ":/"
+ * in few.
  */
 static inline void
 marks16(const char *q, uint64_t m[2])
 {
-	u8x16 x, r;
+	u8x16 x, y, r;
 
 	memcpy(&x, q, sizeof(x));
-	r = (u8x16)((x | 0x20) == 'w') | (u8x16)(x == ':') |
-	    (u8x16)(x == '[') | (u8x16)(x == '(');
+	memcpy(&y, q + 1, sizeof(y));	/* the byte after each */
+	r = ((u8x16)((x | 0x20) == 'w') & (u8x16)((y | 0x20) == 'w')) |
+	    ((u8x16)(x == ':') & (u8x16)(y == '/')) | (u8x16)(x == '[') |
+	    ((u8x16)(x == '(') & (u8x16)(y == '.'));
 	memcpy(m, &r, sizeof(r));
 }
 
@@ -196,11 +200,11 @@ url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
 
 	/*
 	 * One pass: a mark starts with ':', 'w', 'W', '[' or '('. Sixteen
-	 * bytes at a time say which of them may (most text has a few), the
-	 * tail is read a byte at a time. p: where the last link ended (no
-	 * mark before it is looked at).
+	 * bytes at a time say which of them may (marks16()), the tail is
+	 * read a byte at a time. p: where the last link ended (no mark
+	 * before it is looked at).
 	 */
-	for (b = text; end - b >= 16 && !stopped; b += 16) {
+	for (b = text; end - b >= 17 && !stopped; b += 16) {
 		if (b < p) {
 			b = p - 16;	/* the next block starts at p */
 			continue;

@@ -446,6 +446,50 @@ test_urls(void **state)
 		}
 }
 
+/* span - url_find()'s callback: the spans, space-separated */
+static int
+span(void *ctx, const char *s, size_t n)
+{
+	mbuf_add(ctx, s, n);
+	mbuf_addc(ctx, ' ');
+	return 0;
+}
+
+/*
+ * url_find() reads 16 bytes at a time and the tail a byte at a time: each
+ * kind of mark at every offset of a longer text, after prose with the
+ * bytes that start none ("w", ":", "(" alone), is found once
+ */
+static void
+test_url_find_offsets(void **state)
+{
+	static const char *const links[] = { "http://a.example/x",
+	    "www.b.example", "WWW.C.EXAMPLE", "hxxp[:]//d.example",
+	    "e[.]example", "f(.)example", "g[dot]example", "h**ps://i.example/" };
+	char text[256];
+	struct mbuf b;
+	size_t i, off;
+
+	(void)state;
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		for (off = 0; off < 40; off++) {
+			memset(text, 0, sizeof(text));
+			memcpy(text, "we saw two: (a) wow; [x]  we saw two: (a) "
+			    "wow; [x]  ", off);
+			text[off] = ' ';
+			snprintf(text + off + 1, sizeof(text) - off - 1,
+			    "%s and we go: (b) now, wow", links[i]);
+			mbuf_init(&b, 0);
+			url_find(text, strlen(text), span, &b);
+			mbuf_add(&b, "", 0);
+			if (strncmp(b.p, links[i], strlen(links[i])) != 0 ||
+			    strlen(b.p) != strlen(links[i]) + 1)
+				fail_msg("'%s' at %zu: found '%s'", links[i],
+				    off + 1, b.p);
+			mbuf_free(&b);
+		}
+}
+
 /* the word-at-a-time ASCII scan of UTF-8 input: a NUL, a high byte, a bad byte at every offset */
 static void
 test_charset_runs(void **state)
@@ -548,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_charset),
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_url_find_offsets),
 		cmocka_unit_test(test_charset_runs),
 		cmocka_unit_test(test_mbuf),
 		cmocka_unit_test(test_url_may_have_host),
