@@ -192,7 +192,7 @@ check_link(lua_State *L, int idx, size_t *i)
 	    (((uintptr_t)in->call << LINK_IBITS) >> LINK_IBITS))
 		luaL_error(L, "attempt to use a finished link");
 	*i = v & LINK_IMAX;
-	if (*i >= host_of(L)->tx_url_count(in->link_tx))
+	if (*i >= in->link_n)
 		luaL_error(L, "attempt to use a finished link");
 	return in->link_tx;
 }
@@ -234,6 +234,7 @@ lua_tx_urls(lua_State *L)
 	if (n > LINK_IMAX)
 		n = LINK_IMAX;
 	in->link_tx = tx;
+	in->link_n = n;
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
 		lua_pushlightuserdata(L, link_value(in, i));
