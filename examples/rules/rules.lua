@@ -250,18 +250,18 @@ local body_patterns = {}
 for i, r in ipairs(body_rules) do body_patterns[i] = r[1] end
 local body_set = pg.regex_set(body_patterns)
 
--- A message may carry hundreds of links: the loop reads each field once,
--- and tries the pattern only on a host that sorts before "a" (one that
--- starts with a digit or "[": host names start with a letter or a digit,
--- and are lower case), a string compare instead of a call for the rest.
+-- A message may carry hundreds of links: the loop reads each field once
+-- (a field is made when it is read), and tries the address pattern only
+-- on a host that is its own domain, as an address is (and a bare
+-- registered name: comparing two short strings costs nothing).
 local function url_rules(tx)
   local short, ip, mismatch
   local shorteners, urls = settings.shorteners, tx:urls()
   for i = 1, #urls do
     local u = urls[i]
-    local host = u.host
-    if not short and shorteners[u.domain] then short = u.url end
-    if not ip and host < "a" and re.ip_literal:test(host) then ip = u.url end
+    local host, domain = u.host, u.domain
+    if not short and shorteners[domain] then short = u.url end
+    if not ip and domain == host and re.ip_literal:test(host) then ip = u.url end
     if not mismatch and u.text_host then mismatch = u.text_host .. " -> " .. host end
   end
   if short then tx:score(2.0, "URL_SHORTENER", short) end
