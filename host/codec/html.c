@@ -258,6 +258,51 @@ static const unsigned char not_plain[256] = {
 };
 #define plain(ch)	(!not_plain[(unsigned char)(ch)])
 
+/* a vector of 16 bytes (GCC and clang lower it to SSE2 or NEON) */
+typedef unsigned char u8x16 __attribute__((vector_size(16)));
+
+/* not_plain16 - 0xFF in the bytes of x that are not plain() */
+static inline u8x16
+not_plain16(u8x16 x)
+{
+	return (u8x16)(x <= ' ') | (u8x16)(x == '<') | (u8x16)(x == '&') |
+	    (u8x16)(x == 0xC2) | (u8x16)(x == 0xE2) | (u8x16)(x == 0xEF);
+}
+
+/*
+ * run_end - where a run of plain bytes from run ends: at the first byte
+ * that is not plain, unless it is a single space before a plain byte
+ * (words and the single spaces between them are one run). Sixteen bytes
+ * at a time while 17 are left, then a byte at a time.
+ */
+static const char *
+run_end(const char *run, const char *end)
+{
+	u8x16 x, y, stop;
+	uint64_t m[2];
+
+	while (end - run >= 17) {
+		memcpy(&x, run, sizeof(x));
+		memcpy(&y, run + 1, sizeof(y));
+		stop = not_plain16(x) & ~((u8x16)(x == ' ') & ~not_plain16(y));
+		memcpy(m, &stop, sizeof(m));
+		if (m[0] != 0)
+			return run + __builtin_ctzll(m[0]) / 8;
+		if (m[1] != 0)
+			return run + 8 + __builtin_ctzll(m[1]) / 8;
+		run += 16;
+	}
+	for (; run < end; run++) {
+		if (plain(*run))
+			continue;
+		if (*run != ' ' || run + 1 >= end || !plain(run[1]))
+			break;
+		run++;
+	}
+	return run;
+}
+
+
 static void
 text(struct html *h)
 {
@@ -285,14 +330,7 @@ text(struct html *h)
 			 * a run of plain bytes in one append, single spaces
 			 * between words included (they collapse to themselves)
 			 */
-			for (run = p + 1; run < h->end; run++) {
-				if (plain(*run))
-					continue;
-				if (*run != ' ' || run + 1 >= h->end ||
-				    !plain(run[1]))
-					break;
-				run++;
-			}
+			run = run_end(p + 1, h->end);
 			emit(h, p, (size_t)(run - p));
 			p = run;
 		}

@@ -446,6 +446,34 @@ test_urls(void **state)
 		}
 }
 
+/*
+ * html_render() takes runs of words 16 bytes at a time and the tail a
+ * byte at a time: white space of every kind collapses to one space, an
+ * entity and a tag end a run, at every offset
+ */
+static void
+test_html_runs(void **state)
+{
+	char in[512], want[512], pre[64];
+	struct mbuf out;
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < 48; k++) {
+		memset(pre, 'a', k);
+		pre[k] = '\0';
+		snprintf(in, sizeof(in), "<p>%s bb  cc\r\n\tdd&amp;ee ff<i>g</i> "
+		    "hh \xc2\xa0ii jjjjjjjjjjjjjjjjjjjj kk</p>", pre);
+		snprintf(want, sizeof(want), "%s%sbb cc dd&ee ffg hh \xc2\xa0ii "
+		    "jjjjjjjjjjjjjjjjjjjj kk", pre, k > 0 ? " " : "");
+		mbuf_init(&out, 0);
+		html_render(in, strlen(in), &out, NULL, NULL, NULL);
+		if (strcmp(out.p ? out.p : "", want) != 0)
+			fail_msg("offset %zu: '%s', want '%s'", k, out.p, want);
+		mbuf_free(&out);
+	}
+}
+
 /* span - url_find()'s callback: the spans, space-separated */
 static int
 span(void *ctx, const char *s, size_t n)
@@ -593,6 +621,7 @@ main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_url_find_offsets),
+		cmocka_unit_test(test_html_runs),
 		cmocka_unit_test(test_charset_runs),
 		cmocka_unit_test(test_mbuf),
 		cmocka_unit_test(test_url_may_have_host),
