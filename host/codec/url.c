@@ -168,23 +168,45 @@ marks16(const char *q, uint64_t m[2])
 	memcpy(m, &r, sizeof(r));
 }
 
+/* what url_find() carries from mark to mark */
+struct finder {
+	const char	*text, *end;
+	int		(*cb)(void *, const char *, size_t);
+	void		*ctx;
+	size_t		 n;		/* spans reported */
+	int		 stopped;	/* cb said -1 */
+	const char	*last;		/* the last span, when a stop byte ended it */
+	size_t		 lastn;		/* its length; 0: none */
+};
+
 /* at_mark - a link marked at q (not before p): reported; where text is taken up to */
 static const char *
-at_mark(const char *text, const char *p, const char *q, const char *end,
-    int (*cb)(void *, const char *, size_t), void *ctx, size_t *n,
-    int *stopped)
+at_mark(struct finder *f, const char *p, const char *q)
 {
 	const char *s, *e;
 	int mk;
 
-	if ((mk = mark_at(q, end)) < 0 ||
-	    (s = link_start(text, p, q, (size_t)mk)) == NULL)
+	if ((mk = mark_at(q, f->end)) < 0 ||
+	    (s = link_start(f->text, p, q, (size_t)mk)) == NULL)
 		return p;
-	e = span_end(s, end);
+	/*
+	 * The last link again (a signature, a footer), ended by a stop byte
+	 * as it was: span_end() would stop at the same place (the same bytes
+	 * scanned, nothing trimmed)
+	 */
+	if (f->lastn > 0 && (size_t)(f->end - s) >= f->lastn &&
+	    memcmp(s, f->last, f->lastn) == 0 && (s + f->lastn == f->end ||
+	    stop[(unsigned char)s[f->lastn]]))
+		e = s + f->lastn;
+	else
+		e = span_end(s, f->end);
 	if (e > s + 4) {
-		(*n)++;
-		if (cb(ctx, s, (size_t)(e - s)) == -1)
-			*stopped = 1;
+		f->n++;
+		if (f->cb(f->ctx, s, (size_t)(e - s)) == -1)
+			f->stopped = 1;
+		f->last = s;
+		f->lastn = e == f->end || stop[(unsigned char)*e] ?
+		    (size_t)(e - s) : 0;
 	}
 	return e > s ? e : s + 1;
 }
@@ -193,10 +215,10 @@ size_t
 url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
     void *ctx)
 {
+	struct finder f = { text, text + len, cb, ctx, 0, 0, NULL, 0 };
 	const char *p = text, *end = text + len, *b, *q;
 	uint64_t m[2];
-	size_t n = 0;
-	int h, stopped = 0;
+	int h;
 
 	/*
 	 * One pass: a mark starts with ':', 'w', 'W', '[' or '('. Sixteen
@@ -204,26 +226,25 @@ url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
 	 * read a byte at a time. p: where the last link ended (no mark
 	 * before it is looked at).
 	 */
-	for (b = text; end - b >= 17 && !stopped; b += 16) {
+	for (b = text; end - b >= 17 && !f.stopped; b += 16) {
 		if (b < p) {
 			b = p - 16;	/* the next block starts at p */
 			continue;
 		}
 		marks16(b, m);
-		for (h = 0; h < 2 && !stopped; h++)
-			while (m[h] != 0 && !stopped) {
+		for (h = 0; h < 2 && !f.stopped; h++)
+			while (m[h] != 0 && !f.stopped) {
 				q = b + 8 * h + __builtin_ctzll(m[h]) / 8;
 				m[h] &= m[h] - 1;	/* the byte's lowest bit */
 				m[h] &= ~(0xFFULL << (8 * (unsigned)((q - b) & 7)));
 				if (q >= p)
-					p = at_mark(text, p, q, end, cb, ctx, &n,
-					    &stopped);
+					p = at_mark(&f, p, q);
 			}
 	}
-	for (q = b > p ? b : p; q < end && !stopped; q++)
+	for (q = b > p ? b : p; q < end && !f.stopped; q++)
 		if (mark_first[(unsigned char)*q] && q >= p)
-			p = at_mark(text, p, q, end, cb, ctx, &n, &stopped);
-	return n;
+			p = at_mark(&f, p, q);
+	return f.n;
 }
 
 /* hexval - 0..15 or -1 */

@@ -420,6 +420,12 @@ static const struct str_case texts[] = {
 	{ "http://3232235777/", "http://192.168.1.1/ 192.168.1.1;" },
 	{ "mailto:a@b.example and javascript:x and http://nodot/", "" },
 	{ "evil(.)example(.)ru/path", "http://evil.example.ru/path example.ru;" },
+	/* one link again and again, ended alike and not (url_find() reuses the last span's end only when alike) */
+	{ "go http://a.example.org/x http://a.example.org/x. (http://a.example.org/x) "
+	  "http://a.example.org/xy http://a.example.org/x",
+	  "http://a.example.org/x example.org;http://a.example.org/x example.org;"
+	  "http://a.example.org/x example.org;http://a.example.org/xy example.org;"
+	  "http://a.example.org/x example.org;" },
 };
 
 static void
