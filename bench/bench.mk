@@ -3,8 +3,7 @@
 # lua_bench: in-process cost per message of Lua rules (bench/lua_bench.c)
 EXTRA_PROGRAMS = bench/lua_bench bench/relay bench/nullmilter bench/dnsdelay bench/dns_bench \
 	bench/mime_bench bench/store_bench bench/smtpload
-bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_BRIDGE_SOURCES) host/lib/re.c \
-	host/lib/re.h tests/unit/test_lua_host.c tests/unit/test_lua_host.h $(TH_DNS_SOURCES)
+bench_lua_bench_SOURCES = bench/lua_bench.c $(LUA_TEST_SOURCES)
 bench_lua_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DTOP_SRCDIR='"$(abs_top_srcdir)"'
 bench_lua_bench_LDADD = $(LUA_LIBS) $(PCRE2_LIBS) $(HS_LIBS) $(CARES_LIBS) $(HIREDIS_LIBS) -lm
