@@ -248,6 +248,7 @@ end_call(struct lb_interp *in)
 	in->in_call = 0;
 	in->cur_s = NULL;
 	in->link_tx = NULL;
+	in->link_arr = NULL;
 	in->deadline = 0;
 	lua_settop(in->L, 0);
 }

@@ -66,6 +66,7 @@ struct lb_interp {
 	const char	*link_keys[8];
 	struct pg_tx	*link_tx;	/* the tx tx:urls() ran on in this call */
 	size_t		 link_n;	/* how many links it listed */
+	const struct pg_url *link_arr;	/* and their fields (host tx_urls()), or NULL */
 };
 
 /*

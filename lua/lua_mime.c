@@ -15,6 +15,7 @@
  * transaction's box and its index: like the tx, it is valid for the
  * handler call that made it ("attempt to use a finished part").
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "lua_int.h"
@@ -197,11 +198,32 @@ check_link(lua_State *L, int idx, size_t *i)
 	return in->link_tx;
 }
 
-/* link_field - push field k (0..NLINK_STR: the strings, then part) of link i */
+/* where each string field is in a struct pg_url, in link_str[] order */
+static const size_t link_off[] = {
+	offsetof(struct pg_url, url), offsetof(struct pg_url, scheme),
+	offsetof(struct pg_url, host), offsetof(struct pg_url, domain),
+	offsetof(struct pg_url, path), offsetof(struct pg_url, text),
+	offsetof(struct pg_url, text_host)
+};
+_Static_assert(sizeof(link_off) / sizeof(link_off[0]) == NLINK_STR,
+    "a struct pg_url member for each string field");
+
+/*
+ * link_field - push field k (0..NLINK_STR: the strings, then part) of
+ * link i: from the host's array of links when it has one (tx_urls()),
+ * else a field at a time
+ */
 static void
 link_field(lua_State *L, struct pg_tx *tx, size_t i, size_t k)
 {
-	if (k < NLINK_STR)
+	const struct pg_url *u = lb_interp_of(L)->link_arr;
+
+	if (u != NULL && k < NLINK_STR)
+		push_str(L, *(const char *const *)(const void *)
+		    ((const char *)&u[i] + link_off[k]));
+	else if (u != NULL)
+		lua_pushinteger(L, (lua_Integer)u[i].part + 1);
+	else if (k < NLINK_STR)
 		push_str(L, host_of(L)->tx_url_str(tx, i, link_str[k].w));
 	else
 		lua_pushinteger(L, (lua_Integer)host_of(L)->tx_url_part(tx,
@@ -229,8 +251,14 @@ lua_tx_urls(lua_State *L)
 {
 	struct pg_tx *tx = lb_box_check(L, 1, LB_MT_TX, "transaction");
 	struct lb_interp *in = lb_interp_of(L);
-	size_t i, n = host_of(L)->tx_url_count(tx);
+	const struct pg_host *h = host_of(L);
+	size_t i, n;
 
+	in->link_arr = NULL;
+	if (PG_SIZE_HAS(h, struct pg_host, tx_urls) && h->tx_urls != NULL)
+		in->link_arr = h->tx_urls(tx, &n);
+	if (in->link_arr == NULL)
+		n = h->tx_url_count(tx);
 	if (n > LINK_IMAX)
 		n = LINK_IMAX;
 	in->link_tx = tx;

@@ -87,6 +87,7 @@ struct tree {
 	char		*text;
 	size_t		 textlen;
 	struct curl	*urls;
+	struct pg_url	*pub;		/* the same links for tx_urls() (aurls of them) */
 	size_t		 nurls;
 	size_t		 aurls;
 	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
@@ -148,6 +149,7 @@ tree_free(struct tree *t)
 	for (i = 0; i < t->nurls; i++)
 		free(t->urls[i].u.buf);	/* NULL: in the arena */
 	free(t->urls);
+	free(t->pub);
 	arena_free(&t->arena);
 	free(t->uset);
 	free(t->text);
@@ -886,11 +888,16 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	    url_seen(t, u->url, text, pi, &slot, &hash) != 0)
 		goto drop;
 	if (t->nurls == t->aurls) {
-		if ((nu = pg_realloc(t->urls, (t->aurls ? t->aurls * 2 : 16) *
-		    sizeof(*nu))) == NULL)
+		size_t na = t->aurls ? t->aurls * 2 : 16;
+		struct pg_url *np;
+
+		if ((nu = pg_realloc(t->urls, na * sizeof(*nu))) == NULL)
 			goto drop;
 		t->urls = nu;
-		t->aurls = t->aurls ? t->aurls * 2 : 16;
+		if ((np = pg_realloc(t->pub, na * sizeof(*np))) == NULL)
+			goto drop;
+		t->pub = np;
+		t->aurls = na;
 	}
 	nu = &t->urls[t->nurls];
 	memset(nu, 0, sizeof(*nu));
@@ -900,6 +907,8 @@ url_add(struct content *c, struct tree *t, struct url *u, const char *text,
 	nu->part = pi;
 	nu->hash = hash;
 	nu->text = text;	/* the part's link text, in the arena too */
+	t->pub[t->nurls] = (struct pg_url){ nu->u.url, nu->u.scheme, nu->u.host,
+	    nu->u.domain, nu->u.path, text, NULL, pi };
 	t->uset[slot] = ++t->nurls;
 	return;
 drop:
@@ -989,6 +998,7 @@ part_urls(struct content *c, struct tree *t, size_t i, struct url_cache *cache)
 		if (t->nurls > 0 && t->urls[t->nurls - 1].u.url == u.url &&
 		    *p->links[k].text != '\0')
 			t->urls[t->nurls - 1].text_host =
+			    t->pub[t->nurls - 1].text_host =
 			    shown_host(t, p->links[k].text, &u, cache);
 	}
 	url_find(text, len, text_link, &f);
@@ -1046,6 +1056,15 @@ content_url_str(struct content *c, size_t i, enum pg_url_str what)
 		return u->text_host;
 	}
 	return NULL;
+}
+
+const struct pg_url *
+content_urls(struct content *c, size_t *n)
+{
+	struct tree *t = urls(c);
+
+	*n = t != NULL ? t->nurls : 0;
+	return t != NULL ? t->pub : NULL;
 }
 
 int

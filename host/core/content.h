@@ -53,5 +53,7 @@ int		 content_from_at(struct content *, size_t i, const char **name,
 size_t		 content_url_count(struct content *);
 const char	*content_url_str(struct content *, size_t i, enum pg_url_str);
 int		 content_url_part(struct content *, size_t i);	/* 0-based, -1 */
+/* content_urls - every link at once (n of them; NULL when none) */
+const struct pg_url *content_urls(struct content *, size_t *n);
 
 #endif /* CONTENT_H */

@@ -732,6 +732,15 @@ h_tx_url_str(struct pg_tx *tx, size_t i, enum pg_url_str w)
 	return c != NULL ? content_url_str(c, i, w) : NULL;
 }
 
+static const struct pg_url *
+h_tx_urls(struct pg_tx *tx, size_t *n)
+{
+	struct content *c = content(tx);
+
+	*n = 0;
+	return c != NULL ? content_urls(c, n) : NULL;
+}
+
 static int
 h_tx_url_part(struct pg_tx *tx, size_t i)
 {
@@ -810,6 +819,7 @@ static const struct pg_host host = {
 	/* maps (host/lib/map.c) */
 	.map_open = h_map_open,
 	.map_match = h_map_match,
+	.tx_urls = h_tx_urls,
 };
 
 const struct pg_host *

@@ -126,6 +126,18 @@ enum pg_url_str {
 	PG_U_TEXT_HOST		/* a host the link text shows that is not the link's, or NULL */
 };
 
+/* One link of a message with all its fields: pg_host.tx_urls(). */
+struct pg_url {
+	const char	*url;		/* PG_U_URL ... PG_U_TEXT_HOST, as above */
+	const char	*scheme;
+	const char	*host;
+	const char	*domain;
+	const char	*path;
+	const char	*text;		/* or NULL */
+	const char	*text_host;	/* or NULL */
+	int		 part;		/* part index, -1 */
+};
+
 /* Log levels for pg_host.log(). */
 enum pg_log_level {
 	PG_LOG_ERR = 0,
@@ -399,6 +411,15 @@ struct pg_host {
 			    char *err, size_t errlen);
 	int		 (*map_match)(struct pg_map *, const char *key,
 			    size_t klen, char *val, size_t vsize);
+
+	/*
+	 * The links at once, added after the maps: check PG_SIZE_HAS(host,
+	 * struct pg_host, tx_urls). *n of them, the same tx_url_count() and
+	 * tx_url_str() give one field at a time; the array and its strings
+	 * stay valid until the transaction ends (a changed body makes a new
+	 * array, the old one stays readable).
+	 */
+	const struct pg_url *(*tx_urls)(struct pg_tx *, size_t *n);
 
 	/* new members go here */
 };

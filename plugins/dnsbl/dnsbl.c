@@ -467,15 +467,22 @@ link_names(struct state *st, struct pg_tx *tx, char (*names)[DB_NAME_LEN],
     size_t max)
 {
 	const struct pg_host *h = st->h;
-	size_t nl = h->tx_url_count(tx), i, n = 0, len = 0;
+	const struct pg_url *all = NULL;
+	size_t nl = 0, i, n = 0, len = 0;
 	const char *host, *dom, *text;
 
+	/* all the links at once when the host has them (tx_urls()) */
+	if (PG_SIZE_HAS(h, struct pg_host, tx_urls) && h->tx_urls != NULL)
+		all = h->tx_urls(tx, &nl);
+	if (all == NULL)
+		nl = h->tx_url_count(tx);
 	for (i = 0; i < nl; i++) {
-		if ((host = h->tx_url_str(tx, i, PG_U_HOST)) == NULL)
+		host = all ? all[i].host : h->tx_url_str(tx, i, PG_U_HOST);
+		if (host == NULL)
 			continue;
 		if (!add_name(st, names, &n, max, host, strlen(host)))
 			return n;
-		dom = h->tx_url_str(tx, i, PG_U_DOMAIN);
+		dom = all ? all[i].domain : h->tx_url_str(tx, i, PG_U_DOMAIN);
 		if (dom != NULL && !add_name(st, names, &n, max, dom,
 		    strlen(dom)))
 			return n;
