@@ -70,14 +70,6 @@ struct part {
 	int		 is_arc;
 };
 
-struct curl {
-	struct url	 u;
-	const char	*text;		/* these two in the tree's arena */
-	const char	*text_host;
-	int		 part;
-	size_t		 hash;		/* url_hash(), for the set's growth */
-};
-
 struct tree {
 	off_t		 body_size;
 	struct mime_tree *mt;
@@ -86,8 +78,8 @@ struct tree {
 	int		 have_text, have_urls;
 	char		*text;
 	size_t		 textlen;
-	struct curl	*urls;
-	struct pg_url	*pub;		/* the same links for tx_urls() (aurls of them) */
+	struct pg_url	*urls;		/* their strings in the arena (aurls of them) */
+	size_t		*uhash;		/* url_hash() of each, for the set's growth */
 	size_t		 nurls;
 	size_t		 aurls;
 	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
@@ -146,10 +138,8 @@ tree_free(struct tree *t)
 		arclist_free(p->arc, p->narc);
 	}
 	free(t->p);
-	for (i = 0; i < t->nurls; i++)
-		free(t->urls[i].u.buf);	/* NULL: in the arena */
 	free(t->urls);
-	free(t->pub);
+	free(t->uhash);
 	arena_free(&t->arena);
 	free(t->uset);
 	free(t->text);
@@ -808,9 +798,9 @@ static int
 same_url(const struct tree *t, size_t k, const char *url, const char *text,
     int part)
 {
-	const struct curl *u = &t->urls[k];
+	const struct pg_url *u = &t->urls[k];
 
-	return u->part == part && strcmp(u->u.url, url) == 0 &&
+	return u->part == part && strcmp(u->url, url) == 0 &&
 	    ((text == NULL && u->text == NULL) || (text != NULL &&
 	    u->text != NULL && strcmp(text, u->text) == 0));
 }
@@ -824,7 +814,7 @@ uset_grow(struct tree *t)
 	if ((ns = pg_calloc(nc, sizeof(*ns))) == NULL)
 		return -1;
 	for (i = 0; i < t->nurls; i++) {
-		h = t->urls[i].hash & (nc - 1);
+		h = t->uhash[i] & (nc - 1);
 		while (ns[h] != 0)
 			h = (h + 1) & (nc - 1);
 		ns[h] = i + 1;
@@ -847,7 +837,7 @@ url_seen(struct tree *t, const char *url, const char *text, int part,
 	*hash = url_hash(url, text, part);
 	for (h = *hash & (t->ucap - 1); t->uset[h] != 0;
 	    h = (h + 1) & (t->ucap - 1))
-		if (t->urls[t->uset[h] - 1].hash == *hash &&
+		if (t->uhash[t->uset[h] - 1] == *hash &&
 		    same_url(t, t->uset[h] - 1, url, text, part))
 			return 1;
 	*slot = h;
@@ -876,39 +866,35 @@ shared(const char **mru, size_t n, const char *s)
 	return s;
 }
 
-/* url_add - a link of part pi, unless the same one is there (u's strings are taken, or given back) */
+/*
+ * url_add - a link of part pi (parsed into t's arena), unless the same
+ * one is there: then its strings are given back. text: the part's link
+ * text (in the arena too), or NULL.
+ */
 static void
 url_add(struct content *c, struct tree *t, struct url *u, const char *text,
     int pi)
 {
-	struct curl *nu;
-	size_t slot, hash;
+	struct pg_url *nu;
+	size_t slot, hash, na, *nh;
 
 	if (t->nurls >= c->lim.urls_max ||
 	    url_seen(t, u->url, text, pi, &slot, &hash) != 0)
 		goto drop;
 	if (t->nurls == t->aurls) {
-		size_t na = t->aurls ? t->aurls * 2 : 16;
-		struct pg_url *np;
-
+		na = t->aurls ? t->aurls * 2 : 16;
 		if ((nu = pg_realloc(t->urls, na * sizeof(*nu))) == NULL)
 			goto drop;
 		t->urls = nu;
-		if ((np = pg_realloc(t->pub, na * sizeof(*np))) == NULL)
+		if ((nh = pg_realloc(t->uhash, na * sizeof(*nh))) == NULL)
 			goto drop;
-		t->pub = np;
+		t->uhash = nh;
 		t->aurls = na;
 	}
-	nu = &t->urls[t->nurls];
-	memset(nu, 0, sizeof(*nu));
-	nu->u = *u;
-	nu->u.host = shared(t->mru_host, 4, u->host);
-	nu->u.domain = shared(t->mru_dom, 4, u->domain);
-	nu->part = pi;
-	nu->hash = hash;
-	nu->text = text;	/* the part's link text, in the arena too */
-	t->pub[t->nurls] = (struct pg_url){ nu->u.url, nu->u.scheme, nu->u.host,
-	    nu->u.domain, nu->u.path, text, NULL, pi };
+	t->urls[t->nurls] = (struct pg_url){ u->url, u->scheme,
+	    shared(t->mru_host, 4, u->host), shared(t->mru_dom, 4, u->domain),
+	    u->path, text, NULL, pi };
+	t->uhash[t->nurls] = hash;
 	t->uset[slot] = ++t->nurls;
 	return;
 drop:
@@ -995,10 +981,9 @@ part_urls(struct content *c, struct tree *t, size_t i, struct url_cache *cache)
 		    cache, &t->arena) != 0)
 			continue;
 		url_add(c, t, &u, p->links[k].text, (int)i);
-		if (t->nurls > 0 && t->urls[t->nurls - 1].u.url == u.url &&
+		if (t->nurls > 0 && t->urls[t->nurls - 1].url == u.url &&
 		    *p->links[k].text != '\0')
 			t->urls[t->nurls - 1].text_host =
-			    t->pub[t->nurls - 1].text_host =
 			    shown_host(t, p->links[k].text, &u, cache);
 	}
 	url_find(text, len, text_link, &f);
@@ -1034,22 +1019,22 @@ const char *
 content_url_str(struct content *c, size_t i, enum pg_url_str what)
 {
 	struct tree *t = urls(c);
-	struct curl *u;
+	const struct pg_url *u;
 
 	if (t == NULL || i >= t->nurls)
 		return NULL;
 	u = &t->urls[i];
 	switch (what) {
 	case PG_U_URL:
-		return u->u.url;
+		return u->url;
 	case PG_U_SCHEME:
-		return u->u.scheme;
+		return u->scheme;
 	case PG_U_HOST:
-		return u->u.host;
+		return u->host;
 	case PG_U_DOMAIN:
-		return u->u.domain;
+		return u->domain;
 	case PG_U_PATH:
-		return u->u.path;
+		return u->path;
 	case PG_U_TEXT:
 		return u->text;
 	case PG_U_TEXT_HOST:
@@ -1064,7 +1049,7 @@ content_urls(struct content *c, size_t *n)
 	struct tree *t = urls(c);
 
 	*n = t != NULL ? t->nurls : 0;
-	return t != NULL ? t->pub : NULL;
+	return t != NULL ? t->urls : NULL;
 }
 
 int
