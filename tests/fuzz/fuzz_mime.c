@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "charset.h"
 #include "html.h"
 #include "mbuf.h"
@@ -19,15 +20,25 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* on_url - normalise every span found */
+/* on_url - normalise every span found: into one buffer, and into an arena with a domain cache as content.c does */
 static int
 on_url(void *ctx, const char *s, size_t n)
 {
+	static struct url_cache *cache;
+	struct arena *a = NULL;
 	struct url u;
 
 	(void)ctx;
 	if (url_parse(s, n, &u, NULL, NULL) == 0)
 		free(u.buf);
+	if (cache == NULL)
+		cache = url_cache_new();
+	/* what the strings must say of one another */
+	if (url_parse(s, n, &u, cache, &a) == 0 && (u.buf != NULL ||
+	    strncmp(u.url, u.scheme, strlen(u.scheme)) != 0 ||
+	    strstr(u.url, u.host) == NULL || strstr(u.host, u.domain) == NULL))
+		abort();
+	arena_free(&a);
 	return 0;
 }
 
