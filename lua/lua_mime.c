@@ -290,12 +290,6 @@ lua_link_index(lua_State *L)
 	return 1;
 }
 
-static int
-lua_link_newindex(lua_State *L)
-{
-	return luaL_error(L, "link.%s is read-only", luaL_checkstring(L, 2));
-}
-
 /* lua_link_next - pairs(link)'s iterator: the next field that is set */
 static int
 lua_link_next(lua_State *L)
@@ -452,10 +446,12 @@ lua_part_index(lua_State *L)
 	return 1;
 }
 
+/* lua_readonly - __newindex of parts and links (upvalue 1: "part" or "link") */
 static int
-lua_part_newindex(lua_State *L)
+lua_readonly(lua_State *L)
 {
-	return luaL_error(L, "part.%s is read-only", luaL_checkstring(L, 2));
+	return luaL_error(L, "%s.%s is read-only",
+	    lua_tostring(L, lua_upvalueindex(1)), luaL_checkstring(L, 2));
 }
 
 static int
@@ -474,9 +470,22 @@ lua_part_tostring(lua_State *L)
 	return 1;
 }
 
+/* readonly - t.__newindex = lua_readonly, naming what (the table at the top) */
+static void
+readonly(lua_State *L, const char *what)
+{
+	lua_pushstring(L, what);
+	lua_pushcclosure(L, lua_readonly, 1);
+	lua_setfield(L, -2, "__newindex");
+}
+
 void
 lb_part_open(lua_State *L)
 {
+	static const luaL_Reg link_mt[] = {
+		{ "__index", lua_link_index }, { "__pairs", lua_link_pairs },
+		{ "__tostring", lua_link_tostring }, { NULL, NULL }
+	};
 	struct lb_interp *in = lb_interp_of(L);
 	size_t k;
 
@@ -484,15 +493,14 @@ lb_part_open(lua_State *L)
 	luaL_newlib(L, lb_part_methods);
 	lua_pushcclosure(L, lua_part_index, 1);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, lua_part_newindex);
-	lua_setfield(L, -2, "__newindex");
 	lua_pushcfunction(L, lua_part_tostring);
 	lua_setfield(L, -2, "__tostring");
+	readonly(L, "part");
 	lua_pop(L, 1);
 
 	luaL_newmetatable(L, LB_MT_LINK);
-	lua_pushcfunction(L, lua_link_index);
-	lua_setfield(L, -2, "__index");
+	luaL_setfuncs(L, link_mt, 0);
+	readonly(L, "link");
 	lua_pushliteral(L, "link");
 	lua_setfield(L, -2, "__metatable");
 	/* the field names, interned once and kept here: link_key() */
@@ -503,12 +511,6 @@ lb_part_open(lua_State *L)
 		lua_rawseti(L, -2, (lua_Integer)k + 1);
 	}
 	lua_setfield(L, -2, "fields");
-	lua_pushcfunction(L, lua_link_newindex);
-	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, lua_link_pairs);
-	lua_setfield(L, -2, "__pairs");
-	lua_pushcfunction(L, lua_link_tostring);
-	lua_setfield(L, -2, "__tostring");
 	/* the metatable of every light userdata (see Links above) */
 	lua_pushlightuserdata(L, NULL);
 	lua_pushvalue(L, -2);
