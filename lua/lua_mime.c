@@ -180,22 +180,29 @@ link_value(struct lb_interp *in, size_t i)
 	return (void *)(((uintptr_t)in->call << LINK_IBITS) | i);
 }
 
-/* check_link - the tx and index of the link at idx; raises for anything else */
-static struct pg_tx *
-check_link(lua_State *L, int idx, size_t *i)
+/* link_at - the index of the link at idx when it is one of this call's: 0, else -1 */
+static int
+link_at(lua_State *L, int idx, size_t *i)
 {
 	struct lb_interp *in = lb_interp_of(L);
 	uintptr_t v = (uintptr_t)lua_touserdata(L, idx);
 
-	if (lua_type(L, idx) != LUA_TLIGHTUSERDATA)
-		luaL_typeerror(L, idx, "link");
 	if (!in->in_call || in->link_tx == NULL || (v >> LINK_IBITS) !=
 	    (((uintptr_t)in->call << LINK_IBITS) >> LINK_IBITS))
-		luaL_error(L, "attempt to use a finished link");
+		return -1;
 	*i = v & LINK_IMAX;
-	if (*i >= in->link_n)
+	return *i < in->link_n ? 0 : -1;
+}
+
+/* check_link - the tx and index of the link at idx; raises for anything else */
+static struct pg_tx *
+check_link(lua_State *L, int idx, size_t *i)
+{
+	if (lua_type(L, idx) != LUA_TLIGHTUSERDATA)
+		luaL_typeerror(L, idx, "link");
+	if (link_at(L, idx, i) == -1)
 		luaL_error(L, "attempt to use a finished link");
-	return in->link_tx;
+	return lb_interp_of(L)->link_tx;
 }
 
 /* where each string field is in a struct pg_url, in link_str[] order */
@@ -324,20 +331,16 @@ lua_link_pairs(lua_State *L)
 	return 3;
 }
 
+/* lua_link_tostring - the url; a finished link is named, not refused */
 static int
 lua_link_tostring(lua_State *L)
 {
-	struct lb_interp *in = lb_interp_of(L);
-	uintptr_t v = (uintptr_t)lua_touserdata(L, 1);
 	size_t i;
 
-	/* a finished link is named, not refused: tostring() never raises */
-	if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && in->in_call &&
-	    in->link_tx != NULL && (v >> LINK_IBITS) ==
-	    (((uintptr_t)in->call << LINK_IBITS) >> LINK_IBITS)) {
-		(void)check_link(L, 1, &i);
-		push_str(L, host_of(L)->tx_url_str(in->link_tx, i, PG_U_URL));
-	} else
+	if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && link_at(L, 1, &i) == 0)
+		push_str(L, host_of(L)->tx_url_str(lb_interp_of(L)->link_tx, i,
+		    PG_U_URL));
+	else
 		lua_pushliteral(L, "link (finished)");
 	return 1;
 }
