@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,6 +32,7 @@
 #include "charset.h"
 #include "content.h"
 #include "html.h"
+#include "linkset.h"
 #include "log.h"
 #include "mbuf.h"
 #include "mime.h"
@@ -78,15 +78,7 @@ struct tree {
 	int		 have_text, have_urls;
 	char		*text;
 	size_t		 textlen;
-	struct pg_url	*urls;		/* their strings in the arena (aurls of them) */
-	size_t		*uhash;		/* url_hash() of each, for the set's growth */
-	size_t		 nurls;
-	size_t		 aurls;
-	size_t		*uset;		/* hash set of urls (index + 1), for url_add() */
-	size_t		 ucap;		/* a power of 2, or 0 */
-	/* the hosts and domains links had last: links that share one share its string */
-	const char	*mru_host[4], *mru_dom[4];
-	struct arena	*arena;		/* the links' strings */
+	struct linkset	 links;		/* its arena holds the parts' link strings too */
 	struct tree	*older;
 };
 
@@ -138,10 +130,7 @@ tree_free(struct tree *t)
 		arclist_free(p->arc, p->narc);
 	}
 	free(t->p);
-	free(t->urls);
-	free(t->uhash);
-	arena_free(&t->arena);
-	free(t->uset);
+	linkset_free(&t->links);
 	free(t->text);
 	mime_free(t->mt);
 	free(t);
@@ -245,6 +234,7 @@ parse(struct content *c)
 
 	if ((t = pg_calloc(1, sizeof(*t))) == NULL)
 		return NULL;
+	linkset_init(&t->links, c->lim.urls_max);
 	t->body_size = msg_body_size(c->msg);
 	if (msg_body_map(c->msg, &body, &len) == -1) {
 		log_warn("content: cannot map the message body");
@@ -267,7 +257,7 @@ parse(struct content *c)
 		if (mime_node(t->mt, i)->kind != MIME_LEAF)
 			continue;
 		t->p[t->n].node = mime_node(t->mt, i);
-		t->p[t->n].arena = &t->arena;
+		t->p[t->n].arena = &t->links.arena;
 		part_names(&t->p[t->n]);
 		t->n++;
 	}
@@ -762,147 +752,6 @@ content_from_at(struct content *c, size_t i, const char **name,
 	return 0;
 }
 
-/* hash8 - n bytes of s into h, eight at a time (a multiply and a fold per word) */
-static uint64_t
-hash8(uint64_t h, const char *s, size_t n)
-{
-	uint64_t w;
-
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-		h ^= h >> 29;
-	}
-	w = (uint64_t)n << 56;
-	memcpy(&w, s, n);	/* the tail in the low bytes, its length on top */
-	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-	return h ^ (h >> 29);
-}
-
-/*
- * url_hash - a link's url, text and part (a hash set of at most urls_max
- * links: a crafted collision costs a compare per link, no more)
- */
-static size_t
-url_hash(const char *url, const char *text, int part)
-{
-	uint64_t h = hash8((uint64_t)part + 1, url, strlen(url));
-
-	if (text != NULL)
-		h = hash8(h ^ 0xff, text, strlen(text));
-	return (size_t)h;
-}
-
-/* same_url - url k of t is (url, text, part) */
-static int
-same_url(const struct tree *t, size_t k, const char *url, const char *text,
-    int part)
-{
-	const struct pg_url *u = &t->urls[k];
-
-	return u->part == part && strcmp(u->url, url) == 0 &&
-	    ((text == NULL && u->text == NULL) || (text != NULL &&
-	    u->text != NULL && strcmp(text, u->text) == 0));
-}
-
-/* uset_grow - a set twice as large, the links so far in it; -1 */
-static int
-uset_grow(struct tree *t)
-{
-	size_t nc = t->ucap ? t->ucap * 2 : 64, i, h, *ns;
-
-	if ((ns = pg_calloc(nc, sizeof(*ns))) == NULL)
-		return -1;
-	for (i = 0; i < t->nurls; i++) {
-		h = t->uhash[i] & (nc - 1);
-		while (ns[h] != 0)
-			h = (h + 1) & (nc - 1);
-		ns[h] = i + 1;
-	}
-	free(t->uset);
-	t->uset = ns;
-	t->ucap = nc;
-	return 0;
-}
-
-/* url_seen - whether the same link is there; else *slot is where it goes, *hash its hash */
-static int
-url_seen(struct tree *t, const char *url, const char *text, int part,
-    size_t *slot, size_t *hash)
-{
-	size_t h;
-
-	if ((t->nurls + 1) * 2 > t->ucap && uset_grow(t) == -1)
-		return -1;
-	*hash = url_hash(url, text, part);
-	for (h = *hash & (t->ucap - 1); t->uset[h] != 0;
-	    h = (h + 1) & (t->ucap - 1))
-		if (t->uhash[t->uset[h] - 1] == *hash &&
-		    same_url(t, t->uset[h] - 1, url, text, part))
-			return 1;
-	*slot = h;
-	return 0;
-}
-
-/*
- * shared - s, or the same string seen among the last few (mru, newest
- * first): links to one host then hand out one pointer, which a Lua
- * state's string cache finds without hashing it again
- */
-static const char *
-shared(const char **mru, size_t n, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < n && mru[i] != NULL; i++)
-		if (mru[i] == s || strcmp(mru[i], s) == 0) {
-			s = mru[i];
-			break;
-		}
-	if (i == n)
-		i = n - 1;
-	memmove(mru + 1, mru, i * sizeof(*mru));
-	mru[0] = s;
-	return s;
-}
-
-/*
- * url_add - a link of part pi (parsed into t's arena), unless the same
- * one is there: then its strings are given back. text: the part's link
- * text (in the arena too), or NULL.
- */
-static void
-url_add(struct content *c, struct tree *t, struct url *u, const char *text,
-    int pi)
-{
-	struct pg_url *nu;
-	size_t slot, hash, na, *nh;
-
-	if (t->nurls >= c->lim.urls_max ||
-	    url_seen(t, u->url, text, pi, &slot, &hash) != 0)
-		goto drop;
-	if (t->nurls == t->aurls) {
-		na = t->aurls ? t->aurls * 2 : 16;
-		if ((nu = pg_realloc(t->urls, na * sizeof(*nu))) == NULL)
-			goto drop;
-		t->urls = nu;
-		if ((nh = pg_realloc(t->uhash, na * sizeof(*nh))) == NULL)
-			goto drop;
-		t->uhash = nh;
-		t->aurls = na;
-	}
-	t->urls[t->nurls] = (struct pg_url){ u->url, u->scheme,
-	    shared(t->mru_host, 4, u->host), shared(t->mru_dom, 4, u->domain),
-	    u->path, text, NULL, pi };
-	t->uhash[t->nurls] = hash;
-	t->uset[slot] = ++t->nurls;
-	return;
-drop:
-	free(u->buf);
-	if (u->buf == NULL)
-		arena_pop(&t->arena, (void *)u->url);
-}
-
 /* shown_host - the host a link's text shows, when it is not the link's own domain (in t's arena) */
 static const char *
 shown_host(struct tree *t, const char *text, const struct url *link,
@@ -914,11 +763,11 @@ shown_host(struct tree *t, const char *text, const struct url *link,
 	while (*s == ' ')
 		s++;
 	if (!url_may_have_host(s) || url_parse(s, strlen(s), &u, cache,
-	    &t->arena) != 0)
+	    &t->links.arena) != 0)
 		return NULL;
 	if (strcmp(u.domain, link->domain) != 0)
 		return u.host;
-	arena_pop(&t->arena, (void *)u.url);
+	arena_pop(&t->links.arena, (void *)u.url);
 	return NULL;
 }
 
@@ -944,7 +793,7 @@ text_link(void *ctx, const char *s, size_t n)
 
 	size_t i;
 
-	if (f->t->nurls >= f->c->lim.urls_max)
+	if (f->t->links.n >= f->t->links.max)
 		return -1;
 	/* the same link written again (signatures, footers): once */
 	for (i = 0; i < f->nseen; i++)
@@ -954,8 +803,8 @@ text_link(void *ctx, const char *s, size_t n)
 		f->seen[f->nseen].s = s;
 		f->seen[f->nseen++].n = n;
 	}
-	if (url_parse(s, n, &u, f->cache, &f->t->arena) == 0)
-		url_add(f->c, f->t, &u, NULL, f->part);
+	if (url_parse(s, n, &u, f->cache, &f->t->links.arena) == 0)
+		(void)linkset_add(&f->t->links, &u, NULL, f->part);
 	return 0;
 }
 
@@ -978,12 +827,11 @@ part_urls(struct content *c, struct tree *t, size_t i, struct url_cache *cache)
 	f.nseen = 0;
 	for (k = 0; k < p->nlinks; k++) {
 		if (url_parse(p->links[k].url, strlen(p->links[k].url), &u,
-		    cache, &t->arena) != 0)
+		    cache, &t->links.arena) != 0)
 			continue;
-		url_add(c, t, &u, p->links[k].text, (int)i);
-		if (t->nurls > 0 && t->urls[t->nurls - 1].url == u.url &&
+		if (linkset_add(&t->links, &u, p->links[k].text, (int)i) == 1 &&
 		    *p->links[k].text != '\0')
-			t->urls[t->nurls - 1].text_host =
+			t->links.v[t->links.n - 1].text_host =
 			    shown_host(t, p->links[k].text, &u, cache);
 	}
 	url_find(text, len, text_link, &f);
@@ -1012,7 +860,7 @@ content_url_count(struct content *c)
 {
 	struct tree *t = urls(c);
 
-	return t != NULL ? t->nurls : 0;
+	return t != NULL ? t->links.n : 0;
 }
 
 const char *
@@ -1021,9 +869,9 @@ content_url_str(struct content *c, size_t i, enum pg_url_str what)
 	struct tree *t = urls(c);
 	const struct pg_url *u;
 
-	if (t == NULL || i >= t->nurls)
+	if (t == NULL || i >= t->links.n)
 		return NULL;
-	u = &t->urls[i];
+	u = &t->links.v[i];
 	switch (what) {
 	case PG_U_URL:
 		return u->url;
@@ -1048,8 +896,8 @@ content_urls(struct content *c, size_t *n)
 {
 	struct tree *t = urls(c);
 
-	*n = t != NULL ? t->nurls : 0;
-	return t != NULL ? t->urls : NULL;
+	*n = t != NULL ? t->links.n : 0;
+	return t != NULL ? t->links.v : NULL;
 }
 
 int
@@ -1057,5 +905,5 @@ content_url_part(struct content *c, size_t i)
 {
 	struct tree *t = urls(c);
 
-	return t != NULL && i < t->nurls ? t->urls[i].part : -1;
+	return t != NULL && i < t->links.n ? t->links.v[i].part : -1;
 }

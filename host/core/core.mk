@@ -8,6 +8,7 @@ noinst_LTLIBRARIES += libpgcore.la libpgluaconf.la
 libpgcore_la_SOURCES = \
 	host/core/spool.c host/core/spool.h \
 	host/core/msg.c host/core/msg.h \
+	host/core/linkset.c host/core/linkset.h \
 	host/core/session.c host/core/session.h \
 	host/core/tx.c host/core/tx.h \
 	host/core/config.c host/core/config.h \
@@ -38,7 +39,8 @@ libpgluaconf_la_SOURCES = $(LUA_CONF_SOURCES)
 libpgluaconf_la_CPPFLAGS = $(LIB_CPPFLAGS) -I$(top_srcdir)/lua/conf
 
 if HAVE_CMOCKA
-CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_config \
+CORE_UNIT_TESTS = tests/unit/test_spool tests/unit/test_msg tests/unit/test_linkset \
+	tests/unit/test_config \
 	tests/unit/test_session tests/unit/test_tx tests/unit/test_chain \
 	tests/unit/test_plugin_load tests/unit/test_reload tests/unit/test_lookup \
 	tests/unit/test_metrics tests/unit/test_msglog tests/unit/test_store
@@ -58,6 +60,10 @@ tests_unit_test_msglog_LDADD = $(CMOCKA_LIBS) -lm
 tests_unit_test_spool_SOURCES = tests/unit/test_spool.c host/core/spool.c host/lib/xmalloc.c host/lib/log.c
 tests_unit_test_spool_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_spool_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_linkset_SOURCES = tests/unit/test_linkset.c host/core/linkset.c \
+	host/codec/url.c host/lib/arena.c host/lib/xmalloc.c host/lib/log.c
+tests_unit_test_linkset_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_linkset_LDADD = $(MIME_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_msg_SOURCES = tests/unit/test_msg.c host/core/msg.c host/codec/hdr.c \
 	host/core/spool.c host/lib/xmalloc.c host/lib/log.c $(MIME_CODEC_SOURCES)
 tests_unit_test_msg_CFLAGS = $(UNIT_CFLAGS)
