@@ -302,7 +302,7 @@ run_end(const char *run, const char *end)
 	return run;
 }
 
-
+/* text - the text up to the next '<' */
 static void
 text(struct html *h)
 {

@@ -235,7 +235,6 @@ url_find(const char *text, size_t len, int (*cb)(void *, const char *, size_t),
 		for (h = 0; h < 2 && !f.stopped; h++)
 			while (m[h] != 0 && !f.stopped) {
 				q = b + 8 * h + __builtin_ctzll(m[h]) / 8;
-				m[h] &= m[h] - 1;	/* the byte's lowest bit */
 				m[h] &= ~(0xFFULL << (8 * (unsigned)((q - b) & 7)));
 				if (q >= p)
 					p = at_mark(&f, p, q);
@@ -415,7 +414,11 @@ host_ok(const char *h)
 	return dot;
 }
 
-/* idna - a host with non-ASCII letters in its ASCII form: *ascii set (idn2_free() it) or left NULL; -1 when it has none */
+/*
+ * idna - a host with non-ASCII letters in its ASCII form: *ascii set
+ * (idn2_free() it), or left NULL for an ASCII host; -1 when libidn2
+ * cannot convert it
+ */
 static int
 idna(const char *h, size_t len, char **ascii)
 {
